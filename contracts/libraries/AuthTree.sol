@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
+
+/// @title AuthTree — an append-only Merkle tree that stores only its frontier
+/// @notice Shape (the "lean" incremental tree): leaves sit at level 0 in insertion order; a node
+/// of level k+1 is `keccak256(left ‖ right)` of two level-k nodes, and a level-k node without a
+/// right sibling is carried up unchanged. The root is the single node at the top; the root of
+/// one leaf is that leaf, of no leaf is zero. A proof therefore holds at most ceil(log2 n)
+/// siblings and is checked with the leaf's index and the leaf count.
+/// @dev An insert writes exactly one storage slot: `frontier[k]` for k = number of trailing ones
+/// of the old size, the root of the newest complete subtree of 2^k leaves. The root is derived
+/// in a view by folding the frontier entries of the set bits of n, lowest first.
+library AuthTree {
+    /// @param frontier Level => root of the most recent complete subtree of 2^level leaves.
+    /// @param size The leaf count before the insert.
+    function insert(mapping(uint256 => bytes32) storage frontier, uint256 size, bytes32 leaf) internal {
+        bytes32 node = leaf;
+        uint256 level;
+        while (size & 1 == 1) {
+            node = Hashes.efficientKeccak256(frontier[level], node);
+            size >>= 1;
+            ++level;
+        }
+        frontier[level] = node;
+    }
+
+    /// @notice The root of a tree of `size` leaves (zero when empty); reads popcount(size) slots.
+    function root(mapping(uint256 => bytes32) storage frontier, uint256 size) internal view returns (bytes32 node) {
+        if (size == 0) return bytes32(0);
+        uint256 level;
+        while (size & 1 == 0) {
+            size >>= 1;
+            ++level;
+        }
+        node = frontier[level];
+        for (size >>= 1; size != 0; size >>= 1) {
+            ++level;
+            if (size & 1 == 1) node = Hashes.efficientKeccak256(frontier[level], node);
+        }
+    }
+
+    /// @notice Recomputes the root from `leaf` at `index` of a `size`-leaf tree and its proof;
+    /// returns zero when the index is out of range or the proof has the wrong length.
+    function processProof(bytes32[] calldata proof, uint256 index, uint256 size, bytes32 leaf)
+        internal
+        pure
+        returns (bytes32 node)
+    {
+        if (index >= size) return bytes32(0);
+        node = leaf;
+        uint256 used;
+        for (; size > 1; size = (size + 1) >> 1) {
+            if (index & 1 == 1) {
+                if (used == proof.length) return bytes32(0);
+                node = Hashes.efficientKeccak256(proof[used++], node);
+            } else if (index + 1 < size) {
+                if (used == proof.length) return bytes32(0);
+                node = Hashes.efficientKeccak256(node, proof[used++]);
+            }
+            index >>= 1;
+        }
+        if (used != proof.length) return bytes32(0);
+    }
+}
