@@ -36,7 +36,7 @@ export default defineConfig({
     cache: isLondon ? "./cache-london" : "./cache",
   },
   networks: {
-    hardhatMainnet: {
+    default: {
       type: "edr-simulated",
       chainType: "l1",
       hardfork: evmTarget,

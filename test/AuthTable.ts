@@ -1,0 +1,241 @@
+import { expect } from "chai";
+import { zeroHash, type Address, type Hex } from "viem";
+import { authBlockHash, authLeaf, genesisAnchor, treeProof, treeRoot, type AuthEntry } from "./support/authtable.js";
+import {
+  deployHierarchy,
+  deployRegistry,
+  deviceAccount,
+  funded,
+  id,
+  networkHelpers,
+  signedAssociation,
+  type Registry,
+} from "./support/fixtures.js";
+
+/** Status codes of IGroupRegistry.AuthPathStatus, in declaration order. */
+const Status = {
+  Valid: 0,
+  EmptyPath: 1,
+  UnknownGroup: 2,
+  InactiveGroup: 3,
+  IndexOutOfRange: 4,
+  InvalidProof: 5,
+  Revoked: 6,
+  NotParentGroup: 7,
+  NotGroupMaster: 8,
+  UntrustedRoot: 9,
+} as const;
+
+interface Step {
+  gid: Hex;
+  entry: AuthEntry;
+  proof: Hex[];
+}
+
+/** A group's AuthTable rebuilt from DeviceAssociated events alone, in leaf order. */
+async function authTableFromEvents(registry: Registry, gid: Hex): Promise<AuthEntry[]> {
+  const logs = await registry.getEvents.DeviceAssociated({ gid }, { fromBlock: 0n });
+  return logs.map((log) => ({
+    device: log.args.device!,
+    master: log.args.master!,
+    index: BigInt(log.args.index!),
+    blockHash: log.args.blockHash!,
+  }));
+}
+
+/** The AuthTable path of `device` from its group up to a root group, built off chain from events. */
+async function authPath(registry: Registry, device: Address): Promise<Step[]> {
+  const path: Step[] = [];
+  for (let account = device; ; ) {
+    const member = await registry.read.memberByAddress([account]);
+    if (!member.isMember) return path;
+    const table = await authTableFromEvents(registry, member.gid);
+    const leaves = table.map(authLeaf);
+    path.push({ gid: member.gid, entry: table[member.leafIndex], proof: treeProof(leaves, member.leafIndex) });
+    account = (await registry.read.groupInfo([member.gid])).master;
+  }
+}
+
+async function verify(registry: Registry, path: Step[], trustedRoot: Hex) {
+  const [status, step] = await registry.read.verifyAuthPath([path, trustedRoot]);
+  return { status, step: Number(step) };
+}
+
+describe("AuthTable", () => {
+  describe("auth chain and tree, rebuilt from events alone", () => {
+    it("chains every association's block hash from the genesis anchor, and the tree root matches after each insert", async () => {
+      const { registry } = await networkHelpers.loadFixture(deployRegistry);
+      const master = await funded("m");
+      const gid = id("g");
+      await registry.write.createGroup([gid, id("m"), zeroHash], { account: master });
+      let head = genesisAnchor(zeroHash, zeroHash, gid, master.address);
+      const leaves: Hex[] = [];
+      for (let i = 0; i < 37; i++) {
+        const device = deviceAccount(`d${i}`);
+        const item = await signedAssociation(registry, master, device, gid, id(`d${i}`));
+        await registry.write.associateFor([item.request, item.signature, item.token], { account: master });
+        head = authBlockHash(head, BigInt(i), device.address, master.address, id(`d${i}`));
+        leaves.push(authLeaf({ device: device.address, master: master.address, index: BigInt(i), blockHash: head }));
+        const info = await registry.read.groupInfo([gid]);
+        expect(info.chainHead).to.equal(head);
+        expect(info.root).to.equal(treeRoot(leaves));
+      }
+      const fromEvents = (await authTableFromEvents(registry, gid)).map(authLeaf);
+      expect(fromEvents).to.deep.equal(leaves);
+    });
+
+    it("emits the block hash and leaf of each association", async () => {
+      const { registry, clusters } = await networkHelpers.loadFixture(deployHierarchy);
+      const logs = await registry.getEvents.DeviceAssociated({ gid: clusters[1].gid }, { fromBlock: 0n });
+      for (const log of logs) {
+        const entry = { device: log.args.device!, master: log.args.master!, index: BigInt(log.args.index!), blockHash: log.args.blockHash! };
+        expect(log.args.leaf).to.equal(authLeaf(entry));
+      }
+    });
+
+    it("anchors a child group's genesis to its parent's chain head at creation", async () => {
+      const { registry, clusters, rootGid } = await networkHelpers.loadFixture(deployHierarchy);
+      const rootTable = await authTableFromEvents(registry, rootGid);
+      const [created] = await registry.getEvents.GroupCreated({ gid: clusters[2].gid }, { fromBlock: 0n });
+      const parentHeadThen = rootTable[2].blockHash;
+      expect(created.args.genesis).to.equal(genesisAnchor(parentHeadThen, rootGid, clusters[2].gid, clusters[2].head.address));
+    });
+  });
+
+  describe("verifyAuthPath on the 3-level hierarchy (1 root, 3 clusters, 9 devices)", () => {
+    it("accepts every device's path up to the trusted root group, with proofs of at most ceil(log2 n) siblings", async () => {
+      const { registry, clusters, rootGid } = await networkHelpers.loadFixture(deployHierarchy);
+      for (const cluster of clusters) {
+        for (const { account } of cluster.devices) {
+          const path = await authPath(registry, account.address);
+          expect(path.map((step) => step.gid)).to.deep.equal([cluster.gid, rootGid]);
+          for (const step of path) expect(step.proof.length).to.be.at.most(2);
+          expect(await verify(registry, path, rootGid)).to.deep.equal({ status: Status.Valid, step: 0 });
+        }
+      }
+    });
+
+    it("level 0: a revoked device fails alone; its cluster mates still pass", async () => {
+      const { registry, clusters, rootGid } = await networkHelpers.loadFixture(deployHierarchy);
+      const [c] = clusters;
+      await registry.write.revoke([c.gid, c.devices[1].oid], { account: c.head });
+      expect(await verify(registry, await authPath(registry, c.devices[1].account.address), rootGid)).to.deep.equal({
+        status: Status.Revoked,
+        step: 0,
+      });
+      for (const d of [c.devices[0], c.devices[2]]) {
+        expect((await verify(registry, await authPath(registry, d.account.address), rootGid)).status).to.equal(Status.Valid);
+      }
+    });
+
+    it("level 1: a revoked cluster head breaks the path of every device of its cluster, and only those", async () => {
+      const { registry, clusters, rootMaster, rootGid } = await networkHelpers.loadFixture(deployHierarchy);
+      await registry.write.revoke([rootGid, clusters[1].headOid], { account: rootMaster });
+      for (const [c, cluster] of clusters.entries()) {
+        for (const { account } of cluster.devices) {
+          const result = await verify(registry, await authPath(registry, account.address), rootGid);
+          expect(result).to.deep.equal(c === 1 ? { status: Status.Revoked, step: 1 } : { status: Status.Valid, step: 0 });
+        }
+      }
+    });
+
+    it("level 2: deactivating the root group breaks every path; a root hand-over breaks none", async () => {
+      const { registry, clusters, rootMaster, rootGid } = await networkHelpers.loadFixture(deployHierarchy);
+      const next = await funded("next-root-master");
+      await registry.write.proposeMaster([rootGid, next.address], { account: rootMaster });
+      await registry.write.acceptMaster([rootGid], { account: next });
+      const paths = [];
+      for (const cluster of clusters) for (const { account } of cluster.devices) paths.push(await authPath(registry, account.address));
+      for (const path of paths) expect((await verify(registry, path, rootGid)).status).to.equal(Status.Valid);
+      await registry.write.deactivateGroup([rootGid], { account: next });
+      for (const path of paths) expect(await verify(registry, path, rootGid)).to.deep.equal({ status: Status.InactiveGroup, step: 1 });
+    });
+
+    it("follows a child group's hand-over: devices keep their path through the new cluster head", async () => {
+      const { registry, clusters, rootMaster, rootGid } = await networkHelpers.loadFixture(deployHierarchy);
+      const successor = deviceAccount("successor");
+      const item = await signedAssociation(registry, rootMaster, successor, rootGid, id("successor"));
+      await registry.write.associateFor([item.request, item.signature, item.token], { account: rootMaster });
+      await networkHelpers.setBalance(successor.address, 10n ** 18n);
+      await registry.write.proposeMaster([clusters[0].gid, successor.address], { account: clusters[0].head });
+      await registry.write.acceptMaster([clusters[0].gid], { account: successor });
+      const device = clusters[0].devices[0].account.address;
+      const path = await authPath(registry, device);
+      expect(path[1].entry.device).to.equal(successor.address);
+      expect((await verify(registry, path, rootGid)).status).to.equal(Status.Valid);
+      // The old head's leaf no longer vouches for the cluster.
+      const oldHeadPath = await authPath(registry, clusters[0].head.address);
+      expect(await verify(registry, [path[0], oldHeadPath[0]], rootGid)).to.deep.equal({ status: Status.NotGroupMaster, step: 1 });
+    });
+  });
+
+  describe("verifyAuthPath names the first broken rule", () => {
+    async function validPath() {
+      const fixture = await networkHelpers.loadFixture(deployHierarchy);
+      const path = await authPath(fixture.registry, fixture.clusters[0].devices[1].account.address);
+      return { ...fixture, path };
+    }
+
+    it("EmptyPath for no steps", async () => {
+      const { registry, rootGid } = await validPath();
+      expect(await verify(registry, [], rootGid)).to.deep.equal({ status: Status.EmptyPath, step: 0 });
+    });
+
+    it("UnknownGroup for a gid that does not exist", async () => {
+      const { registry, rootGid, path } = await validPath();
+      expect(await verify(registry, [{ ...path[0], gid: id("nowhere") }, path[1]], rootGid)).to.deep.equal({
+        status: Status.UnknownGroup,
+        step: 0,
+      });
+    });
+
+    it("InactiveGroup for a deactivated cluster", async () => {
+      const { registry, rootGid, path, clusters } = await validPath();
+      await registry.write.deactivateGroup([clusters[0].gid], { account: clusters[0].head });
+      expect(await verify(registry, path, rootGid)).to.deep.equal({ status: Status.InactiveGroup, step: 0 });
+    });
+
+    it("IndexOutOfRange for an index past the leaf count", async () => {
+      const { registry, rootGid, path } = await validPath();
+      const bad = { ...path[0], entry: { ...path[0].entry, index: 3n } };
+      expect(await verify(registry, [bad, path[1]], rootGid)).to.deep.equal({ status: Status.IndexOutOfRange, step: 0 });
+    });
+
+    it("InvalidProof for a tampered entry, sibling, proof length or stale root", async () => {
+      const { registry, rootGid, path, clusters } = await validPath();
+      const tampered: Step[] = [
+        { ...path[0], entry: { ...path[0].entry, blockHash: id("forged") } },
+        { ...path[0], entry: { ...path[0].entry, index: 0n } },
+        { ...path[0], proof: [id("forged"), ...path[0].proof.slice(1)] },
+        { ...path[0], proof: path[0].proof.slice(1) },
+        { ...path[0], proof: [...path[0].proof, id("extra")] },
+      ];
+      for (const step of tampered) {
+        expect(await verify(registry, [step, path[1]], rootGid)).to.deep.equal({ status: Status.InvalidProof, step: 0 });
+      }
+      // The group grows: the proof was for the old root and must be rebuilt.
+      const late = deviceAccount("late");
+      const item = await signedAssociation(registry, clusters[0].head, late, clusters[0].gid, id("late"));
+      await registry.write.associateFor([item.request, item.signature, item.token], { account: clusters[0].head });
+      expect(await verify(registry, path, rootGid)).to.deep.equal({ status: Status.InvalidProof, step: 0 });
+    });
+
+    it("NotParentGroup when a step is not the parent of the one below", async () => {
+      const { registry, rootGid, path, clusters } = await validPath();
+      const other = await authPath(registry, clusters[1].devices[0].account.address);
+      expect(await verify(registry, [path[0], other[0]], rootGid)).to.deep.equal({ status: Status.NotParentGroup, step: 1 });
+    });
+
+    it("NotGroupMaster when the upper entry is not the Master of the group below", async () => {
+      const { registry, rootGid, path, clusters } = await validPath();
+      const otherHead = await authPath(registry, clusters[1].head.address);
+      expect(await verify(registry, [path[0], otherHead[0]], rootGid)).to.deep.equal({ status: Status.NotGroupMaster, step: 1 });
+    });
+
+    it("UntrustedRoot when the path stops below a root group or ends at a root the caller does not trust", async () => {
+      const { registry, rootGid, path } = await validPath();
+      expect(await verify(registry, [path[0]], rootGid)).to.deep.equal({ status: Status.UntrustedRoot, step: 0 });
+      expect(await verify(registry, path, id("another-root"))).to.deep.equal({ status: Status.UntrustedRoot, step: 1 });
+    });
+  });
+});

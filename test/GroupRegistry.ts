@@ -1,0 +1,811 @@
+import { expect } from "chai";
+import { hashTypedData, zeroAddress, zeroHash, type Hex, type LocalAccount } from "viem";
+import { genesisAnchor } from "./support/authtable.js";
+import {
+  associationTypes,
+  deployHierarchy,
+  deployRegistry,
+  deviceAccount,
+  domainOf,
+  farDeadline,
+  funded,
+  id,
+  issueToken,
+  networkHelpers,
+  signAssociation,
+  signedAssociation,
+  toHighS,
+  tokenDigest,
+  viem,
+  type Registry,
+} from "./support/fixtures.js";
+
+const { assertions } = viem;
+
+async function rootGroupFixture() {
+  const { registry } = await deployRegistry();
+  const master = await funded("master");
+  const gid = id("group:ward-1");
+  const masterOid = id("oid:master");
+  await registry.write.createGroup([gid, masterOid, zeroHash], { account: master });
+  return { registry, master, gid, masterOid };
+}
+
+/** Associates `device` as `oid` through a relayed request paid by `relayer`. */
+async function enrol(registry: Registry, master: LocalAccount, device: LocalAccount, gid: Hex, oid: Hex) {
+  const item = await signedAssociation(registry, master, device, gid, oid);
+  await registry.write.associateFor([item.request, item.signature, item.token], { account: master });
+}
+
+describe("GroupRegistry", () => {
+  describe("createGroup: root groups", () => {
+    it("creates a root group with the caller as Master and a genesis anchor over zeros", async () => {
+      const { registry } = await networkHelpers.loadFixture(deployRegistry);
+      const master = await funded("m");
+      const gid = id("g");
+      const genesis = genesisAnchor(zeroHash, zeroHash, gid, master.address);
+      await assertions.emitWithArgs(
+        registry.write.createGroup([gid, id("m-oid"), zeroHash], { account: master }),
+        registry,
+        "GroupCreated",
+        [gid, master.address, zeroHash, id("m-oid"), 0, genesis],
+      );
+      const info = await registry.read.groupInfo([gid]);
+      expect(info).to.include({ master: master.address, masterOid: id("m-oid"), parentGid: zeroHash, level: 0 });
+      expect(info).to.include({ active: true, leafCount: 0, chainHead: genesis, root: zeroHash });
+      const me = await registry.read.memberByAddress([master.address]);
+      expect(me).to.include({ gid, oid: id("m-oid"), isMaster: true, isMember: false, revoked: false });
+    });
+
+    it("rejects a zero gid or a zero masterOid", async () => {
+      const { registry } = await networkHelpers.loadFixture(deployRegistry);
+      const master = await funded("m");
+      await assertions.revertWithCustomError(
+        registry.write.createGroup([zeroHash, id("o"), zeroHash], { account: master }),
+        registry,
+        "GroupRegistryZeroId",
+      );
+      await assertions.revertWithCustomError(
+        registry.write.createGroup([id("g"), zeroHash, zeroHash], { account: master }),
+        registry,
+        "GroupRegistryZeroId",
+      );
+    });
+
+    it("rejects a gid that is already used", async () => {
+      const { registry, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const other = await funded("other");
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.createGroup([gid, id("fresh"), zeroHash], { account: other }),
+        registry,
+        "GroupRegistryGidTaken",
+        [gid],
+      );
+    });
+
+    it("rejects a masterOid that is already used anywhere in the registry", async () => {
+      const { registry, masterOid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const other = await funded("other");
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.createGroup([id("g2"), masterOid, zeroHash], { account: other }),
+        registry,
+        "GroupRegistryOidTaken",
+        [masterOid],
+      );
+    });
+
+    it("rejects a caller that is already the Master of a group", async () => {
+      const { registry, master } = await networkHelpers.loadFixture(rootGroupFixture);
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.createGroup([id("g2"), id("o2"), zeroHash], { account: master }),
+        registry,
+        "GroupRegistryAlreadyMaster",
+        [master.address],
+      );
+    });
+
+    it("rejects a root group from a device that is already a member of a group", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const device = await funded("device");
+      await enrol(registry, master, device, gid, id("d"));
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.createGroup([id("g2"), id("o2"), zeroHash], { account: device }),
+        registry,
+        "GroupRegistryAddressTaken",
+        [device.address],
+      );
+    });
+  });
+
+  describe("createGroup: child groups", () => {
+    it("lets an active member of the parent create a child one level down, anchored to the parent's chain head", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const head = await funded("head");
+      await enrol(registry, master, head, gid, id("head"));
+      const parentHead = (await registry.read.groupInfo([gid])).chainHead;
+      const child = id("child");
+      await assertions.emitWithArgs(
+        registry.write.createGroup([child, id("head"), gid], { account: head }),
+        registry,
+        "GroupCreated",
+        [child, head.address, gid, id("head"), 1, genesisAnchor(parentHead, gid, child, head.address)],
+      );
+      const info = await registry.read.groupInfo([child]);
+      expect(info).to.include({ master: head.address, masterOid: id("head"), parentGid: gid, level: 1 });
+      expect((await registry.read.memberByAddress([head.address])).isMaster).to.equal(true);
+    });
+
+    it("rejects a caller that is not a member of the parent group", async () => {
+      const { registry, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const stranger = await funded("stranger");
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.createGroup([id("child"), id("x"), gid], { account: stranger }),
+        registry,
+        "GroupRegistryNotParentMember",
+        [gid, stranger.address],
+      );
+    });
+
+    it("rejects a member of another group", async () => {
+      const { registry, clusters, rootGid } = await networkHelpers.loadFixture(deployHierarchy);
+      const device = deviceAccount("device-0-0");
+      await networkHelpers.setBalance(device.address, 10n ** 18n);
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.createGroup([id("child"), clusters[0].devices[0].oid, rootGid], { account: device }),
+        registry,
+        "GroupRegistryNotParentMember",
+        [rootGid, device.address],
+      );
+    });
+
+    it("rejects a revoked member of the parent group", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const head = await funded("head");
+      await enrol(registry, master, head, gid, id("head"));
+      await registry.write.revoke([gid, id("head")], { account: master });
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.createGroup([id("child"), id("head"), gid], { account: head }),
+        registry,
+        "GroupRegistryNotParentMember",
+        [gid, head.address],
+      );
+    });
+
+    it("requires the child's masterOid to be the creator's own oid", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const head = await funded("head");
+      await enrol(registry, master, head, gid, id("head"));
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.createGroup([id("child"), id("not-mine"), gid], { account: head }),
+        registry,
+        "GroupRegistryMasterOidMismatch",
+        [id("head"), id("not-mine")],
+      );
+    });
+
+    it("rejects an unknown or inactive parent", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const head = await funded("head");
+      await enrol(registry, master, head, gid, id("head"));
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.createGroup([id("child"), id("head"), id("nowhere")], { account: head }),
+        registry,
+        "GroupRegistryUnknownGroup",
+        [id("nowhere")],
+      );
+      await registry.write.deactivateGroup([gid], { account: master });
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.createGroup([id("child"), id("head"), gid], { account: head }),
+        registry,
+        "GroupRegistryGroupInactive",
+        [gid],
+      );
+    });
+
+    it("lets a cluster head master only one group", async () => {
+      const { registry, clusters, rootGid } = await networkHelpers.loadFixture(deployHierarchy);
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.createGroup([id("second"), clusters[0].headOid, rootGid], { account: clusters[0].head }),
+        registry,
+        "GroupRegistryAlreadyMaster",
+        [clusters[0].head.address],
+      );
+    });
+
+    it("stops at level 255, the deepest a uint8 level holds", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      let parent = gid;
+      let parentMaster = master;
+      for (let level = 1; level <= 256; level++) {
+        const head = await funded(`deep-${level}`);
+        await enrol(registry, parentMaster, head, parent, id(`deep-oid-${level}`));
+        if (level === 256) {
+          await assertions.revertWithCustomErrorWithArgs(
+            registry.write.createGroup([id(`deep-${level}`), id(`deep-oid-${level}`), parent], { account: head }),
+            registry,
+            "GroupRegistryHierarchyTooDeep",
+            [parent],
+          );
+          break;
+        }
+        await registry.write.createGroup([id(`deep-${level}`), id(`deep-oid-${level}`), parent], { account: head });
+        parent = id(`deep-${level}`);
+        parentMaster = head;
+      }
+      expect((await registry.read.groupInfo([parent])).level).to.equal(255);
+    });
+  });
+
+  describe("tokens", () => {
+    it("exposes the token digest keccak256(gid ‖ oid ‖ pubAddr)", async () => {
+      const { registry } = await networkHelpers.loadFixture(deployRegistry);
+      const device = deviceAccount("d");
+      expect(await registry.read.tokenDigest([id("g"), id("o"), device.address])).to.equal(
+        tokenDigest(id("g"), id("o"), device.address),
+      );
+    });
+
+    for (const [what, tamper] of [
+      ["another gid", (gid: Hex, oid: Hex, device: Hex) => [id("other-gid"), oid, device]],
+      ["another oid", (gid: Hex, oid: Hex, device: Hex) => [gid, id("other-oid"), device]],
+      ["another address", (gid: Hex, oid: Hex) => [gid, oid, deviceAccount("someone-else").address]],
+    ] as const) {
+      it(`rejects a token issued for ${what}`, async () => {
+        const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+        const device = await funded("d");
+        const [g, o, d] = tamper(gid, id("d"), device.address);
+        const token = await issueToken(master, g, o, d as Hex);
+        await assertions.revertWithCustomError(
+          registry.write.associate([gid, id("d"), token], { account: device }),
+          registry,
+          "GroupRegistryTokenNotFromMaster",
+        );
+      });
+    }
+
+    it("rejects a token signed by a key other than the group's Master", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const device = await funded("d");
+      const forger = deviceAccount("forger");
+      const token = await issueToken(forger, gid, id("d"), device.address);
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.associate([gid, id("d"), token], { account: device }),
+        registry,
+        "GroupRegistryTokenNotFromMaster",
+        [forger.address, master.address],
+      );
+    });
+
+    it("rejects a token signed over the bare digest, without the EIP-191 prefix", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const device = await funded("d");
+      const token = await master.sign!({ hash: tokenDigest(gid, id("d"), device.address) });
+      await assertions.revertWithCustomError(
+        registry.write.associate([gid, id("d"), token], { account: device }),
+        registry,
+        "GroupRegistryTokenNotFromMaster",
+      );
+    });
+
+    it("rejects a malleable high-s token and a token of the wrong length", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const device = await funded("d");
+      const token = await issueToken(master, gid, id("d"), device.address);
+      for (const bad of [toHighS(token), token.slice(0, 130) as Hex, "0x" as Hex]) {
+        await assertions.revertWithCustomError(
+          registry.write.associate([gid, id("d"), bad], { account: device }),
+          registry,
+          "GroupRegistryInvalidToken",
+        );
+      }
+    });
+  });
+
+  describe("associate (the device sends the transaction)", () => {
+    it("adds the device to the group's AuthTable and authenticates it", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const device = await funded("d");
+      const token = await issueToken(master, gid, id("d"), device.address);
+      await assertions.emit(registry.write.associate([gid, id("d"), token], { account: device }), registry, "DeviceAssociated");
+      expect(await registry.read.isAuthenticated([gid, id("d"), device.address])).to.equal(true);
+      const member = await registry.read.memberByOid([id("d")]);
+      expect(member).to.include({ account: device.address, gid, leafIndex: 0, isMember: true, isMaster: false });
+      expect(await registry.read.nonces([device.address])).to.equal(1n);
+      expect((await registry.read.groupInfo([gid])).leafCount).to.equal(1);
+    });
+
+    it("rejects a zero oid, an unknown group and an inactive group", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const device = await funded("d");
+      const token = await issueToken(master, gid, zeroHash, device.address);
+      await assertions.revertWithCustomError(
+        registry.write.associate([gid, zeroHash, token], { account: device }),
+        registry,
+        "GroupRegistryZeroId",
+      );
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.associate([id("nowhere"), id("d"), token], { account: device }),
+        registry,
+        "GroupRegistryUnknownGroup",
+        [id("nowhere")],
+      );
+      await registry.write.deactivateGroup([gid], { account: master });
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.associate([gid, id("d"), await issueToken(master, gid, id("d"), device.address)], { account: device }),
+        registry,
+        "GroupRegistryGroupInactive",
+        [gid],
+      );
+    });
+
+    it("rejects an oid already used by a device or by a Master", async () => {
+      const { registry, master, gid, masterOid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const first = await funded("first");
+      const second = await funded("second");
+      await registry.write.associate([gid, id("d"), await issueToken(master, gid, id("d"), first.address)], { account: first });
+      for (const oid of [id("d"), masterOid]) {
+        await assertions.revertWithCustomErrorWithArgs(
+          registry.write.associate([gid, oid, await issueToken(master, gid, oid, second.address)], { account: second }),
+          registry,
+          "GroupRegistryOidTaken",
+          [oid],
+        );
+      }
+    });
+
+    it("rejects an address that already has an identity, in this group or any other", async () => {
+      const { registry, clusters } = await networkHelpers.loadFixture(deployHierarchy);
+      const device = clusters[0].devices[0].account;
+      await networkHelpers.setBalance(device.address, 10n ** 18n);
+      const other = clusters[1];
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.associate([other.gid, id("new"), await issueToken(other.head, other.gid, id("new"), device.address)], {
+          account: device,
+        }),
+        registry,
+        "GroupRegistryAddressTaken",
+        [device.address],
+      );
+    });
+  });
+
+  describe("associateFor (relayed, device-signed EIP-712 request)", () => {
+    it("lets anyone relay a device's signed request", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const device = deviceAccount("d");
+      const relayer = await funded("relayer");
+      const item = await signedAssociation(registry, master, device, gid, id("d"));
+      await assertions.emit(
+        registry.write.associateFor([item.request, item.signature, item.token], { account: relayer }),
+        registry,
+        "DeviceAssociated",
+      );
+      expect(await registry.read.isAuthenticated([gid, id("d"), device.address])).to.equal(true);
+    });
+
+    it("computes the same EIP-712 digest as viem", async () => {
+      const { registry, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const request = { gid, oid: id("d"), device: deviceAccount("d").address, nonce: 0n, deadline: 99n };
+      expect(await registry.read.associationDigest([request])).to.equal(
+        hashTypedData({ domain: domainOf(registry), types: associationTypes, primaryType: "Association", message: request }),
+      );
+    });
+
+    it("rejects an expired request", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const device = deviceAccount("d");
+      const request = { gid, oid: id("d"), device: device.address, nonce: 0n, deadline: 1n };
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.associateFor(
+          [request, await signAssociation(device, registry, request), await issueToken(master, gid, id("d"), device.address)],
+          { account: master },
+        ),
+        registry,
+        "GroupRegistryExpiredRequest",
+        [1n],
+      );
+    });
+
+    it("rejects a wrong nonce and a replay of an executed request", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const device = deviceAccount("d");
+      const token = await issueToken(master, gid, id("d"), device.address);
+      const wrong = { gid, oid: id("d"), device: device.address, nonce: 1n, deadline: await farDeadline() };
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.associateFor([wrong, await signAssociation(device, registry, wrong), token], { account: master }),
+        registry,
+        "GroupRegistryInvalidNonce",
+        [device.address, 0n],
+      );
+      const item = await signedAssociation(registry, master, device, gid, id("d"));
+      await registry.write.associateFor([item.request, item.signature, item.token], { account: master });
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.associateFor([item.request, item.signature, item.token], { account: master }),
+        registry,
+        "GroupRegistryInvalidNonce",
+        [device.address, 1n],
+      );
+    });
+
+    it("rejects a request signed by another key", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const device = deviceAccount("d");
+      const impostor = deviceAccount("impostor");
+      const request = { gid, oid: id("d"), device: device.address, nonce: 0n, deadline: await farDeadline() };
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.associateFor(
+          [request, await signAssociation(impostor, registry, request), await issueToken(master, gid, id("d"), device.address)],
+          { account: master },
+        ),
+        registry,
+        "GroupRegistryWrongSigner",
+        [impostor.address, device.address],
+      );
+    });
+
+    it("rejects malformed and high-s signatures", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const item = await signedAssociation(registry, master, deviceAccount("d"), gid, id("d"));
+      for (const bad of [toHighS(item.signature), `0x${"11".repeat(64)}` as Hex]) {
+        await assertions.revertWithCustomError(
+          registry.write.associateFor([item.request, bad, item.token], { account: master }),
+          registry,
+          "GroupRegistryInvalidSignature",
+        );
+      }
+    });
+
+    it("rejects a request signed for another chain id", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const device = deviceAccount("d");
+      const request = { gid, oid: id("d"), device: device.address, nonce: 0n, deadline: await farDeadline() };
+      const signature = await signAssociation(device, registry, request, domainOf(registry, { chainId: 1 }));
+      await assertions.revertWithCustomError(
+        registry.write.associateFor([request, signature, await issueToken(master, gid, id("d"), device.address)], {
+          account: master,
+        }),
+        registry,
+        "GroupRegistryWrongSigner",
+      );
+    });
+
+    it("rejects a request signed for another registry", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const other = await viem.deployContract("IomtRegistry");
+      await other.write.createGroup([gid, id("oid:master"), zeroHash], { account: master });
+      const device = deviceAccount("d");
+      const item = await signedAssociation(registry, master, device, gid, id("d"));
+      await assertions.revertWithCustomError(
+        other.write.associateFor([item.request, item.signature, item.token], { account: master }),
+        other,
+        "GroupRegistryWrongSigner",
+      );
+      await registry.write.associateFor([item.request, item.signature, item.token], { account: master });
+    });
+  });
+
+  describe("associateBatch (all or nothing)", () => {
+    it("associates many devices in one transaction, in order", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const items = [];
+      for (let i = 0; i < 5; i++) items.push(await signedAssociation(registry, master, deviceAccount(`b${i}`), gid, id(`b${i}`)));
+      await registry.write.associateBatch([items], { account: master });
+      expect((await registry.read.groupInfo([gid])).leafCount).to.equal(5);
+      for (let i = 0; i < 5; i++) {
+        expect((await registry.read.memberByOid([id(`b${i}`)])).leafIndex).to.equal(i);
+      }
+    });
+
+    it("rejects an empty batch", async () => {
+      const { registry, master } = await networkHelpers.loadFixture(rootGroupFixture);
+      await assertions.revertWithCustomError(registry.write.associateBatch([[]], { account: master }), registry, "GroupRegistryEmptyBatch");
+    });
+
+    it("reverts the whole batch on a duplicate oid, naming it", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const first = await signedAssociation(registry, master, deviceAccount("x"), gid, id("dup"));
+      const second = await signedAssociation(registry, master, deviceAccount("y"), gid, id("dup"));
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.associateBatch([[first, second]], { account: master }),
+        registry,
+        "GroupRegistryOidTaken",
+        [id("dup")],
+      );
+      expect((await registry.read.groupInfo([gid])).leafCount).to.equal(0);
+    });
+
+    it("reverts the whole batch when one item carries a bad token", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const good = await signedAssociation(registry, master, deviceAccount("x"), gid, id("x"));
+      const bad = await signedAssociation(registry, deviceAccount("forger"), deviceAccount("y"), gid, id("y"));
+      await assertions.revertWithCustomError(
+        registry.write.associateBatch([[good, bad]], { account: master }),
+        registry,
+        "GroupRegistryTokenNotFromMaster",
+      );
+      expect(await registry.read.isAuthenticated([gid, id("x"), deviceAccount("x").address])).to.equal(false);
+    });
+  });
+
+  describe("revoke", () => {
+    it("lets the Master revoke a member: flagged, bit set in its revocation word, no longer authenticated", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const devices = [deviceAccount("r0"), deviceAccount("r1")];
+      for (const [i, d] of devices.entries()) await enrol(registry, master, d, gid, id(`r${i}`));
+      await assertions.emitWithArgs(registry.write.revoke([gid, id("r1")], { account: master }), registry, "DeviceRevoked", [
+        gid,
+        devices[1].address,
+        id("r1"),
+        1,
+      ]);
+      expect(await registry.read.isAuthenticated([gid, id("r1"), devices[1].address])).to.equal(false);
+      expect(await registry.read.isAuthenticated([gid, id("r0"), devices[0].address])).to.equal(true);
+      expect((await registry.read.memberByOid([id("r1")])).revoked).to.equal(true);
+      const [, , , words] = await registry.read.groupState([gid, 0n, 2n]);
+      expect(words).to.deep.equal([2n, 0n]);
+    });
+
+    it("rejects a caller that is not the Master, and an unknown group", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      await enrol(registry, master, deviceAccount("d"), gid, id("d"));
+      const other = await funded("other");
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.revoke([gid, id("d")], { account: other }),
+        registry,
+        "GroupRegistryNotMaster",
+        [gid, other.address],
+      );
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.revoke([id("nowhere"), id("d")], { account: master }),
+        registry,
+        "GroupRegistryUnknownGroup",
+        [id("nowhere")],
+      );
+    });
+
+    it("rejects an oid that is not a member of the group, including the Master's own", async () => {
+      const { registry, clusters, rootMaster, rootGid, rootOid } = await networkHelpers.loadFixture(deployHierarchy);
+      for (const oid of [id("nobody"), clusters[0].devices[0].oid, rootOid]) {
+        await assertions.revertWithCustomErrorWithArgs(
+          registry.write.revoke([rootGid, oid], { account: rootMaster }),
+          registry,
+          "GroupRegistryNotMember",
+          [rootGid, oid],
+        );
+      }
+    });
+
+    it("rejects a second revocation", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      await enrol(registry, master, deviceAccount("d"), gid, id("d"));
+      await registry.write.revoke([gid, id("d")], { account: master });
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.revoke([gid, id("d")], { account: master }),
+        registry,
+        "GroupRegistryMemberRevoked",
+        [gid, id("d")],
+      );
+    });
+
+    it("is final: the revoked key cannot re-associate, the device re-enrols under a new key", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const old = deviceAccount("old-key");
+      await enrol(registry, master, old, gid, id("d"));
+      await registry.write.revoke([gid, id("d")], { account: master });
+      const again = await signedAssociation(registry, master, old, gid, id("d-2"));
+      again.request.nonce = 1n;
+      again.signature = await signAssociation(old, registry, again.request);
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.associateFor([again.request, again.signature, again.token], { account: master }),
+        registry,
+        "GroupRegistryAddressTaken",
+        [old.address],
+      );
+      await enrol(registry, master, deviceAccount("new-key"), gid, id("d-2"));
+      expect(await registry.read.isAuthenticated([gid, id("d-2"), deviceAccount("new-key").address])).to.equal(true);
+    });
+  });
+
+  describe("Master hand-over (propose, then accept)", () => {
+    it("hands a child group to another active member of the parent group", async () => {
+      const { registry, clusters, rootMaster, rootGid } = await networkHelpers.loadFixture(deployHierarchy);
+      const successor = await funded("successor");
+      await enrol(registry, rootMaster, successor, rootGid, id("successor"));
+      const { gid, head } = clusters[0];
+      await assertions.emitWithArgs(
+        registry.write.proposeMaster([gid, successor.address], { account: head }),
+        registry,
+        "MasterHandOverProposed",
+        [gid, head.address, successor.address],
+      );
+      expect((await registry.read.groupInfo([gid])).pendingMaster).to.equal(successor.address);
+      await assertions.emitWithArgs(registry.write.acceptMaster([gid], { account: successor }), registry, "MasterHandedOver", [
+        gid,
+        head.address,
+        successor.address,
+      ]);
+      const info = await registry.read.groupInfo([gid]);
+      expect(info).to.include({ master: successor.address, masterOid: id("successor"), pendingMaster: zeroAddress });
+      expect((await registry.read.memberByAddress([head.address])).isMaster).to.equal(false);
+      expect((await registry.read.memberByAddress([successor.address])).isMaster).to.equal(true);
+      // The previous head may now lead a new cluster; the successor's tokens are the valid ones.
+      await registry.write.createGroup([id("new-cluster"), clusters[0].headOid, rootGid], { account: head });
+      const device = deviceAccount("after");
+      await enrol(registry, successor, device, gid, id("after"));
+      const stale = await signedAssociation(registry, head, deviceAccount("stale"), gid, id("stale"));
+      await assertions.revertWithCustomError(
+        registry.write.associateFor([stale.request, stale.signature, stale.token], { account: successor }),
+        registry,
+        "GroupRegistryTokenNotFromMaster",
+      );
+    });
+
+    it("moves a root group's Master identity to a fresh key and burns the old one", async () => {
+      const { registry, master, gid, masterOid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const next = await funded("next");
+      await registry.write.proposeMaster([gid, next.address], { account: master });
+      await registry.write.acceptMaster([gid], { account: next });
+      expect((await registry.read.groupInfo([gid])).masterOid).to.equal(masterOid);
+      expect((await registry.read.memberByOid([masterOid])).account).to.equal(next.address);
+      expect((await registry.read.memberByAddress([master.address])).account).to.equal(zeroAddress);
+      expect(await registry.read.nonces([master.address])).to.equal(0n);
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.createGroup([id("again"), id("again"), zeroHash], { account: master }),
+        registry,
+        "GroupRegistryAddressTaken",
+        [master.address],
+      );
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.createGroup([id("child"), masterOid, gid], { account: master }),
+        registry,
+        "GroupRegistryNotParentMember",
+        [gid, master.address],
+      );
+    });
+
+    it("rejects a proposal by anyone but the Master, or on an inactive group", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const other = await funded("other");
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.proposeMaster([gid, other.address], { account: other }),
+        registry,
+        "GroupRegistryNotMaster",
+        [gid, other.address],
+      );
+      await registry.write.deactivateGroup([gid], { account: master });
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.proposeMaster([gid, other.address], { account: master }),
+        registry,
+        "GroupRegistryGroupInactive",
+        [gid],
+      );
+    });
+
+    it("rejects ineligible candidates: a root Master candidate with an identity, a child Master candidate outside the parent, revoked, or already a Master", async () => {
+      const { registry, clusters, rootMaster, rootGid } = await networkHelpers.loadFixture(deployHierarchy);
+      const cases: [Hex, LocalAccount, Hex][] = [
+        [rootGid, rootMaster, clusters[0].devices[0].account.address],
+        [clusters[0].gid, clusters[0].head, clusters[1].devices[0].account.address],
+        [clusters[0].gid, clusters[0].head, deviceAccount("nobody").address],
+        [clusters[0].gid, clusters[0].head, clusters[1].head.address],
+      ];
+      const revoked = deviceAccount("revoked-member");
+      await enrol(registry, rootMaster, revoked, rootGid, id("revoked-member"));
+      await registry.write.revoke([rootGid, id("revoked-member")], { account: rootMaster });
+      cases.push([clusters[0].gid, clusters[0].head, revoked.address]);
+      for (const [gid, by, candidate] of cases) {
+        await assertions.revertWithCustomErrorWithArgs(
+          registry.write.proposeMaster([gid, candidate], { account: by }),
+          registry,
+          "GroupRegistryIneligibleMaster",
+          [gid, candidate],
+        );
+      }
+    });
+
+    it("lets only the proposed candidate accept, and the Master cancel with the zero address", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const next = await funded("next");
+      const other = await funded("other");
+      await registry.write.proposeMaster([gid, next.address], { account: master });
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.acceptMaster([gid], { account: other }),
+        registry,
+        "GroupRegistryNotPendingMaster",
+        [gid, other.address],
+      );
+      await registry.write.proposeMaster([gid, zeroAddress], { account: master });
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.acceptMaster([gid], { account: next }),
+        registry,
+        "GroupRegistryNotPendingMaster",
+        [gid, next.address],
+      );
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.acceptMaster([id("nowhere")], { account: next }),
+        registry,
+        "GroupRegistryUnknownGroup",
+        [id("nowhere")],
+      );
+    });
+
+    it("re-checks eligibility on acceptance: a candidate revoked meanwhile cannot accept", async () => {
+      const { registry, clusters, rootMaster, rootGid } = await networkHelpers.loadFixture(deployHierarchy);
+      const successor = await funded("successor");
+      await enrol(registry, rootMaster, successor, rootGid, id("successor"));
+      await registry.write.proposeMaster([clusters[0].gid, successor.address], { account: clusters[0].head });
+      await registry.write.revoke([rootGid, id("successor")], { account: rootMaster });
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.acceptMaster([clusters[0].gid], { account: successor }),
+        registry,
+        "GroupRegistryIneligibleMaster",
+        [clusters[0].gid, successor.address],
+      );
+    });
+  });
+
+  describe("deactivateGroup", () => {
+    it("lets the Master deactivate its group for good; members stop being authenticated", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const device = deviceAccount("d");
+      await enrol(registry, master, device, gid, id("d"));
+      const next = await funded("next");
+      await registry.write.proposeMaster([gid, next.address], { account: master });
+      await assertions.emitWithArgs(registry.write.deactivateGroup([gid], { account: master }), registry, "GroupDeactivated", [
+        gid,
+        master.address,
+      ]);
+      expect(await registry.read.isAuthenticated([gid, id("d"), device.address])).to.equal(false);
+      expect((await registry.read.groupInfo([gid])).pendingMaster).to.equal(zeroAddress);
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.acceptMaster([gid], { account: next }),
+        registry,
+        "GroupRegistryGroupInactive",
+        [gid],
+      );
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.deactivateGroup([gid], { account: master }),
+        registry,
+        "GroupRegistryGroupInactive",
+        [gid],
+      );
+    });
+
+    it("rejects anyone but the Master", async () => {
+      const { registry, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const other = await funded("other");
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.deactivateGroup([gid], { account: other }),
+        registry,
+        "GroupRegistryNotMaster",
+        [gid, other.address],
+      );
+    });
+  });
+
+  describe("views", () => {
+    it("return empty records for unknown identities and false for mismatched ones", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const device = deviceAccount("d");
+      await enrol(registry, master, device, gid, id("d"));
+      expect((await registry.read.memberByOid([id("nobody")])).account).to.equal(zeroAddress);
+      expect((await registry.read.memberByAddress([deviceAccount("nobody").address])).account).to.equal(zeroAddress);
+      expect(await registry.read.nonces([deviceAccount("nobody").address])).to.equal(0n);
+      expect(await registry.read.isAuthenticated([gid, id("d"), master.address])).to.equal(false);
+      expect(await registry.read.isAuthenticated([id("other"), id("d"), device.address])).to.equal(false);
+      expect(await registry.read.isAuthenticated([gid, id("nobody"), zeroAddress])).to.equal(false);
+      expect((await registry.read.groupInfo([id("nowhere")])).master).to.equal(zeroAddress);
+    });
+
+    it("serve revocation words by range for offline verifiers", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      await enrol(registry, master, deviceAccount("d"), gid, id("d"));
+      await registry.write.revoke([gid, id("d")], { account: master });
+      const [root, leafCount, chainHead, words] = await registry.read.groupState([gid, 0n, 1n]);
+      const info = await registry.read.groupInfo([gid]);
+      expect({ root, leafCount, chainHead }).to.deep.equal({ root: info.root, leafCount: 1, chainHead: info.chainHead });
+      expect(words).to.deep.equal([1n]);
+      expect((await registry.read.groupState([gid, 1n, 3n]))[3]).to.deep.equal([0n, 0n, 0n]);
+    });
+  });
+});

@@ -1,0 +1,176 @@
+// Shared fixtures: one in-process network per test file, a fresh registry per test (snapshots
+// through loadFixture), deterministic device keys, and the signing helpers devices and Masters use.
+import { network } from "hardhat";
+import {
+  encodePacked,
+  keccak256,
+  parseEther,
+  stringToHex,
+  toHex,
+  type Address,
+  type Hex,
+  type LocalAccount,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+
+export const connection = await network.create();
+export const { viem, networkHelpers } = connection;
+export const publicClient = await viem.getPublicClient();
+export const chainId = await publicClient.getChainId();
+
+export const id = (label: string): Hex => keccak256(stringToHex(label));
+
+/** A deterministic local key, funded on the in-process network when `fund` is set. */
+export function deviceAccount(label: string): LocalAccount {
+  return privateKeyToAccount(keccak256(stringToHex(`iomt-test-key:${label}`)));
+}
+
+export async function funded(label: string): Promise<LocalAccount> {
+  const account = deviceAccount(label);
+  await networkHelpers.setBalance(account.address, parseEther("10"));
+  return account;
+}
+
+export async function deployRegistry() {
+  const registry = await viem.deployContract("IomtRegistry");
+  return { registry };
+}
+
+export type Registry = Awaited<ReturnType<typeof deployRegistry>>["registry"];
+
+export function domainOf(registry: { address: Address }, overrides: { chainId?: number; verifyingContract?: Address } = {}) {
+  return {
+    name: "iomt-auth",
+    version: "1",
+    chainId: overrides.chainId ?? chainId,
+    verifyingContract: overrides.verifyingContract ?? registry.address,
+  } as const;
+}
+
+export const tokenDigest = (gid: Hex, oid: Hex, device: Address): Hex =>
+  keccak256(encodePacked(["bytes32", "bytes32", "address"], [gid, oid, device]));
+
+/** The Master's token: an EIP-191 personal signature over the 32-byte token digest. */
+export const issueToken = (master: LocalAccount, gid: Hex, oid: Hex, device: Address): Promise<Hex> =>
+  master.signMessage({ message: { raw: tokenDigest(gid, oid, device) } });
+
+export const associationTypes = {
+  Association: [
+    { name: "gid", type: "bytes32" },
+    { name: "oid", type: "bytes32" },
+    { name: "device", type: "address" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+} as const;
+
+export const dataMessageTypes = {
+  DataMessage: [
+    { name: "gid", type: "bytes32" },
+    { name: "oid", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "payloadHash", type: "bytes32" },
+    { name: "timestamp", type: "uint64" },
+    { name: "deadline", type: "uint64" },
+  ],
+} as const;
+
+export const exchangeTypes = {
+  Exchange: [
+    { name: "gid", type: "bytes32" },
+    { name: "oid", type: "bytes32" },
+    { name: "receiverGid", type: "bytes32" },
+    { name: "receiverOid", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "payloadHash", type: "bytes32" },
+    { name: "timestamp", type: "uint64" },
+    { name: "deadline", type: "uint64" },
+  ],
+} as const;
+
+export interface AssociationRequest {
+  gid: Hex;
+  oid: Hex;
+  device: Address;
+  nonce: bigint;
+  deadline: bigint;
+}
+
+export async function farDeadline(): Promise<bigint> {
+  return BigInt(await networkHelpers.time.latest()) + 3600n;
+}
+
+export function signAssociation(
+  device: LocalAccount,
+  registry: { address: Address },
+  request: AssociationRequest,
+  domain = domainOf(registry),
+): Promise<Hex> {
+  return device.signTypedData({ domain, types: associationTypes, primaryType: "Association", message: request });
+}
+
+/** A complete relayed-association item: request, device signature, Master token. */
+export async function signedAssociation(
+  registry: { address: Address },
+  master: LocalAccount,
+  device: LocalAccount,
+  gid: Hex,
+  oid: Hex,
+) {
+  const request: AssociationRequest = { gid, oid, device: device.address, nonce: 0n, deadline: await farDeadline() };
+  return {
+    request,
+    signature: await signAssociation(device, registry, request),
+    token: await issueToken(master, gid, oid, device.address),
+  };
+}
+
+/** Flips a signature to its malleable high-s twin (s' = n - s, v flipped): same signer, rejected by OZ ECDSA. */
+export function toHighS(signature: Hex): Hex {
+  const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+  const r = signature.slice(2, 66);
+  const s = BigInt(`0x${signature.slice(66, 130)}`);
+  const v = Number.parseInt(signature.slice(130, 132), 16);
+  const flippedV = v === 27 ? 28 : 27;
+  return `0x${r}${toHex(n - s, { size: 32 }).slice(2)}${flippedV.toString(16)}` as Hex;
+}
+
+export interface Cluster {
+  gid: Hex;
+  head: LocalAccount;
+  headOid: Hex;
+  devices: { account: LocalAccount; oid: Hex }[];
+}
+
+/**
+ * Paper 003's scenario as groups: one root group whose Master is the level-2 cluster head, three
+ * level-1 cluster heads that are members of the root group and each create a child group, and
+ * three devices in each cluster (nine in all), associated through relayed requests.
+ */
+export async function deployHierarchy() {
+  const { registry } = await deployRegistry();
+  const rootMaster = await funded("root-master");
+  const rootGid = id("group:root");
+  const rootOid = id("oid:root-master");
+  await registry.write.createGroup([rootGid, rootOid, `0x${"00".repeat(32)}`], { account: rootMaster });
+
+  const clusters: Cluster[] = [];
+  for (let c = 0; c < 3; c++) {
+    const head = await funded(`head-${c}`);
+    const headOid = id(`oid:head-${c}`);
+    const gid = id(`group:cluster-${c}`);
+    const item = await signedAssociation(registry, rootMaster, head, rootGid, headOid);
+    await registry.write.associateFor([item.request, item.signature, item.token], { account: rootMaster });
+    await registry.write.createGroup([gid, headOid, rootGid], { account: head });
+    const devices = [];
+    for (let d = 0; d < 3; d++) {
+      const account = deviceAccount(`device-${c}-${d}`);
+      const oid = id(`oid:device-${c}-${d}`);
+      const signed = await signedAssociation(registry, head, account, gid, oid);
+      await registry.write.associateFor([signed.request, signed.signature, signed.token], { account: head });
+      devices.push({ account, oid });
+    }
+    clusters.push({ gid, head, headOid, devices });
+  }
+  return { registry, rootMaster, rootGid, rootOid, clusters };
+}
