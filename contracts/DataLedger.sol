@@ -11,12 +11,12 @@ import {GroupRegistry} from "./GroupRegistry.sol";
 /// message costs one read of the member record (account, revocation and nonce in one slot) and
 /// one of the group, with no cross-contract call.
 abstract contract DataLedger is GroupRegistry, IDataLedger {
-    bytes32 private constant DATA_MESSAGE_TYPEHASH = keccak256(
-        "DataMessage(bytes32 gid,bytes32 oid,uint256 nonce,bytes32 payloadHash,uint64 timestamp,uint64 deadline)"
-    );
-    bytes32 private constant EXCHANGE_TYPEHASH = keccak256(
-        "Exchange(bytes32 gid,bytes32 oid,bytes32 receiverGid,bytes32 receiverOid,uint256 nonce,bytes32 payloadHash,uint64 timestamp,uint64 deadline)"
-    );
+    // Hashed at compile time.
+    // solhint-disable-next-line gas-small-strings
+    bytes32 private constant DATA_MESSAGE_TYPEHASH = keccak256("DataMessage(bytes32 gid,bytes32 oid,uint256 nonce,bytes32 payloadHash,uint64 timestamp,uint64 deadline)");
+    // Hashed at compile time.
+    // solhint-disable-next-line gas-small-strings
+    bytes32 private constant EXCHANGE_TYPEHASH = keccak256("Exchange(bytes32 gid,bytes32 oid,bytes32 receiverGid,bytes32 receiverOid,uint256 nonce,bytes32 payloadHash,uint64 timestamp,uint64 deadline)");
 
     mapping(bytes32 gid => mapping(bytes32 root => Anchor)) private _anchors;
     // Keyed by the granting Master too, so a hand-over voids the old Master's gateways.

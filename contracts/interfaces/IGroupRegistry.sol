@@ -40,6 +40,8 @@ interface IGroupRegistry {
     }
 
     /// @notice Everything a verifier needs about one group.
+    // Returned in memory, never stored.
+    // solhint-disable-next-line gas-struct-packing
     struct GroupInfo {
         address master;
         address pendingMaster;
@@ -53,6 +55,8 @@ interface IGroupRegistry {
     }
 
     /// @notice A registered identity (a member device, or a root group's Master).
+    // Returned in memory, never stored.
+    // solhint-disable-next-line gas-struct-packing
     struct MemberInfo {
         address account;
         bytes32 gid;
@@ -78,6 +82,13 @@ interface IGroupRegistry {
         UntrustedRoot
     }
 
+    /// @notice A virtual group was created.
+    /// @param gid The new group.
+    /// @param master Its Master (cluster head).
+    /// @param parentGid Its parent group, zero for a root group.
+    /// @param masterOid The Master's object id.
+    /// @param level Its depth: 0 for a root group, parent's + 1 for a child.
+    /// @param genesis The genesis anchor its auth chain starts from.
     event GroupCreated(
         bytes32 indexed gid,
         address indexed master,
@@ -86,6 +97,14 @@ interface IGroupRegistry {
         uint8 level,
         bytes32 genesis
     );
+    /// @notice A device joined a group: its auth-chain block and AuthTable leaf were appended.
+    /// @param gid The group.
+    /// @param device The device's address (NodeID).
+    /// @param oid The device's object id.
+    /// @param master The group's Master at association time (CHID).
+    /// @param index The leaf index, also the block index in the group's auth chain.
+    /// @param blockHash The new auth-chain head.
+    /// @param leaf The AuthTable leaf appended to the group's tree.
     event DeviceAssociated(
         bytes32 indexed gid,
         address indexed device,
@@ -95,9 +114,25 @@ interface IGroupRegistry {
         bytes32 blockHash,
         bytes32 leaf
     );
+    /// @notice A member was revoked by its group's Master.
+    /// @param gid The group.
+    /// @param device The revoked device.
+    /// @param oid Its object id.
+    /// @param index Its leaf index, the bit set in the group's revocation words.
     event DeviceRevoked(bytes32 indexed gid, address indexed device, bytes32 indexed oid, uint32 index);
+    /// @notice A Master proposed a successor (zero: the proposal was cancelled).
+    /// @param gid The group.
+    /// @param master The current Master.
+    /// @param candidate The proposed successor.
     event MasterHandOverProposed(bytes32 indexed gid, address indexed master, address indexed candidate);
+    /// @notice A group changed Master.
+    /// @param gid The group.
+    /// @param previousMaster The Master before.
+    /// @param newMaster The Master now.
     event MasterHandedOver(bytes32 indexed gid, address indexed previousMaster, address indexed newMaster);
+    /// @notice A group was deactivated for good.
+    /// @param gid The group.
+    /// @param master The Master that deactivated it.
     event GroupDeactivated(bytes32 indexed gid, address indexed master);
 
     error GroupRegistryZeroId();
@@ -154,47 +189,83 @@ interface IGroupRegistry {
 
     /// @notice Revokes member `oid` of group `gid`; only the group's Master. Final: the key is
     /// burnt and the device re-enrols under a new key and oid. Also breaks every path through it.
+    /// @param gid The group.
+    /// @param oid The member to revoke.
     function revoke(bytes32 gid, bytes32 oid) external;
 
     /// @notice Proposes `candidate` as the next Master of `gid` (zero cancels); only the Master.
+    /// @param gid The group.
+    /// @param candidate For a root group a key with no identity yet; for a child group an active
+    /// member of the parent group that masters no group.
     function proposeMaster(bytes32 gid, address candidate) external;
 
     /// @notice Completes a hand-over; only the proposed candidate, who must still be eligible.
+    /// @param gid The group.
     function acceptMaster(bytes32 gid) external;
 
     /// @notice Deactivates `gid` for good; only its Master. Its members stop being authenticated.
+    /// @param gid The group.
     function deactivateGroup(bytes32 gid) external;
 
     /// @notice The token digest `keccak256(abi.encodePacked(gid, oid, device))` a Master signs (EIP-191).
+    /// @param gid The group.
+    /// @param oid The device's object id.
+    /// @param device The device's address (pubAddr).
+    /// @return The digest, before the EIP-191 prefix.
     function tokenDigest(bytes32 gid, bytes32 oid, address device) external pure returns (bytes32);
 
     /// @notice The EIP-712 digest a device signs for a relayed association.
+    /// @param request The request.
+    /// @return The digest under this registry's domain.
     function associationDigest(AssociationRequest calldata request) external view returns (bytes32);
 
     /// @notice The device's next nonce for relayed requests (association, data, exchange).
+    /// @param device The device.
+    /// @return 0 before association (which consumes it), then the next data-plane nonce.
     function nonces(address device) external view returns (uint256);
 
     /// @notice The group's full state, including its current AuthTable root.
+    /// @param gid The group.
+    /// @return info Zero fields for an unknown group.
     function groupInfo(bytes32 gid) external view returns (GroupInfo memory);
 
     /// @notice The group state an offline verifier needs: root, leaf count, chain head and the
     /// revocation words covering leaves [256·fromWord, 256·(fromWord+count)).
+    /// @param gid The group.
+    /// @param fromWord The first revocation word.
+    /// @param count How many words.
+    /// @return root The AuthTable root.
+    /// @return leafCount The number of leaves.
+    /// @return chainHead The auth-chain head.
+    /// @return revocationWords Bit `i % 256` of word `i / 256` is set when leaf `i` is revoked.
     function groupState(bytes32 gid, uint256 fromWord, uint256 count)
         external
         view
         returns (bytes32 root, uint32 leafCount, bytes32 chainHead, uint256[] memory revocationWords);
 
     /// @notice The identity registered under `oid`.
+    /// @param oid The object id.
+    /// @return info Zero fields when none.
     function memberByOid(bytes32 oid) external view returns (MemberInfo memory);
 
     /// @notice The identity registered for `account`.
+    /// @param account The address.
+    /// @return info Zero fields when none.
     function memberByAddress(address account) external view returns (MemberInfo memory);
 
-    /// @notice True when `device` is the unrevoked member `oid` of the active group `gid`.
+    /// @notice True when `device` is the unrevoked member `oid` of the active group `gid`. This
+    /// is the group-local rule; trust across the hierarchy is what {verifyAuthPath} checks.
+    /// @param gid The group.
+    /// @param oid The object id.
+    /// @param device The address expected under `oid`.
+    /// @return Whether it is authenticated.
     function isAuthenticated(bytes32 gid, bytes32 oid, address device) external view returns (bool);
 
     /// @notice Verifies an AuthTable path against current on-chain state, from a device (step 0)
     /// through each cluster head up to `trustedRootGid`.
+    /// @param path Step 0 is the device's entry; step k+1 the entry of step k's group's Master
+    /// in the parent group; the last step is in a root group.
+    /// @param trustedRootGid The root group the caller trusts.
     /// @return status `Valid`, or the first broken rule.
     /// @return failedStep The index of the step that broke it (0 when valid).
     function verifyAuthPath(AuthPathStep[] calldata path, bytes32 trustedRootGid)

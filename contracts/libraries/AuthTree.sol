@@ -13,8 +13,10 @@ import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 /// of the old size, the root of the newest complete subtree of 2^k leaves. The root is derived
 /// in a view by folding the frontier entries of the set bits of n, lowest first.
 library AuthTree {
+    /// @notice Appends `leaf` as leaf number `size`.
     /// @param frontier Level => root of the most recent complete subtree of 2^level leaves.
     /// @param size The leaf count before the insert.
+    /// @param leaf The new leaf.
     function insert(mapping(uint256 => bytes32) storage frontier, uint256 size, bytes32 leaf) internal {
         bytes32 node = leaf;
         uint256 level;
@@ -27,6 +29,9 @@ library AuthTree {
     }
 
     /// @notice The root of a tree of `size` leaves (zero when empty); reads popcount(size) slots.
+    /// @param frontier The tree's frontier.
+    /// @param size The leaf count.
+    /// @return node The root.
     function root(mapping(uint256 => bytes32) storage frontier, uint256 size) internal view returns (bytes32 node) {
         if (size == 0) return bytes32(0);
         uint256 level;
@@ -43,21 +48,28 @@ library AuthTree {
 
     /// @notice Recomputes the root from `leaf` at `index` of a `size`-leaf tree and its proof;
     /// returns zero when the index is out of range or the proof has the wrong length.
+    /// @param proof Siblings from the leaf up, one per level where the path node has a sibling.
+    /// @param index The leaf's index.
+    /// @param size The leaf count of the tree the proof was made for.
+    /// @param leaf The leaf.
+    /// @return node The root it leads to, or zero.
     function processProof(bytes32[] calldata proof, uint256 index, uint256 size, bytes32 leaf)
         internal
         pure
         returns (bytes32 node)
     {
+        // A bounds check reads clearest this way.
+        // solhint-disable-next-line gas-strict-inequalities
         if (index >= size) return bytes32(0);
         node = leaf;
         uint256 used;
         for (; size > 1; size = (size + 1) >> 1) {
-            if (index & 1 == 1) {
+            bool isRight = index & 1 == 1;
+            if (isRight || index + 1 < size) {
                 if (used == proof.length) return bytes32(0);
-                node = Hashes.efficientKeccak256(proof[used++], node);
-            } else if (index + 1 < size) {
-                if (used == proof.length) return bytes32(0);
-                node = Hashes.efficientKeccak256(node, proof[used++]);
+                bytes32 sibling = proof[used];
+                ++used;
+                node = isRight ? Hashes.efficientKeccak256(sibling, node) : Hashes.efficientKeccak256(node, sibling);
             }
             index >>= 1;
         }
