@@ -28,7 +28,8 @@ export default defineConfig({
     path: require.resolve("solc/soljson.js"),
     settings: {
       evmVersion: evmTarget,
-      optimizer: { enabled: true, runs: 10_000 },
+      viaIR: true,
+      optimizer: { enabled: true, runs: 1_000_000 },
     },
   },
   paths: {

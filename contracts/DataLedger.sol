@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {IDataLedger} from "./interfaces/IDataLedger.sol";
 import {GroupRegistry} from "./GroupRegistry.sol";
+import {CalldataSignature} from "./libraries/CalldataSignature.sol";
 
 /// @title DataLedger — signed data messages, device-to-device exchanges and batch anchors
 /// @notice See {IDataLedger}. It shares the registry's storage and EIP-712 domain, so a data
@@ -19,8 +19,8 @@ abstract contract DataLedger is GroupRegistry, IDataLedger {
     bytes32 private constant EXCHANGE_TYPEHASH = keccak256("Exchange(bytes32 gid,bytes32 oid,bytes32 receiverGid,bytes32 receiverOid,uint256 nonce,bytes32 payloadHash,uint64 timestamp,uint64 deadline)");
 
     mapping(bytes32 gid => mapping(bytes32 root => Anchor)) private _anchors;
-    // Keyed by the granting Master too, so a hand-over voids the old Master's gateways.
-    mapping(bytes32 gid => mapping(address master => mapping(address anchorer => bool))) private _anchorers;
+    // Keyed by the group's Master epoch, so every hand-over voids the gateways of the Master before.
+    mapping(bytes32 gid => mapping(uint256 masterEpoch => mapping(address anchorer => bool))) private _anchorers;
 
     /// @inheritdoc IDataLedger
     function recordData(DataMessage calldata message, bytes calldata signature) external {
@@ -39,11 +39,12 @@ abstract contract DataLedger is GroupRegistry, IDataLedger {
     function recordDataDirect(bytes32 gid, bytes32 oid, bytes32 payloadHash, uint64 timestamp) external {
         address device = _requireActiveMember(gid, oid).account;
         if (device != msg.sender) revert DataLedgerWrongSender(msg.sender, device);
-        emit DirectDataMessageRecorded(gid, device, oid, payloadHash, timestamp);
+        emit DirectDataMessageRecorded(gid, device, payloadHash, timestamp);
     }
 
     /// @inheritdoc IDataLedger
     function recordExchange(Exchange calldata exchange, bytes calldata signature) external {
+        if (exchange.oid == exchange.receiverOid) revert DataLedgerSelfExchange(exchange.oid);
         address receiver = _requireActiveMember(exchange.receiverGid, exchange.receiverOid).account;
         address sender = _consumeNonce(
             exchange.gid, exchange.oid, exchange.nonce, exchange.deadline, exchangeDigest(exchange), signature
@@ -63,15 +64,18 @@ abstract contract DataLedger is GroupRegistry, IDataLedger {
 
     /// @inheritdoc IDataLedger
     function setAnchorer(bytes32 gid, address anchorer, bool allowed) external {
-        _requireMaster(gid);
-        _anchorers[gid][msg.sender][anchorer] = allowed;
+        Group storage group = _requireMaster(gid);
+        if (!group.active) revert GroupRegistryGroupInactive(gid);
+        _anchorers[gid][group.masterEpoch][anchorer] = allowed;
         emit AnchorerSet(gid, msg.sender, anchorer, allowed);
     }
 
     /// @inheritdoc IDataLedger
     function anchorBatch(bytes32 gid, bytes32 root, uint32 messageCount) external {
-        address master = _requireActiveGroup(gid).master;
-        if (msg.sender != master && !_anchorers[gid][master][msg.sender]) revert DataLedgerNotAnchorer(gid, msg.sender);
+        Group storage group = _requireActiveGroup(gid);
+        if (msg.sender != group.master && !_anchorers[gid][group.masterEpoch][msg.sender]) {
+            revert DataLedgerNotAnchorer(gid, msg.sender);
+        }
         if (root == bytes32(0)) revert DataLedgerZeroRoot();
         if (messageCount == 0) revert DataLedgerEmptyAnchor();
         Anchor storage anchor = _anchors[gid][root];
@@ -118,7 +122,8 @@ abstract contract DataLedger is GroupRegistry, IDataLedger {
 
     /// @inheritdoc IDataLedger
     function isAnchorer(bytes32 gid, address anchorer) external view returns (bool) {
-        return _anchorers[gid][_masterOf(gid)][anchorer];
+        Group storage group = _group(gid);
+        return group.active && (anchorer == group.master || _anchorers[gid][group.masterEpoch][anchorer]);
     }
 
     /// @inheritdoc IDataLedger
@@ -140,7 +145,7 @@ abstract contract DataLedger is GroupRegistry, IDataLedger {
         address device = _consumeNonce(
             message.gid, message.oid, message.nonce, message.deadline, dataMessageDigest(message), signature
         );
-        emit DataMessageRecorded(message.gid, device, message.oid, message.nonce, message.payloadHash, message.timestamp);
+        emit DataMessageRecorded(message.gid, device, message.nonce, message.payloadHash, message.timestamp);
     }
 
     /// @dev Checks a relayed request of member (gid, oid) and consumes its nonce; returns the device.
@@ -157,9 +162,10 @@ abstract contract DataLedger is GroupRegistry, IDataLedger {
         device = member.account;
         uint32 expected = member.nonce;
         if (nonce != expected) revert DataLedgerInvalidNonce(device, expected);
-        (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, signature);
-        if (error != ECDSA.RecoverError.NoError) revert DataLedgerInvalidSignature();
+        address signer = CalldataSignature.recover(digest, signature);
+        if (signer == address(0)) revert DataLedgerInvalidSignature();
         if (signer != device) revert DataLedgerWrongSigner(signer, device);
+        if (expected == type(uint32).max) revert DataLedgerNoncesExhausted(device);
         member.nonce = expected + 1;
     }
 }

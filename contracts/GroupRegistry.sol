@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {IGroupRegistry} from "./interfaces/IGroupRegistry.sol";
 import {AuthTable} from "./libraries/AuthTable.sol";
 import {AuthTree} from "./libraries/AuthTree.sol";
+import {CalldataSignature} from "./libraries/CalldataSignature.sol";
 
 /// @title GroupRegistry — virtual groups, token-verified association and the hierarchical AuthTable
 /// @notice See {IGroupRegistry}. No admin: trust roots are chosen by verifiers, who pin the root
@@ -20,6 +20,11 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
     uint8 private constant FLAG_MASTER = 2; // is the Master of a group
     uint8 private constant FLAG_REVOKED = 4; // revoked by its group's Master, for good
 
+    /// @dev Revocation word w holds leaves [255w, 255w + 254] in bits 0..254; bit 255 is set when
+    /// the word's first leaf is associated, so a revocation never pays for a fresh storage slot.
+    uint256 private constant LEAVES_PER_WORD = 255;
+    uint256 private constant WORD_ALLOCATED = 1 << 255;
+
     struct Group {
         // Slot 0, read by every association, data message and revocation: one cold SLOAD.
         address master;
@@ -27,6 +32,7 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
         uint32 leafCount;
         uint8 level; // root = 0, child = parent + 1
         bool active;
+        uint24 masterEpoch; // hand-overs so far; keys the Master's delegations so they lapse on hand-over
         bytes32 parentGid;
         bytes32 chainHead;
         address pendingMaster;
@@ -121,6 +127,7 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
             _members[_oidOf[msg.sender]].flags |= FLAG_MASTER;
         }
         group.master = msg.sender;
+        ++group.masterEpoch;
         delete group.pendingMaster;
         emit MasterHandedOver(gid, previous, msg.sender);
     }
@@ -167,7 +174,7 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
         if (member.flags & FLAG_REVOKED != 0) revert GroupRegistryMemberRevoked(gid, oid);
         uint32 index = member.leafIndex;
         member.flags |= FLAG_REVOKED;
-        group.revocationWords[index >> 8] |= 1 << (index & 0xff);
+        group.revocationWords[index / LEAVES_PER_WORD] |= 1 << (index % LEAVES_PER_WORD);
         emit DeviceRevoked(gid, member.account, oid, index);
     }
 
@@ -191,7 +198,9 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
 
     /// @inheritdoc IGroupRegistry
     function nonces(address device) public view returns (uint256) {
-        Member storage member = _members[_oidOf[device]];
+        bytes32 oid = _oidOf[device];
+        if (oid == bytes32(0)) return 0;
+        Member storage member = _members[oid];
         return member.account == device ? member.nonce : 0;
     }
 
@@ -280,7 +289,9 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
             if (AuthTree.processProof(step.proof, index, count, leaf) != AuthTree.root(group.frontier, count)) {
                 return (AuthPathStatus.InvalidProof, i);
             }
-            if (group.revocationWords[index >> 8] & (1 << (index & 0xff)) != 0) return (AuthPathStatus.Revoked, i);
+            if (group.revocationWords[index / LEAVES_PER_WORD] & (1 << (index % LEAVES_PER_WORD)) != 0) {
+                return (AuthPathStatus.Revoked, i);
+            }
             below = group;
         }
         uint256 last = path.length - 1;
@@ -300,9 +311,9 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
         if (_oidOf[device] != bytes32(0)) revert GroupRegistryAddressTaken(device);
 
         address master = group.master;
-        (address recovered, ECDSA.RecoverError error,) =
-            ECDSA.tryRecover(MessageHashUtils.toEthSignedMessageHash(tokenDigest(gid, oid, device)), token);
-        if (error != ECDSA.RecoverError.NoError) revert GroupRegistryInvalidToken();
+        address recovered =
+            CalldataSignature.recover(MessageHashUtils.toEthSignedMessageHash(tokenDigest(gid, oid, device)), token);
+        if (recovered == address(0)) revert GroupRegistryInvalidToken();
         if (recovered != master) revert GroupRegistryTokenNotFromMaster(recovered, master);
 
         uint32 index = group.leafCount;
@@ -313,18 +324,19 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
         group.chainHead = blockHash;
         group.leafCount = index + 1;
         AuthTree.insert(group.frontier, index, leaf);
+        if (index % LEAVES_PER_WORD == 0) group.revocationWords[index / LEAVES_PER_WORD] = WORD_ALLOCATED;
         // Nonce 0 is the association request itself, relayed or not.
         _members[oid] = Member(device, group.number, index, FLAG_MEMBER, 1);
         _oidOf[device] = oid;
-        emit DeviceAssociated(gid, device, oid, master, index, blockHash, leaf);
+        emit DeviceAssociated(gid, device, oid, master, index, blockHash);
     }
 
     function _checkAssociationRequest(AssociationRequest calldata request, bytes calldata signature) private view {
         if (block.timestamp > request.deadline) revert GroupRegistryExpiredRequest(request.deadline);
         uint256 expected = nonces(request.device);
         if (request.nonce != expected) revert GroupRegistryInvalidNonce(request.device, expected);
-        (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(associationDigest(request), signature);
-        if (error != ECDSA.RecoverError.NoError) revert GroupRegistryInvalidSignature();
+        address signer = CalldataSignature.recover(associationDigest(request), signature);
+        if (signer == address(0)) revert GroupRegistryInvalidSignature();
         if (signer != request.device) revert GroupRegistryWrongSigner(signer, request.device);
     }
 
@@ -352,8 +364,8 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
         if (!group.active) revert GroupRegistryGroupInactive(gid);
     }
 
-    function _masterOf(bytes32 gid) internal view returns (address) {
-        return _groups[gid].master;
+    function _group(bytes32 gid) internal view returns (Group storage) {
+        return _groups[gid];
     }
 
     function _requireMaster(bytes32 gid) internal view returns (Group storage group) {

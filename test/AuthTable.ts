@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { zeroHash, type Address, type Hex } from "viem";
-import { authBlockHash, authLeaf, genesisAnchor, treeProof, treeRoot, type AuthEntry } from "./support/authtable.js";
+import { authBlockHash, authLeaf, genesisAnchor, treeProof, treeRoot, type AuthEntry } from "../scripts/lib/authtable.js";
 import {
   deployHierarchy,
   deployRegistry,
@@ -84,12 +84,13 @@ describe("AuthTable", () => {
       expect(fromEvents).to.deep.equal(leaves);
     });
 
-    it("emits the block hash and leaf of each association", async () => {
-      const { registry, clusters } = await networkHelpers.loadFixture(deployHierarchy);
-      const logs = await registry.getEvents.DeviceAssociated({ gid: clusters[1].gid }, { fromBlock: 0n });
-      for (const log of logs) {
-        const entry = { device: log.args.device!, master: log.args.master!, index: BigInt(log.args.index!), blockHash: log.args.blockHash! };
-        expect(log.args.leaf).to.equal(authLeaf(entry));
+    it("rebuilds every group of the hierarchy, root and clusters, from its events", async () => {
+      const { registry, clusters, rootGid } = await networkHelpers.loadFixture(deployHierarchy);
+      for (const gid of [rootGid, ...clusters.map((c) => c.gid)]) {
+        const leaves = (await authTableFromEvents(registry, gid)).map(authLeaf);
+        const info = await registry.read.groupInfo([gid]);
+        expect(leaves).to.have.length(info.leafCount);
+        expect(treeRoot(leaves)).to.equal(info.root);
       }
     });
 
@@ -166,6 +167,33 @@ describe("AuthTable", () => {
       // The old head's leaf no longer vouches for the cluster.
       const oldHeadPath = await authPath(registry, clusters[0].head.address);
       expect(await verify(registry, [path[0], oldHeadPath[0]], rootGid)).to.deep.equal({ status: Status.NotGroupMaster, step: 1 });
+    });
+  });
+
+  describe("revocation words: 255 leaves each, bit 255 marks a word in use", () => {
+    it("sets bit index % 255 of word index / 255, across a word boundary, and the path checks the right bit", async () => {
+      const { registry } = await networkHelpers.loadFixture(deployRegistry);
+      const master = await funded("m");
+      const gid = id("g");
+      await registry.write.createGroup([gid, id("m"), zeroHash], { account: master });
+      for (let start = 0; start < 258; start += 86) {
+        const items = [];
+        for (let i = start; i < Math.min(start + 86, 258); i++) {
+          items.push(await signedAssociation(registry, master, deviceAccount(`w${i}`), gid, id(`w${i}`)));
+        }
+        await registry.write.associateBatch([items], { account: master });
+      }
+      const marker = 1n << 255n;
+      expect((await registry.read.groupState([gid, 0n, 3n]))[3]).to.deep.equal([marker, marker, 0n]);
+      await registry.write.revoke([gid, id("w254")], { account: master });
+      await registry.write.revoke([gid, id("w255")], { account: master });
+      expect((await registry.read.groupState([gid, 0n, 2n]))[3]).to.deep.equal([marker | (1n << 254n), marker | 1n]);
+      const table = (await authTableFromEvents(registry, gid)).map(authLeaf);
+      const entries = await authTableFromEvents(registry, gid);
+      for (const [index, expected] of [[253, Status.Valid], [254, Status.Revoked], [255, Status.Revoked], [256, Status.Valid]] as const) {
+        const step = { gid, entry: entries[index], proof: treeProof(table, index) };
+        expect((await verify(registry, [step], gid)).status).to.equal(expected);
+      }
     });
   });
 

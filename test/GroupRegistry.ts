@@ -1,6 +1,15 @@
 import { expect } from "chai";
-import { hashTypedData, zeroAddress, zeroHash, type Hex, type LocalAccount } from "viem";
-import { genesisAnchor } from "./support/authtable.js";
+import {
+  encodeAbiParameters,
+  hashTypedData,
+  keccak256,
+  numberToHex,
+  zeroAddress,
+  zeroHash,
+  type Hex,
+  type LocalAccount,
+} from "viem";
+import { genesisAnchor } from "../scripts/lib/authtable.js";
 import {
   associationTypes,
   deployHierarchy,
@@ -16,11 +25,14 @@ import {
   signedAssociation,
   toHighS,
   tokenDigest,
+  publicClient,
   viem,
   type Registry,
 } from "./support/fixtures.js";
 
 const { assertions } = viem;
+/** Bit 255 of a revocation word marks it as holding leaves; bits 0..254 are leaves 255w..255w+254. */
+const WORD_ALLOCATED = 1n << 255n;
 
 async function rootGroupFixture() {
   const { registry } = await deployRegistry();
@@ -369,6 +381,28 @@ describe("GroupRegistry", () => {
     });
   });
 
+  describe("capacity", () => {
+    // Storage slot of `_groups` in IomtRegistry: EIP712's two fallback strings take slots 0 and 1.
+    const GROUPS_SLOT = 2n;
+
+    it("rejects an association once a group holds 2^32 - 1 members", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const slot = keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "uint256" }], [gid, GROUPS_SLOT]));
+      const packed = BigInt((await publicClient.getStorageAt({ address: registry.address, slot }))!);
+      expect(numberToHex(packed & ((1n << 160n) - 1n), { size: 20 })).to.equal(master.address.toLowerCase());
+      const leafCountMask = 0xffffffffn << 184n; // after master (160 bits) and the uint24 group number
+      await networkHelpers.setStorageAt(registry.address, slot, numberToHex(packed | leafCountMask, { size: 32 }));
+      expect((await registry.read.groupInfo([gid])).leafCount).to.equal(2 ** 32 - 1);
+      const device = await funded("d");
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.associate([gid, id("d"), await issueToken(master, gid, id("d"), device.address)], { account: device }),
+        registry,
+        "GroupRegistryGroupFull",
+        [gid],
+      );
+    });
+  });
+
   describe("associateFor (relayed, device-signed EIP-712 request)", () => {
     it("lets anyone relay a device's signed request", async () => {
       const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
@@ -542,7 +576,7 @@ describe("GroupRegistry", () => {
       expect(await registry.read.isAuthenticated([gid, id("r0"), devices[0].address])).to.equal(true);
       expect((await registry.read.memberByOid([id("r1")])).revoked).to.equal(true);
       const [, , , words] = await registry.read.groupState([gid, 0n, 2n]);
-      expect(words).to.deep.equal([2n, 0n]);
+      expect(words).to.deep.equal([WORD_ALLOCATED | 2n, 0n]);
     });
 
     it("rejects a caller that is not the Master, and an unknown group", async () => {
@@ -804,7 +838,7 @@ describe("GroupRegistry", () => {
       const [root, leafCount, chainHead, words] = await registry.read.groupState([gid, 0n, 1n]);
       const info = await registry.read.groupInfo([gid]);
       expect({ root, leafCount, chainHead }).to.deep.equal({ root: info.root, leafCount: 1, chainHead: info.chainHead });
-      expect(words).to.deep.equal([1n]);
+      expect(words).to.deep.equal([WORD_ALLOCATED | 1n]);
       expect((await registry.read.groupState([gid, 1n, 3n]))[3]).to.deep.equal([0n, 0n, 0n]);
     });
   });

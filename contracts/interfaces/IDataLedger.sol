@@ -43,28 +43,19 @@ interface IDataLedger {
 
     /// @notice A device-signed data message was recorded.
     /// @param gid The device's group.
-    /// @param device The signer.
-    /// @param oid The device's object id.
+    /// @param device The signer (its oid is {IGroupRegistry-memberByAddress}'s).
     /// @param nonce The nonce it consumed.
     /// @param payloadHash The hash of the off-chain payload.
     /// @param timestamp The device's timestamp of the reading.
-    event DataMessageRecorded(
-        bytes32 indexed gid,
-        address indexed device,
-        bytes32 indexed oid,
-        uint256 nonce,
-        bytes32 payloadHash,
-        uint64 timestamp
-    );
+    /// @dev Nonce and timestamp are values, not lookup keys: as topics they would cost more and filter nothing.
+    event DataMessageRecorded(bytes32 indexed gid, address indexed device, uint256 nonce, bytes32 payloadHash, uint64 timestamp); // solhint-disable-line gas-indexed-events
     /// @notice A data message sent by the device itself was recorded.
     /// @param gid The device's group.
-    /// @param device The sender.
-    /// @param oid The device's object id.
+    /// @param device The sender (its oid is {IGroupRegistry-memberByAddress}'s).
     /// @param payloadHash The hash of the off-chain payload.
     /// @param timestamp The device's timestamp of the reading.
-    event DirectDataMessageRecorded(
-        bytes32 indexed gid, address indexed device, bytes32 indexed oid, bytes32 payloadHash, uint64 timestamp
-    );
+    /// @dev The timestamp is a value, not a lookup key: as a topic it would cost more and filter nothing.
+    event DirectDataMessageRecorded(bytes32 indexed gid, address indexed device, bytes32 payloadHash, uint64 timestamp); // solhint-disable-line gas-indexed-events
     /// @notice A device-to-device exchange was recorded.
     /// @param gid The sender's group.
     /// @param sender The signing device.
@@ -109,6 +100,8 @@ interface IDataLedger {
     error DataLedgerZeroRoot();
     error DataLedgerEmptyAnchor();
     error DataLedgerRootAlreadyAnchored(bytes32 gid, bytes32 root);
+    error DataLedgerSelfExchange(bytes32 oid);
+    error DataLedgerNoncesExhausted(address device);
 
     /// @notice Records a device-signed data message; anyone may relay it.
     /// @dev The signer must be the active member registered under (gid, oid), `nonce` its next
@@ -130,13 +123,13 @@ interface IDataLedger {
     function recordDataDirect(bytes32 gid, bytes32 oid, bytes32 payloadHash, uint64 timestamp) external;
 
     /// @notice Records a device-to-device exchange (paper 000, Algorithm 3): sender and receiver
-    /// are active members, and the sender signed it; anyone may relay it.
+    /// are distinct active members, and the sender signed it; anyone may relay it.
     /// @param exchange The exchange.
     /// @param signature The sender's 65-byte EIP-712 signature over it.
     function recordExchange(Exchange calldata exchange, bytes calldata signature) external;
 
-    /// @notice Lets `anchorer` (e.g. a gateway key) anchor batches for `gid`; only the Master.
-    /// Authorisations belong to the Master that gave them and lapse on hand-over.
+    /// @notice Lets `anchorer` (e.g. a gateway key) anchor batches for the active group `gid`; only
+    /// the Master. Authorisations belong to the Master that gave them and lapse on hand-over.
     /// @param gid The group.
     /// @param anchorer The key.
     /// @param allowed Whether it may anchor.
@@ -160,10 +153,11 @@ interface IDataLedger {
     /// @return The digest under the registry's domain.
     function exchangeDigest(Exchange calldata exchange) external view returns (bytes32);
 
-    /// @notice Whether `anchorer` may anchor batches for `gid` under its current Master.
+    /// @notice Whether `anchorer` may anchor batches for `gid` now: the group is active and it is
+    /// the Master or a key the current Master authorised.
     /// @param gid The group.
     /// @param anchorer The key.
-    /// @return Whether the current Master authorised it.
+    /// @return Whether {anchorBatch} would accept it as caller.
     function isAnchorer(bytes32 gid, address anchorer) external view returns (bool);
 
     /// @notice The anchor of `root` in `gid` (zero fields when not anchored).

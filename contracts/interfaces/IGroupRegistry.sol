@@ -103,22 +103,15 @@ interface IGroupRegistry {
     /// @param oid The device's object id.
     /// @param master The group's Master at association time (CHID).
     /// @param index The leaf index, also the block index in the group's auth chain.
-    /// @param blockHash The new auth-chain head.
-    /// @param leaf The AuthTable leaf appended to the group's tree.
+    /// @param blockHash The new auth-chain head; the leaf is keccak256(abi.encode(device, master, index, blockHash)).
     event DeviceAssociated(
-        bytes32 indexed gid,
-        address indexed device,
-        bytes32 indexed oid,
-        address master,
-        uint32 index,
-        bytes32 blockHash,
-        bytes32 leaf
+        bytes32 indexed gid, address indexed device, bytes32 indexed oid, address master, uint32 index, bytes32 blockHash
     );
     /// @notice A member was revoked by its group's Master.
     /// @param gid The group.
     /// @param device The revoked device.
     /// @param oid Its object id.
-    /// @param index Its leaf index, the bit set in the group's revocation words.
+    /// @param index Its leaf index: bit `index % 255` of revocation word `index / 255` is now set.
     event DeviceRevoked(bytes32 indexed gid, address indexed device, bytes32 indexed oid, uint32 index);
     /// @notice A Master proposed a successor (zero: the proposal was cancelled).
     /// @param gid The group.
@@ -230,14 +223,15 @@ interface IGroupRegistry {
     function groupInfo(bytes32 gid) external view returns (GroupInfo memory);
 
     /// @notice The group state an offline verifier needs: root, leaf count, chain head and the
-    /// revocation words covering leaves [256·fromWord, 256·(fromWord+count)).
+    /// revocation words covering leaves [255·fromWord, 255·(fromWord+count)).
     /// @param gid The group.
     /// @param fromWord The first revocation word.
     /// @param count How many words.
     /// @return root The AuthTable root.
     /// @return leafCount The number of leaves.
     /// @return chainHead The auth-chain head.
-    /// @return revocationWords Bit `i % 256` of word `i / 256` is set when leaf `i` is revoked.
+    /// @return revocationWords Bit `i % 255` of word `i / 255` is set when leaf `i` is revoked;
+    /// bit 255 only marks a word whose leaves exist.
     function groupState(bytes32 gid, uint256 fromWord, uint256 count)
         external
         view

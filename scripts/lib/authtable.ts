@@ -50,3 +50,18 @@ export function treeProof(leaves: Hex[], index: number): Hex[] {
   }
   return proof;
 }
+
+/** Recomputes a root from a leaf, its index, the leaf count and a lean-tree proof (AuthTree.processProof). */
+export function processProof(proof: Hex[], index: number, size: number, leaf: Hex): Hex | undefined {
+  if (index >= size) return undefined;
+  let node = leaf;
+  let used = 0;
+  for (; size > 1; size = (size + 1) >> 1, index >>= 1) {
+    const isRight = (index & 1) === 1;
+    if (isRight || index + 1 < size) {
+      if (used === proof.length) return undefined;
+      node = isRight ? hashPair(proof[used++], node) : hashPair(node, proof[used++]);
+    }
+  }
+  return used === proof.length ? node : undefined;
+}
