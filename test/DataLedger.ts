@@ -32,30 +32,15 @@ import {
   signedAssociation,
   toHighS,
   viem,
+  type DataMessage,
+  type Exchange,
   type Registry,
 } from "./support/fixtures.js";
+import { buildBatchTree } from "../scripts/lib/batch-tree.js";
+import * as signing from "../scripts/lib/signing.js";
+import { signDataMessage } from "../scripts/lib/signing.js";
 
 // ---------------------------------------------------------------------------------- helpers
-
-interface DataMessage {
-  gid: Hex;
-  oid: Hex;
-  nonce: bigint;
-  payloadHash: Hex;
-  timestamp: bigint;
-  deadline: bigint;
-}
-
-interface Exchange {
-  gid: Hex;
-  oid: Hex;
-  receiverGid: Hex;
-  receiverOid: Hex;
-  nonce: bigint;
-  payloadHash: Hex;
-  timestamp: bigint;
-  deadline: bigint;
-}
 
 /** A member identity as the data plane sees it: its key, its oid and the group it belongs to. */
 interface Device {
@@ -63,8 +48,6 @@ interface Device {
   oid: Hex;
   gid: Hex;
 }
-
-type Domain = ReturnType<typeof domainOf>;
 
 const payload = (label: string): Hex => id(`payload:${label}`);
 
@@ -86,19 +69,11 @@ async function nextMessage(registry: Registry, device: Device, overrides: Partia
   };
 }
 
-const signData = (
-  signer: LocalAccount,
-  registry: { address: Address },
-  message: DataMessage,
-  domain: Domain = domainOf(registry),
-): Promise<Hex> => signer.signTypedData({ domain, types: dataMessageTypes, primaryType: "DataMessage", message });
+const signData = (signer: LocalAccount, registry: { address: Address }, message: DataMessage, domain = domainOf(registry)) =>
+  signDataMessage(signer, domain, message);
 
-const signExchange = (
-  signer: LocalAccount,
-  registry: { address: Address },
-  exchange: Exchange,
-  domain: Domain = domainOf(registry),
-): Promise<Hex> => signer.signTypedData({ domain, types: exchangeTypes, primaryType: "Exchange", message: exchange });
+const signExchange = (signer: LocalAccount, registry: { address: Address }, exchange: Exchange, domain = domainOf(registry)) =>
+  signing.signExchange(signer, domain, exchange);
 
 /** A data message of `device` signed by the device itself. */
 async function signedMessage(registry: Registry, device: Device, overrides: Partial<DataMessage> = {}) {
@@ -130,34 +105,8 @@ async function receiptOf(hash: Promise<Hex>) {
   return publicClient.waitForTransactionReceipt({ hash: await hash });
 }
 
-// OpenZeppelin MerkleProof's rule: each pair is hashed in ascending order; the leaves are the
-// EIP-712 digests as they are. An unpaired last node is carried up (its proof skips that level).
-const hashSortedPair = (a: Hex, b: Hex): Hex =>
-  hexToBigInt(a) <= hexToBigInt(b) ? keccak256(concat([a, b])) : keccak256(concat([b, a]));
-
-function sortedLevels(leaves: Hex[]): Hex[][] {
-  const levels = [leaves];
-  while (levels[levels.length - 1].length > 1) {
-    const below = levels[levels.length - 1];
-    const above: Hex[] = [];
-    for (let i = 0; i < below.length; i += 2) {
-      above.push(i + 1 < below.length ? hashSortedPair(below[i], below[i + 1]) : below[i]);
-    }
-    levels.push(above);
-  }
-  return levels;
-}
-
-const sortedRoot = (leaves: Hex[]): Hex => sortedLevels(leaves).at(-1)![0];
-
-function sortedProof(leaves: Hex[], index: number): Hex[] {
-  const proof: Hex[] = [];
-  const levels = sortedLevels(leaves);
-  for (let level = 0, i = index; level < levels.length - 1; level++, i >>= 1) {
-    if ((i ^ 1) < levels[level].length) proof.push(levels[level][i ^ 1]);
-  }
-  return proof;
-}
+const sortedRoot = (leaves: Hex[]): Hex => buildBatchTree(leaves).root;
+const sortedProof = (leaves: Hex[], index: number): Hex[] => buildBatchTree(leaves).proof(index);
 
 /** Adds a fresh key to the root group, so it is eligible as the next Master of a cluster. */
 async function addRootMember(registry: Registry, rootMaster: LocalAccount, rootGid: Hex, label: string) {

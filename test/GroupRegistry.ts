@@ -258,8 +258,8 @@ describe("GroupRegistry", () => {
     });
 
     for (const [what, tamper] of [
-      ["another gid", (gid: Hex, oid: Hex, device: Hex) => [id("other-gid"), oid, device]],
-      ["another oid", (gid: Hex, oid: Hex, device: Hex) => [gid, id("other-oid"), device]],
+      ["another gid", (_gid: Hex, oid: Hex, device: Hex) => [id("other-gid"), oid, device]],
+      ["another oid", (gid: Hex, _oid: Hex, device: Hex) => [gid, id("other-oid"), device]],
       ["another address", (gid: Hex, oid: Hex) => [gid, oid, deviceAccount("someone-else").address]],
     ] as const) {
       it(`rejects a token issued for ${what}`, async () => {

@@ -46,7 +46,7 @@ export interface Exchange {
   deadline: bigint;
 }
 
-const associationTypes = {
+export const associationTypes = {
   Association: [
     { name: "gid", type: "bytes32" },
     { name: "oid", type: "bytes32" },
@@ -56,7 +56,7 @@ const associationTypes = {
   ],
 } as const;
 
-const dataMessageTypes = {
+export const dataMessageTypes = {
   DataMessage: [
     { name: "gid", type: "bytes32" },
     { name: "oid", type: "bytes32" },
@@ -67,7 +67,7 @@ const dataMessageTypes = {
   ],
 } as const;
 
-const exchangeTypes = {
+export const exchangeTypes = {
   Exchange: [
     { name: "gid", type: "bytes32" },
     { name: "oid", type: "bytes32" },
@@ -80,10 +80,13 @@ const exchangeTypes = {
   ],
 } as const;
 
-/** The Master's token for (gid, oid, device): EIP-191 over `keccak256(abi.encodePacked(gid, oid, device))`. */
+/** The token digest `keccak256(abi.encodePacked(gid, oid, device))` (the registry's `tokenDigest`). */
+export const tokenDigest = (gid: Hex, oid: Hex, device: Address): Hex =>
+  keccak256(encodePacked(["bytes32", "bytes32", "address"], [gid, oid, device]));
+
+/** The Master's token for (gid, oid, device): an EIP-191 personal signature over the token digest. */
 export function issueToken(master: LocalAccount, gid: Hex, oid: Hex, device: Address): Promise<Hex> {
-  const digest = keccak256(encodePacked(["bytes32", "bytes32", "address"], [gid, oid, device]));
-  return master.signMessage({ message: { raw: digest } });
+  return master.signMessage({ message: { raw: tokenDigest(gid, oid, device) } });
 }
 
 export function signAssociation(device: LocalAccount, domain: RegistryDomain, request: AssociationRequest): Promise<Hex> {

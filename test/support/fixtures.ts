@@ -2,7 +2,6 @@
 // through loadFixture), deterministic device keys, and the signing helpers devices and Masters use.
 import { network } from "hardhat";
 import {
-  encodePacked,
   keccak256,
   parseEther,
   stringToHex,
@@ -12,6 +11,19 @@ import {
   type LocalAccount,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import * as signing from "../../scripts/lib/signing.js";
+import { registryDomain, type AssociationRequest, type RegistryDomain } from "../../scripts/lib/signing.js";
+
+export {
+  associationTypes,
+  dataMessageTypes,
+  exchangeTypes,
+  issueToken,
+  tokenDigest,
+  type AssociationRequest,
+  type DataMessage,
+  type Exchange,
+} from "../../scripts/lib/signing.js";
 
 export const connection = await network.create();
 export const { viem, networkHelpers } = connection;
@@ -38,92 +50,28 @@ export async function deployRegistry() {
 
 export type Registry = Awaited<ReturnType<typeof deployRegistry>>["registry"];
 
-export function domainOf(registry: { address: Address }, overrides: { chainId?: number; verifyingContract?: Address } = {}) {
-  return {
-    name: "iomt-auth",
-    version: "1",
-    chainId: overrides.chainId ?? chainId,
-    verifyingContract: overrides.verifyingContract ?? registry.address,
-  } as const;
-}
-
-export const tokenDigest = (gid: Hex, oid: Hex, device: Address): Hex =>
-  keccak256(encodePacked(["bytes32", "bytes32", "address"], [gid, oid, device]));
-
-/** The Master's token: an EIP-191 personal signature over the 32-byte token digest. */
-export const issueToken = (master: LocalAccount, gid: Hex, oid: Hex, device: Address): Promise<Hex> =>
-  master.signMessage({ message: { raw: tokenDigest(gid, oid, device) } });
-
-export const associationTypes = {
-  Association: [
-    { name: "gid", type: "bytes32" },
-    { name: "oid", type: "bytes32" },
-    { name: "device", type: "address" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-} as const;
-
-export const dataMessageTypes = {
-  DataMessage: [
-    { name: "gid", type: "bytes32" },
-    { name: "oid", type: "bytes32" },
-    { name: "nonce", type: "uint256" },
-    { name: "payloadHash", type: "bytes32" },
-    { name: "timestamp", type: "uint64" },
-    { name: "deadline", type: "uint64" },
-  ],
-} as const;
-
-export const exchangeTypes = {
-  Exchange: [
-    { name: "gid", type: "bytes32" },
-    { name: "oid", type: "bytes32" },
-    { name: "receiverGid", type: "bytes32" },
-    { name: "receiverOid", type: "bytes32" },
-    { name: "nonce", type: "uint256" },
-    { name: "payloadHash", type: "bytes32" },
-    { name: "timestamp", type: "uint64" },
-    { name: "deadline", type: "uint64" },
-  ],
-} as const;
-
-export interface AssociationRequest {
-  gid: Hex;
-  oid: Hex;
-  device: Address;
-  nonce: bigint;
-  deadline: bigint;
-}
+export const domainOf = (registry: { address: Address }, overrides: { chainId?: number } = {}): RegistryDomain =>
+  registryDomain(registry.address, overrides.chainId ?? chainId);
 
 export async function farDeadline(): Promise<bigint> {
   return BigInt(await networkHelpers.time.latest()) + 3600n;
 }
 
-export function signAssociation(
+export const signAssociation = (
   device: LocalAccount,
   registry: { address: Address },
   request: AssociationRequest,
-  domain = domainOf(registry),
-): Promise<Hex> {
-  return device.signTypedData({ domain, types: associationTypes, primaryType: "Association", message: request });
-}
+  domain: RegistryDomain = domainOf(registry),
+): Promise<Hex> => signing.signAssociation(device, domain, request);
 
-/** A complete relayed-association item: request, device signature, Master token. */
-export async function signedAssociation(
+/** A complete relayed-association item: request (nonce 0, one-hour deadline), device signature, Master token. */
+export const signedAssociation = async (
   registry: { address: Address },
   master: LocalAccount,
   device: LocalAccount,
   gid: Hex,
   oid: Hex,
-) {
-  const request: AssociationRequest = { gid, oid, device: device.address, nonce: 0n, deadline: await farDeadline() };
-  return {
-    request,
-    signature: await signAssociation(device, registry, request),
-    token: await issueToken(master, gid, oid, device.address),
-  };
-}
+) => signing.signedAssociation(domainOf(registry), master, device, gid, oid, await farDeadline());
 
 /** Flips a signature to its malleable high-s twin (s' = n - s, v flipped): same signer, rejected by OZ ECDSA. */
 export function toHighS(signature: Hex): Hex {
