@@ -111,9 +111,7 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
     /// @inheritdoc IGroupRegistry
     function acceptMaster(bytes32 gid) external {
         Group storage group = _requireActiveGroup(gid);
-        if (group.pendingMaster != msg.sender || msg.sender == address(0)) {
-            revert GroupRegistryNotPendingMaster(gid, msg.sender);
-        }
+        if (group.pendingMaster != msg.sender) revert GroupRegistryNotPendingMaster(gid, msg.sender);
         _requireEligibleMaster(group, gid, msg.sender);
 
         address previous = group.master;
@@ -169,9 +167,7 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
     /// @inheritdoc IGroupRegistry
     function revoke(bytes32 gid, bytes32 oid) external {
         Group storage group = _requireMaster(gid);
-        Member storage member = _members[oid];
-        if (member.group != group.number || member.flags & FLAG_MEMBER == 0) revert GroupRegistryNotMember(gid, oid);
-        if (member.flags & FLAG_REVOKED != 0) revert GroupRegistryMemberRevoked(gid, oid);
+        Member storage member = _requireUnrevokedMember(group, gid, oid);
         uint32 index = member.leafIndex;
         member.flags |= FLAG_REVOKED;
         group.revocationWords[index / LEAVES_PER_WORD] |= 1 << (index % LEAVES_PER_WORD);
@@ -375,8 +371,15 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
     }
 
     /// @dev The unrevoked member `oid` of the active group `gid`, or a revert naming the broken rule.
-    function _requireActiveMember(bytes32 gid, bytes32 oid) internal view returns (Member storage member) {
-        Group storage group = _requireActiveGroup(gid);
+    function _requireActiveMember(bytes32 gid, bytes32 oid) internal view returns (Member storage) {
+        return _requireUnrevokedMember(_requireActiveGroup(gid), gid, oid);
+    }
+
+    function _requireUnrevokedMember(Group storage group, bytes32 gid, bytes32 oid)
+        private
+        view
+        returns (Member storage member)
+    {
         member = _members[oid];
         if (member.group != group.number || member.flags & FLAG_MEMBER == 0) revert GroupRegistryNotMember(gid, oid);
         if (member.flags & FLAG_REVOKED != 0) revert GroupRegistryMemberRevoked(gid, oid);
