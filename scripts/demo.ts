@@ -6,7 +6,7 @@
 import { network } from "hardhat";
 import { keccak256, parseEther, stringToHex, zeroHash, type Hash, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { authLeaf, treeProof, type AuthEntry } from "./lib/authtable.js";
+import { authPath } from "./lib/auth-path.js";
 import { buildBatchTree } from "./lib/batch-tree.js";
 import {
   issueToken,
@@ -81,26 +81,15 @@ const included = await registry.read.verifyAnchoredMessage([offChain[1], tree.ro
 console.log(`  ✓ message 2 of the batch proven against the anchored root: ${included}`);
 
 console.log("\nAuthTable path of the thermometer: its leaf in the ward, the ward's leaf in the hospital");
-async function pathOf(device: Hex) {
-  const steps = [];
-  for (let account = device; ; ) {
-    const member = await registry.read.memberByAddress([account]);
-    if (!member.isMember) return steps;
-    const logs = await registry.getEvents.DeviceAssociated({ gid: member.gid }, { fromBlock: 0n });
-    const table: AuthEntry[] = logs.map((l) => ({ device: l.args.device!, master: l.args.master!, index: BigInt(l.args.index!), blockHash: l.args.blockHash! }));
-    steps.push({ gid: member.gid, entry: table[member.leafIndex], proof: treeProof(table.map(authLeaf), member.leafIndex) });
-    account = (await registry.read.groupInfo([member.gid])).master;
-  }
-}
 const statusNames = ["Valid", "EmptyPath", "UnknownGroup", "InactiveGroup", "IndexOutOfRange", "InvalidProof", "Revoked", "NotParentGroup", "NotGroupMaster", "UntrustedRoot"];
-let path = await pathOf(thermometer.account.address);
+let path = await authPath(registry, thermometer.account.address);
 const proofBytes = path.reduce((sum, s) => sum + 32 * 4 + 32 * s.proof.length + 32, 0);
 let [status, failedStep] = await registry.read.verifyAuthPath([path, hospitalGid]);
 console.log(`  ✓ verifyAuthPath: ${statusNames[status]} (${path.length} levels, ${proofBytes} bytes of entries, gids and proofs)`);
 
 console.log("\nRevocation");
 await step("hospital revokes the ward cluster head", registry.write.revoke([hospitalGid, id("oid:ward")], { account: hospital }));
-path = await pathOf(thermometer.account.address);
+path = await authPath(registry, thermometer.account.address);
 [status, failedStep] = await registry.read.verifyAuthPath([path, hospitalGid]);
 console.log(`  ✓ thermometer's path now: ${statusNames[status]} at level ${failedStep} — its cluster head is revoked`);
 

@@ -1,10 +1,12 @@
 import { expect } from "chai";
-import { zeroHash, type Address, type Hex } from "viem";
-import { authBlockHash, authLeaf, genesisAnchor, treeProof, treeRoot, type AuthEntry } from "../scripts/lib/authtable.js";
+import { zeroHash, type Hex } from "viem";
+import { authPath, authTableFromEvents, type AuthPathStep } from "../scripts/lib/auth-path.js";
+import { authBlockHash, authLeaf, genesisAnchor, treeProof, treeRoot } from "../scripts/lib/authtable.js";
 import {
   deployHierarchy,
   deployRegistry,
   deviceAccount,
+  enrol,
   funded,
   id,
   networkHelpers,
@@ -26,37 +28,7 @@ const Status = {
   UntrustedRoot: 9,
 } as const;
 
-interface Step {
-  gid: Hex;
-  entry: AuthEntry;
-  proof: Hex[];
-}
-
-/** A group's AuthTable rebuilt from DeviceAssociated events alone, in leaf order. */
-async function authTableFromEvents(registry: Registry, gid: Hex): Promise<AuthEntry[]> {
-  const logs = await registry.getEvents.DeviceAssociated({ gid }, { fromBlock: 0n });
-  return logs.map((log) => ({
-    device: log.args.device!,
-    master: log.args.master!,
-    index: BigInt(log.args.index!),
-    blockHash: log.args.blockHash!,
-  }));
-}
-
-/** The AuthTable path of `device` from its group up to a root group, built off chain from events. */
-async function authPath(registry: Registry, device: Address): Promise<Step[]> {
-  const path: Step[] = [];
-  for (let account = device; ; ) {
-    const member = await registry.read.memberByAddress([account]);
-    if (!member.isMember) return path;
-    const table = await authTableFromEvents(registry, member.gid);
-    const leaves = table.map(authLeaf);
-    path.push({ gid: member.gid, entry: table[member.leafIndex], proof: treeProof(leaves, member.leafIndex) });
-    account = (await registry.read.groupInfo([member.gid])).master;
-  }
-}
-
-async function verify(registry: Registry, path: Step[], trustedRoot: Hex) {
+async function verify(registry: Registry, path: AuthPathStep[], trustedRoot: Hex) {
   const [status, step] = await registry.read.verifyAuthPath([path, trustedRoot]);
   return { status, step: Number(step) };
 }
@@ -72,8 +44,7 @@ describe("AuthTable", () => {
       const leaves: Hex[] = [];
       for (let i = 0; i < 37; i++) {
         const device = deviceAccount(`d${i}`);
-        const item = await signedAssociation(registry, master, device, gid, id(`d${i}`));
-        await registry.write.associateFor([item.request, item.signature, item.token], { account: master });
+        await enrol(registry, master, device, gid, id(`d${i}`));
         head = authBlockHash(head, BigInt(i), device.address, master.address, id(`d${i}`));
         leaves.push(authLeaf({ device: device.address, master: master.address, index: BigInt(i), blockHash: head }));
         const info = await registry.read.groupInfo([gid]);
@@ -155,8 +126,7 @@ describe("AuthTable", () => {
     it("follows a child group's hand-over: devices keep their path through the new cluster head", async () => {
       const { registry, clusters, rootMaster, rootGid } = await networkHelpers.loadFixture(deployHierarchy);
       const successor = deviceAccount("successor");
-      const item = await signedAssociation(registry, rootMaster, successor, rootGid, id("successor"));
-      await registry.write.associateFor([item.request, item.signature, item.token], { account: rootMaster });
+      await enrol(registry, rootMaster, successor, rootGid, id("successor"));
       await networkHelpers.setBalance(successor.address, 10n ** 18n);
       await registry.write.proposeMaster([clusters[0].gid, successor.address], { account: clusters[0].head });
       await registry.write.acceptMaster([clusters[0].gid], { account: successor });
@@ -188,8 +158,8 @@ describe("AuthTable", () => {
       await registry.write.revoke([gid, id("w254")], { account: master });
       await registry.write.revoke([gid, id("w255")], { account: master });
       expect((await registry.read.groupState([gid, 0n, 2n]))[3]).to.deep.equal([marker | (1n << 254n), marker | 1n]);
-      const table = (await authTableFromEvents(registry, gid)).map(authLeaf);
       const entries = await authTableFromEvents(registry, gid);
+      const table = entries.map(authLeaf);
       for (const [index, expected] of [[253, Status.Valid], [254, Status.Revoked], [255, Status.Revoked], [256, Status.Valid]] as const) {
         const step = { gid, entry: entries[index], proof: treeProof(table, index) };
         expect((await verify(registry, [step], gid)).status).to.equal(expected);
@@ -231,7 +201,7 @@ describe("AuthTable", () => {
 
     it("InvalidProof for a tampered entry, sibling, proof length or stale root", async () => {
       const { registry, rootGid, path, clusters } = await validPath();
-      const tampered: Step[] = [
+      const tampered: AuthPathStep[] = [
         { ...path[0], entry: { ...path[0].entry, blockHash: id("forged") } },
         { ...path[0], entry: { ...path[0].entry, index: 0n } },
         { ...path[0], proof: [id("forged"), ...path[0].proof.slice(1)] },
@@ -243,8 +213,7 @@ describe("AuthTable", () => {
       }
       // The group grows: the proof was for the old root and must be rebuilt.
       const late = deviceAccount("late");
-      const item = await signedAssociation(registry, clusters[0].head, late, clusters[0].gid, id("late"));
-      await registry.write.associateFor([item.request, item.signature, item.token], { account: clusters[0].head });
+      await enrol(registry, clusters[0].head, late, clusters[0].gid, id("late"));
       expect(await verify(registry, path, rootGid)).to.deep.equal({ status: Status.InvalidProof, step: 0 });
     });
 

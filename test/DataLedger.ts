@@ -24,12 +24,12 @@ import {
   deployHierarchy,
   deployRegistry,
   domainOf,
+  enrol,
   exchangeTypes,
   funded,
   id,
   networkHelpers,
   publicClient,
-  signedAssociation,
   toHighS,
   viem,
   type DataMessage,
@@ -112,8 +112,7 @@ const sortedProof = (leaves: Hex[], index: number): Hex[] => buildBatchTree(leav
 async function addRootMember(registry: Registry, rootMaster: LocalAccount, rootGid: Hex, label: string) {
   const account = await funded(label);
   const oid = id(`oid:${label}`);
-  const item = await signedAssociation(registry, rootMaster, account, rootGid, oid);
-  await registry.write.associateFor([item.request, item.signature, item.token], { account: rootMaster });
+  await enrol(registry, rootMaster, account, rootGid, oid);
   return { account, oid };
 }
 

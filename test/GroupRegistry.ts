@@ -15,6 +15,7 @@ import {
   deployHierarchy,
   deployRegistry,
   deviceAccount,
+  enrol,
   domainOf,
   farDeadline,
   funded,
@@ -27,7 +28,6 @@ import {
   tokenDigest,
   publicClient,
   viem,
-  type Registry,
 } from "./support/fixtures.js";
 
 const { assertions } = viem;
@@ -43,11 +43,6 @@ async function rootGroupFixture() {
   return { registry, master, gid, masterOid };
 }
 
-/** Associates `device` as `oid` through a relayed request paid by `relayer`. */
-async function enrol(registry: Registry, master: LocalAccount, device: LocalAccount, gid: Hex, oid: Hex) {
-  const item = await signedAssociation(registry, master, device, gid, oid);
-  await registry.write.associateFor([item.request, item.signature, item.token], { account: master });
-}
 
 describe("GroupRegistry", () => {
   describe("createGroup: root groups", () => {

@@ -83,6 +83,12 @@ export function toHighS(signature: Hex): Hex {
   return `0x${r}${toHex(n - s, { size: 32 }).slice(2)}${flippedV.toString(16)}` as Hex;
 }
 
+/** Associates `device` as `oid` of `gid` through a relayed request that `master` signs a token for and submits. */
+export async function enrol(registry: Registry, master: LocalAccount, device: LocalAccount, gid: Hex, oid: Hex) {
+  const item = await signedAssociation(registry, master, device, gid, oid);
+  await registry.write.associateFor([item.request, item.signature, item.token], { account: master });
+}
+
 export interface Cluster {
   gid: Hex;
   head: LocalAccount;
@@ -107,15 +113,13 @@ export async function deployHierarchy() {
     const head = await funded(`head-${c}`);
     const headOid = id(`oid:head-${c}`);
     const gid = id(`group:cluster-${c}`);
-    const item = await signedAssociation(registry, rootMaster, head, rootGid, headOid);
-    await registry.write.associateFor([item.request, item.signature, item.token], { account: rootMaster });
+    await enrol(registry, rootMaster, head, rootGid, headOid);
     await registry.write.createGroup([gid, headOid, rootGid], { account: head });
     const devices = [];
     for (let d = 0; d < 3; d++) {
       const account = deviceAccount(`device-${c}-${d}`);
       const oid = id(`oid:device-${c}-${d}`);
-      const signed = await signedAssociation(registry, head, account, gid, oid);
-      await registry.write.associateFor([signed.request, signed.signature, signed.token], { account: head });
+      await enrol(registry, head, account, gid, oid);
       devices.push({ account, oid });
     }
     clusters.push({ gid, head, headOid, devices });
