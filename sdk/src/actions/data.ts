@@ -1,0 +1,100 @@
+// The data plane (paper 000 steps iv–vii and Algorithm 3): signed data messages relayed one by
+// one or in batches, sent by the device itself, device-to-device exchanges, and batch anchoring.
+import { getAddress, type Address, type Hash, type Hex } from "viem";
+import { assertId, type Id } from "../ids.js";
+import type { DataMessage, SignedDataMessage, SignedExchange } from "../typed-data.js";
+import { readRegistry, writeRegistry, type ReadClient, type RegistryParameter, type WriteClient } from "./internal.js";
+
+export interface RecordDataParameters extends RegistryParameter {
+  signed: SignedDataMessage;
+}
+
+/** Relays one device-signed data message (anyone may relay; the device's nonce is consumed). */
+export function recordData(client: WriteClient, { registry, signed }: RecordDataParameters): Promise<Hash> {
+  return writeRegistry(client, registry, "recordData", [signed.message, signed.signature]);
+}
+
+export interface RecordDataBatchParameters extends RegistryParameter {
+  messages: readonly SignedDataMessage[];
+}
+
+/** Relays many data messages in one transaction, all or nothing. */
+export function recordDataBatch(client: WriteClient, { registry, messages }: RecordDataBatchParameters): Promise<Hash> {
+  return writeRegistry(client, registry, "recordDataBatch", [messages.map(({ message, signature }) => ({ message, signature }))]);
+}
+
+export interface RecordDataDirectParameters extends RegistryParameter {
+  gid: Id;
+  oid: Id;
+  payloadHash: Hex;
+  /** Seconds since the epoch; defaults to now. */
+  timestamp?: bigint;
+}
+
+/** The device records a data message itself: its transaction authenticates it, no nonce is used. */
+export function recordDataDirect(client: WriteClient, { registry, gid, oid, payloadHash, timestamp }: RecordDataDirectParameters): Promise<Hash> {
+  const at = timestamp ?? BigInt(Math.floor(Date.now() / 1000));
+  return writeRegistry(client, registry, "recordDataDirect", [assertId(gid, "gid"), assertId(oid, "oid"), payloadHash, at]);
+}
+
+export interface RecordExchangeParameters extends RegistryParameter {
+  signed: SignedExchange;
+}
+
+/** Relays a device-to-device exchange (both devices registered, the sender's signature valid). */
+export function recordExchange(client: WriteClient, { registry, signed }: RecordExchangeParameters): Promise<Hash> {
+  return writeRegistry(client, registry, "recordExchange", [signed.exchange, signed.signature]);
+}
+
+export interface SetAnchorerParameters extends RegistryParameter {
+  gid: Id;
+  anchorer: Address;
+  allowed: boolean;
+}
+
+/** The Master authorises (or withdraws) a gateway key to anchor batches; authorisations lapse on hand-over. */
+export function setAnchorer(client: WriteClient, { registry, gid, anchorer, allowed }: SetAnchorerParameters): Promise<Hash> {
+  return writeRegistry(client, registry, "setAnchorer", [assertId(gid, "gid"), getAddress(anchorer), allowed]);
+}
+
+export interface AnchorBatchParameters extends RegistryParameter {
+  gid: Id;
+  /** The root of `buildBatchTree` over the messages' digests. */
+  root: Hex;
+  messageCount: number;
+}
+
+/** The Master or an authorised gateway key anchors the root of a batch it verified off chain. */
+export function anchorBatch(client: WriteClient, { registry, gid, root, messageCount }: AnchorBatchParameters): Promise<Hash> {
+  return writeRegistry(client, registry, "anchorBatch", [assertId(gid, "gid"), root, messageCount]);
+}
+
+export interface GetAnchorReturnType {
+  /** False when the root was never anchored for the group. */
+  anchored: boolean;
+  anchorer: Address;
+  anchoredAt: bigint;
+  messageCount: number;
+}
+
+/** Who anchored a batch root for a group, when, and how many messages it holds. */
+export async function getAnchor(client: ReadClient, { registry, gid, root }: RegistryParameter & { gid: Id; root: Hex }): Promise<GetAnchorReturnType> {
+  const anchor = await readRegistry(client, registry, "anchorOf", [assertId(gid, "gid"), root]);
+  return { anchored: anchor.anchoredAt !== 0n, ...anchor };
+}
+
+/** True when `anchorer` may anchor batches for the group (its Master, or a key the current Master authorised). */
+export function isAnchorer(client: ReadClient, { registry, gid, anchorer }: RegistryParameter & { gid: Id; anchorer: Address }): Promise<boolean> {
+  return readRegistry(client, registry, "isAnchorer", [assertId(gid, "gid"), getAddress(anchorer)]);
+}
+
+export interface VerifyAnchoredMessageOnChainParameters extends RegistryParameter {
+  message: DataMessage;
+  root: Hex;
+  proof: readonly Hex[];
+}
+
+/** The registry checks that the message is in an anchored batch of its group. */
+export function verifyAnchoredMessageOnChain(client: ReadClient, { registry, message, root, proof }: VerifyAnchoredMessageOnChainParameters): Promise<boolean> {
+  return readRegistry(client, registry, "verifyAnchoredMessage", [message, root, proof]);
+}

@@ -1,0 +1,36 @@
+// Deploying the registry (subpath `@iomt-auth/sdk/deploy`, so device firmware does not carry the
+// bytecode). Two builds: Cancun (default) and london for pre-Shanghai PoA clients.
+import { getAddress, type Address, type Hash } from "viem";
+import { deployContract, waitForTransactionReceipt } from "viem/actions";
+import type { ReadClient, WriteClient } from "./actions/internal.js";
+import { IomtError } from "./errors.js";
+import { iomtRegistryAbi } from "./generated/abi.js";
+import { iomtRegistryBytecode, iomtRegistryBytecodeLondon } from "./generated/bytecode.js";
+
+export { iomtRegistryBytecode, iomtRegistryBytecodeLondon };
+
+export interface DeployRegistryParameters {
+  /** `cancun` (default) or `london` (no PUSH0/MCOPY, for older Besu, GoQuorum and geth Clique). */
+  evmTarget?: "cancun" | "london";
+}
+
+export interface DeployRegistryReturnType {
+  address: Address;
+  hash: Hash;
+  blockNumber: bigint;
+}
+
+/** Deploys an `IomtRegistry` (no constructor arguments, no owner) and waits for its receipt. */
+export async function deployRegistry(client: WriteClient, { evmTarget = "cancun" }: DeployRegistryParameters = {}): Promise<DeployRegistryReturnType> {
+  const hash = await deployContract(client, {
+    abi: iomtRegistryAbi,
+    bytecode: evmTarget === "london" ? iomtRegistryBytecodeLondon : iomtRegistryBytecode,
+    account: client.account,
+    chain: client.chain ?? null,
+  });
+  const receipt = await waitForTransactionReceipt(client as ReadClient, { hash });
+  if (receipt.status !== "success" || receipt.contractAddress == null) {
+    throw new IomtError("DeploymentFailed", `the registry deployment ${hash} reverted`);
+  }
+  return { address: getAddress(receipt.contractAddress), hash, blockNumber: receipt.blockNumber };
+}

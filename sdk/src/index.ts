@@ -1,0 +1,96 @@
+// @iomt-auth/sdk — tokens, association, signed data, AuthTable proofs, clustering and session
+// crypto for iomt-auth, on viem. Deployment (with the bytecode) lives in `@iomt-auth/sdk/deploy`.
+export { IomtError } from "./errors.js";
+export { toId, assertId, InvalidIdError, type Id } from "./ids.js";
+export { normalizeSignature, recoverSigner, InvalidSignatureError } from "./signature.js";
+export {
+  tokenDigest,
+  issueToken,
+  recoverTokenSigner,
+  verifyToken,
+  serializeToken,
+  parseToken,
+  InvalidTokenError,
+  SERIALIZED_TOKEN_BYTES,
+  type Token,
+  type MessageSigner,
+  type TokenDigestParameters,
+  type IssueTokenParameters,
+  type IssueTokenReturnType,
+  type VerifyTokenParameters,
+} from "./tokens.js";
+export {
+  registryDomain,
+  associationTypes,
+  dataMessageTypes,
+  exchangeTypes,
+  signAssociation,
+  hashAssociation,
+  hashPayload,
+  createDataMessage,
+  signDataMessage,
+  hashDataMessage,
+  verifyDataMessage,
+  createExchange,
+  signExchange,
+  hashExchange,
+  verifyExchange,
+  createNonceCounter,
+  InvalidRequestError,
+  type RegistryDomain,
+  type RegistryDomainParameters,
+  type TypedDataSigner,
+  type AssociationRequest,
+  type DataMessage,
+  type Exchange,
+  type SignedAssociation,
+  type SignedDataMessage,
+  type SignedExchange,
+  type SignAssociationParameters,
+  type CreateDataMessageParameters,
+  type CreateExchangeParameters,
+  type VerifySignedParameters,
+  type NonceCounter,
+  type CreateNonceCounterParameters,
+} from "./typed-data.js";
+export { ContractRuleError, decodeRegistryError, toRegistryError, registryRules, type RegistryErrorName } from "./contract-errors.js";
+export { iomtRegistryAbi } from "./generated/abi.js";
+export type { ReadClient, WriteClient, RegistryParameter } from "./actions/internal.js";
+export * from "./actions/groups.js";
+export * from "./actions/association.js";
+export * from "./actions/data.js";
+export * from "./actions/auth-path.js";
+export { getRegistryDomain } from "./actions/domain.js";
+export { buildBatchTree, verifyBatchProof, type BatchTree } from "./batch-tree.js";
+export {
+  AuthTree,
+  genesisAnchor,
+  authBlockHash,
+  authLeaf,
+  processAuthProof,
+  authPathStatuses,
+  isLeafRevoked,
+  verifyAuthPath,
+  encodeAuthPath,
+  decodeAuthPath,
+  authPathSize,
+  InvalidAuthPathError,
+  type AuthEntry,
+  type AuthPathStep,
+  type AuthPath,
+  type AuthPathStatus,
+  type TrustedGroupState,
+  type TrustedState,
+  type VerifyAuthPathReturnType,
+} from "./authtable.js";
+export {
+  createAuthTableIndexer,
+  IndexerInconsistentError,
+  IndexerNotFoundError,
+  type AuthTableIndexer,
+  type AuthTableCheckpoint,
+  type CreateAuthTableIndexerParameters,
+  type IndexedGroup,
+  type SyncReturnType,
+} from "./indexer.js";
+export { iomtPublicActions, iomtWalletActions, type WithoutRegistry } from "./decorators.js";

@@ -1,0 +1,319 @@
+// The EIP-712 requests a device signs and a relayer submits: relayed association, data messages
+// and device-to-device exchanges. Types mirror the registry's type strings exactly (a mismatch
+// makes the contract revert with a wrong-signer error). Signing with a LocalAccount and every
+// hash/verify function here are pure: no RPC.
+import { getAddress, hashTypedData, isHex, keccak256, toBytes, type Address, type Hex } from "viem";
+import { IomtError } from "./errors.js";
+import { assertId, type Id } from "./ids.js";
+import { InvalidSignatureError, normalizeSignature, recoverSigner } from "./signature.js";
+import type { Token } from "./tokens.js";
+
+/** The registry's EIP-712 domain: name "iomt-auth", version "1", the chain and the registry address. */
+export interface RegistryDomain {
+  name: "iomt-auth";
+  version: "1";
+  chainId: number;
+  verifyingContract: Address;
+}
+
+export interface RegistryDomainParameters {
+  chainId: number;
+  registry: Address;
+}
+
+/** Builds the registry's domain without RPC (the device knows its chain id and registry address). */
+export function registryDomain({ chainId, registry }: RegistryDomainParameters): RegistryDomain {
+  return { name: "iomt-auth", version: "1", chainId, verifyingContract: getAddress(registry) };
+}
+
+/** Anything that signs EIP-712 typed data: a viem LocalAccount, or a WalletClient with an account. */
+export interface TypedDataSigner {
+  address: Address;
+  signTypedData(parameters: {
+    domain: RegistryDomain;
+    types: Record<string, readonly { name: string; type: string }[]>;
+    primaryType: string;
+    message: Record<string, unknown>;
+  }): Promise<Hex>;
+}
+
+export const associationTypes = {
+  Association: [
+    { name: "gid", type: "bytes32" },
+    { name: "oid", type: "bytes32" },
+    { name: "device", type: "address" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+} as const;
+
+export const dataMessageTypes = {
+  DataMessage: [
+    { name: "gid", type: "bytes32" },
+    { name: "oid", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "payloadHash", type: "bytes32" },
+    { name: "timestamp", type: "uint64" },
+    { name: "deadline", type: "uint64" },
+  ],
+} as const;
+
+export const exchangeTypes = {
+  Exchange: [
+    { name: "gid", type: "bytes32" },
+    { name: "oid", type: "bytes32" },
+    { name: "receiverGid", type: "bytes32" },
+    { name: "receiverOid", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "payloadHash", type: "bytes32" },
+    { name: "timestamp", type: "uint64" },
+    { name: "deadline", type: "uint64" },
+  ],
+} as const;
+
+/** `Association(bytes32 gid,bytes32 oid,address device,uint256 nonce,uint256 deadline)` */
+export interface AssociationRequest {
+  gid: Id;
+  oid: Id;
+  device: Address;
+  nonce: bigint;
+  deadline: bigint;
+}
+
+/** `DataMessage(bytes32 gid,bytes32 oid,uint256 nonce,bytes32 payloadHash,uint64 timestamp,uint64 deadline)` */
+export interface DataMessage {
+  gid: Id;
+  oid: Id;
+  nonce: bigint;
+  payloadHash: Hex;
+  timestamp: bigint;
+  deadline: bigint;
+}
+
+/** `Exchange(bytes32 gid,bytes32 oid,bytes32 receiverGid,bytes32 receiverOid,uint256 nonce,bytes32 payloadHash,uint64 timestamp,uint64 deadline)` */
+export interface Exchange {
+  gid: Id;
+  oid: Id;
+  receiverGid: Id;
+  receiverOid: Id;
+  nonce: bigint;
+  payloadHash: Hex;
+  timestamp: bigint;
+  deadline: bigint;
+}
+
+/** A relayed association as `associateFor` / `associateBatch` take it. */
+export interface SignedAssociation {
+  request: AssociationRequest;
+  /** The device's EIP-712 signature over `request`. */
+  signature: Hex;
+  /** The Master's token signature. */
+  token: Hex;
+}
+
+export interface SignedDataMessage {
+  message: DataMessage;
+  signature: Hex;
+}
+
+export interface SignedExchange {
+  exchange: Exchange;
+  signature: Hex;
+}
+
+/** Thrown when a request is built from inconsistent parts (e.g. a token for another device). */
+export class InvalidRequestError extends IomtError {}
+
+const U64_MAX = (1n << 64n) - 1n;
+
+function assertUint64(value: bigint, what: string): bigint {
+  if (typeof value !== "bigint" || value < 0n || value > U64_MAX) throw new InvalidRequestError("RequestInvalidField", `${what} must be a uint64 bigint`);
+  return value;
+}
+
+function assertNonce(value: bigint): bigint {
+  if (typeof value !== "bigint" || value < 0n || value >= 1n << 256n) throw new InvalidRequestError("RequestInvalidField", "nonce must be a uint256 bigint");
+  return value;
+}
+
+function assertHash(value: Hex, what: string): Hex {
+  if (typeof value !== "string" || value.length !== 66 || !isHex(value, { strict: true })) {
+    throw new InvalidRequestError("RequestInvalidField", `${what} must be 32 bytes of hex`);
+  }
+  return value.toLowerCase() as Hex;
+}
+
+// --------------------------------------------------------------------------- association
+
+export interface SignAssociationParameters {
+  domain: RegistryDomain;
+  /** The token the Master issued to this device. */
+  token: Token;
+  deadline: bigint;
+  /** Association always uses the device's first nonce; kept for completeness. */
+  nonce?: bigint;
+}
+
+/** The device signs its relayed association request; the result is what a relayer submits. */
+export async function signAssociation(device: TypedDataSigner, parameters: SignAssociationParameters): Promise<SignedAssociation> {
+  const { domain, token } = parameters;
+  if (getAddress(token.device) !== getAddress(device.address)) {
+    throw new InvalidRequestError("RequestTokenForAnotherDevice", `the token is for ${token.device}, not for ${device.address}`);
+  }
+  const request: AssociationRequest = {
+    gid: assertId(token.gid, "gid"),
+    oid: assertId(token.oid, "oid"),
+    device: getAddress(device.address),
+    nonce: assertNonce(parameters.nonce ?? 0n),
+    deadline: assertUint64(parameters.deadline, "deadline"),
+  };
+  const signature = await device.signTypedData({ domain, types: associationTypes, primaryType: "Association", message: { ...request } });
+  return { request, signature: normalizeSignature(signature), token: normalizeSignature(token.signature) };
+}
+
+/** The EIP-712 digest of an association request (the registry's `associationDigest`). */
+export function hashAssociation(domain: RegistryDomain, request: AssociationRequest): Hex {
+  return hashTypedData({ domain, types: associationTypes, primaryType: "Association", message: request });
+}
+
+// --------------------------------------------------------------------------- data messages
+
+export interface CreateDataMessageParameters {
+  gid: Id;
+  oid: Id;
+  nonce: bigint;
+  /** The raw reading; only its keccak256 goes on chain. Give this or `payloadHash`. */
+  payload?: Uint8Array | string;
+  payloadHash?: Hex;
+  /** Seconds since the epoch; defaults to now. */
+  timestamp?: bigint;
+  /** Seconds the relayer has to submit it; defaults to 600. Ignored when `deadline` is given. */
+  validFor?: bigint;
+  deadline?: bigint;
+}
+
+/** keccak256 of a payload: bytes as they are, strings as UTF-8. */
+export function hashPayload(payload: Uint8Array | string): Hex {
+  return keccak256(typeof payload === "string" ? toBytes(payload) : payload);
+}
+
+const nowSeconds = (): bigint => BigInt(Math.floor(Date.now() / 1000));
+
+/** Builds a data message (pure): hashes the payload, fills the timestamp and deadline. */
+export function createDataMessage(parameters: CreateDataMessageParameters): DataMessage {
+  const timestamp = assertUint64(parameters.timestamp ?? nowSeconds(), "timestamp");
+  return {
+    gid: assertId(parameters.gid, "gid"),
+    oid: assertId(parameters.oid, "oid"),
+    nonce: assertNonce(parameters.nonce),
+    payloadHash: payloadHashOf(parameters),
+    timestamp,
+    deadline: assertUint64(parameters.deadline ?? timestamp + (parameters.validFor ?? 600n), "deadline"),
+  };
+}
+
+function payloadHashOf(parameters: { payload?: Uint8Array | string; payloadHash?: Hex }): Hex {
+  if (parameters.payload !== undefined && parameters.payloadHash !== undefined) {
+    throw new InvalidRequestError("RequestInvalidField", "give either payload or payloadHash, not both");
+  }
+  if (parameters.payload !== undefined) return hashPayload(parameters.payload);
+  if (parameters.payloadHash === undefined) throw new InvalidRequestError("RequestInvalidField", "payload or payloadHash is required");
+  return assertHash(parameters.payloadHash, "payloadHash");
+}
+
+/** The device signs a data message. */
+export async function signDataMessage(device: TypedDataSigner, parameters: { domain: RegistryDomain; message: DataMessage }): Promise<SignedDataMessage> {
+  const { domain, message } = parameters;
+  const signature = await device.signTypedData({ domain, types: dataMessageTypes, primaryType: "DataMessage", message: { ...message } });
+  return { message, signature: normalizeSignature(signature) };
+}
+
+/** The EIP-712 digest of a data message: the registry's `dataMessageDigest`, and a batch tree's leaf. */
+export function hashDataMessage(domain: RegistryDomain, message: DataMessage): Hex {
+  return hashTypedData({ domain, types: dataMessageTypes, primaryType: "DataMessage", message });
+}
+
+export interface VerifySignedParameters<T> {
+  domain: RegistryDomain;
+  signed: T;
+  /** The address registered under the message's (gid, oid). */
+  device: Address;
+}
+
+/** True when `device` signed the data message (strict: a high-s or malformed signature is false). */
+export function verifyDataMessage({ domain, signed, device }: VerifySignedParameters<SignedDataMessage>): boolean {
+  return signedBy(hashDataMessage(domain, signed.message), signed.signature, device);
+}
+
+// --------------------------------------------------------------------------- exchanges
+
+export interface CreateExchangeParameters extends Omit<CreateDataMessageParameters, "gid" | "oid"> {
+  gid: Id;
+  oid: Id;
+  receiverGid: Id;
+  receiverOid: Id;
+}
+
+/** Builds a device-to-device exchange (paper 000, Algorithm 3); pure. */
+export function createExchange(parameters: CreateExchangeParameters): Exchange {
+  const { gid, oid, nonce, payloadHash, timestamp, deadline } = createDataMessage(parameters);
+  return { gid, oid, receiverGid: assertId(parameters.receiverGid, "receiverGid"), receiverOid: assertId(parameters.receiverOid, "receiverOid"), nonce, payloadHash, timestamp, deadline };
+}
+
+/** The sending device signs an exchange. */
+export async function signExchange(sender: TypedDataSigner, parameters: { domain: RegistryDomain; exchange: Exchange }): Promise<SignedExchange> {
+  const { domain, exchange } = parameters;
+  const signature = await sender.signTypedData({ domain, types: exchangeTypes, primaryType: "Exchange", message: { ...exchange } });
+  return { exchange, signature: normalizeSignature(signature) };
+}
+
+/** The EIP-712 digest of an exchange (the registry's `exchangeDigest`). */
+export function hashExchange(domain: RegistryDomain, exchange: Exchange): Hex {
+  return hashTypedData({ domain, types: exchangeTypes, primaryType: "Exchange", message: exchange });
+}
+
+/** True when `device` signed the exchange. */
+export function verifyExchange({ domain, signed, device }: VerifySignedParameters<SignedExchange>): boolean {
+  return signedBy(hashExchange(domain, signed.exchange), signed.signature, device);
+}
+
+function signedBy(digest: Hex, signature: Hex, device: Address): boolean {
+  try {
+    return recoverSigner(digest, signature) === getAddress(device);
+  } catch (error) {
+    if (error instanceof InvalidSignatureError) return false;
+    throw error;
+  }
+}
+
+// --------------------------------------------------------------------------- nonces
+
+/** A local nonce sequence for a device that signs offline; the caller persists `next` after each use. */
+export interface NonceCounter {
+  /** The nonce the next message will use. */
+  readonly next: bigint;
+  /** Returns the next nonce and advances; calls `persist` with the new value first, so a crash never reuses one. */
+  take(): bigint;
+}
+
+export interface CreateNonceCounterParameters {
+  /** The first unused nonce: from `getNonce` once, or from the caller's storage. */
+  next: bigint;
+  /** Stores the advanced value (synchronously: a nonce must be durable before it is used). */
+  persist?: (next: bigint) => void;
+}
+
+export function createNonceCounter({ next, persist }: CreateNonceCounterParameters): NonceCounter {
+  let current = assertNonce(next);
+  return {
+    get next() {
+      return current;
+    },
+    take() {
+      const taken = current;
+      persist?.(taken + 1n);
+      current = taken + 1n;
+      return taken;
+    },
+  };
+}

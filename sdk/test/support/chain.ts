@@ -1,0 +1,114 @@
+// The two real EVMs the SDK's tests run against, behind one shape: anvil as a JSON-RPC node
+// (started on 127.0.0.1 on a free port by the test, stopped after it) and Hardhat's in-process
+// network. Either way the SDK talks to it through plain viem clients with local accounts, so the
+// same code paths run on both.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { createRequire } from "node:module";
+import { network } from "hardhat";
+import {
+  createPublicClient,
+  createWalletClient,
+  custom,
+  defineChain,
+  http,
+  parseEther,
+  type Chain,
+  type LocalAccount,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+  type Account,
+} from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+
+export interface TestChain {
+  name: "anvil" | "hardhat";
+  chain: Chain;
+  publicClient: PublicClient<Transport, Chain>;
+  /** A wallet client for `account`, which `fund` gave ether. */
+  walletClient(account: LocalAccount): WalletClient<Transport, Chain, Account>;
+  /** A fresh local account with 1,000 ether. */
+  fundedAccount(): Promise<LocalAccount>;
+  /** Mines one block with a timestamp `seconds` later. */
+  increaseTime(seconds: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function fromTransport(name: TestChain["name"], transport: Transport, stop: () => Promise<void>): Promise<TestChain> {
+  const probe = createPublicClient({ transport });
+  const chain = defineChain({
+    id: await probe.getChainId(),
+    name,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: ["http://127.0.0.1"] } },
+  });
+  const publicClient = createPublicClient({ chain, transport, pollingInterval: 50 });
+  const request = publicClient.request as (args: { method: string; params: unknown[] }) => Promise<unknown>;
+  return {
+    name,
+    chain,
+    publicClient,
+    walletClient: (account) => createWalletClient({ account, chain, transport, pollingInterval: 50 }),
+    async fundedAccount() {
+      const account = privateKeyToAccount(generatePrivateKey());
+      await request({ method: "hardhat_setBalance", params: [account.address, `0x${parseEther("1000").toString(16)}`] });
+      return account;
+    },
+    async increaseTime(seconds) {
+      await request({ method: "evm_increaseTime", params: [`0x${seconds.toString(16)}`] });
+      await request({ method: "evm_mine", params: [] });
+    },
+    stop,
+  };
+}
+
+/** Starts anvil on 127.0.0.1 (free port, automine) and connects to it; `stop()` kills it. */
+export async function startAnvil({ hardfork = "cancun" }: { hardfork?: "cancun" | "london" } = {}): Promise<TestChain> {
+  const port = await freePort();
+  const bin = createRequire(import.meta.url).resolve("@foundry-rs/anvil/bin.mjs");
+  const child: ChildProcess = spawn(process.execPath, [bin, "--host", "127.0.0.1", "--port", String(port), "--hardfork", hardfork, "--silent", "--chain-id", "31338"], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (chunk) => (stderr += chunk));
+  const url = `http://127.0.0.1:${port}`;
+  const transport = http(url, { retryCount: 0 });
+  const probe = createPublicClient({ transport });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await probe.getChainId();
+      break;
+    } catch {
+      if (child.exitCode !== null || attempt > 200) {
+        child.kill("SIGKILL");
+        throw new Error(`anvil did not start on ${url}: ${stderr}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+    });
+  return fromTransport("anvil", transport, stop);
+}
+
+/** Hardhat's in-process EVM (EDR), reached through its EIP-1193 provider. */
+export async function startInProcess(): Promise<TestChain> {
+  const connection = await network.create();
+  return fromTransport("hardhat", custom(connection.provider), () => connection.close());
+}
