@@ -1,16 +1,22 @@
-// Runs every test suite (Solidity tests, then mocha) on both EVM targets (default Cancun and
-// london), streams their output, and ends with one line `N passed, N failed` summed from the
-// runners' own summaries. Exits non-zero when anything failed or a runner did not report.
+// Runs every test suite — the contracts' Solidity and mocha tests on both EVM targets (default
+// Cancun and london), then the SDK's tests (sdk/test, which run against anvil and the in-process
+// network themselves) — streams their output, and ends with one line `N passed, N failed` summed
+// from the runners' own summaries. Exits non-zero when anything failed or a runner did not report.
 import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
 
 const targets = ["cancun", "london"];
 const runners = ["solidity", "mocha"];
 const extraArgs = process.argv.slice(2);
 
-function run(target, runner) {
+const sdkTestFiles = readdirSync("sdk/test")
+  .filter((name) => name.endsWith(".test.ts"))
+  .map((name) => `sdk/test/${name}`);
+
+function run(target, runner, files = []) {
   return new Promise((resolve) => {
     const env = { ...process.env, IOMT_EVM: target };
-    const child = spawn("npx", ["hardhat", "test", runner, ...extraArgs], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("npx", ["hardhat", "test", runner, ...extraArgs, ...files], { env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     const forward = (stream, sink) =>
       stream.on("data", (chunk) => {
@@ -30,16 +36,19 @@ const count = (output, word) => {
 
 let passed = 0;
 let failed = 0;
-for (const target of targets) {
-  for (const runner of runners) {
-    console.log(`\n=== ${runner} tests, EVM target ${target} ===`);
-    const { code, output } = await run(target, runner);
-    const runPassed = count(output, "passing");
-    const runFailed = count(output, "failing");
-    passed += runPassed;
-    // A runner that crashed or printed no summary counts as one failure, never as silence.
-    failed += runFailed > 0 ? runFailed : code !== 0 || runPassed === 0 ? 1 : 0;
-  }
+async function suite(title, target, runner, files) {
+  console.log(`\n=== ${title} ===`);
+  const { code, output } = await run(target, runner, files);
+  const runPassed = count(output, "passing");
+  const runFailed = count(output, "failing");
+  passed += runPassed;
+  // A runner that crashed or printed no summary counts as one failure, never as silence.
+  failed += runFailed > 0 ? runFailed : code !== 0 || runPassed === 0 ? 1 : 0;
 }
+
+for (const target of targets) {
+  for (const runner of runners) await suite(`contracts: ${runner} tests, EVM target ${target}`, target, runner);
+}
+await suite("SDK tests (anvil and the in-process network)", "cancun", "mocha", sdkTestFiles);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -94,3 +94,14 @@ export {
   type SyncReturnType,
 } from "./indexer.js";
 export { iomtPublicActions, iomtWalletActions, type WithoutRegistry } from "./decorators.js";
+export {
+  formClusters,
+  planHierarchy,
+  ClusteringInputError,
+  type ClusterNode,
+  type Cluster,
+  type ClusteringInputField,
+  type FormClustersParameters,
+  type FormClustersReturnType,
+  type HierarchyCall,
+} from "./clustering.js";
