@@ -105,3 +105,4 @@ export {
   type FormClustersReturnType,
   type HierarchyCall,
 } from "./clustering.js";
+export * from "./session.js";
