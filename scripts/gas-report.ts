@@ -16,12 +16,12 @@ import { privateKeyToAccount } from "viem/accounts";
 import {
   issueToken,
   registryDomain,
+  signAssociation,
   signDataMessage,
   signExchange,
-  signedAssociation,
   type DataMessage,
   type Exchange,
-} from "./lib/signing.js";
+} from "../sdk/src/index.js";
 
 // ------------------------------------------------------------------ what is measured
 
@@ -85,7 +85,7 @@ const { viem, networkHelpers } = connection;
 const publicClient = await viem.getPublicClient();
 const chainId = await publicClient.getChainId();
 const registry = await viem.deployContract("IomtRegistry");
-const domain = registryDomain(registry.address, chainId);
+const domain = registryDomain({ chainId, registry: registry.address });
 
 const id = (label: string): Hex => keccak256(stringToHex(label));
 const keyOf = (label: string): LocalAccount => privateKeyToAccount(id(`iomt-gas-key:${label}`));
@@ -132,10 +132,16 @@ interface Device {
 
 const device = (label: string): Device => ({ account: keyOf(label), oid: id(`oid:${label}`) });
 
+/** A relayed association item: the Master's token and the device's signed request (nonce 0). */
+async function signedAssociation(master: LocalAccount, account: LocalAccount, gid: Hex, oid: Hex) {
+  const token = await issueToken(master, { gid, oid, device: account.address });
+  return signAssociation(account, { domain, token, deadline });
+}
+
 async function dataMessage(d: Device, gid: Hex, label: string): Promise<{ message: DataMessage; signature: Hex }> {
   const nonce = await registry.read.nonces([d.account.address]);
   const message: DataMessage = { gid, oid: d.oid, nonce, payloadHash: id(`payload:${label}`), timestamp: now, deadline };
-  return { message, signature: await signDataMessage(d.account, domain, message) };
+  return signDataMessage(d.account, { domain, message });
 }
 
 // ------------------------------------------------------------------ groups
@@ -157,7 +163,7 @@ const hierarchyGid = rootGids[0];
 const heads = await Promise.all(range(10).map((i) => fundedKey(`head-${i}`)));
 const headOid = (i: number): Hex => id(`oid:head-${i}`);
 for (const i of range(9).map((i) => i + 1)) {
-  const item = await signedAssociation(domain, hierarchyMaster, heads[i], hierarchyGid, headOid(i), deadline);
+  const item = await signedAssociation(hierarchyMaster, heads[i], hierarchyGid, headOid(i));
   await measure(null, registry.write.associateFor([item.request, item.signature, item.token], { account: hierarchyMaster }));
 }
 const childGid = (i: number): Hex => id(`group:cluster-${i}`);
@@ -171,7 +177,7 @@ const directMaster = heads[1];
 const directDevices = range(20).map((i) => device(`direct-${i}`));
 for (const d of directDevices) await networkHelpers.setBalance(d.account.address, parseEther("10"));
 for (const d of directDevices) {
-  const token = await issueToken(directMaster, directGid, d.oid, d.account.address);
+  const { signature: token } = await issueToken(directMaster, { gid: directGid, oid: d.oid, device: d.account.address });
   await measure("associate", registry.write.associate([directGid, d.oid, token], { account: d.account }));
 }
 
@@ -180,7 +186,7 @@ const relayGid = childGid(2);
 const relayMaster = heads[2];
 const relayDevices = range(20).map((i) => device(`relay-${i}`));
 for (const d of relayDevices) {
-  const item = await signedAssociation(domain, relayMaster, d.account, relayGid, d.oid, deadline);
+  const item = await signedAssociation(relayMaster, d.account, relayGid, d.oid);
   await measure("associateFor", registry.write.associateFor([item.request, item.signature, item.token], { account: relayMaster }));
 }
 
@@ -192,7 +198,7 @@ for (const b of range(3)) {
   const items = await Promise.all(
     batchDevices
       .slice(b * BATCH, (b + 1) * BATCH)
-      .map((d) => signedAssociation(domain, batchMaster, d.account, batchGid, d.oid, deadline)),
+      .map((d) => signedAssociation(batchMaster, d.account, batchGid, d.oid)),
   );
   await measure("associateBatch", registry.write.associateBatch([items], { account: batchMaster }));
 }
@@ -235,7 +241,7 @@ for (const b of range(3)) {
         timestamp: now,
         deadline,
       };
-      return { message, signature: await signDataMessage(d.account, domain, message) };
+      return signDataMessage(d.account, { domain, message });
     }),
   );
   await measure("recordDataBatchOne", registry.write.recordDataBatch([messages], { account: batchMaster }));
@@ -255,7 +261,7 @@ for (const i of range(10)) {
     timestamp: now,
     deadline,
   };
-  const signature = await signExchange(sender.account, domain, exchange);
+  const { signature } = await signExchange(sender.account, { domain, exchange });
   await measure("recordExchange", registry.write.recordExchange([exchange, signature], { account: relayMaster }));
 }
 

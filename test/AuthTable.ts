@@ -1,7 +1,15 @@
 import { expect } from "chai";
-import { zeroHash, type Hex } from "viem";
-import { authPath, authTableFromEvents, type AuthPathStep } from "../scripts/lib/auth-path.js";
-import { authBlockHash, authLeaf, genesisAnchor, treeProof, treeRoot } from "../scripts/lib/authtable.js";
+import { zeroHash, type Address, type Hex } from "viem";
+import {
+  AuthTree,
+  authBlockHash,
+  authLeaf,
+  createAuthTableIndexer,
+  genesisAnchor,
+  type AuthEntry,
+  type AuthPath,
+  type AuthPathStep,
+} from "../sdk/src/index.js";
 import {
   deployHierarchy,
   deployRegistry,
@@ -10,6 +18,7 @@ import {
   funded,
   id,
   networkHelpers,
+  publicClient,
   signedAssociation,
   type Registry,
 } from "./support/fixtures.js";
@@ -28,9 +37,28 @@ const Status = {
   UntrustedRoot: 9,
 } as const;
 
+/** The registry's own verifyAuthPath; the SDK's entry index is a number, the contract's a uint256. */
 async function verify(registry: Registry, path: AuthPathStep[], trustedRoot: Hex) {
-  const [status, step] = await registry.read.verifyAuthPath([path, trustedRoot]);
+  const steps = path.map((step) => ({ ...step, entry: { ...step.entry, index: BigInt(step.entry.index) } }));
+  const [status, step] = await registry.read.verifyAuthPath([steps, trustedRoot]);
   return { status, step: Number(step) };
+}
+
+/** The SDK's indexer over the registry's logs, synced to the chain head. */
+async function indexed(registry: Registry) {
+  const indexer = createAuthTableIndexer(publicClient, { registry: registry.address });
+  await indexer.sync();
+  return indexer;
+}
+
+/** A group's AuthTable rebuilt from the registry's events alone, in leaf order. */
+async function authTableFromEvents(registry: Registry, gid: Hex): Promise<AuthEntry[]> {
+  return (await indexed(registry)).group(gid)!.entries;
+}
+
+/** The AuthTable path of `device`, from the indexed events: its own step, then each cluster head's. */
+async function authPath(registry: Registry, device: Address): Promise<AuthPath> {
+  return (await indexed(registry)).getAuthPath(device);
 }
 
 describe("AuthTable", () => {
@@ -45,11 +73,11 @@ describe("AuthTable", () => {
       for (let i = 0; i < 37; i++) {
         const device = deviceAccount(`d${i}`);
         await enrol(registry, master, device, gid, id(`d${i}`));
-        head = authBlockHash(head, BigInt(i), device.address, master.address, id(`d${i}`));
-        leaves.push(authLeaf({ device: device.address, master: master.address, index: BigInt(i), blockHash: head }));
+        head = authBlockHash(head, i, device.address, master.address, id(`d${i}`));
+        leaves.push(authLeaf({ device: device.address, master: master.address, index: i, blockHash: head }));
         const info = await registry.read.groupInfo([gid]);
         expect(info.chainHead).to.equal(head);
-        expect(info.root).to.equal(treeRoot(leaves));
+        expect(info.root).to.equal(AuthTree.from(leaves).root);
       }
       const fromEvents = (await authTableFromEvents(registry, gid)).map(authLeaf);
       expect(fromEvents).to.deep.equal(leaves);
@@ -61,7 +89,7 @@ describe("AuthTable", () => {
         const leaves = (await authTableFromEvents(registry, gid)).map(authLeaf);
         const info = await registry.read.groupInfo([gid]);
         expect(leaves).to.have.length(info.leafCount);
-        expect(treeRoot(leaves)).to.equal(info.root);
+        expect(AuthTree.from(leaves).root).to.equal(info.root);
       }
     });
 
@@ -159,9 +187,9 @@ describe("AuthTable", () => {
       await registry.write.revoke([gid, id("w255")], { account: master });
       expect((await registry.read.groupState([gid, 0n, 2n]))[3]).to.deep.equal([marker | (1n << 254n), marker | 1n]);
       const entries = await authTableFromEvents(registry, gid);
-      const table = entries.map(authLeaf);
+      const tree = AuthTree.from(entries.map(authLeaf));
       for (const [index, expected] of [[253, Status.Valid], [254, Status.Revoked], [255, Status.Revoked], [256, Status.Valid]] as const) {
-        const step = { gid, entry: entries[index], proof: treeProof(table, index) };
+        const step = { gid, entry: entries[index], proof: tree.proof(index) };
         expect((await verify(registry, [step], gid)).status).to.equal(expected);
       }
     });
@@ -195,7 +223,7 @@ describe("AuthTable", () => {
 
     it("IndexOutOfRange for an index past the leaf count", async () => {
       const { registry, rootGid, path } = await validPath();
-      const bad = { ...path[0], entry: { ...path[0].entry, index: 3n } };
+      const bad = { ...path[0], entry: { ...path[0].entry, index: 3 } };
       expect(await verify(registry, [bad, path[1]], rootGid)).to.deep.equal({ status: Status.IndexOutOfRange, step: 0 });
     });
 
@@ -203,7 +231,7 @@ describe("AuthTable", () => {
       const { registry, rootGid, path, clusters } = await validPath();
       const tampered: AuthPathStep[] = [
         { ...path[0], entry: { ...path[0].entry, blockHash: id("forged") } },
-        { ...path[0], entry: { ...path[0].entry, index: 0n } },
+        { ...path[0], entry: { ...path[0].entry, index: 0 } },
         { ...path[0], proof: [id("forged"), ...path[0].proof.slice(1)] },
         { ...path[0], proof: path[0].proof.slice(1) },
         { ...path[0], proof: [...path[0].proof, id("extra")] },

@@ -19,26 +19,28 @@ import {
   type LocalAccount,
 } from "viem";
 import {
-  chainId,
+  buildBatchTree,
   dataMessageTypes,
+  exchangeTypes,
+  signDataMessage,
+  signExchange as sdkSignExchange,
+  type DataMessage,
+  type Exchange,
+} from "../sdk/src/index.js";
+import {
+  chainId,
   deployHierarchy,
   deployRegistry,
   domainOf,
   enrol,
-  exchangeTypes,
   funded,
   id,
   networkHelpers,
   publicClient,
   toHighS,
   viem,
-  type DataMessage,
-  type Exchange,
   type Registry,
 } from "./support/fixtures.js";
-import { buildBatchTree } from "../scripts/lib/batch-tree.js";
-import * as signing from "../scripts/lib/signing.js";
-import { signDataMessage } from "../scripts/lib/signing.js";
 
 // ---------------------------------------------------------------------------------- helpers
 
@@ -69,11 +71,11 @@ async function nextMessage(registry: Registry, device: Device, overrides: Partia
   };
 }
 
-const signData = (signer: LocalAccount, registry: { address: Address }, message: DataMessage, domain = domainOf(registry)) =>
-  signDataMessage(signer, domain, message);
+const signData = async (signer: LocalAccount, registry: { address: Address }, message: DataMessage, domain = domainOf(registry)) =>
+  (await signDataMessage(signer, { domain, message })).signature;
 
-const signExchange = (signer: LocalAccount, registry: { address: Address }, exchange: Exchange, domain = domainOf(registry)) =>
-  signing.signExchange(signer, domain, exchange);
+const signExchange = async (signer: LocalAccount, registry: { address: Address }, exchange: Exchange, domain = domainOf(registry)) =>
+  (await sdkSignExchange(signer, { domain, exchange })).signature;
 
 /** A data message of `device` signed by the device itself. */
 async function signedMessage(registry: Registry, device: Device, overrides: Partial<DataMessage> = {}) {

@@ -2,7 +2,7 @@
 // anchor, the auth chain, the leaves, the lean append-only Merkle tree (an unpaired node is
 // carried up), proofs, and offline verification of hierarchical AuthTable paths. Everything here
 // is pure — a verifier that holds the groups' state needs no RPC.
-import { bytesToHex, concat, encodeAbiParameters, getAddress, hexToBytes, isHex, keccak256, numberToHex, zeroHash, type Address, type Hex } from "viem";
+import { bytesToHex, concat, encodeAbiParameters, getAddress, hexToBytes, isAddress, isHex, keccak256, numberToHex, zeroHash, type Address, type Hex } from "viem";
 import { IomtError } from "./errors.js";
 import type { Id } from "./ids.js";
 
@@ -221,14 +221,36 @@ const STEP_FIXED_BYTES = 32 + 20 + 20 + 4 + 32 + 1;
 /**
  * The compact transport form of a path, for a device proving itself to a peer:
  * version (1) ‖ steps (1) ‖ per step: gid (32) ‖ device (20) ‖ master (20) ‖ index (4) ‖
- * blockHash (32) ‖ siblings (1) ‖ proof (32 each).
+ * blockHash (32) ‖ siblings (1) ‖ proof (32 each), as lower-case hex. Throws `InvalidAuthPathError`
+ * (`AuthPathMalformed`, `AuthPathTooLong`) for a field that does not fit.
  */
 export function encodeAuthPath(path: readonly AuthPathStep[]): Hex {
   if (path.length > 255) throw new InvalidAuthPathError("AuthPathTooLong", "a path has at most 255 steps");
   const parts: Hex[] = [numberToHex(PATH_VERSION, { size: 1 }), numberToHex(path.length, { size: 1 })];
-  for (const { gid, entry, proof } of path) {
+  const word = (value: Hex, what: string): Hex => {
+    if (typeof value !== "string" || value.length !== 66 || !isHex(value, { strict: true })) {
+      throw new InvalidAuthPathError("AuthPathMalformed", `${what} must be 32 bytes of hex`);
+    }
+    return value.toLowerCase() as Hex;
+  };
+  const address = (value: Address, what: string): Hex => {
+    if (!isAddress(value, { strict: false })) throw new InvalidAuthPathError("AuthPathMalformed", `${what} is not an address`);
+    return value.toLowerCase() as Hex;
+  };
+  for (const [step, { gid, entry, proof }] of path.entries()) {
     if (proof.length > 255) throw new InvalidAuthPathError("AuthPathTooLong", "a proof has at most 255 siblings");
-    parts.push(gid, entry.device, entry.master, numberToHex(entry.index, { size: 4 }), entry.blockHash, numberToHex(proof.length, { size: 1 }), ...proof);
+    if (!Number.isInteger(entry.index) || entry.index < 0 || entry.index > 0xffffffff) {
+      throw new InvalidAuthPathError("AuthPathMalformed", `step ${step}: the index must be a uint32`);
+    }
+    parts.push(
+      word(gid, `step ${step} gid`),
+      address(entry.device, `step ${step} device`),
+      address(entry.master, `step ${step} master`),
+      numberToHex(entry.index, { size: 4 }),
+      word(entry.blockHash, `step ${step} blockHash`),
+      numberToHex(proof.length, { size: 1 }),
+      ...proof.map((sibling, i) => word(sibling, `step ${step} proof[${i}]`)),
+    );
   }
   return concat(parts);
 }

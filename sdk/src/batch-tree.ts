@@ -24,12 +24,13 @@ export function buildBatchTree(leaves: readonly Hex[]): BatchTree {
     for (let i = 0; i < below.length; i += 2) above.push(i + 1 < below.length ? hashSorted(below[i], below[i + 1]) : below[i]);
     levels.push(above);
   }
+  const size = levels[0].length;
   return {
     root: levels[levels.length - 1][0],
-    leaves: levels[0],
+    leaves: Object.freeze([...levels[0]]),
     proof(index: number): Hex[] {
-      if (!Number.isInteger(index) || index < 0 || index >= leaves.length) {
-        throw new IomtError("BatchIndexOutOfRange", `leaf ${index} is not in a batch of ${leaves.length}`);
+      if (!Number.isInteger(index) || index < 0 || index >= size) {
+        throw new IomtError("BatchIndexOutOfRange", `leaf ${index} is not in a batch of ${size}`);
       }
       const proof: Hex[] = [];
       for (let level = 0, i = index; level < levels.length - 1; level++, i >>= 1) {

@@ -67,10 +67,12 @@ export class ContractRuleError extends IomtError {
 export function decodeRegistryError(data: Hex, cause?: unknown): ContractRuleError {
   try {
     const { errorName, args } = decodeErrorResult({ abi: iomtRegistryAbi, data });
-    return new ContractRuleError(errorName, args ?? [], registryRules[errorName], { cause });
+    // viem also decodes Solidity's built-in Error(string) and Panic(uint256): not registry rules.
+    if (errorName in registryRules) return new ContractRuleError(errorName as RegistryErrorName, args ?? [], registryRules[errorName as RegistryErrorName], { cause });
   } catch {
-    return new ContractRuleError("UnknownRevert", [data], "the call reverted with data the registry's ABI does not describe", { cause });
+    // not decodable with the registry's ABI: an unknown revert
   }
+  return new ContractRuleError("UnknownRevert", [data], "the call reverted with data the registry's ABI does not describe", { cause });
 }
 
 /**

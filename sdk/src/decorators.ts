@@ -44,6 +44,7 @@ import {
   type RevokeParameters,
 } from "./actions/groups.js";
 import type { ReadClient, RegistryParameter, WriteClient } from "./actions/internal.js";
+import { IomtError } from "./errors.js";
 import type { Id } from "./ids.js";
 import { createAuthTableIndexer, type CreateAuthTableIndexerParameters } from "./indexer.js";
 import { issueToken, type IssueTokenParameters, type MessageSigner } from "./tokens.js";
@@ -99,8 +100,8 @@ function accountSigner(client: WriteClient): MessageSigner & TypedDataSigner {
 export function iomtWalletActions({ registry }: RegistryParameter) {
   return (client: WriteClient) => {
     const signer = accountSigner(client);
-    const domain = () => {
-      if (client.chain === undefined) throw new TypeError("iomtWalletActions: the wallet client needs a chain to build the EIP-712 domain");
+    const domain = async () => {
+      if (client.chain === undefined) throw new IomtError("ClientWithoutChain", "iomtWalletActions: the wallet client needs a chain to build the EIP-712 domain");
       return registryDomain({ chainId: client.chain.id, registry });
     };
     return {
@@ -120,9 +121,9 @@ export function iomtWalletActions({ registry }: RegistryParameter) {
       setAnchorer: (parameters: WithoutRegistry<SetAnchorerParameters>) => setAnchorer(client, { registry, ...parameters }),
       anchorBatch: (parameters: WithoutRegistry<AnchorBatchParameters>) => anchorBatch(client, { registry, ...parameters }),
       issueToken: (parameters: IssueTokenParameters) => issueToken(signer, parameters),
-      signAssociation: (parameters: Omit<SignAssociationParameters, "domain">) => signAssociation(signer, { domain: domain(), ...parameters }),
-      signDataMessage: (message: DataMessage) => signDataMessage(signer, { domain: domain(), message }),
-      signExchange: (exchange: Exchange) => signExchange(signer, { domain: domain(), exchange }),
+      signAssociation: async (parameters: Omit<SignAssociationParameters, "domain">) => signAssociation(signer, { domain: await domain(), ...parameters }),
+      signDataMessage: async (message: DataMessage) => signDataMessage(signer, { domain: await domain(), message }),
+      signExchange: async (exchange: Exchange) => signExchange(signer, { domain: await domain(), exchange }),
     };
   };
 }

@@ -29,10 +29,10 @@ export function toId(value: string | number | bigint): Id {
   if (typeof value === "string") {
     if (value.length === 0) throw new InvalidIdError("an id name must not be empty");
     if (value.startsWith("0x") || value.startsWith("0X")) {
-      if (value.length !== 66 || !isHex(value, { strict: true })) {
+      const id = `0x${value.slice(2).toLowerCase()}` as Hex;
+      if (id.length !== 66 || !isHex(id, { strict: true })) {
         throw new InvalidIdError(`"${value}" starts with 0x but is not 32 bytes of hex`);
       }
-      const id = value.toLowerCase() as Hex;
       if (BigInt(id) === 0n) throw new InvalidIdError("the zero id is reserved");
       return id;
     }

@@ -215,8 +215,10 @@ export function createAuthTableIndexer(client: ReadClient, parameters: CreateAut
           page = await fetchRange(nextBlock, end);
         } catch (error) {
           // Providers refuse wide ranges or too many results with assorted errors: narrow and retry.
-          if (range === 1n) throw error;
-          range = range / 2n;
+          // Halve the range actually asked for (it may be clamped to the target), never re-ask it.
+          const asked = end - nextBlock + 1n;
+          if (asked === 1n) throw error;
+          range = asked / 2n;
           continue;
         }
         for (const log of page) apply(log);

@@ -67,9 +67,10 @@ export function verifyToken({ token, master }: VerifyTokenParameters): boolean {
   }
 }
 
-/** The compact transport form: 149 bytes gid ‖ oid ‖ device ‖ signature, as hex. */
+/** The compact transport form: 149 bytes gid ‖ oid ‖ device ‖ signature, as lower-case hex. */
 export function serializeToken(token: Token): Hex {
-  return concat([assertId(token.gid, "gid"), assertId(token.oid, "oid"), getAddress(token.device), normalizeSignature(token.signature)]);
+  const device = getAddress(token.device).toLowerCase() as Address;
+  return concat([assertId(token.gid, "gid"), assertId(token.oid, "oid"), device, normalizeSignature(token.signature)]);
 }
 
 /**

@@ -2,7 +2,7 @@
 // and device-to-device exchanges. Types mirror the registry's type strings exactly (a mismatch
 // makes the contract revert with a wrong-signer error). Signing with a LocalAccount and every
 // hash/verify function here are pure: no RPC.
-import { getAddress, hashTypedData, isHex, keccak256, toBytes, type Address, type Hex } from "viem";
+import { getAddress, hashTypedData, isHex, keccak256, stringToBytes, type Address, type Hex } from "viem";
 import { IomtError } from "./errors.js";
 import { assertId, type Id } from "./ids.js";
 import { InvalidSignatureError, normalizeSignature, recoverSigner } from "./signature.js";
@@ -192,9 +192,9 @@ export interface CreateDataMessageParameters {
   deadline?: bigint;
 }
 
-/** keccak256 of a payload: bytes as they are, strings as UTF-8. */
+/** keccak256 of a payload: bytes as they are, strings as UTF-8 (even when they look like hex). */
 export function hashPayload(payload: Uint8Array | string): Hex {
-  return keccak256(typeof payload === "string" ? toBytes(payload) : payload);
+  return keccak256(typeof payload === "string" ? stringToBytes(payload) : payload);
 }
 
 const nowSeconds = (): bigint => BigInt(Math.floor(Date.now() / 1000));

@@ -11,19 +11,14 @@ import {
   type LocalAccount,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import * as signing from "../../scripts/lib/signing.js";
-import { registryDomain, type AssociationRequest, type RegistryDomain } from "../../scripts/lib/signing.js";
-
-export {
+import {
   associationTypes,
-  dataMessageTypes,
-  exchangeTypes,
   issueToken,
-  tokenDigest,
+  registryDomain,
+  signAssociation,
   type AssociationRequest,
-  type DataMessage,
-  type Exchange,
-} from "../../scripts/lib/signing.js";
+  type RegistryDomain,
+} from "../../sdk/src/index.js";
 
 export const connection = await network.create();
 export const { viem, networkHelpers } = connection;
@@ -51,18 +46,27 @@ export async function deployRegistry() {
 export type Registry = Awaited<ReturnType<typeof deployRegistry>>["registry"];
 
 export const domainOf = (registry: { address: Address }, overrides: { chainId?: number } = {}): RegistryDomain =>
-  registryDomain(registry.address, overrides.chainId ?? chainId);
+  registryDomain({ chainId: overrides.chainId ?? chainId, registry: registry.address });
 
 export async function farDeadline(): Promise<bigint> {
   return BigInt(await networkHelpers.time.latest()) + 3600n;
 }
 
-export const signAssociation = (
+/** The Master's token signature for (gid, oid, device), through the SDK's `issueToken`. */
+export const tokenSignature = async (master: LocalAccount, gid: Hex, oid: Hex, device: Address): Promise<Hex> =>
+  (await issueToken(master, { gid, oid, device })).signature;
+
+/**
+ * The device's EIP-712 signature over any association request, signed raw: unlike the SDK's
+ * `signAssociation` (which builds the request from a matching token), it signs whatever request a
+ * test builds — a wrong nonce, an impostor's key, another chain id.
+ */
+export const signAssociationRequest = (
   device: LocalAccount,
   registry: { address: Address },
   request: AssociationRequest,
   domain: RegistryDomain = domainOf(registry),
-): Promise<Hex> => signing.signAssociation(device, domain, request);
+): Promise<Hex> => device.signTypedData({ domain, types: associationTypes, primaryType: "Association", message: request });
 
 /** A complete relayed-association item: request (nonce 0, one-hour deadline), device signature, Master token. */
 export const signedAssociation = async (
@@ -71,7 +75,10 @@ export const signedAssociation = async (
   device: LocalAccount,
   gid: Hex,
   oid: Hex,
-) => signing.signedAssociation(domainOf(registry), master, device, gid, oid, await farDeadline());
+) => {
+  const token = await issueToken(master, { gid, oid, device: device.address });
+  return signAssociation(device, { domain: domainOf(registry), token, deadline: await farDeadline() });
+};
 
 /** Flips a signature to its malleable high-s twin (s' = n - s, v flipped): same signer, rejected by OZ ECDSA. */
 export function toHighS(signature: Hex): Hex {

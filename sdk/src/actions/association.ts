@@ -13,7 +13,7 @@ export interface AssociateParameters extends RegistryParameter {
 }
 
 /** The device associates itself with its token (it pays the gas). */
-export function associate(client: WriteClient, { registry, token }: AssociateParameters): Promise<Hash> {
+export async function associate(client: WriteClient, { registry, token }: AssociateParameters): Promise<Hash> {
   if (getAddress(token.device) !== getAddress(client.account.address)) {
     throw new IomtError("RequestTokenForAnotherDevice", `the token is for ${token.device}, but the client's account is ${client.account.address}`);
   }
@@ -26,7 +26,7 @@ export interface AssociateForParameters extends RegistryParameter {
 }
 
 /** A relayer (the Master or its gateway) submits a device's signed association and pays the gas. */
-export function associateFor(client: WriteClient, { registry, association }: AssociateForParameters): Promise<Hash> {
+export async function associateFor(client: WriteClient, { registry, association }: AssociateForParameters): Promise<Hash> {
   return writeRegistry(client, registry, "associateFor", [association.request, association.signature, association.token]);
 }
 
@@ -38,6 +38,6 @@ export interface AssociateBatchParameters extends RegistryParameter {
  * Relays many associations in one transaction. All or nothing: the first invalid item reverts the
  * batch with that item's error (a ContractRuleError naming its oid or device).
  */
-export function associateBatch(client: WriteClient, { registry, associations }: AssociateBatchParameters): Promise<Hash> {
+export async function associateBatch(client: WriteClient, { registry, associations }: AssociateBatchParameters): Promise<Hash> {
   return writeRegistry(client, registry, "associateBatch", [associations.map(({ request, signature, token }) => ({ request, signature, token }))]);
 }

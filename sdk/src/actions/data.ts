@@ -10,7 +10,7 @@ export interface RecordDataParameters extends RegistryParameter {
 }
 
 /** Relays one device-signed data message (anyone may relay; the device's nonce is consumed). */
-export function recordData(client: WriteClient, { registry, signed }: RecordDataParameters): Promise<Hash> {
+export async function recordData(client: WriteClient, { registry, signed }: RecordDataParameters): Promise<Hash> {
   return writeRegistry(client, registry, "recordData", [signed.message, signed.signature]);
 }
 
@@ -19,7 +19,7 @@ export interface RecordDataBatchParameters extends RegistryParameter {
 }
 
 /** Relays many data messages in one transaction, all or nothing. */
-export function recordDataBatch(client: WriteClient, { registry, messages }: RecordDataBatchParameters): Promise<Hash> {
+export async function recordDataBatch(client: WriteClient, { registry, messages }: RecordDataBatchParameters): Promise<Hash> {
   return writeRegistry(client, registry, "recordDataBatch", [messages.map(({ message, signature }) => ({ message, signature }))]);
 }
 
@@ -32,7 +32,7 @@ export interface RecordDataDirectParameters extends RegistryParameter {
 }
 
 /** The device records a data message itself: its transaction authenticates it, no nonce is used. */
-export function recordDataDirect(client: WriteClient, { registry, gid, oid, payloadHash, timestamp }: RecordDataDirectParameters): Promise<Hash> {
+export async function recordDataDirect(client: WriteClient, { registry, gid, oid, payloadHash, timestamp }: RecordDataDirectParameters): Promise<Hash> {
   const at = timestamp ?? BigInt(Math.floor(Date.now() / 1000));
   return writeRegistry(client, registry, "recordDataDirect", [assertId(gid, "gid"), assertId(oid, "oid"), payloadHash, at]);
 }
@@ -42,7 +42,7 @@ export interface RecordExchangeParameters extends RegistryParameter {
 }
 
 /** Relays a device-to-device exchange (both devices registered, the sender's signature valid). */
-export function recordExchange(client: WriteClient, { registry, signed }: RecordExchangeParameters): Promise<Hash> {
+export async function recordExchange(client: WriteClient, { registry, signed }: RecordExchangeParameters): Promise<Hash> {
   return writeRegistry(client, registry, "recordExchange", [signed.exchange, signed.signature]);
 }
 
@@ -53,7 +53,7 @@ export interface SetAnchorerParameters extends RegistryParameter {
 }
 
 /** The Master authorises (or withdraws) a gateway key to anchor batches; authorisations lapse on hand-over. */
-export function setAnchorer(client: WriteClient, { registry, gid, anchorer, allowed }: SetAnchorerParameters): Promise<Hash> {
+export async function setAnchorer(client: WriteClient, { registry, gid, anchorer, allowed }: SetAnchorerParameters): Promise<Hash> {
   return writeRegistry(client, registry, "setAnchorer", [assertId(gid, "gid"), getAddress(anchorer), allowed]);
 }
 
@@ -65,7 +65,7 @@ export interface AnchorBatchParameters extends RegistryParameter {
 }
 
 /** The Master or an authorised gateway key anchors the root of a batch it verified off chain. */
-export function anchorBatch(client: WriteClient, { registry, gid, root, messageCount }: AnchorBatchParameters): Promise<Hash> {
+export async function anchorBatch(client: WriteClient, { registry, gid, root, messageCount }: AnchorBatchParameters): Promise<Hash> {
   return writeRegistry(client, registry, "anchorBatch", [assertId(gid, "gid"), root, messageCount]);
 }
 
@@ -84,7 +84,7 @@ export async function getAnchor(client: ReadClient, { registry, gid, root }: Reg
 }
 
 /** True when `anchorer` may anchor batches for the group (its Master, or a key the current Master authorised). */
-export function isAnchorer(client: ReadClient, { registry, gid, anchorer }: RegistryParameter & { gid: Id; anchorer: Address }): Promise<boolean> {
+export async function isAnchorer(client: ReadClient, { registry, gid, anchorer }: RegistryParameter & { gid: Id; anchorer: Address }): Promise<boolean> {
   return readRegistry(client, registry, "isAnchorer", [assertId(gid, "gid"), getAddress(anchorer)]);
 }
 
@@ -95,6 +95,6 @@ export interface VerifyAnchoredMessageOnChainParameters extends RegistryParamete
 }
 
 /** The registry checks that the message is in an anchored batch of its group. */
-export function verifyAnchoredMessageOnChain(client: ReadClient, { registry, message, root, proof }: VerifyAnchoredMessageOnChainParameters): Promise<boolean> {
+export async function verifyAnchoredMessageOnChain(client: ReadClient, { registry, message, root, proof }: VerifyAnchoredMessageOnChainParameters): Promise<boolean> {
   return readRegistry(client, registry, "verifyAnchoredMessage", [message, root, proof]);
 }

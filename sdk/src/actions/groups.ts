@@ -19,7 +19,7 @@ export interface CreateGroupParameters extends RegistryParameter {
 }
 
 /** The caller creates a group and becomes its Master (paper 000 Algorithm 1, Master branch; paper 003 cluster head). */
-export function createGroup(client: WriteClient, { registry, gid, masterOid, parentGid }: CreateGroupParameters): Promise<Hash> {
+export async function createGroup(client: WriteClient, { registry, gid, masterOid, parentGid }: CreateGroupParameters): Promise<Hash> {
   const parent = parentGid === undefined || parentGid === zeroHash ? zeroHash : assertId(parentGid, "parentGid");
   return writeRegistry(client, registry, "createGroup", [assertId(gid, "gid"), assertId(masterOid, "masterOid"), parent]);
 }
@@ -30,7 +30,7 @@ export interface RevokeParameters extends RegistryParameter {
 }
 
 /** The group's Master revokes a member for good; every AuthTable path through it breaks. */
-export function revoke(client: WriteClient, { registry, gid, oid }: RevokeParameters): Promise<Hash> {
+export async function revoke(client: WriteClient, { registry, gid, oid }: RevokeParameters): Promise<Hash> {
   return writeRegistry(client, registry, "revoke", [assertId(gid, "gid"), assertId(oid, "oid")]);
 }
 
@@ -41,12 +41,12 @@ export interface ProposeMasterParameters extends RegistryParameter {
 }
 
 /** Step one of a hand-over: the current Master names its successor. */
-export function proposeMaster(client: WriteClient, { registry, gid, candidate }: ProposeMasterParameters): Promise<Hash> {
+export async function proposeMaster(client: WriteClient, { registry, gid, candidate }: ProposeMasterParameters): Promise<Hash> {
   return writeRegistry(client, registry, "proposeMaster", [assertId(gid, "gid"), getAddress(candidate)]);
 }
 
 /** Cancels a pending hand-over. */
-export function cancelMasterProposal(client: WriteClient, { registry, gid }: GroupParameters): Promise<Hash> {
+export async function cancelMasterProposal(client: WriteClient, { registry, gid }: GroupParameters): Promise<Hash> {
   return proposeMaster(client, { registry, gid, candidate: zeroAddress });
 }
 
@@ -55,12 +55,12 @@ export interface GroupParameters extends RegistryParameter {
 }
 
 /** Step two of a hand-over: the proposed Master accepts and takes the group. */
-export function acceptMaster(client: WriteClient, { registry, gid }: GroupParameters): Promise<Hash> {
+export async function acceptMaster(client: WriteClient, { registry, gid }: GroupParameters): Promise<Hash> {
   return writeRegistry(client, registry, "acceptMaster", [assertId(gid, "gid")]);
 }
 
 /** The Master deactivates the group for good; its members stop being authenticated. */
-export function deactivateGroup(client: WriteClient, { registry, gid }: GroupParameters): Promise<Hash> {
+export async function deactivateGroup(client: WriteClient, { registry, gid }: GroupParameters): Promise<Hash> {
   return writeRegistry(client, registry, "deactivateGroup", [assertId(gid, "gid")]);
 }
 
@@ -82,9 +82,9 @@ export interface GetGroupReturnType {
 }
 
 /** A group's record: Master, parent, level, activity, tree size, chain head and root. */
-export async function getGroup(client: ReadClient, { registry, gid }: GroupParameters & { blockNumber?: bigint }): Promise<GetGroupReturnType> {
+export async function getGroup(client: ReadClient, { registry, gid, blockNumber }: GroupParameters & { blockNumber?: bigint }): Promise<GetGroupReturnType> {
   const id = assertId(gid, "gid");
-  const info = await readRegistry(client, registry, "groupInfo", [id]);
+  const info = await readRegistry(client, registry, "groupInfo", [id], blockNumber);
   return { gid: id, exists: info.master !== zeroAddress, ...info };
 }
 
@@ -140,11 +140,11 @@ export interface IsAuthenticatedParameters extends RegistryParameter {
 }
 
 /** The group-local rule: the device is the active, unrevoked member under (gid, oid) of an active group. */
-export function isAuthenticated(client: ReadClient, { registry, gid, oid, device }: IsAuthenticatedParameters): Promise<boolean> {
+export async function isAuthenticated(client: ReadClient, { registry, gid, oid, device }: IsAuthenticatedParameters): Promise<boolean> {
   return readRegistry(client, registry, "isAuthenticated", [assertId(gid, "gid"), assertId(oid, "oid"), getAddress(device)]);
 }
 
 /** The device's next relayed-request nonce (0 before it associates). */
-export function getNonce(client: ReadClient, { registry, device }: RegistryParameter & { device: Address }): Promise<bigint> {
+export async function getNonce(client: ReadClient, { registry, device }: RegistryParameter & { device: Address }): Promise<bigint> {
   return readRegistry(client, registry, "nonces", [getAddress(device)]);
 }

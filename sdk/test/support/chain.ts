@@ -26,6 +26,8 @@ export interface TestChain {
   name: "anvil" | "hardhat";
   chain: Chain;
   publicClient: PublicClient<Transport, Chain>;
+  /** The node's JSON-RPC URL, for a separate process to reach it (anvil only). */
+  rpcUrl?: string;
   /** A wallet client for `account`, which `fund` gave ether. */
   walletClient(account: LocalAccount): WalletClient<Transport, Chain, Account>;
   /** A fresh local account with 1,000 ether. */
@@ -46,7 +48,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function fromTransport(name: TestChain["name"], transport: Transport, stop: () => Promise<void>): Promise<TestChain> {
+async function fromTransport(name: TestChain["name"], transport: Transport, stop: () => Promise<void>, rpcUrl?: string): Promise<TestChain> {
   const probe = createPublicClient({ transport });
   const chain = defineChain({
     id: await probe.getChainId(),
@@ -60,6 +62,7 @@ async function fromTransport(name: TestChain["name"], transport: Transport, stop
     name,
     chain,
     publicClient,
+    rpcUrl,
     walletClient: (account) => createWalletClient({ account, chain, transport, pollingInterval: 50 }),
     async fundedAccount() {
       const account = privateKeyToAccount(generatePrivateKey());
@@ -104,11 +107,11 @@ export async function startAnvil({ hardfork = "cancun" }: { hardfork?: "cancun" 
       child.once("exit", () => resolve());
       child.kill("SIGTERM");
     });
-  return fromTransport("anvil", transport, stop);
+  return fromTransport("anvil", transport, stop, url);
 }
 
 /** Hardhat's in-process EVM (EDR), reached through its EIP-1193 provider. */
 export async function startInProcess(): Promise<TestChain> {
   const connection = await network.create();
-  return fromTransport("hardhat", custom(connection.provider), () => connection.close());
+  return fromTransport("hardhat", custom(connection.provider, { retryCount: 0 }), () => connection.close());
 }

@@ -1,0 +1,187 @@
+import { expect } from "chai";
+import {
+  BaseError,
+  ContractFunctionExecutionError,
+  ContractFunctionRevertedError,
+  HttpRequestError,
+  encodeErrorResult,
+  getAddress,
+  keccak256,
+  stringToHex,
+} from "viem";
+import type { AbiParameter, Hex } from "viem";
+import { createGroup } from "../src/actions/groups.js";
+import { ContractRuleError, decodeRegistryError, registryRules, toRegistryError } from "../src/contract-errors.js";
+import type { RegistryErrorName } from "../src/contract-errors.js";
+import { IomtError } from "../src/errors.js";
+import { iomtRegistryAbi } from "../src/generated/abi.js";
+import { toId } from "../src/ids.js";
+import { deployTestRegistry } from "./support/registry.js";
+
+type AbiError = Extract<(typeof iomtRegistryAbi)[number], { type: "error" }>;
+const abiErrors = iomtRegistryAbi.filter((item): item is AbiError => item.type === "error");
+
+/** A distinct sample value for each argument type the registry's errors use. */
+function sample(parameter: AbiParameter, position: number): unknown {
+  switch (parameter.type) {
+    case "bytes32":
+      return toId(`sample-${position}`);
+    case "address":
+      return getAddress(`0x${(position + 1).toString(16).padStart(40, "0")}`);
+    case "uint256":
+      return 1000n + BigInt(position);
+    case "string":
+      return `sample string ${position}`;
+    default:
+      throw new Error(`no sample for ${parameter.type}; extend the test`);
+  }
+}
+
+const argsFor = (error: AbiError): unknown[] => error.inputs.map((input, i) => sample(input, i));
+
+const encode = (error: AbiError, args: unknown[]): Hex => encodeErrorResult({ abi: iomtRegistryAbi, errorName: error.name, args } as never);
+
+/** A revert as viem's readContract / writeContract throw it. */
+function revertError(data: Hex, functionName = "createGroup"): ContractFunctionExecutionError {
+  const reverted = new ContractFunctionRevertedError({ abi: iomtRegistryAbi, data, functionName });
+  return new ContractFunctionExecutionError(reverted, { abi: iomtRegistryAbi, functionName, args: [] });
+}
+
+const solidityError = (message: string): Hex =>
+  encodeErrorResult({ abi: [{ type: "error", name: "Error", inputs: [{ type: "string", name: "message" }] }], errorName: "Error", args: [message] });
+const solidityPanic = (code: bigint): Hex =>
+  encodeErrorResult({ abi: [{ type: "error", name: "Panic", inputs: [{ type: "uint256", name: "code" }] }], errorName: "Panic", args: [code] });
+
+describe("contract errors", () => {
+  describe("registryRules", () => {
+    it("describes every custom error of the registry's ABI", () => {
+      expect(abiErrors.length).to.be.greaterThan(30);
+      for (const error of abiErrors) {
+        const rule: unknown = (registryRules as Record<string, string>)[error.name];
+        expect(rule, error.name).to.be.a("string").and.not.equal("");
+      }
+    });
+
+    it("describes nothing that is not an error of the ABI", () => {
+      expect(Object.keys(registryRules).sort()).to.deep.equal(abiErrors.map((error) => error.name).sort());
+    });
+  });
+
+  describe("decodeRegistryError", () => {
+    it("decodes every custom error into its name, arguments and rule", () => {
+      for (const error of abiErrors) {
+        const args = argsFor(error);
+        const decoded = decodeRegistryError(encode(error, args));
+        expect(decoded, error.name).to.be.instanceOf(ContractRuleError);
+        expect(decoded).to.be.instanceOf(IomtError);
+        expect(decoded.code).to.equal(error.name);
+        expect(decoded.args).to.deep.equal(args);
+        expect(decoded.rule).to.equal(registryRules[error.name as RegistryErrorName]);
+        expect(decoded.message).to.contain(error.name).and.to.contain(decoded.rule);
+      }
+    });
+
+    it("names the arguments in the message", () => {
+      const gid = toId("ward-3");
+      const decoded = decodeRegistryError(encode(abiErrors.find((e) => e.name === "GroupRegistryGidTaken")!, [gid]));
+      expect(decoded.message).to.equal(`GroupRegistryGidTaken: ${registryRules.GroupRegistryGidTaken} (${gid})`);
+    });
+
+    it("keeps the cause it is given", () => {
+      const cause = new Error("the original");
+      expect(decodeRegistryError(encode(abiErrors.find((e) => e.name === "GroupRegistryZeroId")!, []), cause).cause).to.equal(cause);
+    });
+
+    it("gives UnknownRevert, with the data as its argument, for a selector the ABI does not declare", () => {
+      const data = `${keccak256(stringToHex("NotARegistryError()")).slice(0, 10)}` as Hex;
+      const decoded = decodeRegistryError(data);
+      expect(decoded.code).to.equal("UnknownRevert");
+      expect(decoded.args).to.deep.equal([data]);
+    });
+
+    it("gives UnknownRevert for empty revert data", () => {
+      expect(decodeRegistryError("0x").code).to.equal("UnknownRevert");
+    });
+
+    it("gives UnknownRevert for a custom error's selector with truncated arguments", () => {
+      const data = encode(abiErrors.find((e) => e.name === "GroupRegistryGidTaken")!, [toId("x")]);
+      expect(decodeRegistryError(data.slice(0, 20) as Hex).code).to.equal("UnknownRevert");
+    });
+
+    it("gives UnknownRevert with a rule for a plain Error(string) revert and a Panic", () => {
+      for (const data of [solidityError("boom"), solidityPanic(0x11n)]) {
+        const decoded = decodeRegistryError(data);
+        expect(decoded.code).to.equal("UnknownRevert");
+        expect(decoded.rule).to.be.a("string").and.not.equal("");
+      }
+    });
+  });
+
+  describe("toRegistryError", () => {
+    it("turns a reverted call with a custom error into a ContractRuleError that keeps the viem error as cause", () => {
+      const error = abiErrors.find((e) => e.name === "GroupRegistryNotMaster")!;
+      const args = argsFor(error);
+      const viemError = revertError(encode(error, args));
+      const converted = toRegistryError(viemError);
+      expect(converted).to.be.instanceOf(ContractRuleError);
+      expect((converted as ContractRuleError).code).to.equal("GroupRegistryNotMaster");
+      expect((converted as ContractRuleError).args).to.deep.equal(args);
+      expect((converted as ContractRuleError).rule).to.equal(registryRules.GroupRegistryNotMaster);
+      expect((converted as ContractRuleError).cause).to.equal(viemError);
+    });
+
+    it("decodes every custom error of the ABI the same way decodeRegistryError does", () => {
+      for (const error of abiErrors) {
+        const data = encode(error, argsFor(error));
+        const converted = toRegistryError(revertError(data)) as ContractRuleError;
+        const decoded = decodeRegistryError(data);
+        expect([converted.code, converted.args, converted.rule], error.name).to.deep.equal([decoded.code, decoded.args, decoded.rule]);
+      }
+    });
+
+    it("gives UnknownRevert carrying the reason for an Error(string) revert", () => {
+      const converted = toRegistryError(revertError(solidityError("boom"))) as ContractRuleError;
+      expect(converted).to.be.instanceOf(ContractRuleError);
+      expect(converted.code).to.equal("UnknownRevert");
+      expect(converted.args).to.deep.equal(["boom"]);
+    });
+
+    it("gives UnknownRevert for a Panic and for an undeclared selector", () => {
+      expect((toRegistryError(revertError(solidityPanic(0x12n))) as ContractRuleError).code).to.equal("UnknownRevert");
+      const unknown = toRegistryError(revertError("0xdeadbeef")) as ContractRuleError;
+      expect(unknown.code).to.equal("UnknownRevert");
+      expect(unknown.args).to.deep.equal(["0xdeadbeef"]);
+    });
+
+    it("returns errors that are not reverts unchanged", () => {
+      const plain = new Error("socket hang up");
+      const network = new HttpRequestError({ url: "http://127.0.0.1:8545", status: 502 });
+      const base = new BaseError("nonce too low");
+      const sdk = new IomtError("InvalidId", "bad id");
+      for (const error of [plain, network, base, sdk]) expect(toRegistryError(error)).to.equal(error);
+      expect(toRegistryError("a string")).to.equal("a string");
+      expect(toRegistryError(undefined)).to.equal(undefined);
+    });
+
+    it("is what the SDK's actions throw for a real revert", async () => {
+      const deployed = await deployTestRegistry();
+      try {
+        const { chain, registry, mined } = deployed;
+        const first = await chain.fundedAccount();
+        const second = await chain.fundedAccount();
+        const gid = toId("errors/ward");
+        await mined(createGroup(chain.walletClient(first), { registry, gid, masterOid: toId("errors/first") }));
+        const error = await createGroup(chain.walletClient(second), { registry, gid, masterOid: toId("errors/second") }).then(
+          () => expect.fail("the second createGroup should revert"),
+          (caught: unknown) => caught,
+        );
+        expect(error).to.be.instanceOf(ContractRuleError);
+        expect((error as ContractRuleError).code).to.equal("GroupRegistryGidTaken");
+        expect((error as ContractRuleError).args).to.deep.equal([gid]);
+        expect((error as ContractRuleError).cause).to.be.instanceOf(BaseError);
+      } finally {
+        await deployed.stop();
+      }
+    });
+  });
+});

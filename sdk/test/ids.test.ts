@@ -1,0 +1,155 @@
+import { expect } from "chai";
+import { keccak256 } from "viem";
+import { IomtError } from "../src/errors.js";
+import { InvalidIdError, assertId, toId } from "../src/ids.js";
+import type { Hex } from "viem";
+
+const MAX_UINT256 = (1n << 256n) - 1n;
+
+/** Runs `fn` and returns what it threw (failing the test when it did not throw). */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  expect.fail("expected the call to throw");
+}
+
+function expectInvalidId(fn: () => unknown): void {
+  const error = thrown(fn);
+  expect(error).to.be.instanceOf(InvalidIdError);
+  expect(error).to.be.instanceOf(IomtError);
+  expect((error as InvalidIdError).code).to.equal("InvalidId");
+}
+
+describe("ids", () => {
+  describe("toId of a name", () => {
+    it("hashes the name's UTF-8 bytes with keccak256", () => {
+      expect(toId("héllo")).to.equal(keccak256(new Uint8Array(Buffer.from("héllo", "utf8"))));
+    });
+
+    it("gives the pinned ids of the README example, so a change of rule is caught", () => {
+      expect(toId("ward-3")).to.equal("0x5173cc6044251445994d9df5c5716988ab2f263d6748f53400209e0a52be44c9");
+      expect(toId("ward-3/ecg-1")).to.equal("0x50a8aa6a229c7498c50bd487e59118dbdb61a89d99ec313ae43a5d2b19bfb2b1");
+    });
+
+    it("gives the same id for the same name on every call", () => {
+      expect(toId("icu/monitor-7")).to.equal(toId("icu/monitor-7"));
+    });
+
+    it("gives different ids for names differing only in case", () => {
+      expect(toId("Ward-3")).to.not.equal(toId("ward-3"));
+    });
+
+    it("hashes a name that contains hex digits but no 0x prefix", () => {
+      const digits = "ab".repeat(32);
+      expect(toId(digits)).to.equal(keccak256(new Uint8Array(Buffer.from(digits, "utf8"))));
+    });
+
+    it("rejects the empty name", () => {
+      expectInvalidId(() => toId(""));
+    });
+  });
+
+  describe("toId of a number", () => {
+    it("encodes 1 as a 32-byte big-endian integer", () => {
+      expect(toId(1)).to.equal(`0x${"00".repeat(31)}01`);
+    });
+
+    it("encodes a bigint and the equal number identically", () => {
+      expect(toId(0x1234n)).to.equal(`0x${"0".repeat(60)}1234`);
+      expect(toId(0x1234)).to.equal(toId(0x1234n));
+    });
+
+    it("accepts the largest safe integer as a number", () => {
+      expect(toId(Number.MAX_SAFE_INTEGER)).to.equal(`0x${BigInt(Number.MAX_SAFE_INTEGER).toString(16).padStart(64, "0")}`);
+    });
+
+    it("accepts 2^256 − 1 as a bigint", () => {
+      expect(toId(MAX_UINT256)).to.equal(`0x${"f".repeat(64)}`);
+    });
+
+    it("rejects zero as a number and as a bigint", () => {
+      expectInvalidId(() => toId(0));
+      expectInvalidId(() => toId(0n));
+    });
+
+    it("rejects negative values", () => {
+      expectInvalidId(() => toId(-1));
+      expectInvalidId(() => toId(-1n));
+    });
+
+    it("rejects 2^256 and above", () => {
+      expectInvalidId(() => toId(MAX_UINT256 + 1n));
+    });
+
+    it("rejects numbers that are not safe integers", () => {
+      expectInvalidId(() => toId(Number.MAX_SAFE_INTEGER + 1));
+      expectInvalidId(() => toId(1.5));
+      expectInvalidId(() => toId(Number.NaN));
+      expectInvalidId(() => toId(Number.POSITIVE_INFINITY));
+    });
+  });
+
+  describe("toId of a 32-byte hex string", () => {
+    it("takes the hex as the id itself", () => {
+      const id = `0x${"0123456789abcdef".repeat(4)}` as const;
+      expect(toId(id)).to.equal(id);
+    });
+
+    it("lower-cases upper-case hex digits", () => {
+      expect(toId(`0x${"AB".repeat(32)}`)).to.equal(`0x${"ab".repeat(32)}`);
+    });
+
+    it("gives the id a number maps to when the hex spells that number", () => {
+      expect(toId(`0x${"00".repeat(31)}2a`)).to.equal(toId(42));
+    });
+
+    it("rejects the zero id", () => {
+      expectInvalidId(() => toId(`0x${"00".repeat(32)}`));
+    });
+
+    it("rejects 0x strings of another length instead of hashing them", () => {
+      expectInvalidId(() => toId("0x"));
+      expectInvalidId(() => toId(`0x${"ab".repeat(31)}`));
+      expectInvalidId(() => toId(`0x${"ab".repeat(33)}`));
+      expectInvalidId(() => toId(`0x${"a".repeat(63)}`));
+    });
+
+    it("rejects a 0x string of the right length with a non-hex digit", () => {
+      expectInvalidId(() => toId(`0x${"ab".repeat(31)}zz`));
+    });
+  });
+
+  describe("assertId", () => {
+    it("returns a valid id lower-cased", () => {
+      expect(assertId(`0x${"CD".repeat(32)}`)).to.equal(`0x${"cd".repeat(32)}`);
+    });
+
+    it("accepts every id toId derives", () => {
+      for (const id of [toId("ward-3"), toId(7), toId(MAX_UINT256)]) expect(assertId(id)).to.equal(id);
+    });
+
+    it("rejects the zero id", () => {
+      expectInvalidId(() => assertId(`0x${"00".repeat(32)}`));
+    });
+
+    it("rejects hex of the wrong length", () => {
+      expectInvalidId(() => assertId("0x01"));
+      expectInvalidId(() => assertId(`0x${"01".repeat(33)}`));
+    });
+
+    it("rejects non-hex and values that are not strings", () => {
+      expectInvalidId(() => assertId(`0x${"g".repeat(64)}` as Hex));
+      expectInvalidId(() => assertId("ward-3" as Hex));
+      expectInvalidId(() => assertId(1n as unknown as Hex));
+      expectInvalidId(() => assertId(undefined as unknown as Hex));
+    });
+
+    it("names the field in its message", () => {
+      const error = thrown(() => assertId("0x01", "receiverGid"));
+      expect((error as Error).message).to.contain("receiverGid");
+    });
+  });
+});
