@@ -59,22 +59,11 @@ import {
   type SignedDataMessage,
   type TrustedState,
 } from "../src/index.js";
+import { seededRandom } from "../test/support/random.js";
 
 const DEVICE_BUDGET_MS = 0.5;
 
 // ------------------------------------------------------------------ deterministic inputs
-
-/** mulberry32: a tiny seeded PRNG, so every input is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = seededRandom(2024);
 const randomIndex = (size: number): number => Math.floor(random() * size);

@@ -59,18 +59,11 @@ export interface AuthTableCheckpoint {
   registry: Address;
   /** The first block not yet indexed. */
   nextBlock: string;
-  groups: {
-    gid: Id;
-    master: Address;
-    parentGid: Id;
-    masterOid: Id;
-    level: number;
-    genesis: Hex;
-    active: boolean;
+  groups: (Pick<IndexedGroup, "gid" | "master" | "parentGid" | "masterOid" | "level" | "genesis" | "active"> & {
     /** [device, master, blockHash, oid] per leaf, in leaf order. */
     entries: [Address, Address, Hex, Id][];
     revoked: number[];
-  }[];
+  })[];
 }
 
 export interface CreateAuthTableIndexerParameters extends RegistryParameter {

@@ -27,23 +27,9 @@ import { issueToken } from "../src/tokens.js";
 import { signAssociation } from "../src/typed-data.js";
 import { deployTestRegistry } from "./support/registry.js";
 import type { TestRegistry } from "./support/registry.js";
+import { expectCode } from "./support/expect.js";
 
 const WORD_ALLOCATED = 1n << 255n;
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  expect.fail("expected the call to throw");
-}
-
-function expectCode(fn: () => unknown, errorClass: new (...args: never[]) => IomtError, code: string): void {
-  const error = thrown(fn);
-  expect(error).to.be.instanceOf(errorClass);
-  expect((error as IomtError).code).to.equal(code);
-}
 
 /** A deterministic, checksummed address per label. */
 const addressOf = (label: string): Address => getAddress(slice(keccak256(stringToHex(label)), 12));
@@ -510,7 +496,9 @@ describe("authtable", () => {
     });
 
     describe("decodeAuthPath rejections (AuthPathMalformed)", () => {
-      const malformed = (input: string): void => expectCode(() => decodeAuthPath(input as Hex), InvalidAuthPathError, "AuthPathMalformed");
+      const malformed = (input: string): void => {
+        expectCode(() => decodeAuthPath(input as Hex), InvalidAuthPathError, "AuthPathMalformed");
+      };
 
       it("rejects input that is not hex", () => {
         malformed("0xzz");

@@ -9,15 +9,7 @@ import { toId } from "../src/ids.js";
 import { createDataMessage, hashDataMessage } from "../src/typed-data.js";
 import { deployTestRegistry } from "./support/registry.js";
 import type { TestRegistry } from "./support/registry.js";
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  expect.fail("expected the call to throw");
-}
+import { thrown } from "./support/expect.js";
 
 function expectCode(fn: () => unknown, code: string): void {
   const error = thrown(fn);

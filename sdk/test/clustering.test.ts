@@ -2,21 +2,10 @@ import { expect } from "chai";
 import { ClusteringInputError, formClusters, planHierarchy } from "../src/clustering.js";
 import type { ClusterNode, FormClustersReturnType, HierarchyCall } from "../src/clustering.js";
 import { IomtError } from "../src/errors.js";
+import { seededRandom } from "./support/random.js";
 
 function node(id: string, x: number, y: number, processingIndex: 1 | 2 | 3, energy: number): ClusterNode {
   return { id, x, y, processingIndex, energy };
-}
-
-/** mulberry32: a tiny seeded PRNG, so every random field is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -3,18 +3,9 @@ import { keccak256 } from "viem";
 import { IomtError } from "../src/errors.js";
 import { InvalidIdError, assertId, toId } from "../src/ids.js";
 import type { Hex } from "viem";
+import { thrown } from "./support/expect.js";
 
 const MAX_UINT256 = (1n << 256n) - 1n;
-
-/** Runs `fn` and returns what it threw (failing the test when it did not throw). */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  expect.fail("expected the call to throw");
-}
 
 function expectInvalidId(fn: () => unknown): void {
   const error = thrown(fn);

@@ -33,25 +33,10 @@ import {
 import type { MessageSigner, Token } from "../src/tokens.js";
 import { deployTestRegistry, iomtRegistryAbi } from "./support/registry.js";
 import type { TestRegistry } from "./support/registry.js";
+import { thrown, expectCode } from "./support/expect.js";
 
 const N = secp256k1.CURVE.n;
 const HALF_N = N >> 1n;
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  expect.fail("expected the call to throw");
-}
-
-function expectCode(fn: () => unknown, errorClass: new (...args: never[]) => IomtError, code: string): IomtError {
-  const error = thrown(fn);
-  expect(error).to.be.instanceOf(errorClass);
-  expect((error as IomtError).code).to.equal(code);
-  return error as IomtError;
-}
 
 const word = (value: bigint): Hex => numberToHex(value, { size: 32 });
 /** Builds r ‖ s ‖ v from numbers. */

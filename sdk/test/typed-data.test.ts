@@ -28,18 +28,10 @@ import {
 import type { AssociationRequest, DataMessage, Exchange, RegistryDomain, SignedDataMessage, SignedExchange } from "../src/typed-data.js";
 import { deployTestRegistry, iomtRegistryAbi } from "./support/registry.js";
 import type { TestRegistry } from "./support/registry.js";
+import { thrown } from "./support/expect.js";
 
 const U64_MAX = (1n << 64n) - 1n;
 const N = secp256k1.CURVE.n;
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  expect.fail("expected the call to throw");
-}
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
