@@ -162,12 +162,15 @@ export interface VerifyAuthPathReturnType {
   failedStep: number;
 }
 
-const LEAVES_PER_WORD = 255;
+/** Revocation bits per revocation word: leaf i is bit i % 255 of word i / 255. */
+export const LEAVES_PER_REVOCATION_WORD = 255;
+/** Bit 255 of a revocation word: set when the word's first leaf joins (the word is allocated), not a revocation. */
+export const REVOCATION_WORD_ALLOCATED = 1n << 255n;
 
 /** True when leaf `index` is revoked in the given revocation words. */
 export function isLeafRevoked(revocationWords: readonly bigint[], index: number): boolean {
-  const word = revocationWords[Math.floor(index / LEAVES_PER_WORD)] ?? 0n;
-  return ((word >> BigInt(index % LEAVES_PER_WORD)) & 1n) === 1n;
+  const word = revocationWords[Math.floor(index / LEAVES_PER_REVOCATION_WORD)] ?? 0n;
+  return ((word >> BigInt(index % LEAVES_PER_REVOCATION_WORD)) & 1n) === 1n;
 }
 
 const sameId = (a: Hex, b: Hex): boolean => BigInt(a) === BigInt(b);

@@ -70,6 +70,8 @@ export {
   processAuthProof,
   authPathStatuses,
   isLeafRevoked,
+  LEAVES_PER_REVOCATION_WORD,
+  REVOCATION_WORD_ALLOCATED,
   verifyAuthPath,
   encodeAuthPath,
   decodeAuthPath,

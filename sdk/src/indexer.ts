@@ -6,7 +6,7 @@
 import { getAbiItem, getAddress, type Address, type GetLogsReturnType, type Hex } from "viem";
 import { getBlockNumber, getLogs } from "viem/actions";
 import type { ReadClient, RegistryParameter } from "./actions/internal.js";
-import { AuthTree, authBlockHash, authLeaf, isLeafRevoked, type AuthEntry, type AuthPath, type AuthPathStep, type TrustedGroupState, type TrustedState } from "./authtable.js";
+import { AuthTree, LEAVES_PER_REVOCATION_WORD, REVOCATION_WORD_ALLOCATED, authBlockHash, authLeaf, isLeafRevoked, type AuthEntry, type AuthPath, type AuthPathStep, type TrustedGroupState, type TrustedState } from "./authtable.js";
 import { IomtError } from "./errors.js";
 import { iomtRegistryAbi } from "./generated/abi.js";
 import type { Id } from "./ids.js";
@@ -25,8 +25,6 @@ export class IndexerNotFoundError extends IomtError {
   }
 }
 
-const LEAVES_PER_WORD = 255;
-const WORD_ALLOCATED = 1n << 255n;
 
 const indexedEvents = [
   getAbiItem({ abi: iomtRegistryAbi, name: "GroupCreated" }),
@@ -138,13 +136,13 @@ export function createAuthTableIndexer(client: ReadClient, parameters: CreateAut
     group.oids.push(oid);
     group.chainHead = expected;
     group.tree.append(authLeaf(entry));
-    if (index % LEAVES_PER_WORD === 0) group.revocationWords.push(WORD_ALLOCATED);
+    if (index % LEAVES_PER_REVOCATION_WORD === 0) group.revocationWords.push(REVOCATION_WORD_ALLOCATED);
     memberships.set(device, { group, index });
   }
 
   function revokeEntry(group: IndexedGroup, index: number): void {
     if (index >= group.entries.length) throw new IndexerInconsistentError(`group ${group.gid}: revocation of unknown leaf ${index}`);
-    group.revocationWords[Math.floor(index / LEAVES_PER_WORD)] |= 1n << BigInt(index % LEAVES_PER_WORD);
+    group.revocationWords[Math.floor(index / LEAVES_PER_REVOCATION_WORD)] |= 1n << BigInt(index % LEAVES_PER_REVOCATION_WORD);
   }
 
   if (parameters.checkpoint !== undefined) {

@@ -83,12 +83,13 @@ import {
   hexToBytes,
   isAddress,
   isAddressEqual,
-  recoverMessageAddress,
+  hashMessage,
   type Address,
   type Hex,
   type LocalAccount,
 } from "viem";
 import { IomtError } from "./errors.js";
+import { InvalidSignatureError, recoverSigner } from "./signature.js";
 
 /** Protocol label that domain-separates every hash, signature and key of this protocol. */
 export const SESSION_PROTOCOL = "iomt-auth/session/v1";
@@ -284,6 +285,19 @@ type MasterHandshakeSecrets = {
 // deleting the entry makes each state single-use.
 const deviceHandshakes = new WeakMap<DeviceHandshakeState, DeviceHandshakeSecrets>();
 const masterHandshakes = new WeakMap<MasterHandshakeState, MasterHandshakeSecrets>();
+
+/**
+ * Removes and returns a half-open handshake's secrets. Any outcome ends the handshake, as in TLS:
+ * a failed attempt is never retried on the same keys.
+ */
+function takeHandshake<State extends object, Secrets>(handshakes: WeakMap<State, Secrets>, state: State, madeBy: string): Secrets {
+  const secrets = handshakes.get(state);
+  if (secrets === undefined) {
+    throw new SessionError("SessionReplay", `this handshake state was already used or was not made by ${madeBy}`);
+  }
+  handshakes.delete(state);
+  return secrets;
+}
 
 const COMPRESSED_POINT_BYTES = 33;
 const NONCE_BYTES = 32;
@@ -487,15 +501,7 @@ export type CompleteHandshakeReturnType = {
  *   `SessionWrongPeer`, `SessionStale`, `SessionBadSignature`.
  */
 export async function completeHandshake(parameters: CompleteHandshakeParameters): Promise<CompleteHandshakeReturnType> {
-  const secrets = deviceHandshakes.get(parameters.state);
-  if (secrets === undefined) {
-    throw new SessionError(
-      "SessionReplay",
-      "this handshake state was already used or was not made by createClientHello; start a new handshake",
-    );
-  }
-  // Any outcome ends the handshake, as in TLS: a failed attempt is never retried on the same keys.
-  deviceHandshakes.delete(parameters.state);
+  const secrets = takeHandshake(deviceHandshakes, parameters.state, "createClientHello; start a new handshake");
   try {
     const { clientHello, freshnessWindow } = secrets;
     if (!isAddressEqual(parameters.account.address, clientHello.device)) {
@@ -549,14 +555,7 @@ export type FinishHandshakeReturnType = Session;
  *   `SessionMalformed`, `SessionBadSignature`.
  */
 export async function finishHandshake(parameters: FinishHandshakeParameters): Promise<FinishHandshakeReturnType> {
-  const secrets = masterHandshakes.get(parameters.state);
-  if (secrets === undefined) {
-    throw new SessionError(
-      "SessionReplay",
-      "this handshake state was already used or was not made by acceptClientHello; the device must start a new handshake",
-    );
-  }
-  masterHandshakes.delete(parameters.state);
+  const secrets = takeHandshake(masterHandshakes, parameters.state, "acceptClientHello; the device must start a new handshake");
 
   const now = parameters.now ?? currentTime();
   if (now > parameters.state.expiresAt) {
@@ -780,23 +779,13 @@ async function verifyTranscriptSignature(
   if (v !== 27 && v !== 28) {
     throw new SessionError("SessionMalformed", `${sender} signature has v = ${v}; expected 27 or 28`);
   }
-  let parsed;
-  try {
-    parsed = secp256k1.Signature.fromCompact(bytes.subarray(0, 64));
-  } catch (cause) {
-    throw new SessionError("SessionBadSignature", `${sender} signature has r or s out of range`, { cause });
-  }
-  if (parsed.hasHighS()) {
-    throw new SessionError("SessionBadSignature", `${sender} signature has a high s value (malleable); rejected`);
-  }
   let signer: Address;
   try {
-    signer = await recoverMessageAddress({
-      message: { raw: transcriptMessage(role, transcriptHash) },
-      signature: bytesToHex(bytes),
-    });
+    signer = recoverSigner(hashMessage({ raw: transcriptMessage(role, transcriptHash) }), bytesToHex(bytes));
   } catch (cause) {
-    throw new SessionError("SessionBadSignature", `${sender} signature recovers no public key`, { cause });
+    if (!(cause instanceof InvalidSignatureError)) throw cause;
+    const reason = cause.code === "SignatureHighS" ? "has a high s value (malleable); rejected" : `is unusable: ${cause.message}`;
+    throw new SessionError("SessionBadSignature", `${sender} signature ${reason}`, { cause });
   }
   if (!isAddressEqual(signer, expectedSigner)) {
     throw new SessionError(

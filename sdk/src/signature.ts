@@ -3,7 +3,7 @@
 // off chain is one the contract accepts on chain). EIP-2098 compact 64-byte signatures are
 // expanded to that form. Recovery is synchronous (noble), so offline verifiers need no await.
 import { secp256k1 } from "@noble/curves/secp256k1";
-import { bytesToHex, hexToBytes, isHex, type Address, type Hex } from "viem";
+import { bytesToHex, getAddress, hexToBytes, isHex, type Address, type Hex } from "viem";
 import { publicKeyToAddress } from "viem/accounts";
 import { IomtError } from "./errors.js";
 
@@ -66,4 +66,14 @@ export function recoverSigner(hash: Hex, signature: Hex): Address {
     throw new InvalidSignatureError("SignatureUnrecoverable", "no public key recovers from this signature", { cause });
   }
   return publicKeyToAddress(bytesToHex(publicKey));
+}
+
+/** True when `signature` over `hash` recovers to `signer`; false for another signer or an unusable signature. */
+export function isSignedBy(hash: Hex, signature: Hex, signer: Address): boolean {
+  try {
+    return recoverSigner(hash, signature) === getAddress(signer);
+  } catch (error) {
+    if (error instanceof InvalidSignatureError) return false;
+    throw error;
+  }
 }

@@ -4,7 +4,7 @@
 import { bytesToHex, concat, encodePacked, getAddress, hashMessage, hexToBytes, isHex, keccak256, type Address, type Hex } from "viem";
 import { IomtError } from "./errors.js";
 import { assertId, type Id } from "./ids.js";
-import { InvalidSignatureError, normalizeSignature, recoverSigner } from "./signature.js";
+import { InvalidSignatureError, isSignedBy, normalizeSignature, recoverSigner } from "./signature.js";
 
 /** A Master-signed association token: it entitles `device` to join group `gid` under `oid`. */
 export interface Token {
@@ -59,12 +59,7 @@ export interface VerifyTokenParameters {
 
 /** True when the token was signed by `master`; false for another signer or an unusable signature. */
 export function verifyToken({ token, master }: VerifyTokenParameters): boolean {
-  try {
-    return recoverTokenSigner(token) === getAddress(master);
-  } catch (error) {
-    if (error instanceof InvalidSignatureError) return false;
-    throw error;
-  }
+  return isSignedBy(hashMessage({ raw: tokenDigest(token) }), token.signature, master);
 }
 
 /** The compact transport form: 149 bytes gid ‖ oid ‖ device ‖ signature, as lower-case hex. */

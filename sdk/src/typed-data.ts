@@ -5,7 +5,7 @@
 import { getAddress, hashTypedData, isHex, keccak256, stringToBytes, type Address, type Hex } from "viem";
 import { IomtError } from "./errors.js";
 import { assertId, type Id } from "./ids.js";
-import { InvalidSignatureError, normalizeSignature, recoverSigner } from "./signature.js";
+import { isSignedBy, normalizeSignature } from "./signature.js";
 import type { Token } from "./tokens.js";
 
 /** The registry's EIP-712 domain: name "iomt-auth", version "1", the chain and the registry address. */
@@ -242,7 +242,7 @@ export interface VerifySignedParameters<T> {
 
 /** True when `device` signed the data message (strict: a high-s or malformed signature is false). */
 export function verifyDataMessage({ domain, signed, device }: VerifySignedParameters<SignedDataMessage>): boolean {
-  return signedBy(hashDataMessage(domain, signed.message), signed.signature, device);
+  return isSignedBy(hashDataMessage(domain, signed.message), signed.signature, device);
 }
 
 // --------------------------------------------------------------------------- exchanges
@@ -274,16 +274,7 @@ export function hashExchange(domain: RegistryDomain, exchange: Exchange): Hex {
 
 /** True when `device` signed the exchange. */
 export function verifyExchange({ domain, signed, device }: VerifySignedParameters<SignedExchange>): boolean {
-  return signedBy(hashExchange(domain, signed.exchange), signed.signature, device);
-}
-
-function signedBy(digest: Hex, signature: Hex, device: Address): boolean {
-  try {
-    return recoverSigner(digest, signature) === getAddress(device);
-  } catch (error) {
-    if (error instanceof InvalidSignatureError) return false;
-    throw error;
-  }
+  return isSignedBy(hashExchange(domain, signed.exchange), signed.signature, device);
 }
 
 // --------------------------------------------------------------------------- nonces

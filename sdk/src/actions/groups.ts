@@ -2,11 +2,9 @@
 // and members.
 import { getAddress, zeroAddress, zeroHash, type Address, type Hash } from "viem";
 import { getBlockNumber } from "viem/actions";
+import { LEAVES_PER_REVOCATION_WORD } from "../authtable.js";
 import { assertId, type Id } from "../ids.js";
 import { readRegistry, writeRegistry, type ReadClient, type RegistryParameter, type WriteClient } from "./internal.js";
-
-/** Revocation bits per revocation word: leaf i is bit i % 255 of word i / 255 (bit 255 marks an allocated word). */
-export const LEAVES_PER_REVOCATION_WORD = 255;
 
 // ----------------------------------------------------------------------------- writes
 
