@@ -1,17 +1,20 @@
 // Runs every test suite — the contracts' Solidity and mocha tests on both EVM targets (default
 // Cancun and london), then the SDK's tests (sdk/test, which run against anvil and the in-process
-// network themselves) — streams their output, and ends with one line `N passed, N failed` summed
-// from the runners' own summaries. Exits non-zero when anything failed or a runner did not report.
-import { spawn } from "node:child_process";
+// network themselves), then the gateway's (gateway/test: real HTTP, anvil, SQLite files; they
+// start the gateway's CLI, so the SDK and gateway are built first) — streams their output, and
+// ends with one line `N passed, N failed` summed from the runners' own summaries. Exits non-zero
+// when anything failed or a runner did not report.
+import { spawn, spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 
 const targets = ["cancun", "london"];
 const runners = ["solidity", "mocha"];
 const extraArgs = process.argv.slice(2);
 
-const sdkTestFiles = readdirSync("sdk/test")
-  .filter((name) => name.endsWith(".test.ts"))
-  .map((name) => `sdk/test/${name}`);
+const testFiles = (folder) =>
+  readdirSync(folder)
+    .filter((name) => name.endsWith(".test.ts"))
+    .map((name) => `${folder}/${name}`);
 
 function run(target, runner, files = []) {
   return new Promise((resolve) => {
@@ -49,6 +52,13 @@ async function suite(title, target, runner, files) {
 for (const target of targets) {
   for (const runner of runners) await suite(`contracts: ${runner} tests, EVM target ${target}`, target, runner);
 }
-await suite("SDK tests (anvil and the in-process network)", "cancun", "mocha", sdkTestFiles);
+await suite("SDK tests (anvil and the in-process network)", "cancun", "mocha", testFiles("sdk/test"));
+const build = spawnSync("npm", ["run", "--silent", "gateway:build"], { stdio: "inherit" });
+if (build.status !== 0) {
+  console.log("\n=== gateway tests: the SDK or gateway does not build ===");
+  failed += 1;
+} else {
+  await suite("gateway tests (real HTTP, anvil, SQLite)", "cancun", "mocha", testFiles("gateway/test"));
+}
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

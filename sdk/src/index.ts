@@ -108,3 +108,4 @@ export {
   type HierarchyCall,
 } from "./clustering.js";
 export * from "./session.js";
+export * from "./gateway-client.js";

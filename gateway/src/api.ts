@@ -1,0 +1,391 @@
+// What each route does, apart from HTTP: ticket issuance, association intake, data verification
+// and storage, proofs. Handlers of sealed routes return a `unit` that the server runs inside the
+// group commit together with the session counters, so an answer is sent only once everything it
+// acknowledges is durable.
+import { Ajv, type ValidateFunction } from "ajv";
+import { getAddress, hexToBytes, keccak256, type Address, type Hex } from "viem";
+import {
+  authPathSize,
+  buildBatchTree,
+  decodeAuthPath,
+  encodeAuthPath,
+  fromWireAssociation,
+  fromWireDataMessage,
+  getNonce,
+  hashAssociation,
+  InvalidAuthPathError,
+  InvalidSignatureError,
+  issueToken,
+  registryDomain,
+  serializeToken,
+  verifyAuthPath,
+  verifyToken,
+  type AssocRequest,
+  type AssocResponse,
+  type BatchTree,
+  type DataMessage,
+  type DataRequest,
+  type DataResponse,
+  type InclusionResponse,
+  type ProofResponse,
+  type ReadClient,
+  type Receipt,
+  type Session,
+  type TicketRequest,
+  type TicketResponse,
+  type VerifyRequest,
+  type VerifyResponse,
+} from "@iomt-auth/sdk";
+import type { PrivateKeyAccount } from "viem/accounts";
+import type { ChainWorker } from "./chain.js";
+import type { GatewayConfig } from "./config.js";
+import { checkEnrolmentSecret } from "./enrolment.js";
+import { ApiError } from "./errors.js";
+import type { GatewayMetrics } from "./metrics.js";
+import type { AuthTableMirror, MemberView } from "./mirror.js";
+import { createDataMessageHasher, type DataMessageHasher, type SignerRecovery } from "./signatures.js";
+import type { AssociationRow, GatewayStore, MessageRow } from "./store.js";
+import { dataRequestSchema, assocRequestSchema, ticketRequestSchema, emptySchema } from "./schemas.js";
+
+/** A message may claim a timestamp at most this far ahead of the gateway's clock. */
+const MAX_CLOCK_SKEW_SECONDS = 300;
+const U64_MAX = (1n << 64n) - 1n;
+/** The registry's per-device nonce is a uint32. */
+const NONCE_LIMIT = 2 ** 32;
+/** How long `assoc` waits for the worker to send the transaction before answering `queued`. */
+const ASSOC_ANSWER_WAIT_MS = 3_000;
+/** On-demand mirror syncs (an unknown device) run at most this often. */
+const ON_DEMAND_SYNC_MS = 250;
+const CACHED_BATCH_TREES = 64;
+
+export type Unit<T> = () => T;
+
+export type GatewayApiParameters = {
+  config: GatewayConfig;
+  account: PrivateKeyAccount;
+  publicClient: ReadClient;
+  store: GatewayStore;
+  mirror: AuthTableMirror;
+  worker: ChainWorker;
+  recovery: SignerRecovery;
+  metrics: GatewayMetrics;
+};
+
+export class GatewayApi {
+  private readonly p: GatewayApiParameters;
+  private readonly hashMessage: DataMessageHasher;
+  private readonly domain;
+  private readonly validate: {
+    ticket: ValidateFunction<TicketRequest>;
+    assoc: ValidateFunction<AssocRequest>;
+    data: ValidateFunction<DataRequest>;
+    empty: ValidateFunction<Record<string, never>>;
+  };
+  private readonly trees = new Map<number, BatchTree>();
+  private lastOnDemandSync = 0;
+
+  constructor(parameters: GatewayApiParameters) {
+    this.p = parameters;
+    const { config } = parameters;
+    this.domain = registryDomain({ chainId: config.chainId, registry: config.registry });
+    this.hashMessage = createDataMessageHasher(this.domain);
+    const ajv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: false });
+    // The schemas are checked against the wire types by the tests, not by ajv's type mapping.
+    const compile = <T>(schema: object) => ajv.compile<T>(schema);
+    this.validate = {
+      ticket: compile<TicketRequest>(ticketRequestSchema),
+      assoc: compile<AssocRequest>(assocRequestSchema),
+      data: compile<DataRequest>(dataRequestSchema(config.maxMessagesPerRequest, config.maxPayloadBytes)),
+      empty: compile<Record<string, never>>(emptySchema),
+    };
+  }
+
+  /** Refuses a session for a device that is neither enrolled here nor a member of the group. */
+  admit(device: Address, gid: Hex): void {
+    const enrolment = this.p.store.enrolmentByAddress(device);
+    if (enrolment !== undefined && enrolment.gid === gid) return;
+    const member = this.p.mirror.memberByDevice(device);
+    if (member !== undefined && member.gid.toLowerCase() === gid) return;
+    throw new ApiError(403, "DeviceNotEnrolled", `${device} is neither enrolled with this gateway nor a member of group ${gid}`);
+  }
+
+  // ----------------------------------------------------------------------------- getTicket
+
+  async ticket(session: Session, body: unknown): Promise<Unit<TicketResponse>> {
+    const request = this.check(this.validate.ticket, body);
+    const enrolment = this.p.store.enrolmentByAddress(session.device);
+    if (enrolment === undefined || enrolment.gid !== session.context.gid) {
+      throw new ApiError(403, "DeviceNotEnrolled", `${session.device} is not enrolled in group ${session.context.gid}`);
+    }
+    if (enrolment.secret_hash !== null) {
+      if (request.secret === undefined) throw new ApiError(401, "EnrolmentSecretRequired", "this device was enrolled with a secret; send it as `secret`");
+      if (!checkEnrolmentSecret(request.secret, enrolment.secret_hash)) throw new ApiError(401, "EnrolmentSecretInvalid", "the enrolment secret does not match");
+    }
+    const token = await issueToken(this.p.account, { gid: enrolment.gid, oid: enrolment.oid, device: enrolment.address });
+    return () => {
+      this.p.store.markTicketIssued(enrolment.oid, Date.now());
+      this.p.metrics.ticketsIssued.inc();
+      return { token: serializeToken(token) };
+    };
+  }
+
+  // ----------------------------------------------------------------------------- assoc
+
+  async assoc(session: Session, body: unknown): Promise<Unit<AssocResponse>> {
+    const request = this.check(this.validate.assoc, body);
+    const device = session.device;
+    if (request.association === undefined) {
+      const row = this.p.store.association(device);
+      if (row === undefined) {
+        const member = await this.memberOf(device);
+        if (member !== undefined) return () => ({ status: "associated", entry: entryOf(member) });
+        throw new ApiError(404, "AssociationUnknown", "this device has not sent an association request");
+      }
+      return () => this.associationStatus(row);
+    }
+    const signed = fromWireAssociation(request.association);
+    const { gid, oid, nonce, deadline } = signed.request;
+    if (getAddress(signed.request.device) !== device) throw new ApiError(403, "AssociationForAnotherDevice", "the request names another device than the session's");
+    if (gid.toLowerCase() !== session.context.gid) throw new ApiError(403, "GroupMismatch", `the session is for group ${session.context.gid}`);
+    if (!verifyToken({ token: { gid, oid, device, signature: signed.token }, master: this.p.account.address })) {
+      throw new ApiError(400, "TokenInvalid", "the token was not issued by this group's Master for this device and oid");
+    }
+    if (nonce !== 0n) throw new ApiError(400, "AssociationNonceInvalid", "an association request uses the device's first nonce, 0");
+    if (deadline <= BigInt(nowSeconds())) throw new ApiError(400, "AssociationExpired", `the request's deadline ${deadline} has passed`);
+    this.checkSignature(hashAssociation(this.domain, signed.request), signed.signature, device);
+
+    const member = await this.memberOf(device);
+    if (member !== undefined) return () => ({ status: "associated", entry: entryOf(member) });
+    await this.p.store.commit(() => {
+      const existing = this.p.store.association(device);
+      if (existing === undefined) this.p.store.insertAssociation({ device, gid: gid.toLowerCase() as Hex, oid: oid.toLowerCase() as Hex, request: JSON.stringify(request.association), now: Date.now() });
+      else if (existing.status === "rejected") this.p.store.setAssociation({ device, status: "queued" });
+    });
+    this.p.worker.wake();
+    const row = await this.waitForSubmission(device);
+    return () => this.associationStatus(row);
+  }
+
+  private async waitForSubmission(device: Address): Promise<AssociationRow> {
+    const giveUpAt = Date.now() + ASSOC_ANSWER_WAIT_MS;
+    for (;;) {
+      const row = this.p.store.association(device) as AssociationRow;
+      if (row.status !== "queued" || Date.now() > giveUpAt) return row;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  private associationStatus(row: AssociationRow): AssocResponse {
+    const answer: AssocResponse = { status: row.status };
+    if (row.tx_hash !== null) answer.txHash = row.tx_hash;
+    if (row.status === "associated") {
+      const member = this.p.mirror.memberByDevice(row.device);
+      if (member !== undefined) answer.entry = entryOf(member);
+    }
+    if (row.status === "rejected") answer.error = { code: row.error_code ?? "AssociationRejected", message: row.error_message ?? "" };
+    return answer;
+  }
+
+  // ----------------------------------------------------------------------------- data
+
+  async data(session: Session, body: unknown): Promise<Unit<DataResponse>> {
+    const request = this.check(this.validate.data, body);
+    const device = session.device;
+    const now = nowSeconds();
+    const verified: { digest: Hex; message: DataMessage; signature: Hex; payload: Buffer | null; member: MemberView }[] = [];
+    for (const [i, wire] of request.messages.entries()) {
+      const at = { index: i };
+      const message = fromWireDataMessage(wire.message);
+      if (message.gid.toLowerCase() !== session.context.gid) throw new ApiError(403, "GroupMismatch", `message ${i} is for another group than the session's`, at);
+      if (message.timestamp > U64_MAX || message.deadline > U64_MAX) throw new ApiError(400, "RequestInvalid", `message ${i}: timestamp and deadline are uint64`, at);
+      const member = await this.memberAt(message.gid, message.oid);
+      if (member === undefined) throw new ApiError(403, "DeviceNotMember", `message ${i}: no member is registered under this (gid, oid)`, at);
+      if (member.device !== device) throw new ApiError(403, "OidNotOwned", `message ${i}: the oid belongs to another device`, at);
+      if (!member.groupActive) throw new ApiError(403, "GroupInactive", "the group was deactivated", at);
+      if (member.revoked) throw new ApiError(403, "DeviceRevoked", "this device was revoked by its Master", at);
+      if (message.deadline < BigInt(now)) throw new ApiError(400, "MessageExpired", `message ${i}: its deadline ${message.deadline} has passed`, at);
+      if (message.timestamp > BigInt(now + MAX_CLOCK_SKEW_SECONDS)) throw new ApiError(400, "MessageFromFuture", `message ${i}: its timestamp is ahead of the gateway's clock`, at);
+      if (message.nonce >= BigInt(NONCE_LIMIT)) throw new ApiError(409, "NonceOutOfOrder", `message ${i}: nonce ${message.nonce} is beyond the registry's range`, at);
+      let payload: Buffer | null = null;
+      if (wire.payload !== undefined) {
+        const bytes = hexToBytes(wire.payload);
+        if (keccak256(bytes) !== message.payloadHash.toLowerCase()) throw new ApiError(400, "PayloadHashMismatch", `message ${i}: keccak256(payload) is not payloadHash`, at);
+        payload = Buffer.from(bytes);
+      }
+      const digest = this.hashMessage(message);
+      this.checkSignature(digest, wire.signature, device, at);
+      verified.push({ digest, message, signature: wire.signature.toLowerCase() as Hex, payload, member });
+    }
+    const chainNonce = this.p.store.nextNonce(device) === undefined ? await this.chainNonce(device) : undefined;
+    const route = this.p.config.policy;
+    return () => {
+      const { store } = this.p;
+      let next = store.nextNonce(device) ?? (chainNonce as number);
+      const receipts: Receipt[] = [];
+      let stored = 0;
+      for (const [i, { digest, message, signature, payload, member }] of verified.entries()) {
+        const nonce = Number(message.nonce);
+        const existing = store.messageByDeviceNonce(device, nonce);
+        if (existing !== undefined) {
+          if (existing.digest !== digest) throw new ApiError(409, "NonceReplayed", `message ${i}: nonce ${nonce} was already used for another message`, { index: i, expected: next });
+          receipts.push(receiptOf(existing));
+          continue;
+        }
+        if (nonce !== next) throw new ApiError(409, "NonceOutOfOrder", `message ${i}: nonce ${nonce} is not the device's next nonce ${next}`, { index: i, expected: next });
+        const row = {
+          digest,
+          gid: member.gid.toLowerCase() as Hex,
+          oid: member.oid.toLowerCase() as Hex,
+          device,
+          nonce,
+          payload_hash: message.payloadHash.toLowerCase() as Hex,
+          timestamp: message.timestamp.toString(),
+          deadline: message.deadline.toString(),
+          signature,
+          payload,
+          accepted_at: Date.now(),
+          route,
+        };
+        store.insertMessage(row);
+        receipts.push(receiptOf(row));
+        next++;
+        stored++;
+      }
+      store.setNextNonce(device, next);
+      this.p.metrics.messagesAccepted.inc(stored);
+      if (stored > 0) this.p.worker.wake();
+      return { receipts };
+    };
+  }
+
+  private async chainNonce(device: Address): Promise<number> {
+    try {
+      return Number(await getNonce(this.p.publicClient, { registry: this.p.config.registry, device }));
+    } catch {
+      throw new ApiError(503, "ChainUnavailable", "the chain is unreachable and this device's first nonce must be read from it; retry later");
+    }
+  }
+
+  // ----------------------------------------------------------------------------- proof, verify, inclusion
+
+  async proof(session: Session, body: unknown): Promise<Unit<ProofResponse>> {
+    this.check(this.validate.empty, body);
+    if ((await this.memberOf(session.device)) === undefined) throw new ApiError(404, "DeviceNotAssociated", "this device has no AuthTable entry yet");
+    const path = this.p.mirror.authPath(session.device);
+    return () => ({ path: encodeAuthPath(path), size: authPathSize(path) });
+  }
+
+  verify(request: VerifyRequest): VerifyResponse {
+    let path;
+    try {
+      path = decodeAuthPath(request.path);
+    } catch (error) {
+      if (error instanceof InvalidAuthPathError) throw new ApiError(400, "PathMalformed", error.message);
+      throw error;
+    }
+    if (path.length === 0) throw new ApiError(400, "PathMalformed", "the path has no steps");
+    const roots = request.trustedRootGid === undefined ? this.trustedRoots() : [request.trustedRootGid.toLowerCase() as Hex];
+    const { status, failedStep } = verifyAuthPath(path, this.p.mirror.trustedState(roots));
+    return { valid: status === "Valid", status, failedStep, device: path[0].entry.device };
+  }
+
+  inclusion(digest: Hex): InclusionResponse {
+    const row = this.p.store.messageByDigest(digest.toLowerCase() as Hex);
+    if (row === undefined) throw new ApiError(404, "MessageUnknown", "no message with this digest was accepted here");
+    const answer: InclusionResponse = { digest: row.digest, status: "pending", gid: row.gid, device: row.device, nonce: String(row.nonce), acceptedAt: row.accepted_at };
+    if (row.status === "relayed") {
+      answer.status = "relayed";
+      answer.relay = { txHash: row.relay_tx as Hex, ...(row.relay_block === null ? {} : { blockNumber: row.relay_block }) };
+    } else if (row.status === "batched") {
+      const batch = this.p.store.batch(row.batch_id as number);
+      if (batch?.status === "anchored") {
+        answer.status = "anchored";
+        const tree = this.batchTree(batch.id);
+        answer.batch = {
+          root: batch.root,
+          index: row.leaf_index as number,
+          size: batch.size,
+          proof: tree.proof(row.leaf_index as number),
+          ...(batch.tx_hash === null ? {} : { txHash: batch.tx_hash }),
+          ...(batch.block_number === null ? {} : { blockNumber: batch.block_number }),
+        };
+      }
+    }
+    return answer;
+  }
+
+  /** The roots of the served groups' hierarchies: what `verify` trusts unless told otherwise. */
+  private trustedRoots(): Hex[] {
+    const roots = new Set<Hex>();
+    for (const gid of this.p.config.groups) {
+      let group = this.p.mirror.group(gid);
+      for (let depth = 0; group !== undefined && BigInt(group.parentGid) !== 0n && depth < 256; depth++) group = this.p.mirror.group(group.parentGid);
+      if (group !== undefined) roots.add(group.gid.toLowerCase() as Hex);
+    }
+    return [...roots];
+  }
+
+  private batchTree(id: number): BatchTree {
+    let tree = this.trees.get(id);
+    if (tree === undefined) {
+      tree = buildBatchTree(this.p.store.batchLeaves(id));
+      if (this.trees.size >= CACHED_BATCH_TREES) this.trees.delete(this.trees.keys().next().value as number);
+      this.trees.set(id, tree);
+    }
+    return tree;
+  }
+
+  // ----------------------------------------------------------------------------- helpers
+
+  private check<T>(validate: ValidateFunction<T>, body: unknown): T {
+    if (validate(body)) return body;
+    const [first] = validate.errors ?? [];
+    throw new ApiError(400, "RequestInvalid", `request ${first?.instancePath || "body"} ${first?.message ?? "is invalid"}`.trim(), { path: first?.instancePath ?? "" });
+  }
+
+  private checkSignature(hash: Hex, signature: Hex, device: Address, details?: Record<string, unknown>): void {
+    let signer: Address;
+    try {
+      signer = this.p.recovery.recover(hash, signature);
+    } catch (error) {
+      if (error instanceof InvalidSignatureError) throw new ApiError(400, "SignatureInvalid", `the signature is unusable: ${error.message}`, { ...details, reason: error.code });
+      throw error;
+    }
+    if (signer !== device) throw new ApiError(401, "SignatureMismatch", "the signature was not made by this device's key", details);
+  }
+
+  /** The member under (gid, oid); syncs the mirror once (throttled) when it is not there yet. */
+  private async memberAt(gid: Hex, oid: Hex): Promise<MemberView | undefined> {
+    const member = this.p.mirror.member(gid, oid);
+    if (member !== undefined || !(await this.syncOnDemand())) return member;
+    return this.p.mirror.member(gid, oid);
+  }
+
+  private async memberOf(device: Address): Promise<MemberView | undefined> {
+    const member = this.p.mirror.memberByDevice(device);
+    if (member !== undefined || !(await this.syncOnDemand())) return member;
+    return this.p.mirror.memberByDevice(device);
+  }
+
+  private async syncOnDemand(): Promise<boolean> {
+    if (Date.now() - this.lastOnDemandSync < ON_DEMAND_SYNC_MS) return false;
+    this.lastOnDemandSync = Date.now();
+    try {
+      await this.p.mirror.sync();
+      return true;
+    } catch {
+      return false; // the chain is down: answer from the mirror as it is
+    }
+  }
+}
+
+function receiptOf(row: Pick<MessageRow, "digest" | "device" | "nonce" | "accepted_at">): Receipt {
+  return { digest: row.digest, device: row.device, nonce: String(row.nonce), acceptedAt: row.accepted_at };
+}
+
+function entryOf(member: MemberView): NonNullable<AssocResponse["entry"]> {
+  return { gid: member.gid, oid: member.oid, device: member.device, master: member.master, index: member.index, blockHash: member.blockHash };
+}
+
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+

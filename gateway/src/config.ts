@@ -1,0 +1,245 @@
+// Gateway configuration: a JSON file, then environment variables (IOMT_GATEWAY_*), then flags,
+// each overriding the one before. The Master key is only ever read from a key file and kept as a
+// viem account, so no configuration object that gets printed or logged carries it.
+import { readFileSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
+import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { toId } from "@iomt-auth/sdk";
+import { GatewayConfigError } from "./errors.js";
+import { deriveStorageKey } from "./sessions.js";
+
+/** What the gateway does with a verified data message. */
+export type SubmissionPolicy = "anchor" | "relay";
+
+export interface GatewayConfig {
+  rpcUrl: string;
+  chainId: number;
+  registry: Address;
+  /** The registry's deployment block: the mirror scans logs from here. */
+  fromBlock: bigint;
+  /** The groups this gateway serves (its Master key masters them, or may anchor for them). */
+  groups: Hex[];
+  databasePath: string;
+  host: string;
+  port: number;
+  policy: SubmissionPolicy;
+  /** Anchor once this many messages wait… */
+  batchMaxMessages: number;
+  /** …or once the oldest has waited this long. */
+  batchMaxAgeMs: number;
+  /** How often the chain worker wakes to sync the mirror and submit work. */
+  pollIntervalMs: number;
+  /** First and largest delay between retries after a chain error (doubling in between). */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  sessionTtlSeconds: number;
+  /** Requests per minute and client IP. */
+  rateLimitPerMinute: number;
+  bodyLimitBytes: number;
+  maxMessagesPerRequest: number;
+  maxPayloadBytes: number;
+  /** `full` fsyncs every commit (an acknowledged message survives power loss); `normal` survives a process crash only. */
+  durability: "full" | "normal";
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Use the native libsecp256k1 binding when it loads (default), or force the pure-JS path. */
+  nativeSecp256k1: boolean;
+}
+
+export interface LoadedConfig {
+  config: GatewayConfig;
+  /** The Master's key, from `keyFile`. */
+  account: PrivateKeyAccount;
+  /** Encrypts stored sessions; derived from the Master's key. */
+  storageKey: Uint8Array;
+}
+
+export const defaultConfig = {
+  fromBlock: 0n,
+  databasePath: "gateway.db",
+  host: "127.0.0.1",
+  port: 8080,
+  policy: "anchor",
+  batchMaxMessages: 256,
+  batchMaxAgeMs: 2_000,
+  pollIntervalMs: 500,
+  retryBaseMs: 250,
+  retryMaxMs: 15_000,
+  sessionTtlSeconds: 3_600,
+  rateLimitPerMinute: 6_000,
+  bodyLimitBytes: 1_048_576,
+  maxMessagesPerRequest: 256,
+  maxPayloadBytes: 16_384,
+  durability: "full",
+  logLevel: "info",
+  nativeSecp256k1: true,
+} satisfies Partial<GatewayConfig>;
+
+/** Every setting by its file/flag name, with its environment variable. */
+const settings = {
+  rpcUrl: "IOMT_GATEWAY_RPC_URL",
+  chainId: "IOMT_GATEWAY_CHAIN_ID",
+  registry: "IOMT_GATEWAY_REGISTRY",
+  fromBlock: "IOMT_GATEWAY_FROM_BLOCK",
+  groups: "IOMT_GATEWAY_GROUPS",
+  keyFile: "IOMT_GATEWAY_KEY_FILE",
+  databasePath: "IOMT_GATEWAY_DATABASE",
+  host: "IOMT_GATEWAY_HOST",
+  port: "IOMT_GATEWAY_PORT",
+  policy: "IOMT_GATEWAY_POLICY",
+  batchMaxMessages: "IOMT_GATEWAY_BATCH_MAX_MESSAGES",
+  batchMaxAgeMs: "IOMT_GATEWAY_BATCH_MAX_AGE_MS",
+  pollIntervalMs: "IOMT_GATEWAY_POLL_INTERVAL_MS",
+  retryBaseMs: "IOMT_GATEWAY_RETRY_BASE_MS",
+  retryMaxMs: "IOMT_GATEWAY_RETRY_MAX_MS",
+  sessionTtlSeconds: "IOMT_GATEWAY_SESSION_TTL_SECONDS",
+  rateLimitPerMinute: "IOMT_GATEWAY_RATE_LIMIT_PER_MINUTE",
+  bodyLimitBytes: "IOMT_GATEWAY_BODY_LIMIT_BYTES",
+  maxMessagesPerRequest: "IOMT_GATEWAY_MAX_MESSAGES_PER_REQUEST",
+  maxPayloadBytes: "IOMT_GATEWAY_MAX_PAYLOAD_BYTES",
+  durability: "IOMT_GATEWAY_DURABILITY",
+  logLevel: "IOMT_GATEWAY_LOG_LEVEL",
+  nativeSecp256k1: "IOMT_GATEWAY_NATIVE_SECP256K1",
+} as const;
+
+export type SettingName = keyof typeof settings;
+export const settingNames = Object.keys(settings) as SettingName[];
+
+/** Raw settings as strings (flags, environment) or JSON values (the config file). */
+export type RawSettings = Partial<Record<SettingName, unknown>>;
+
+/** Reads a JSON config file; relative paths in it (keyFile, databasePath) are resolved against its folder. */
+export function readConfigFile(path: string): RawSettings {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (cause) {
+    throw new GatewayConfigError(`cannot read the config file ${path}: ${(cause as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new GatewayConfigError(`${path} must hold a JSON object`);
+  const raw = parsed as Record<string, unknown>;
+  const unknown = Object.keys(raw).filter((name) => !(name in settings));
+  if (unknown.length > 0) throw new GatewayConfigError(`${path}: unknown setting(s) ${unknown.join(", ")}`);
+  const folder = resolve(path, "..");
+  for (const name of ["keyFile", "databasePath"] as const) {
+    if (typeof raw[name] === "string") raw[name] = resolve(folder, raw[name] as string);
+  }
+  return raw as RawSettings;
+}
+
+export function settingsFromEnvironment(env: NodeJS.ProcessEnv): RawSettings {
+  const raw: RawSettings = {};
+  for (const name of settingNames) {
+    const value = env[settings[name]];
+    if (value !== undefined && value !== "") raw[name] = value;
+  }
+  return raw;
+}
+
+/** Validates merged settings and loads the Master key. */
+export function resolveConfig(raw: RawSettings): LoadedConfig {
+  const merged: RawSettings = { ...defaultConfig, ...raw };
+  const config: GatewayConfig = {
+    rpcUrl: url(merged.rpcUrl, "rpcUrl"),
+    chainId: integer(merged.chainId, "chainId", 1),
+    registry: address(merged.registry, "registry"),
+    fromBlock: BigInt(integer(merged.fromBlock, "fromBlock", 0)),
+    groups: groupList(merged.groups),
+    databasePath: text(merged.databasePath, "databasePath"),
+    host: text(merged.host, "host"),
+    port: integer(merged.port, "port", 0, 65_535),
+    policy: oneOf(merged.policy, "policy", ["anchor", "relay"] as const),
+    batchMaxMessages: integer(merged.batchMaxMessages, "batchMaxMessages", 1, 65_536),
+    batchMaxAgeMs: integer(merged.batchMaxAgeMs, "batchMaxAgeMs", 0),
+    pollIntervalMs: integer(merged.pollIntervalMs, "pollIntervalMs", 10),
+    retryBaseMs: integer(merged.retryBaseMs, "retryBaseMs", 1),
+    retryMaxMs: integer(merged.retryMaxMs, "retryMaxMs", 1),
+    sessionTtlSeconds: integer(merged.sessionTtlSeconds, "sessionTtlSeconds", 1),
+    rateLimitPerMinute: integer(merged.rateLimitPerMinute, "rateLimitPerMinute", 1),
+    bodyLimitBytes: integer(merged.bodyLimitBytes, "bodyLimitBytes", 1_024),
+    maxMessagesPerRequest: integer(merged.maxMessagesPerRequest, "maxMessagesPerRequest", 1, 4_096),
+    maxPayloadBytes: integer(merged.maxPayloadBytes, "maxPayloadBytes", 0),
+    durability: oneOf(merged.durability, "durability", ["full", "normal"] as const),
+    logLevel: oneOf(merged.logLevel, "logLevel", ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const),
+    nativeSecp256k1: boolean(merged.nativeSecp256k1, "nativeSecp256k1"),
+  };
+  if (config.retryMaxMs < config.retryBaseMs) throw new GatewayConfigError("retryMaxMs must be at least retryBaseMs");
+  const { account, privateKey } = readKeyFile(text(merged.keyFile, "keyFile"));
+  return { config, account, storageKey: deriveStorageKey(privateKey, config.registry, config.chainId) };
+}
+
+/**
+ * Reads the Master's private key (0x-prefixed hex, one line). The file must not be readable by
+ * group or others, as with ssh keys; the key itself never appears in an error message.
+ */
+export function readKeyFile(path: string): { account: PrivateKeyAccount; privateKey: Hex } {
+  let content: string;
+  try {
+    if ((statSync(path).mode & 0o077) !== 0) throw new GatewayConfigError(`key file ${path} is readable by others; chmod 600 it`);
+    content = readFileSync(path, "utf8").trim();
+  } catch (cause) {
+    if (cause instanceof GatewayConfigError) throw cause;
+    throw new GatewayConfigError(`cannot read key file ${path}: ${(cause as NodeJS.ErrnoException).code ?? "error"}`);
+  }
+  if (!isHex(content, { strict: true }) || content.length !== 66) throw new GatewayConfigError(`key file ${path} must hold one 32-byte hex private key`);
+  try {
+    return { account: privateKeyToAccount(content as Hex), privateKey: content as Hex };
+  } catch {
+    throw new GatewayConfigError(`key file ${path} does not hold a valid secp256k1 private key`);
+  }
+}
+
+function text(value: unknown, name: string): string {
+  if (typeof value !== "string" || value === "") throw new GatewayConfigError(`${name} is required`);
+  return value;
+}
+
+function url(value: unknown, name: string): string {
+  const raw = text(value, name);
+  try {
+    const parsed = new URL(raw);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error();
+  } catch {
+    throw new GatewayConfigError(`${name} must be an http(s) URL`);
+  }
+  return raw;
+}
+
+function integer(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const number = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : typeof value === "bigint" ? Number(value) : value;
+  if (typeof number !== "number" || !Number.isSafeInteger(number) || number < min || number > max) {
+    throw new GatewayConfigError(`${name} must be an integer from ${min} to ${max}`);
+  }
+  return number;
+}
+
+function address(value: unknown, name: string): Address {
+  if (typeof value !== "string" || !isAddress(value, { strict: false })) throw new GatewayConfigError(`${name} must be an address`);
+  return getAddress(value);
+}
+
+function oneOf<const T extends readonly string[]>(value: unknown, name: string, allowed: T): T[number] {
+  if (typeof value !== "string" || !allowed.includes(value)) throw new GatewayConfigError(`${name} must be one of ${allowed.join(", ")}`);
+  return value as T[number];
+}
+
+function boolean(value: unknown, name: string): boolean {
+  if (typeof value === "boolean") return value;
+  if (value === "true" || value === "1") return true;
+  if (value === "false" || value === "0") return false;
+  throw new GatewayConfigError(`${name} must be true or false`);
+}
+
+/** Group ids: an array, or a comma-separated list; each a bytes32 or a name (`toId`). */
+function groupList(value: unknown): Hex[] {
+  const items = Array.isArray(value) ? value : typeof value === "string" ? value.split(",").map((item) => item.trim()) : undefined;
+  if (items === undefined || items.length === 0) throw new GatewayConfigError("groups is required (one or more group ids)");
+  return items.map((item) => {
+    if (typeof item !== "string" || item === "") throw new GatewayConfigError("groups must be group ids or names");
+    try {
+      return toId(item).toLowerCase() as Hex;
+    } catch {
+      throw new GatewayConfigError(`groups: ${item} is not a group id`);
+    }
+  });
+}

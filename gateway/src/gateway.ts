@@ -1,0 +1,130 @@
+// Puts a gateway together: store, AuthTable mirror, chain worker, sessions, API and HTTP server.
+import { pino } from "pino";
+import { createPublicClient, createWalletClient, defineChain, http, type Address } from "viem";
+import { ContractRuleError, isAnchorer, type ReadClient, type WriteClient } from "@iomt-auth/sdk";
+import { GatewayApi } from "./api.js";
+import { ChainWorker } from "./chain.js";
+import type { LoadedConfig } from "./config.js";
+import { GatewayConfigError } from "./errors.js";
+import { createMetrics } from "./metrics.js";
+import { AuthTableMirror } from "./mirror.js";
+import { createServer } from "./server.js";
+import { SessionManager } from "./sessions.js";
+import { createSignerRecovery } from "./signatures.js";
+import { GatewayStore } from "./store.js";
+
+/** Expired sessions are swept this often. */
+const SESSION_SWEEP_MS = 60_000;
+
+export type RunningGateway = {
+  /** `http://host:port` the gateway listens on. */
+  url: string;
+  master: Address;
+  /** True when signature recovery runs on the native libsecp256k1 binding. */
+  nativeSecp256k1: boolean;
+  store: GatewayStore;
+  worker: ChainWorker;
+  /** Stops accepting requests, finishes the chain work in progress, saves the mirror and closes the store. */
+  close(): Promise<void>;
+};
+
+export type StartGatewayOptions = {
+  /**
+   * Check on chain, before listening, that the key masters (or may anchor for) each served
+   * group (default true). When the chain is unreachable at start the check is skipped with a
+   * warning, so a gateway restarted during an outage still takes data.
+   */
+  checkRoles?: boolean;
+};
+
+export async function startGateway({ config, account, storageKey }: LoadedConfig, { checkRoles = true }: StartGatewayOptions = {}): Promise<RunningGateway> {
+  const chain = defineChain({ id: config.chainId, name: `chain ${config.chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [config.rpcUrl] } } });
+  const transport = http(config.rpcUrl, { retryCount: 0, timeout: 10_000 });
+  const publicClient = createPublicClient({ chain, transport, cacheTime: 0 }) as ReadClient;
+  const walletClient = createWalletClient({ chain, transport, account }) as WriteClient;
+
+  const store = new GatewayStore(config.databasePath, { durability: config.durability });
+  let closed = false;
+  try {
+    const mirror = new AuthTableMirror({ client: publicClient, registry: config.registry, fromBlock: config.fromBlock, groups: config.groups, store });
+    const recovery = createSignerRecovery(config.nativeSecp256k1);
+    let worker: ChainWorker | undefined;
+    const metrics = createMetrics(() => ({
+      pendingMessages: store.pendingCount(),
+      openBatches: store.openBatches().length,
+      chainUp: worker?.chainUp ?? false,
+      indexedBlock: mirror.indexedBlock,
+      sessions: store.activeSessions(Math.floor(Date.now() / 1000)),
+    }));
+    const log = pino({ level: config.logLevel, base: { component: "chain", master: account.address } });
+    worker = new ChainWorker({ config, publicClient, walletClient, store, mirror, metrics, log });
+
+    if (checkRoles) await checkGroupRoles(publicClient, config.registry, config.groups, account.address, log);
+
+    const api = new GatewayApi({ config, account, publicClient, store, mirror, worker, recovery, metrics });
+    const sessions = new SessionManager({
+      store,
+      account,
+      storageKey,
+      chainId: config.chainId,
+      registry: config.registry,
+      groups: config.groups,
+      ttlSeconds: config.sessionTtlSeconds,
+      admit: (device, gid) => api.admit(device, gid),
+    });
+    const health = () => {
+      const counts = store.counts();
+      return {
+        status: worker.chainUp ? "ok" : "degraded",
+        master: account.address,
+        groups: config.groups,
+        policy: config.policy,
+        chain: { up: worker.chainUp, indexedBlock: mirror.indexedBlock.toString(), lastError: worker.lastError ?? null },
+        messages: counts.messages,
+        batches: counts.batches,
+        nativeSecp256k1: recovery.native,
+      };
+    };
+    const app = await createServer({ config, api, sessions, store, metrics, health });
+    const address = await app.listen({ host: config.host, port: config.port });
+    const sweeper = setInterval(() => sessions.sweep(), SESSION_SWEEP_MS);
+    sweeper.unref();
+    worker.start();
+    app.log.info({ master: account.address, groups: config.groups, policy: config.policy, nativeSecp256k1: recovery.native }, "gateway listening");
+
+    const running = worker;
+    return {
+      url: address,
+      master: account.address,
+      nativeSecp256k1: recovery.native,
+      store,
+      worker: running,
+      async close() {
+        if (closed) return;
+        closed = true;
+        clearInterval(sweeper);
+        await app.close();
+        await running.stop();
+        mirror.saveCheckpoint();
+        store.close();
+      },
+    };
+  } catch (error) {
+    if (!closed) store.close();
+    throw error;
+  }
+}
+
+async function checkGroupRoles(client: ReadClient, registry: Address, groups: readonly `0x${string}`[], key: Address, log: { warn(object: object, message: string): void }): Promise<void> {
+  for (const gid of groups) {
+    let allowed: boolean;
+    try {
+      allowed = await isAnchorer(client, { registry, gid, anchorer: key });
+    } catch (error) {
+      if (error instanceof ContractRuleError) throw new GatewayConfigError(`group ${gid}: ${error.message.split("\n")[0]}`);
+      log.warn({ gid, error: (error as Error).message.split("\n")[0] }, "cannot check the key's role at start (chain unreachable?); continuing");
+      return;
+    }
+    if (!allowed) throw new GatewayConfigError(`the key ${key} neither masters group ${gid} nor may anchor for it (is the group created and active?)`);
+  }
+}

@@ -1,0 +1,146 @@
+// The gateway's local mirror of the AuthTable: the SDK's indexer, kept current from chain events,
+// resumed from a checkpoint in the store, with an (gid, oid) → leaf index per served group so a
+// data message is checked without RPC. Syncs are serialised (the indexer applies logs in order)
+// and coalesced: callers that ask while one runs share it.
+import { getAddress, type Address, type Hex } from "viem";
+import { createAuthTableIndexer, isLeafRevoked, type AuthPath, type AuthTableCheckpoint, type AuthTableIndexer, type IndexedGroup, type ReadClient, type TrustedState } from "@iomt-auth/sdk";
+import type { GatewayStore } from "./store.js";
+
+const CHECKPOINT_KEY = "authtable_checkpoint";
+/** Checkpoints are rewritten at most this often (they grow with the registry). */
+const CHECKPOINT_INTERVAL_MS = 5_000;
+
+export type MemberView = {
+  gid: Hex;
+  oid: Hex;
+  device: Address;
+  master: Address;
+  index: number;
+  blockHash: Hex;
+  revoked: boolean;
+  groupActive: boolean;
+};
+
+export type AuthTableMirrorParameters = {
+  client: ReadClient;
+  registry: Address;
+  fromBlock: bigint;
+  groups: readonly Hex[];
+  store: GatewayStore;
+};
+
+export class AuthTableMirror {
+  private readonly indexer: AuthTableIndexer;
+  private readonly served: Set<string>;
+  private readonly oidIndex = new Map<string, Map<string, number>>();
+  private readonly store: GatewayStore;
+  private running: Promise<void> | undefined;
+  private checkpointedAt = 0;
+  private dirty = false;
+  /** Unix ms of the last successful sync. */
+  lastSyncedAt = 0;
+
+  constructor({ client, registry, fromBlock, groups, store }: AuthTableMirrorParameters) {
+    this.store = store;
+    this.served = new Set(groups.map((gid) => gid.toLowerCase()));
+    const saved = store.getMeta(CHECKPOINT_KEY);
+    const checkpoint = saved === undefined ? undefined : (JSON.parse(saved) as AuthTableCheckpoint);
+    const usable = checkpoint !== undefined && getAddress(checkpoint.registry) === getAddress(registry);
+    this.indexer = createAuthTableIndexer(client, { registry, fromBlock, ...(usable ? { checkpoint } : {}) });
+    this.refreshOidIndex();
+  }
+
+  /** Catches up with the chain; concurrent callers share one sync. */
+  sync(): Promise<void> {
+    this.running ??= this.runSync().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** The block the mirror has indexed up to (inclusive). */
+  get indexedBlock(): bigint {
+    return this.indexer.nextBlock - 1n;
+  }
+
+  /** The member registered under (gid, oid), as of the last sync. */
+  member(gid: Hex, oid: Hex): MemberView | undefined {
+    const group = this.indexer.group(gid);
+    const index = this.oidIndex.get(gid.toLowerCase())?.get(oid.toLowerCase());
+    if (group === undefined || index === undefined) return undefined;
+    return this.view(group, index);
+  }
+
+  /** The device's entry in a served group, as of the last sync. */
+  memberByDevice(device: Address): MemberView | undefined {
+    let step;
+    try {
+      step = this.indexer.getAuthProof(device);
+    } catch {
+      return undefined;
+    }
+    const group = this.indexer.group(step.gid);
+    if (group === undefined || !this.served.has(group.gid.toLowerCase())) return undefined;
+    return this.view(group, step.entry.index);
+  }
+
+  group(gid: Hex): IndexedGroup | undefined {
+    return this.indexer.group(gid);
+  }
+
+  /** The device's AuthTable path up to a root group (throws the SDK's IndexerNotFound). */
+  authPath(device: Address): AuthPath {
+    return this.indexer.getAuthPath(device);
+  }
+
+  trustedState(trustedRoots: readonly Hex[]): TrustedState {
+    return this.indexer.trustedState(trustedRoots);
+  }
+
+  /** Root groups in the mirror: the default trust anchors of `verify`. */
+  rootGroups(): Hex[] {
+    return this.indexer.groups().filter((group) => BigInt(group.parentGid) === 0n).map((group) => group.gid);
+  }
+
+  /** Writes the checkpoint now if anything changed. */
+  saveCheckpoint(): void {
+    if (!this.dirty) return;
+    this.store.setMeta(CHECKPOINT_KEY, JSON.stringify(this.indexer.checkpoint()));
+    this.dirty = false;
+    this.checkpointedAt = Date.now();
+  }
+
+  private async runSync(): Promise<void> {
+    const { logs } = await this.indexer.sync();
+    this.lastSyncedAt = Date.now();
+    if (logs > 0) {
+      this.dirty = true;
+      this.refreshOidIndex();
+    }
+    if (this.dirty && Date.now() - this.checkpointedAt >= CHECKPOINT_INTERVAL_MS) this.saveCheckpoint();
+  }
+
+  private refreshOidIndex(): void {
+    for (const gid of this.served) {
+      const group = this.indexer.group(gid as Hex);
+      if (group === undefined) continue;
+      let byOid = this.oidIndex.get(gid);
+      if (byOid === undefined) this.oidIndex.set(gid, (byOid = new Map()));
+      for (let index = byOid.size; index < group.oids.length; index++) byOid.set(group.oids[index].toLowerCase(), index);
+    }
+  }
+
+  private view(group: IndexedGroup, index: number): MemberView {
+    const entry = group.entries[index];
+    return {
+      gid: group.gid,
+      oid: group.oids[index],
+      device: entry.device,
+      master: entry.master,
+      index,
+      blockHash: entry.blockHash,
+      revoked: isLeafRevoked(group.revocationWords, index),
+      groupActive: group.active,
+    };
+  }
+}

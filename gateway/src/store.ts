@@ -1,0 +1,391 @@
+// The gateway's durable state in one SQLite file (WAL). Requests that store something go through
+// `commit`, a group commit: every unit queued in the same event-loop turn runs in one
+// transaction, each in its own savepoint (a failing unit rolls back alone), and the callers are
+// answered only after the transaction committed. With `durability: "full"` that commit is
+// fsynced, so an answered request survives a crash of the process or of the machine, at the cost
+// of one fsync per turn rather than one per request.
+import Database from "better-sqlite3";
+import type { Address, Hex } from "viem";
+
+const SCHEMA_VERSION = 1;
+
+const schema = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS enrolments (
+  oid TEXT PRIMARY KEY,
+  gid TEXT NOT NULL,
+  address TEXT NOT NULL UNIQUE,
+  secret_hash TEXT,
+  enrolled_at INTEGER NOT NULL,
+  ticket_issued_at INTEGER
+) STRICT;
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY,
+  device TEXT NOT NULL,
+  gid TEXT NOT NULL,
+  established_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  sealed_keys TEXT NOT NULL,
+  send_seq INTEGER NOT NULL,
+  receive_seq INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at);
+CREATE TABLE IF NOT EXISTS associations (
+  device TEXT PRIMARY KEY,
+  gid TEXT NOT NULL,
+  oid TEXT NOT NULL,
+  request TEXT NOT NULL,
+  status TEXT NOT NULL,
+  tx_hash TEXT,
+  error_code TEXT,
+  error_message TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS associations_open ON associations (status) WHERE status IN ('queued', 'submitted');
+CREATE TABLE IF NOT EXISTS device_nonces (device TEXT PRIMARY KEY, next_nonce INTEGER NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS messages (
+  id INTEGER PRIMARY KEY,
+  digest TEXT NOT NULL UNIQUE,
+  gid TEXT NOT NULL,
+  oid TEXT NOT NULL,
+  device TEXT NOT NULL,
+  nonce INTEGER NOT NULL,
+  payload_hash TEXT NOT NULL,
+  timestamp TEXT NOT NULL,
+  deadline TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  payload BLOB,
+  accepted_at INTEGER NOT NULL,
+  route TEXT NOT NULL,
+  status TEXT NOT NULL,
+  batch_id INTEGER,
+  leaf_index INTEGER,
+  relay_tx TEXT,
+  relay_block TEXT,
+  relay_error TEXT,
+  UNIQUE (device, nonce)
+) STRICT;
+CREATE INDEX IF NOT EXISTS messages_pending ON messages (gid, route, id) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS messages_batch ON messages (batch_id, leaf_index) WHERE batch_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS batches (
+  id INTEGER PRIMARY KEY,
+  gid TEXT NOT NULL,
+  root TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  tx_hash TEXT,
+  block_number TEXT,
+  error_code TEXT,
+  created_at INTEGER NOT NULL,
+  anchored_at INTEGER,
+  UNIQUE (gid, root)
+) STRICT;
+CREATE INDEX IF NOT EXISTS batches_open ON batches (id) WHERE status IN ('created', 'sent');
+`;
+
+export type EnrolmentRow = { oid: Hex; gid: Hex; address: Address; secret_hash: string | null; enrolled_at: number; ticket_issued_at: number | null };
+export type SessionRow = { id: Hex; device: Address; gid: Hex; established_at: number; expires_at: number; sealed_keys: string; send_seq: number; receive_seq: number };
+export type AssociationRowStatus = "queued" | "submitted" | "associated" | "rejected";
+export type AssociationRow = {
+  device: Address;
+  gid: Hex;
+  oid: Hex;
+  request: string;
+  status: AssociationRowStatus;
+  tx_hash: Hex | null;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: number;
+  updated_at: number;
+};
+export type MessageRoute = "anchor" | "relay";
+export type MessageRowStatus = "pending" | "relaying" | "batched" | "relayed";
+export type MessageRow = {
+  id: number;
+  digest: Hex;
+  gid: Hex;
+  oid: Hex;
+  device: Address;
+  nonce: number;
+  payload_hash: Hex;
+  timestamp: string;
+  deadline: string;
+  signature: Hex;
+  payload: Buffer | null;
+  accepted_at: number;
+  route: MessageRoute;
+  status: MessageRowStatus;
+  batch_id: number | null;
+  leaf_index: number | null;
+  relay_tx: Hex | null;
+  relay_block: string | null;
+  relay_error: string | null;
+};
+export type NewMessage = Pick<MessageRow, "digest" | "gid" | "oid" | "device" | "nonce" | "payload_hash" | "timestamp" | "deadline" | "signature" | "payload" | "accepted_at" | "route">;
+export type BatchStatus = "created" | "sent" | "anchored" | "failed";
+export type BatchRow = {
+  id: number;
+  gid: Hex;
+  root: Hex;
+  size: number;
+  status: BatchStatus;
+  tx_hash: Hex | null;
+  block_number: string | null;
+  error_code: string | null;
+  created_at: number;
+  anchored_at: number | null;
+};
+
+type QueuedUnit = { unit: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void };
+
+export class GatewayStore {
+  readonly db: Database.Database;
+  private queue: QueuedUnit[] = [];
+  private flushScheduled = false;
+  private readonly inSavepoint: (unit: () => unknown) => unknown;
+  private readonly statements;
+
+  constructor(path: string, { durability = "full" }: { durability?: "full" | "normal" } = {}) {
+    this.db = new Database(path);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
+    this.db.pragma("busy_timeout = 5000");
+    this.db.pragma("foreign_keys = ON");
+    this.db.exec(schema);
+    const version = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as string | undefined;
+    if (version === undefined) this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
+    else if (Number(version) !== SCHEMA_VERSION) throw new Error(`${path} has schema version ${version}; this gateway reads version ${SCHEMA_VERSION}`);
+    this.inSavepoint = this.db.transaction((unit: () => unknown) => unit());
+    const db = this.db;
+    this.statements = {
+      getMeta: db.prepare("SELECT value FROM meta WHERE key = ?").pluck(),
+      setMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+      enrol: db.prepare("INSERT INTO enrolments (oid, gid, address, secret_hash, enrolled_at) VALUES (@oid, @gid, @address, @secret_hash, @enrolled_at)"),
+      enrolmentByAddress: db.prepare("SELECT * FROM enrolments WHERE address = ?"),
+      enrolmentByOid: db.prepare("SELECT * FROM enrolments WHERE oid = ?"),
+      enrolments: db.prepare("SELECT * FROM enrolments ORDER BY enrolled_at, oid"),
+      ticketIssued: db.prepare("UPDATE enrolments SET ticket_issued_at = ? WHERE oid = ? AND ticket_issued_at IS NULL"),
+      insertSession: db.prepare(
+        "INSERT INTO sessions (id, device, gid, established_at, expires_at, sealed_keys, send_seq, receive_seq) VALUES (@id, @device, @gid, @established_at, @expires_at, @sealed_keys, @send_seq, @receive_seq)",
+      ),
+      session: db.prepare("SELECT * FROM sessions WHERE id = ?"),
+      sessionCounters: db.prepare("UPDATE sessions SET send_seq = max(send_seq, ?), receive_seq = max(receive_seq, ?) WHERE id = ?"),
+      deleteExpiredSessions: db.prepare("DELETE FROM sessions WHERE expires_at < ?"),
+      activeSessions: db.prepare("SELECT count(*) FROM sessions WHERE expires_at >= ?").pluck(),
+      association: db.prepare("SELECT * FROM associations WHERE device = ?"),
+      insertAssociation: db.prepare(
+        "INSERT INTO associations (device, gid, oid, request, status, created_at, updated_at) VALUES (@device, @gid, @oid, @request, 'queued', @now, @now)",
+      ),
+      associationsWithStatus: db.prepare("SELECT * FROM associations WHERE status = ? ORDER BY created_at, device LIMIT ?"),
+      setAssociation: db.prepare(
+        "UPDATE associations SET status = @status, tx_hash = @tx_hash, error_code = @error_code, error_message = @error_message, updated_at = @now WHERE device = @device",
+      ),
+      nextNonce: db.prepare("SELECT next_nonce FROM device_nonces WHERE device = ?").pluck(),
+      setNextNonce: db.prepare("INSERT INTO device_nonces (device, next_nonce) VALUES (?, ?) ON CONFLICT (device) DO UPDATE SET next_nonce = excluded.next_nonce"),
+      messageByDeviceNonce: db.prepare("SELECT * FROM messages WHERE device = ? AND nonce = ?"),
+      messageByDigest: db.prepare("SELECT * FROM messages WHERE digest = ?"),
+      insertMessage: db.prepare(
+        `INSERT INTO messages (digest, gid, oid, device, nonce, payload_hash, timestamp, deadline, signature, payload, accepted_at, route, status)
+         VALUES (@digest, @gid, @oid, @device, @nonce, @payload_hash, @timestamp, @deadline, @signature, @payload, @accepted_at, @route, 'pending')`,
+      ),
+      pendingStats: db.prepare("SELECT count(*) AS count, min(accepted_at) AS oldest FROM messages WHERE status = 'pending' AND gid = ? AND route = ?"),
+      pendingMessages: db.prepare("SELECT * FROM messages WHERE status = 'pending' AND gid = ? AND route = ? ORDER BY id LIMIT ?"),
+      pendingCount: db.prepare("SELECT count(*) FROM messages WHERE status IN ('pending', 'relaying')").pluck(),
+      relayingMessages: db.prepare("SELECT * FROM messages WHERE status = 'relaying' ORDER BY id"),
+      insertBatch: db.prepare("INSERT INTO batches (gid, root, size, status, created_at) VALUES (?, ?, ?, 'created', ?)"),
+      assignToBatch: db.prepare("UPDATE messages SET status = 'batched', batch_id = ?, leaf_index = ? WHERE id = ?"),
+      openBatches: db.prepare("SELECT * FROM batches WHERE status IN ('created', 'sent') ORDER BY id"),
+      batch: db.prepare("SELECT * FROM batches WHERE id = ?"),
+      batchLeaves: db.prepare("SELECT digest FROM messages WHERE batch_id = ? ORDER BY leaf_index").pluck(),
+      setBatch: db.prepare("UPDATE batches SET status = @status, tx_hash = @tx_hash, block_number = @block_number, error_code = @error_code, anchored_at = @anchored_at WHERE id = @id"),
+      batchCounts: db.prepare("SELECT status, count(*) AS batches, sum(size) AS messages FROM batches GROUP BY status"),
+      setRelay: db.prepare("UPDATE messages SET status = @status, route = @route, relay_tx = @relay_tx, relay_block = @relay_block, relay_error = @relay_error WHERE id = @id"),
+      messageCounts: db.prepare("SELECT status, count(*) AS count FROM messages GROUP BY status"),
+    };
+  }
+
+  /** Runs `unit` in the next group commit; resolves with its result once the transaction is durable. */
+  commit<T>(unit: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ unit, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const units = this.queue;
+    this.queue = [];
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    try {
+      this.db.transaction(() => {
+        for (const { unit } of units) {
+          try {
+            outcomes.push({ ok: true, value: this.inSavepoint(unit) });
+          } catch (error) {
+            outcomes.push({ ok: false, value: error });
+          }
+        }
+      })();
+    } catch (error) {
+      for (const { reject } of units) reject(error);
+      return;
+    }
+    units.forEach(({ resolve, reject }, i) => (outcomes[i].ok ? resolve(outcomes[i].value) : reject(outcomes[i].value)));
+  }
+
+  /** Runs `work` in one immediate transaction (for the chain worker and the CLI). */
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.statements.getMeta.get(key) as string | undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.statements.setMeta.run(key, value);
+  }
+
+  enrol(row: Omit<EnrolmentRow, "ticket_issued_at">): void {
+    this.statements.enrol.run(row);
+  }
+
+  enrolmentByAddress(address: Address): EnrolmentRow | undefined {
+    return this.statements.enrolmentByAddress.get(address) as EnrolmentRow | undefined;
+  }
+
+  enrolmentByOid(oid: Hex): EnrolmentRow | undefined {
+    return this.statements.enrolmentByOid.get(oid) as EnrolmentRow | undefined;
+  }
+
+  enrolments(): EnrolmentRow[] {
+    return this.statements.enrolments.all() as EnrolmentRow[];
+  }
+
+  markTicketIssued(oid: Hex, at: number): void {
+    this.statements.ticketIssued.run(at, oid);
+  }
+
+  insertSession(row: SessionRow): void {
+    this.statements.insertSession.run(row);
+  }
+
+  session(id: Hex): SessionRow | undefined {
+    return this.statements.session.get(id) as SessionRow | undefined;
+  }
+
+  /** Counters only move forward, so concurrent requests of one session can't store an older value. */
+  saveSessionCounters(id: Hex, sendSeq: number, receiveSeq: number): void {
+    this.statements.sessionCounters.run(sendSeq, receiveSeq, id);
+  }
+
+  deleteExpiredSessions(nowSeconds: number): number {
+    return this.statements.deleteExpiredSessions.run(nowSeconds).changes;
+  }
+
+  activeSessions(nowSeconds: number): number {
+    return this.statements.activeSessions.get(nowSeconds) as number;
+  }
+
+  association(device: Address): AssociationRow | undefined {
+    return this.statements.association.get(device) as AssociationRow | undefined;
+  }
+
+  insertAssociation(row: Pick<AssociationRow, "device" | "gid" | "oid" | "request"> & { now: number }): void {
+    this.statements.insertAssociation.run(row);
+  }
+
+  associationsWithStatus(status: AssociationRowStatus, limit: number): AssociationRow[] {
+    return this.statements.associationsWithStatus.all(status, limit) as AssociationRow[];
+  }
+
+  setAssociation(row: Pick<AssociationRow, "device" | "status"> & Partial<Pick<AssociationRow, "tx_hash" | "error_code" | "error_message">>): void {
+    this.statements.setAssociation.run({ tx_hash: null, error_code: null, error_message: null, ...row, now: Date.now() });
+  }
+
+  nextNonce(device: Address): number | undefined {
+    return this.statements.nextNonce.get(device) as number | undefined;
+  }
+
+  setNextNonce(device: Address, next: number): void {
+    this.statements.setNextNonce.run(device, next);
+  }
+
+  messageByDeviceNonce(device: Address, nonce: number): MessageRow | undefined {
+    return this.statements.messageByDeviceNonce.get(device, nonce) as MessageRow | undefined;
+  }
+
+  messageByDigest(digest: Hex): MessageRow | undefined {
+    return this.statements.messageByDigest.get(digest) as MessageRow | undefined;
+  }
+
+  insertMessage(message: NewMessage): number {
+    return Number(this.statements.insertMessage.run(message).lastInsertRowid);
+  }
+
+  pendingStats(gid: Hex, route: MessageRoute): { count: number; oldest: number | null } {
+    return this.statements.pendingStats.get(gid, route) as { count: number; oldest: number | null };
+  }
+
+  pendingMessages(gid: Hex, route: MessageRoute, limit: number): MessageRow[] {
+    return this.statements.pendingMessages.all(gid, route, limit) as MessageRow[];
+  }
+
+  /** Messages acknowledged but not yet on chain (pending or being relayed; batched ones are counted by their batches). */
+  pendingCount(): number {
+    return this.statements.pendingCount.get() as number;
+  }
+
+  relayingMessages(): MessageRow[] {
+    return this.statements.relayingMessages.all() as MessageRow[];
+  }
+
+  /** Creates a batch over `messages` (leaf i = messages[i]) in one transaction. */
+  createBatch(gid: Hex, root: Hex, messages: readonly MessageRow[]): number {
+    return this.transaction(() => {
+      const id = Number(this.statements.insertBatch.run(gid, root, messages.length, Date.now()).lastInsertRowid);
+      messages.forEach((message, index) => this.statements.assignToBatch.run(id, index, message.id));
+      return id;
+    });
+  }
+
+  openBatches(): BatchRow[] {
+    return this.statements.openBatches.all() as BatchRow[];
+  }
+
+  batch(id: number): BatchRow | undefined {
+    return this.statements.batch.get(id) as BatchRow | undefined;
+  }
+
+  batchLeaves(id: number): Hex[] {
+    return this.statements.batchLeaves.all(id) as Hex[];
+  }
+
+  setBatch(row: Pick<BatchRow, "id" | "status"> & Partial<Pick<BatchRow, "tx_hash" | "block_number" | "error_code" | "anchored_at">>): void {
+    this.statements.setBatch.run({ tx_hash: null, block_number: null, error_code: null, anchored_at: null, ...row });
+  }
+
+  setRelay(row: Pick<MessageRow, "id" | "status" | "route"> & Partial<Pick<MessageRow, "relay_tx" | "relay_block" | "relay_error">>): void {
+    this.statements.setRelay.run({ relay_tx: null, relay_block: null, relay_error: null, ...row });
+  }
+
+  /** Counts for status output and metrics. */
+  counts(): { messages: Record<string, number>; batches: Record<string, { batches: number; messages: number }> } {
+    const messages: Record<string, number> = {};
+    for (const row of this.statements.messageCounts.all() as { status: string; count: number }[]) messages[row.status] = row.count;
+    const batches: Record<string, { batches: number; messages: number }> = {};
+    for (const row of this.statements.batchCounts.all() as { status: string; batches: number; messages: number }[]) {
+      batches[row.status] = { batches: row.batches, messages: row.messages };
+    }
+    return { messages, batches };
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,172 @@
+// The whole device flow through the SDK against a running gateway and anvil: keySession,
+// getTicket, assoc, data, receipts, anchoring, inclusion proofs, AuthTable paths, revocation.
+import { expect } from "chai";
+import { getAddress, type Hex } from "viem";
+import {
+  fetchTrustedState,
+  revoke,
+  verifyAnchoredMessageOnChain,
+  verifyAuthPath,
+  verifyBatchProof,
+  GatewayError,
+  type GatewayClient,
+  type InclusionResponse,
+} from "@iomt-auth/sdk";
+import { enrolDevice, type RunningGateway } from "../src/index.js";
+import { createHarness, eventually, type Device, type Harness } from "./support/harness.js";
+
+async function anchored(client: GatewayClient, digest: Hex): Promise<InclusionResponse> {
+  return eventually(`message ${digest} anchored`, async () => {
+    const inclusion = await client.getInclusion(digest);
+    return inclusion.status === "anchored" ? inclusion : undefined;
+  });
+}
+
+describe("gateway: the device flow over HTTP against anvil", () => {
+  let harness: Harness;
+  let gateway: RunningGateway;
+  let alice: Device;
+  let bob: Device;
+  let aliceClient: GatewayClient;
+  let bobClient: GatewayClient;
+
+  before(async () => {
+    harness = await createHarness();
+    gateway = await harness.start();
+    alice = harness.device("alice");
+    bob = harness.device("bob");
+    aliceClient = await harness.onboard(gateway, alice);
+    bobClient = await harness.onboard(gateway, bob);
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await harness?.close();
+  });
+
+  describe("keySession and getTicket", () => {
+    it("proves the Master's key to the device and opens a session with an expiry", async () => {
+      const carol = harness.device("carol");
+      enrolDevice(gateway.store, { gid: harness.gid, oid: carol.oid, address: carol.account.address });
+      const client = carol.client(gateway.url);
+      const { sessionId, expiresAt } = await client.keySession();
+      expect(sessionId).to.equal(client.session?.id);
+      expect(client.session?.master).to.equal(harness.master.address);
+      expect(expiresAt).to.be.greaterThan(Math.floor(Date.now() / 1000));
+    });
+
+    it("issues the enrolled device its token, signed by the Master, under the session", async () => {
+      const dave = harness.device("dave");
+      enrolDevice(gateway.store, { gid: harness.gid, oid: dave.oid, address: dave.account.address, secret: "bedside-4711" });
+      const client = dave.client(gateway.url);
+      await client.keySession();
+      const token = await client.getTicket({ secret: "bedside-4711" });
+      expect(token.gid).to.equal(harness.gid);
+      expect(token.oid).to.equal(dave.oid);
+      expect(getAddress(token.device)).to.equal(dave.account.address);
+    });
+
+    it("refuses a session to a device that is neither enrolled nor a member", async () => {
+      const stranger = harness.device("stranger");
+      const error = await stranger.client(gateway.url).keySession().catch((caught: unknown) => caught);
+      expect(error).to.be.instanceOf(GatewayError);
+      expect((error as GatewayError).code).to.equal("DeviceNotEnrolled");
+      expect((error as GatewayError).status).to.equal(403);
+    });
+  });
+
+  describe("assoc", () => {
+    it("relays the association and reports the AuthTable entry once mined", async () => {
+      const status = await aliceClient.associationStatus();
+      expect(status.status).to.equal("associated");
+      expect(status.txHash).to.match(/^0x[0-9a-f]{64}$/);
+      expect(status.entry?.device).to.equal(alice.account.address);
+      expect(status.entry?.master).to.equal(harness.master.address);
+      const receipt = await harness.publicClient.getTransactionReceipt({ hash: status.txHash as Hex });
+      expect(receipt.status).to.equal("success");
+    });
+
+    it("answers a repeated association with the same entry instead of relaying it twice", async () => {
+      const before = await aliceClient.associationStatus();
+      const again = await aliceClient.associate({ token: await aliceClient.getTicket() });
+      expect(again.status).to.equal("associated");
+      expect(again.entry).to.deep.equal(before.entry);
+      const relayed = gateway.store.db.prepare("SELECT count(*) FROM associations WHERE device = ?").pluck().get(alice.account.address);
+      expect(relayed).to.equal(1);
+    });
+  });
+
+  describe("data", () => {
+    it("verifies, stores and acknowledges messages with one receipt each", async () => {
+      const messages = [await alice.sign(1n), await alice.sign(2n), await alice.sign(3n)];
+      const receipts = await aliceClient.sendData({ messages });
+      expect(receipts.map((receipt) => receipt.nonce)).to.deep.equal(["1", "2", "3"]);
+      for (const receipt of receipts) expect(receipt.device).to.equal(alice.account.address);
+    });
+
+    it("answers a re-sent message with the same receipt and stores it once", async () => {
+      const message = await alice.sign(4n);
+      const [first] = await aliceClient.sendData({ messages: [message] });
+      const [second] = await aliceClient.sendData({ messages: [message] });
+      expect(second).to.deep.equal(first);
+      const rows = gateway.store.db.prepare("SELECT count(*) FROM messages WHERE device = ? AND nonce = 4").pluck().get(alice.account.address);
+      expect(rows).to.equal(1);
+    });
+
+    it("keeps the raw reading off chain but stored, matching its hash", async () => {
+      const message = await bob.sign(1n, { payload: "spo2=97" });
+      const [receipt] = await bobClient.sendData({ messages: [message] });
+      const row = gateway.store.messageByDigest(receipt.digest);
+      expect(row?.payload?.toString()).to.equal("spo2=97");
+    });
+
+    it("anchors acknowledged messages in a batch whose proofs verify offline and on chain", async () => {
+      const message = await bob.sign(2n);
+      const [receipt] = await bobClient.sendData({ messages: [message] });
+      const inclusion = await anchored(bobClient, receipt.digest);
+      expect(inclusion.batch?.txHash).to.match(/^0x[0-9a-f]{64}$/);
+      expect(verifyBatchProof({ root: inclusion.batch!.root, leaf: receipt.digest, proof: inclusion.batch!.proof })).to.equal(true);
+      const onChain = await verifyAnchoredMessageOnChain(harness.publicClient, { registry: harness.registry, message: message.message, root: inclusion.batch!.root, proof: inclusion.batch!.proof });
+      expect(onChain).to.equal(true);
+    });
+  });
+
+  describe("proof and verify", () => {
+    it("gives a device its AuthTable path, which verifies offline against chain state", async () => {
+      const path = await aliceClient.getAuthPath();
+      expect(path[0].entry.device).to.equal(alice.account.address);
+      const trusted = await fetchTrustedState(harness.publicClient, { registry: harness.registry, gids: [harness.gid], trustedRoots: [harness.gid] });
+      expect(verifyAuthPath(path, trusted).status).to.equal("Valid");
+    });
+
+    it("checks a path a peer presented", async () => {
+      const peerPath = await bobClient.getAuthPath();
+      const verdict = await aliceClient.verifyPath({ path: peerPath });
+      expect(verdict).to.deep.include({ valid: true, status: "Valid", device: bob.account.address });
+    });
+
+    it("reports a revoked peer's path as revoked and refuses its data", async () => {
+      const erin = harness.device("erin");
+      const erinClient = await harness.onboard(gateway, erin);
+      const path = await erinClient.getAuthPath();
+      await harness.publicClient.waitForTransactionReceipt({ hash: await revoke(harness.masterWallet, { registry: harness.registry, gid: harness.gid, oid: erin.oid }) });
+      const verdict = await eventually("the mirror to see the revocation", async () => {
+        const answer = await aliceClient.verifyPath({ path });
+        return answer.valid ? undefined : answer;
+      });
+      expect(verdict.status).to.equal("Revoked");
+      const error = await erinClient.sendData({ messages: [await erin.sign(1n)] }).catch((caught: unknown) => caught);
+      expect((error as GatewayError).code).to.equal("DeviceRevoked");
+    });
+  });
+
+  describe("operations", () => {
+    it("reports health and Prometheus metrics", async () => {
+      const health = (await (await fetch(`${gateway.url}/health`)).json()) as { status: string; chain: { up: boolean } };
+      expect(health.status).to.equal("ok");
+      const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+      expect(metrics).to.match(/iomt_gateway_messages_accepted_total \d+/);
+      expect(metrics).to.match(/iomt_gateway_batches_anchored_total [1-9]/);
+    });
+  });
+});

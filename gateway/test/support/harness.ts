@@ -1,0 +1,171 @@
+// The gateway tests' shared fixture: anvil with a deployed registry and a root group whose
+// Master key the gateway holds (in a 0600 key file, as in production), a temp folder for the
+// SQLite file and config, and simulated devices that talk to the gateway through the SDK's
+// gateway client over real HTTP.
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createPublicClient, createWalletClient, defineChain, http, parseEther, type Address, type Chain, type Hex, type PublicClient, type Transport } from "viem";
+import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import {
+  createDataMessage,
+  createGatewayClient,
+  createGroup,
+  registryDomain,
+  signDataMessage,
+  toId,
+  type GatewayClient,
+  type RegistryDomain,
+  type SignedDataMessage,
+  type WriteClient,
+} from "@iomt-auth/sdk";
+import { deployRegistry } from "@iomt-auth/sdk/deploy";
+import { enrolDevice, resolveConfig, startGateway, type RawSettings, type RunningGateway } from "../../src/index.js";
+import { startAnvilNode, type AnvilNode, type StartAnvilNodeParameters } from "./anvil.js";
+
+export type Device = {
+  name: string;
+  oid: Hex;
+  account: PrivateKeyAccount;
+  /** A gateway client for this device (new session state per call). */
+  client(url: string): GatewayClient;
+  /** A signed data message with this nonce; its payload is `reading <nonce>` unless given. */
+  sign(nonce: bigint, options?: { payload?: string; deadline?: bigint; timestamp?: bigint; gid?: Hex; oid?: Hex }): Promise<SignedDataMessage & { payload: Hex }>;
+};
+
+export type Harness = {
+  anvil: AnvilNode;
+  publicClient: PublicClient<Transport, Chain>;
+  chain: Chain;
+  registry: Address;
+  deployBlock: bigint;
+  domain: RegistryDomain;
+  gid: Hex;
+  master: PrivateKeyAccount;
+  masterWallet: WriteClient;
+  dir: string;
+  keyFile: string;
+  /** Settings for a gateway on this chain (a fresh database file unless `databasePath` is given). */
+  settings(overrides?: RawSettings): RawSettings;
+  /** Starts a gateway in this process. */
+  start(overrides?: RawSettings): Promise<RunningGateway>;
+  device(name: string): Device;
+  /** Enrols, keys a session, gets the ticket, associates and waits for the AuthTable entry. */
+  onboard(gateway: RunningGateway, device: Device): Promise<GatewayClient>;
+  close(): Promise<void>;
+};
+
+let databases = 0;
+
+export async function createHarness(anvilOptions: StartAnvilNodeParameters & { groupName?: string } = {}): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), "iomt-gateway-"));
+  const anvil = await startAnvilNode({ statePath: anvilOptions.statePath, blockTime: anvilOptions.blockTime, chainId: anvilOptions.chainId, hardfork: anvilOptions.hardfork });
+  try {
+    const chain = defineChain({ id: anvil.chainId, name: "anvil", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [anvil.url] } } });
+    const transport = http(anvil.url, { retryCount: 0 });
+    const publicClient = createPublicClient({ chain, transport, pollingInterval: 50 });
+    const fund = async (address: Address) =>
+      publicClient.request({ method: "anvil_setBalance" as never, params: [address, `0x${parseEther("1000").toString(16)}`] as never });
+    const deployer = privateKeyToAccount(generatePrivateKey());
+    await fund(deployer.address);
+    const deployment = await deployRegistry(createWalletClient({ chain, transport, account: deployer }));
+    const registry = deployment.address;
+
+    const masterKey = generatePrivateKey();
+    const master = privateKeyToAccount(masterKey);
+    await fund(master.address);
+    const masterWallet = createWalletClient({ chain, transport, account: master, pollingInterval: 50 }) as WriteClient;
+    const gid = toId(anvilOptions.groupName ?? "ward-1");
+    const hash = await createGroup(masterWallet, { registry, gid, masterOid: toId(`master:${master.address}`), parentGid: `0x${"0".repeat(64)}` });
+    await publicClient.waitForTransactionReceipt({ hash });
+
+    const keyFile = join(dir, "master.key");
+    writeFileSync(keyFile, `${masterKey}\n`);
+    chmodSync(keyFile, 0o600);
+    const domain = registryDomain({ chainId: anvil.chainId, registry });
+
+    const harness: Harness = {
+      anvil,
+      publicClient,
+      chain,
+      registry,
+      deployBlock: deployment.blockNumber,
+      domain,
+      gid,
+      master,
+      masterWallet,
+      dir,
+      keyFile,
+      settings: (overrides = {}) => ({
+        rpcUrl: anvil.url,
+        chainId: String(anvil.chainId),
+        registry,
+        fromBlock: deployment.blockNumber.toString(),
+        groups: gid,
+        keyFile,
+        databasePath: join(dir, `gateway-${++databases}.db`),
+        port: "0",
+        batchMaxAgeMs: "200",
+        pollIntervalMs: "50",
+        retryBaseMs: "50",
+        retryMaxMs: "400",
+        logLevel: "error",
+        ...overrides,
+      }),
+      start: (overrides) => startGateway(resolveConfig(harness.settings(overrides))),
+      device(name) {
+        const account = privateKeyToAccount(generatePrivateKey());
+        const oid = toId(`device:${name}:${account.address}`);
+        return {
+          name,
+          oid,
+          account,
+          client: (url) => createGatewayClient({ url, account, master: master.address, context: { chainId: anvil.chainId, registry, gid } }),
+          async sign(nonce, options = {}) {
+            const payloadText = options.payload ?? `reading ${nonce}`;
+            const payload = `0x${Buffer.from(payloadText).toString("hex")}` as Hex;
+            const message = createDataMessage({
+              gid: options.gid ?? gid,
+              oid: options.oid ?? oid,
+              nonce,
+              payload: Buffer.from(payloadText),
+              ...(options.timestamp === undefined ? {} : { timestamp: options.timestamp }),
+              ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+            });
+            return { ...(await signDataMessage(account, { domain, message })), payload };
+          },
+        };
+      },
+      async onboard(gateway, device) {
+        enrolDevice(gateway.store, { gid, oid: device.oid, address: device.account.address });
+        const client = device.client(gateway.url);
+        await client.keySession();
+        const token = await client.getTicket();
+        await client.associate({ token });
+        const status = await client.waitForAssociation({ pollIntervalMs: 50, timeoutMs: 30_000 });
+        if (status.status !== "associated") throw new Error(`${device.name} did not associate: ${JSON.stringify(status)}`);
+        return client;
+      },
+      async close() {
+        await anvil.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+    return harness;
+  } catch (error) {
+    await anvil.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+  const giveUpAt = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > giveUpAt) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
