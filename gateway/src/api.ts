@@ -351,7 +351,7 @@ export class GatewayApi {
       if (error instanceof InvalidSignatureError) throw new ApiError(400, "SignatureInvalid", `the signature is unusable: ${error.message}`, { ...details, reason: error.code });
       throw error;
     }
-    if (signer !== device) throw new ApiError(401, "SignatureMismatch", "the signature was not made by this device's key", details);
+    if (signer !== device.toLowerCase()) throw new ApiError(401, "SignatureMismatch", "the signature was not made by this device's key", details);
   }
 
   /** The member under (gid, oid); syncs the mirror once (throttled) when it is not there yet. */

@@ -51,7 +51,7 @@ export async function startGateway({ config, account, storageKey }: LoadedConfig
     let worker: ChainWorker | undefined;
     const metrics = createMetrics(() => ({
       pendingMessages: store.pendingCount(),
-      openBatches: store.openBatches().length,
+      openBatches: store.openBatchStats().batches,
       chainUp: worker?.chainUp ?? false,
       indexedBlock: mirror.indexedBlock,
       sessions: store.activeSessions(Math.floor(Date.now() / 1000)),
@@ -73,15 +73,15 @@ export async function startGateway({ config, account, storageKey }: LoadedConfig
       admit: (device, gid) => api.admit(device, gid),
     });
     const health = () => {
-      const counts = store.counts();
+      const open = store.openBatchStats();
       return {
         status: worker.chainUp ? "ok" : "degraded",
         master: account.address,
         groups: config.groups,
         policy: config.policy,
         chain: { up: worker.chainUp, indexedBlock: mirror.indexedBlock.toString(), lastError: worker.lastError ?? null },
-        messages: counts.messages,
-        batches: counts.batches,
+        // Acknowledged messages not yet on chain: waiting for a batch or relay, or in a batch being anchored.
+        backlog: { pendingMessages: store.pendingCount(), openBatches: open.batches, messagesInOpenBatches: open.messages },
         nativeSecp256k1: recovery.native,
       };
     };

@@ -9,7 +9,6 @@
 import { createRequire } from "node:module";
 import { keccak_256 } from "@noble/hashes/sha3";
 import { bytesToHex, domainSeparator, hexToBytes, keccak256, stringToHex, type Address, type Hex } from "viem";
-import { publicKeyToAddress } from "viem/accounts";
 import { dataMessageTypes, normalizeSignature, recoverSigner, type DataMessage, type RegistryDomain } from "@iomt-auth/sdk";
 
 const DATA_MESSAGE_TYPEHASH = hexToBytes(
@@ -47,7 +46,11 @@ function writeUint256(target: Uint8Array, offset: number, value: bigint): void {
   }
 }
 
-/** Recovers the signer of a 32-byte hash; throws the SDK's `InvalidSignatureError` for a malformed or high-s signature. */
+/**
+ * Recovers the signer of a 32-byte hash as a lower-case address (no EIP-55 checksum: that would
+ * be one more keccak per message, and callers only compare); throws the SDK's
+ * `InvalidSignatureError` for a malformed or high-s signature.
+ */
 export type SignerRecovery = { readonly native: boolean; recover(hash: Hex, signature: Hex): Address };
 
 type NativeSecp256k1 = {
@@ -57,7 +60,7 @@ type NativeSecp256k1 = {
 /** The native recovery when `preferNative` and the binding loads, else the SDK's pure-JS one. */
 export function createSignerRecovery(preferNative: boolean): SignerRecovery {
   const native = preferNative ? loadNative() : undefined;
-  if (native === undefined) return { native: false, recover: recoverSigner };
+  if (native === undefined) return { native: false, recover: (hash, signature) => recoverSigner(hash, signature).toLowerCase() as Address };
   return {
     native: true,
     recover(hash, signature) {
@@ -65,9 +68,9 @@ export function createSignerRecovery(preferNative: boolean): SignerRecovery {
       const bytes = hexToBytes(normalizeSignature(signature));
       try {
         const publicKey = native.ecdsaRecover(bytes.subarray(0, 64), bytes[64] - 27, hexToBytes(hash), false);
-        return publicKeyToAddress(bytesToHex(publicKey));
+        return bytesToHex(keccak_256(publicKey.subarray(1)).subarray(12));
       } catch {
-        return recoverSigner(hash, signature); // throws the SDK's SignatureUnrecoverable
+        return recoverSigner(hash, signature).toLowerCase() as Address; // throws the SDK's SignatureUnrecoverable
       }
     },
   };

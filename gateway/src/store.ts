@@ -67,6 +67,7 @@ CREATE TABLE IF NOT EXISTS messages (
   UNIQUE (device, nonce)
 ) STRICT;
 CREATE INDEX IF NOT EXISTS messages_pending ON messages (gid, route, id) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS messages_relaying ON messages (id) WHERE status = 'relaying';
 CREATE INDEX IF NOT EXISTS messages_batch ON messages (batch_id, leaf_index) WHERE batch_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS batches (
   id INTEGER PRIMARY KEY,
@@ -155,7 +156,10 @@ export class GatewayStore {
     this.db.exec(schema);
     const version = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as string | undefined;
     if (version === undefined) this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
-    else if (Number(version) !== SCHEMA_VERSION) throw new Error(`${path} has schema version ${version}; this gateway reads version ${SCHEMA_VERSION}`);
+    else if (Number(version) !== SCHEMA_VERSION) {
+      this.db.close();
+      throw new Error(`${path} has schema version ${version}; this gateway reads version ${SCHEMA_VERSION}`);
+    }
     this.inSavepoint = this.db.transaction((unit: () => unknown) => unit());
     const db = this.db;
     this.statements = {
@@ -191,11 +195,12 @@ export class GatewayStore {
       ),
       pendingStats: db.prepare("SELECT count(*) AS count, min(accepted_at) AS oldest FROM messages WHERE status = 'pending' AND gid = ? AND route = ?"),
       pendingMessages: db.prepare("SELECT * FROM messages WHERE status = 'pending' AND gid = ? AND route = ? ORDER BY id LIMIT ?"),
-      pendingCount: db.prepare("SELECT count(*) FROM messages WHERE status IN ('pending', 'relaying')").pluck(),
+      pendingCount: db.prepare("SELECT (SELECT count(*) FROM messages WHERE status = 'pending') + (SELECT count(*) FROM messages WHERE status = 'relaying')").pluck(),
       relayingMessages: db.prepare("SELECT * FROM messages WHERE status = 'relaying' ORDER BY id"),
       insertBatch: db.prepare("INSERT INTO batches (gid, root, size, status, created_at) VALUES (?, ?, ?, 'created', ?)"),
       assignToBatch: db.prepare("UPDATE messages SET status = 'batched', batch_id = ?, leaf_index = ? WHERE id = ?"),
       openBatches: db.prepare("SELECT * FROM batches WHERE status IN ('created', 'sent') ORDER BY id"),
+      openBatchStats: db.prepare("SELECT count(*) AS batches, coalesce(sum(size), 0) AS messages FROM batches WHERE status IN ('created', 'sent')"),
       batch: db.prepare("SELECT * FROM batches WHERE id = ?"),
       batchLeaves: db.prepare("SELECT digest FROM messages WHERE batch_id = ? ORDER BY leaf_index").pluck(),
       setBatch: db.prepare("UPDATE batches SET status = @status, tx_hash = @tx_hash, block_number = @block_number, error_code = @error_code, anchored_at = @anchored_at WHERE id = @id"),
@@ -358,6 +363,11 @@ export class GatewayStore {
     return this.statements.openBatches.all() as BatchRow[];
   }
 
+  /** Batches cut but not yet anchored, and the messages in them. */
+  openBatchStats(): { batches: number; messages: number } {
+    return this.statements.openBatchStats.get() as { batches: number; messages: number };
+  }
+
   batch(id: number): BatchRow | undefined {
     return this.statements.batch.get(id) as BatchRow | undefined;
   }
@@ -374,7 +384,7 @@ export class GatewayStore {
     this.statements.setRelay.run({ relay_tx: null, relay_block: null, relay_error: null, ...row });
   }
 
-  /** Counts for status output and metrics. */
+  /** Counts by status for the CLI's status output (scans the tables: not for hot paths). */
   counts(): { messages: Record<string, number>; batches: Record<string, { batches: number; messages: number }> } {
     const messages: Record<string, number> = {};
     for (const row of this.statements.messageCounts.all() as { status: string; count: number }[]) messages[row.status] = row.count;

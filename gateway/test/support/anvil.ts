@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { createPublicClient, http } from "viem";
-import { freePort } from "../../../sdk/test/support/chain.js";
+import { freePort } from "../../../sdk/test/support/ports.js";
 
 export type AnvilNode = {
   url: string;

@@ -27,6 +27,8 @@ export type Device = {
   name: string;
   oid: Hex;
   account: PrivateKeyAccount;
+  /** The device key, for benchmarks that sign with another library. */
+  privateKey: Hex;
   /** A gateway client for this device (new session state per call). */
   client(url: string): GatewayClient;
   /** A signed data message with this nonce; its payload is `reading <nonce>` unless given. */
@@ -114,12 +116,14 @@ export async function createHarness(anvilOptions: StartAnvilNodeParameters & { g
       }),
       start: (overrides) => startGateway(resolveConfig(harness.settings(overrides))),
       device(name) {
-        const account = privateKeyToAccount(generatePrivateKey());
+        const privateKey = generatePrivateKey();
+        const account = privateKeyToAccount(privateKey);
         const oid = toId(`device:${name}:${account.address}`);
         return {
           name,
           oid,
           account,
+          privateKey,
           client: (url) => createGatewayClient({ url, account, master: master.address, context: { chainId: anvil.chainId, registry, gid } }),
           async sign(nonce, options = {}) {
             const payloadText = options.payload ?? `reading ${nonce}`;

@@ -3,7 +3,6 @@
 // network. Either way the SDK talks to it through plain viem clients with local accounts, so the
 // same code paths run on both.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { createRequire } from "node:module";
 import { network } from "hardhat";
 import {
@@ -21,6 +20,7 @@ import {
   type Account,
 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { freePort } from "./ports.js";
 
 export interface TestChain {
   name: "anvil" | "hardhat";
@@ -35,17 +35,6 @@ export interface TestChain {
   /** Mines one block with a timestamp `seconds` later. */
   increaseTime(seconds: number): Promise<void>;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function fromTransport(name: TestChain["name"], transport: Transport, stop: () => Promise<void>, rpcUrl?: string): Promise<TestChain> {

@@ -1,0 +1,275 @@
+// Configuration: settings as strings (environment, flags) or JSON values (a config file) resolve to
+// the typed config with its defaults; every invalid setting is refused by name before the gateway
+// starts; the Master's key file must be private and well formed and its text never appears in an
+// error; a config file's unknown keys are refused and its relative paths are its own folder's;
+// IOMT_GATEWAY_* variables map onto the settings.
+import { expect } from "chai";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { getAddress, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { toId } from "@iomt-auth/sdk";
+import { readConfigFile, readKeyFile, resolveConfig, settingNames, settingsFromEnvironment, type RawSettings, type SettingName } from "../src/config.js";
+import { GatewayConfigError } from "../src/errors.js";
+import { expectCode } from "../../sdk/test/support/expect.js";
+
+const KEY: Hex = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+const REGISTRY = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
+const GID = toId("ward-1").toLowerCase() as Hex;
+
+/** Asserts that `fn` is refused with GatewayConfigInvalid and a message naming `setting`; returns the message. */
+function expectRefused(fn: () => unknown, setting: string | RegExp): string {
+  const error = expectCode(fn, GatewayConfigError, "GatewayConfigInvalid");
+  expect(error.message).to.match(typeof setting === "string" ? new RegExp(`\\b${setting}\\b`) : setting);
+  return error.message;
+}
+
+describe("gateway config", () => {
+  let dir: string;
+  let keyFile: string;
+  /** Valid settings as strings, as the environment or flags give them. */
+  let base: RawSettings;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "iomt-gateway-config-"));
+    keyFile = join(dir, "master.key");
+    writeFileSync(keyFile, `${KEY}\n`, { mode: 0o600 });
+    base = { rpcUrl: "http://127.0.0.1:8545", chainId: "31337", registry: REGISTRY, groups: "ward-1", keyFile };
+  });
+
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Writes `content` to a fresh file in the temp folder with `mode`, and returns its path. */
+  let files = 0;
+  function file(content: string, mode = 0o600): string {
+    const path = join(dir, `file-${++files}`);
+    writeFileSync(path, content);
+    chmodSync(path, mode); // explicit: writeFileSync's mode is filtered by the umask
+    return path;
+  }
+
+  describe("resolveConfig with valid settings", () => {
+    it("types settings given as strings (environment, flags) and fills every other setting with its default", () => {
+      const { config, account, storageKey } = resolveConfig({
+        ...base,
+        fromBlock: "12",
+        groups: `ward-1, ${toId("ward-2")}`,
+        port: "9000",
+        policy: "relay",
+        retryMaxMs: "1000",
+        nativeSecp256k1: "false",
+        durability: "normal",
+      });
+      expect(config).to.deep.equal({
+        rpcUrl: "http://127.0.0.1:8545",
+        chainId: 31337,
+        registry: getAddress(REGISTRY),
+        fromBlock: 12n,
+        groups: [GID, toId("ward-2").toLowerCase()],
+        port: 9000,
+        policy: "relay",
+        retryMaxMs: 1000,
+        nativeSecp256k1: false,
+        durability: "normal",
+        // the defaults
+        databasePath: "gateway.db",
+        host: "127.0.0.1",
+        batchMaxMessages: 256,
+        batchMaxAgeMs: 2_000,
+        pollIntervalMs: 500,
+        retryBaseMs: 250,
+        sessionTtlSeconds: 3_600,
+        rateLimitPerMinute: 6_000,
+        bodyLimitBytes: 1_048_576,
+        maxMessagesPerRequest: 256,
+        maxPayloadBytes: 16_384,
+        logLevel: "info",
+      });
+      expect(account.address).to.equal(privateKeyToAccount(KEY).address);
+      expect(storageKey).to.have.length(32);
+    });
+
+    it("takes JSON numbers, booleans and a group array as a config file gives them", () => {
+      const { config } = resolveConfig({ ...base, chainId: 31337, fromBlock: 0, groups: ["ward-1"], port: 0, batchMaxMessages: 10, nativeSecp256k1: true });
+      expect(config).to.deep.include({ chainId: 31337, fromBlock: 0n, groups: [GID], port: 0, batchMaxMessages: 10, nativeSecp256k1: true });
+    });
+
+    it("accepts a boolean as 1/0 and true/false", () => {
+      expect(resolveConfig({ ...base, nativeSecp256k1: "1" }).config.nativeSecp256k1).to.equal(true);
+      expect(resolveConfig({ ...base, nativeSecp256k1: "0" }).config.nativeSecp256k1).to.equal(false);
+      expect(resolveConfig({ ...base, nativeSecp256k1: "true" }).config.nativeSecp256k1).to.equal(true);
+    });
+
+    it("derives the same storage key on every start, bound to the chain and registry, and not the key itself", () => {
+      const first = resolveConfig(base).storageKey;
+      const otherChain = resolveConfig({ ...base, chainId: "1" }).storageKey;
+      const otherRegistry = resolveConfig({ ...base, registry: "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512" }).storageKey;
+      expect(Buffer.from(resolveConfig(base).storageKey).equals(Buffer.from(first))).to.equal(true);
+      expect(Buffer.from(first).equals(Buffer.from(otherChain))).to.equal(false);
+      expect(Buffer.from(first).equals(Buffer.from(otherRegistry))).to.equal(false);
+      expect(`0x${Buffer.from(first).toString("hex")}`).to.not.equal(KEY);
+    });
+  });
+
+  describe("resolveConfig refuses each invalid setting by name", () => {
+    const invalid: [setting: string, value: unknown][] = [
+      ["rpcUrl", "not a url"],
+      ["rpcUrl", "ftp://127.0.0.1:8545"],
+      ["chainId", "0"],
+      ["port", "80.5"],
+      ["port", "-1"],
+      ["port", 1.5],
+      ["port", "65536"],
+      ["port", 65_536],
+      ["policy", "broadcast"],
+      ["registry", "0x5fbdb2315678afecb367f032d93f642f64180a"],
+      ["registry", "registry"],
+      ["groups", []],
+      ["groups", ""],
+      ["groups", "ward-1,,ward-2"],
+      ["groups", [42]],
+      ["nativeSecp256k1", "yes"],
+      ["durability", "sometimes"],
+      ["logLevel", "loud"],
+      ["batchMaxMessages", "0"],
+      ["pollIntervalMs", "5"],
+      ["bodyLimitBytes", "1e6"],
+    ];
+    for (const [setting, value] of invalid) {
+      it(`${setting}: ${JSON.stringify(value)}`, () => {
+        expectRefused(() => resolveConfig({ ...base, [setting]: value }), setting);
+      });
+    }
+
+    it("retryMaxMs below retryBaseMs", () => {
+      expectRefused(() => resolveConfig({ ...base, retryBaseMs: "500", retryMaxMs: "100" }), /retryMaxMs.*retryBaseMs/);
+    });
+
+    for (const setting of ["rpcUrl", "chainId", "registry", "groups", "keyFile"]) {
+      it(`a missing ${setting}, which has no default`, () => {
+        expectRefused(() => resolveConfig({ ...base, [setting]: undefined }), setting);
+      });
+    }
+  });
+
+  describe("readKeyFile", () => {
+    it("reads the key of a file only its owner can read", () => {
+      const { account, privateKey } = readKeyFile(file(`  ${KEY}\r\n`));
+      expect(privateKey).to.equal(KEY);
+      expect(account.address).to.equal(privateKeyToAccount(KEY).address);
+    });
+
+    it("refuses a key file that group or others can read (0644, 0640, 0604), without printing the key", () => {
+      for (const mode of [0o644, 0o640, 0o604]) {
+        const path = file(KEY, mode);
+        const message = expectRefused(() => readKeyFile(path), /readable by others; chmod 600/);
+        expect(message).to.not.include(KEY.slice(2));
+      }
+    });
+
+    it("refuses a missing key file", () => {
+      expectRefused(() => readKeyFile(join(dir, "no-such.key")), /cannot read key file .*ENOENT/);
+    });
+
+    it("refuses a file that does not hold one 32-byte hex key, without printing its text", () => {
+      const notKeys = [
+        KEY.slice(2), // no 0x
+        KEY.slice(0, -2), // 31 bytes
+        `${KEY}00`, // 33 bytes
+        `${KEY.slice(0, -1)}z`, // not hex
+        `${KEY}\n${KEY}`, // two keys
+        "",
+      ];
+      for (const content of notKeys) {
+        const message = expectRefused(() => readKeyFile(file(content)), /must hold one 32-byte hex private key/);
+        if (content !== "") expect(message).to.not.include(content.slice(2, 40));
+      }
+    });
+
+    it("refuses 32 bytes that are no secp256k1 key (zero, the group order), without printing them", () => {
+      const zero = `0x${"00".repeat(32)}`;
+      const order = "0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141";
+      for (const content of [zero, order]) {
+        const message = expectRefused(() => readKeyFile(file(content)), /not hold a valid secp256k1 private key/);
+        expect(message).to.not.include(content.slice(2));
+      }
+    });
+  });
+
+  describe("readConfigFile", () => {
+    it("resolves relative keyFile and databasePath against the config file's folder, and leaves absolute ones", () => {
+      const folder = join(dir, "etc", "gateway");
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, "master.key"), KEY, { mode: 0o600 });
+      chmodSync(join(folder, "master.key"), 0o600);
+      const path = join(folder, "gateway.json");
+      writeFileSync(path, JSON.stringify({ ...base, chainId: 31337, keyFile: "master.key", databasePath: "data/gateway.db", port: 8081 }));
+      const raw = readConfigFile(path);
+      expect(raw).to.deep.include({ keyFile: join(folder, "master.key"), databasePath: join(folder, "data", "gateway.db"), chainId: 31337, port: 8081 });
+      expect(resolveConfig(raw).account.address).to.equal(privateKeyToAccount(KEY).address);
+
+      writeFileSync(path, JSON.stringify({ keyFile, databasePath: "/var/lib/gateway.db" }));
+      expect(readConfigFile(path)).to.deep.equal({ keyFile, databasePath: "/var/lib/gateway.db" });
+    });
+
+    it("refuses unknown settings, naming them (a typo must not silently fall back to a default)", () => {
+      const path = file(JSON.stringify({ ...base, rpcURL: "http://127.0.0.1:1", batchSize: 10 }));
+      expectRefused(() => readConfigFile(path), /unknown setting\(s\) rpcURL, batchSize/);
+    });
+
+    it("refuses a file that is not JSON, is not an object, or is missing", () => {
+      expectRefused(() => readConfigFile(file("rpcUrl = http://127.0.0.1:8545")), /cannot read the config file/);
+      expectRefused(() => readConfigFile(file(JSON.stringify([base]))), /must hold a JSON object/);
+      expectRefused(() => readConfigFile(file("null")), /must hold a JSON object/);
+      expectRefused(() => readConfigFile(join(dir, "missing.json")), /cannot read the config file/);
+    });
+  });
+
+  describe("settingsFromEnvironment", () => {
+    const variables: Record<SettingName, string> = {
+      rpcUrl: "IOMT_GATEWAY_RPC_URL",
+      chainId: "IOMT_GATEWAY_CHAIN_ID",
+      registry: "IOMT_GATEWAY_REGISTRY",
+      fromBlock: "IOMT_GATEWAY_FROM_BLOCK",
+      groups: "IOMT_GATEWAY_GROUPS",
+      keyFile: "IOMT_GATEWAY_KEY_FILE",
+      databasePath: "IOMT_GATEWAY_DATABASE",
+      host: "IOMT_GATEWAY_HOST",
+      port: "IOMT_GATEWAY_PORT",
+      policy: "IOMT_GATEWAY_POLICY",
+      batchMaxMessages: "IOMT_GATEWAY_BATCH_MAX_MESSAGES",
+      batchMaxAgeMs: "IOMT_GATEWAY_BATCH_MAX_AGE_MS",
+      pollIntervalMs: "IOMT_GATEWAY_POLL_INTERVAL_MS",
+      retryBaseMs: "IOMT_GATEWAY_RETRY_BASE_MS",
+      retryMaxMs: "IOMT_GATEWAY_RETRY_MAX_MS",
+      sessionTtlSeconds: "IOMT_GATEWAY_SESSION_TTL_SECONDS",
+      rateLimitPerMinute: "IOMT_GATEWAY_RATE_LIMIT_PER_MINUTE",
+      bodyLimitBytes: "IOMT_GATEWAY_BODY_LIMIT_BYTES",
+      maxMessagesPerRequest: "IOMT_GATEWAY_MAX_MESSAGES_PER_REQUEST",
+      maxPayloadBytes: "IOMT_GATEWAY_MAX_PAYLOAD_BYTES",
+      durability: "IOMT_GATEWAY_DURABILITY",
+      logLevel: "IOMT_GATEWAY_LOG_LEVEL",
+      nativeSecp256k1: "IOMT_GATEWAY_NATIVE_SECP256K1",
+    };
+
+    it("maps every setting from its IOMT_GATEWAY_* variable", () => {
+      expect(Object.keys(variables)).to.have.members(settingNames);
+      for (const [setting, variable] of Object.entries(variables)) {
+        expect(settingsFromEnvironment({ [variable]: `value of ${variable}` }), variable).to.deep.equal({ [setting]: `value of ${variable}` });
+      }
+    });
+
+    it("ignores empty variables and variables of other programs", () => {
+      const env = { IOMT_GATEWAY_PORT: "9000", IOMT_GATEWAY_HOST: "", IOMT_GATEWAY_PORTS: "1", PORT: "80", HOME: "/root" };
+      expect(settingsFromEnvironment(env)).to.deep.equal({ port: "9000" });
+    });
+
+    it("gives settings that resolve like flags", () => {
+      const env = { IOMT_GATEWAY_RPC_URL: "https://rpc.example", IOMT_GATEWAY_CHAIN_ID: "5", IOMT_GATEWAY_REGISTRY: REGISTRY, IOMT_GATEWAY_GROUPS: "ward-1", IOMT_GATEWAY_KEY_FILE: keyFile, IOMT_GATEWAY_NATIVE_SECP256K1: "0" };
+      expect(resolveConfig(settingsFromEnvironment(env)).config).to.deep.include({ rpcUrl: "https://rpc.example", chainId: 5, groups: [GID], nativeSecp256k1: false });
+    });
+  });
+});

@@ -1,0 +1,205 @@
+// The SQLite store, on a real file: the group commit runs a turn's units in one transaction and
+// rolls a failing unit back alone, answering each caller only once the transaction committed;
+// what was committed is there after the file is closed and opened again; a file of another schema
+// version is refused; session counters only move forward; a batch's leaves are numbered in the
+// order given.
+import { expect } from "chai";
+import Database from "better-sqlite3";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { keccak256, stringToHex, type Address, type Hex } from "viem";
+import { toId } from "@iomt-auth/sdk";
+import { GatewayStore, type NewMessage, type SessionRow } from "../src/store.js";
+
+const GID = toId("ward-1").toLowerCase() as Hex;
+const DEVICE: Address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+
+function message(nonce: number, device: Address = DEVICE): NewMessage {
+  return {
+    digest: keccak256(stringToHex(`message ${device} ${nonce}`)),
+    gid: GID,
+    oid: toId(`device:${device}`).toLowerCase() as Hex,
+    device,
+    nonce,
+    payload_hash: keccak256(stringToHex(`reading ${nonce}`)),
+    timestamp: "1700000000",
+    deadline: "18446744073709551615",
+    signature: `0x${"11".repeat(65)}`,
+    payload: Buffer.from(`reading ${nonce}`),
+    accepted_at: 1_700_000_000_000 + nonce,
+    route: "anchor",
+  };
+}
+
+function session(id: string, sendSeq: number, receiveSeq: number): SessionRow {
+  return { id: keccak256(stringToHex(id)), device: DEVICE, gid: GID, established_at: 1, expires_at: 2 ** 40, sealed_keys: "sealed", send_seq: sendSeq, receive_seq: receiveSeq };
+}
+
+describe("gateway store", () => {
+  let dir: string;
+  let path: string;
+  let store: GatewayStore;
+  /** A second connection to the same file: it sees only committed data. */
+  let reader: Database.Database;
+  const committedMeta = (key: string) => reader.prepare("SELECT value FROM meta WHERE key = ?").pluck().get(key);
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "iomt-gateway-store-"));
+    path = join(dir, "gateway.db");
+    store = new GatewayStore(path);
+    reader = new Database(path, { readonly: true });
+  });
+
+  afterEach(() => {
+    reader.close();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe("commit (the group commit)", () => {
+    it("runs the units queued in one turn in one transaction, committed before any caller is answered", async () => {
+      const seenInsideThird: unknown[] = [];
+      const seenWhenFirstAnswered: unknown[] = [];
+      const first = store.commit(() => {
+        store.setMeta("first", "1");
+        return "first done";
+      });
+      const second = store.commit(() => store.setMeta("second", "2"));
+      const third = store.commit(() => {
+        store.setMeta("third", "3");
+        // Another connection does not see the earlier units' writes yet: they are in the same open transaction.
+        seenInsideThird.push(committedMeta("first"), committedMeta("second"), store.db.inTransaction);
+        return 3;
+      });
+      void first.then(() => seenWhenFirstAnswered.push(committedMeta("first"), committedMeta("third")));
+      expect(committedMeta("first")).to.equal(undefined); // nothing runs before the turn ends
+      expect(await Promise.all([first, second, third])).to.deep.equal(["first done", undefined, 3]);
+      expect(seenInsideThird).to.deep.equal([undefined, undefined, true]);
+      expect(seenWhenFirstAnswered).to.deep.equal(["1", "3"]);
+    });
+
+    it("rolls back a unit that throws alone: its writes are absent, its caller gets its error, the others commit", async () => {
+      const failure = new Error("this unit fails halfway");
+      const outcomes = await Promise.allSettled([
+        store.commit(() => store.setMeta("before", "kept")),
+        store.commit(() => {
+          store.setMeta("failing-1", "written, then rolled back");
+          store.insertMessage(message(1));
+          throw failure;
+        }),
+        store.commit(() => {
+          store.insertMessage(message(2));
+          return store.setMeta("after", "kept");
+        }),
+      ]);
+      expect(outcomes.map((outcome) => outcome.status)).to.deep.equal(["fulfilled", "rejected", "fulfilled"]);
+      expect((outcomes[1] as PromiseRejectedResult).reason).to.equal(failure);
+      expect([committedMeta("before"), committedMeta("failing-1"), committedMeta("after")]).to.deep.equal(["kept", undefined, "kept"]);
+      expect(store.messageByDeviceNonce(DEVICE, 1)).to.equal(undefined);
+      expect(store.messageByDeviceNonce(DEVICE, 2)?.digest).to.equal(message(2).digest);
+    });
+
+    it("rolls back alone a unit that breaks a constraint after writing, e.g. a replayed nonce", async () => {
+      await store.commit(() => store.insertMessage(message(1)));
+      const outcomes = await Promise.allSettled([
+        store.commit(() => {
+          store.setNextNonce(DEVICE, 99);
+          store.insertMessage({ ...message(1), digest: keccak256(stringToHex("another message under nonce 1")) });
+        }),
+        store.commit(() => store.insertMessage(message(2))),
+      ]);
+      expect(outcomes[0].status).to.equal("rejected");
+      expect(((outcomes[0] as PromiseRejectedResult).reason as { code: string }).code).to.equal("SQLITE_CONSTRAINT_UNIQUE");
+      expect(outcomes[1].status).to.equal("fulfilled");
+      expect(store.nextNonce(DEVICE)).to.equal(undefined);
+      expect(reader.prepare("SELECT nonce FROM messages ORDER BY nonce").pluck().all()).to.deep.equal([1, 2]);
+    });
+  });
+
+  describe("durability across reopening", () => {
+    it("keeps everything committed after the file is closed and opened again", async () => {
+      const stored = await store.commit(() => {
+        store.enrol({ oid: toId("bed-7").toLowerCase() as Hex, gid: GID, address: DEVICE, secret_hash: null, enrolled_at: 5 });
+        store.insertSession(session("s1", 3, 4));
+        store.setNextNonce(DEVICE, 3);
+        return [store.insertMessage(message(1)), store.insertMessage(message(2))];
+      });
+      store.close();
+      reader.close();
+
+      store = new GatewayStore(path);
+      reader = new Database(path, { readonly: true });
+      expect(store.enrolmentByAddress(DEVICE)).to.deep.include({ oid: toId("bed-7").toLowerCase(), gid: GID, enrolled_at: 5 });
+      expect(store.session(session("s1", 0, 0).id)).to.deep.include({ send_seq: 3, receive_seq: 4 });
+      expect(store.nextNonce(DEVICE)).to.equal(3);
+      const rows = [1, 2].map((nonce) => store.messageByDeviceNonce(DEVICE, nonce));
+      expect(rows.map((row) => row?.id)).to.deep.equal(stored);
+      expect(rows[1]).to.deep.include({ ...message(2), status: "pending", batch_id: null });
+    });
+
+    it("refuses a file of another schema version, and keeps reading its own", () => {
+      expect(store.getMeta("schema_version")).to.equal("1");
+      store.close();
+      store = new GatewayStore(path);
+      expect(store.getMeta("schema_version")).to.equal("1");
+      store.setMeta("schema_version", "2");
+      store.close();
+      expect(() => new GatewayStore(path)).to.throw(/schema version 2; this gateway reads version 1/);
+    });
+  });
+
+  describe("saveSessionCounters", () => {
+    it("only ever moves each counter forward", () => {
+      const row = session("s1", 5, 7);
+      store.insertSession(row);
+      const counters = () => {
+        const { send_seq, receive_seq } = store.session(row.id)!;
+        return [send_seq, receive_seq];
+      };
+      store.saveSessionCounters(row.id, 3, 9);
+      expect(counters()).to.deep.equal([5, 9]);
+      store.saveSessionCounters(row.id, 10, 2);
+      expect(counters()).to.deep.equal([10, 9]);
+      store.saveSessionCounters(row.id, 1, 1);
+      expect(counters()).to.deep.equal([10, 9]);
+      store.saveSessionCounters(row.id, 11, 12);
+      expect(counters()).to.deep.equal([11, 12]);
+    });
+
+    it("changes no other session", () => {
+      store.insertSession(session("s1", 1, 1));
+      store.insertSession(session("s2", 1, 1));
+      store.saveSessionCounters(session("s1", 0, 0).id, 8, 8);
+      expect(store.session(session("s2", 0, 0).id)).to.deep.include({ send_seq: 1, receive_seq: 1 });
+    });
+  });
+
+  describe("createBatch", () => {
+    it("numbers the leaves in the order the messages are given and takes them out of the pending ones", () => {
+      for (let nonce = 1; nonce <= 5; nonce++) store.insertMessage(message(nonce));
+      const pending = store.pendingMessages(GID, "anchor", 10);
+      const order = [pending[3], pending[0], pending[4], pending[1], pending[2]];
+      const root = keccak256(stringToHex("root"));
+      const id = store.createBatch(GID, root, order);
+
+      expect(store.batch(id)).to.deep.include({ gid: GID, root, size: 5, status: "created" });
+      expect(store.batchLeaves(id)).to.deep.equal(order.map((row) => row.digest));
+      for (const [index, row] of order.entries()) {
+        expect(store.messageByDigest(row.digest), `message ${row.nonce}`).to.deep.include({ status: "batched", batch_id: id, leaf_index: index });
+      }
+      expect(store.pendingStats(GID, "anchor").count).to.equal(0);
+      expect(store.pendingCount()).to.equal(0);
+    });
+
+    it("starts each batch's leaves at 0 and gives it its own id", () => {
+      for (let nonce = 1; nonce <= 4; nonce++) store.insertMessage(message(nonce));
+      const first = store.createBatch(GID, keccak256(stringToHex("root 1")), store.pendingMessages(GID, "anchor", 2));
+      const second = store.createBatch(GID, keccak256(stringToHex("root 2")), store.pendingMessages(GID, "anchor", 2));
+      expect(second).to.not.equal(first);
+      expect(store.batchLeaves(first)).to.deep.equal([message(1).digest, message(2).digest]);
+      expect(store.batchLeaves(second)).to.deep.equal([message(3).digest, message(4).digest]);
+      expect(store.messageByDigest(message(3).digest)?.leaf_index).to.equal(0);
+    });
+  });
+});
