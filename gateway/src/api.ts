@@ -252,8 +252,9 @@ export class GatewayApi {
         stored++;
       }
       store.setNextNonce(device, next);
+      // No wake-up of the chain worker: batches are cut on its poll, well within batchMaxAgeMs, and
+      // waking it per request would run a chain round trip per request under load.
       this.p.metrics.messagesAccepted.inc(stored);
-      if (stored > 0) this.p.worker.wake();
       return { receipts };
     };
   }

@@ -52,7 +52,8 @@ export type OpenedRequest = { session: Session; body: unknown };
 
 export class SessionManager {
   private readonly handshakes = new Map<string, MasterHandshakeState>();
-  private readonly live = new Map<Hex, Session>();
+  /** Live sessions with their expiry (fixed at establishment), so a request needs no read of the store. */
+  private readonly live = new Map<Hex, { session: Session; expiresAt: number }>();
   private readonly parameters: SessionManagerParameters;
   private readonly now: () => number;
 
@@ -99,7 +100,7 @@ export class SessionManager {
         receive_seq: session.receive.nextSeq,
       }),
     );
-    this.live.set(session.id, session);
+    this.live.set(session.id, { session, expiresAt });
     return { sessionId: session.id, expiresAt };
   }
 
@@ -134,7 +135,7 @@ export class SessionManager {
   sweep(): void {
     const now = this.now();
     this.parameters.store.deleteExpiredSessions(now);
-    for (const [id, session] of this.live) if (session.establishedAt + this.parameters.ttlSeconds < now) this.live.delete(id);
+    for (const [id, { expiresAt }] of this.live) if (expiresAt < now) this.live.delete(id);
     this.sweepHandshakes();
   }
 
@@ -149,19 +150,17 @@ export class SessionManager {
 
   private find(id: Hex): Session {
     const key = id.toLowerCase() as Hex;
-    const row = this.parameters.store.session(key);
-    if (row === undefined) {
-      this.live.delete(key);
-      throw new ApiError(401, "SessionUnknown", "no session with this id (never established, or expired and removed): run keySession again");
-    }
-    if (row.expires_at < this.now()) throw new ApiError(401, "SessionExpired", `the session expired at ${row.expires_at}: run keySession again`);
-    let session = this.live.get(key);
-    if (session === undefined) {
+    let live = this.live.get(key);
+    if (live === undefined) {
+      const row = this.parameters.store.session(key);
+      if (row === undefined) throw new ApiError(401, "SessionUnknown", "no session with this id (never established, or expired and removed): run keySession again");
       const exported = this.openKeys(key, row.sealed_keys);
-      session = importSession({ ...exported, send: { ...exported.send, nextSeq: row.send_seq }, receive: { ...exported.receive, nextSeq: row.receive_seq } });
-      this.live.set(key, session);
+      const session = importSession({ ...exported, send: { ...exported.send, nextSeq: row.send_seq }, receive: { ...exported.receive, nextSeq: row.receive_seq } });
+      live = { session, expiresAt: row.expires_at };
+      this.live.set(key, live);
     }
-    return session;
+    if (live.expiresAt < this.now()) throw new ApiError(401, "SessionExpired", `the session expired at ${live.expiresAt}: run keySession again`);
+    return live.session;
   }
 
   private sealKeys(id: Hex, exported: ExportedSession): string {

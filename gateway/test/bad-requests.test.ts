@@ -65,6 +65,7 @@ describe("gateway: bad requests", () => {
   let harness: Harness;
   let gateway: RunningGateway;
   let limited: RunningGateway;
+  let shortLived: RunningGateway;
   let url: string;
   const devices: Record<string, Device> = {};
   const clients: Record<string, GatewayClient> = {};
@@ -75,6 +76,7 @@ describe("gateway: bad requests", () => {
     // No anchoring during the table (batches only by size, never reached), so the snapshot can include batches.
     gateway = await harness.start({ bodyLimitBytes: "16384", maxMessagesPerRequest: "8", maxPayloadBytes: "64", batchMaxMessages: "10000", batchMaxAgeMs: "3600000" });
     limited = await harness.start({ rateLimitPerMinute: "3" });
+    shortLived = await harness.start({ sessionTtlSeconds: "1" });
     url = gateway.url;
     for (const name of ["good", "victim", "other", "revoked"]) {
       devices[name] = harness.device(name);
@@ -100,20 +102,21 @@ describe("gateway: bad requests", () => {
     await harness.publicClient.waitForTransactionReceipt({ hash: await associateFor(harness.masterWallet, { registry: harness.registry, association }) });
     clients.member = devices.member.client(url);
     await eventually("a session for the member", async () => clients.member.keySession().then(() => true, () => undefined));
-    // expired: a keyed session whose expiry has passed.
-    clients.expired = devices.good.client(url);
+    // expired: a session with a gateway whose sessions last one second, two seconds ago.
+    clients.expired = devices.good.client(shortLived.url);
     await clients.expired.keySession();
-    gateway.store.db.prepare("UPDATE sessions SET expires_at = 0 WHERE id = ?").run(clients.expired.session!.id);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
   });
 
   after(async () => {
+    await shortLived?.close();
     await limited?.close();
     await gateway?.close();
     await harness?.close();
   });
 
-  const snapshot = () =>
-    gateway.store.db
+  const snapshot = (target: RunningGateway = gateway) =>
+    target.store.db
       .prepare(
         `SELECT (SELECT count(*) FROM messages) AS messages, (SELECT count(*) FROM associations) AS associations,
                 (SELECT count(*) FROM enrolments) AS enrolments, (SELECT count(*) FROM sessions) AS sessions,
@@ -128,7 +131,8 @@ describe("gateway: bad requests", () => {
     return { clientHello: { ...clientHello, ...overrides } };
   };
 
-  const cases: { name: string; status: number; code: string; send: () => Promise<Answer> }[] = [
+  /** `target`: the gateway the case talks to, when not the main one (its store is the one checked). */
+  const cases: { name: string; status: number; code: string; target?: () => RunningGateway; send: () => Promise<Answer> }[] = [
     // transport and envelopes
     { name: "malformed JSON", status: 400, code: "MalformedJson", send: () => post(url, gatewayRoutes.hello, '{"clientHello": ') },
     { name: "a body that is not JSON by its content type", status: 415, code: "UnsupportedMediaType", send: () => post(url, gatewayRoutes.hello, "hello", "text/plain") },
@@ -163,7 +167,7 @@ describe("gateway: bad requests", () => {
       },
     },
     { name: "a sealed request for an unknown session", status: 401, code: "SessionUnknown", send: () => post(url, gatewayRoutes.data, { sessionId: `0x${"00".repeat(32)}`, record: { seq: 0, ciphertext: `0x${"00".repeat(32)}` } }) },
-    { name: "a sealed request on an expired session", status: 401, code: "SessionExpired", send: async () => sealed(url, clients.expired, gatewayRoutes.data, { messages: [await wire(devices.good, 999n)] }) },
+    { name: "a sealed request on an expired session", status: 401, code: "SessionExpired", target: () => shortLived, send: async () => sealed(shortLived.url, clients.expired, gatewayRoutes.data, { messages: [await wire(devices.good, goodNonce)] }) },
     { name: "a tampered ciphertext", status: 400, code: "SessionTampered", send: async () => sealed(url, clients.good, gatewayRoutes.data, { messages: [await wire(devices.good, goodNonce)] }, { tamper: true }) },
     {
       name: "a replayed record",
@@ -246,6 +250,7 @@ describe("gateway: bad requests", () => {
       name: "more requests per minute than the limit",
       status: 429,
       code: "RateLimited",
+      target: () => limited,
       async send() {
         let answer = await get(limited.url, `${gatewayRoutes.message}/0x${"aa".repeat(32)}`);
         for (let i = 0; i < 3; i++) answer = await get(limited.url, `${gatewayRoutes.message}/0x${"aa".repeat(32)}`);
@@ -258,14 +263,14 @@ describe("gateway: bad requests", () => {
     expect(cases.length).to.be.at.least(30);
   });
 
-  for (const { name, status, code, send } of cases) {
+  for (const { name, status, code, target, send } of cases) {
     it(`answers ${name} with ${status} ${code}, stores nothing and keeps serving`, async () => {
-      const before = snapshot();
+      const before = snapshot(target?.());
       const answer = await send();
       expect(answer.body.error?.code, JSON.stringify(answer.body)).to.equal(code);
       expect(answer.status).to.equal(status);
       expect(answer.body.error?.message).to.be.a("string").and.not.equal("");
-      expect(snapshot()).to.deep.equal(before);
+      expect(snapshot(target?.())).to.deep.equal(before);
       const [receipt] = await clients.good.sendData({ messages: [await devices.good.sign(goodNonce)] });
       expect(receipt.nonce).to.equal(String(goodNonce));
       goodNonce++;
