@@ -21,7 +21,7 @@ import {
 } from "@iomt-auth/sdk";
 import { deployRegistry } from "@iomt-auth/sdk/deploy";
 import { enrolDevice, resolveConfig, startGateway, type RawSettings, type RunningGateway } from "../../src/index.js";
-import { startAnvilNode, type AnvilNode, type StartAnvilNodeParameters } from "./anvil.js";
+import { startAnvilNode, type AnvilNode, type StartAnvilNodeParameters } from "../../../sdk/test/support/anvil.js";
 
 export type Device = {
   name: string;

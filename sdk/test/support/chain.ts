@@ -2,8 +2,6 @@
 // (started on 127.0.0.1 on a free port by the test, stopped after it) and Hardhat's in-process
 // network. Either way the SDK talks to it through plain viem clients with local accounts, so the
 // same code paths run on both.
-import { spawn, type ChildProcess } from "node:child_process";
-import { createRequire } from "node:module";
 import { network } from "hardhat";
 import {
   createPublicClient,
@@ -20,7 +18,7 @@ import {
   type Account,
 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { freePort } from "./ports.js";
+import { startAnvilNode } from "./anvil.js";
 
 export interface TestChain {
   name: "anvil" | "hardhat";
@@ -68,35 +66,8 @@ async function fromTransport(name: TestChain["name"], transport: Transport, stop
 
 /** Starts anvil on 127.0.0.1 (free port, automine) and connects to it; `stop()` kills it. */
 export async function startAnvil({ hardfork = "cancun" }: { hardfork?: "cancun" | "london" } = {}): Promise<TestChain> {
-  const port = await freePort();
-  const bin = createRequire(import.meta.url).resolve("@foundry-rs/anvil/bin.mjs");
-  const child: ChildProcess = spawn(process.execPath, [bin, "--host", "127.0.0.1", "--port", String(port), "--hardfork", hardfork, "--silent", "--chain-id", "31338"], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr?.on("data", (chunk) => (stderr += chunk));
-  const url = `http://127.0.0.1:${port}`;
-  const transport = http(url, { retryCount: 0 });
-  const probe = createPublicClient({ transport });
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await probe.getChainId();
-      break;
-    } catch {
-      if (child.exitCode !== null || attempt > 200) {
-        child.kill("SIGKILL");
-        throw new Error(`anvil did not start on ${url}: ${stderr}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once("exit", () => resolve());
-      child.kill("SIGTERM");
-    });
-  return fromTransport("anvil", transport, stop, url);
+  const node = await startAnvilNode({ chainId: 31338, hardfork });
+  return fromTransport("anvil", http(node.url, { retryCount: 0 }), () => node.stop(), node.url);
 }
 
 /** Hardhat's in-process EVM (EDR), reached through its EIP-1193 provider. */

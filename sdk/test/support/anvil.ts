@@ -1,10 +1,10 @@
-// anvil as a real JSON-RPC node for the gateway's tests, started on 127.0.0.1 by the test and
-// stopped after it. Unlike the SDK's helper it can stop and start again on the same port with its
-// state kept (`--state`), which is how the tests take the chain away from a running gateway.
+// anvil as a real JSON-RPC node for the SDK's and the gateway's tests, started on 127.0.0.1 by
+// the test and stopped after it. It can also stop and start again on the same port with its state
+// kept (`--state`), which is how the gateway's tests take the chain away from a running gateway.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { createPublicClient, http } from "viem";
-import { freePort } from "../../../sdk/test/support/ports.js";
+import { freePort } from "./ports.js";
 
 export type AnvilNode = {
   url: string;
