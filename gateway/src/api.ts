@@ -158,8 +158,10 @@ export class GatewayApi {
     if (member !== undefined) return () => ({ status: "associated", entry: entryOf(member) });
     await this.p.store.commit(() => {
       const existing = this.p.store.association(device);
-      if (existing === undefined) this.p.store.insertAssociation({ device, gid: gid.toLowerCase() as Hex, oid: oid.toLowerCase() as Hex, request: JSON.stringify(request.association), now: Date.now() });
-      else if (existing.status === "rejected") this.p.store.setAssociation({ device, status: "queued" });
+      const row = { device, gid: gid.toLowerCase() as Hex, oid: oid.toLowerCase() as Hex, request: JSON.stringify(request.association), now: Date.now() };
+      if (existing === undefined) this.p.store.insertAssociation(row);
+      // A rejected request may be sent again, signed anew (a later deadline, another oid): relay the new one.
+      else if (existing.status === "rejected") this.p.store.requeueAssociation(row);
     });
     this.p.worker.wake();
     const row = await this.waitForSubmission(device);

@@ -25,6 +25,8 @@ import type { AssociationRow, BatchRow, GatewayStore, MessageRow } from "./store
 
 /** Associations relayed in one `associateBatch` (all or nothing on chain). */
 const ASSOCIATION_BATCH_LIMIT = 32;
+/** Rounds of association or relay submissions per tick, so a node that keeps dropping transactions can't hold a tick forever. */
+const SUBMISSION_ROUNDS_PER_TICK = 16;
 /** How long one tick waits for a transaction it just sent before leaving it for the next tick. */
 const RECEIPT_TIMEOUT_MS = 30_000;
 
@@ -129,7 +131,7 @@ export class ChainWorker {
 
   private async submitAssociations(): Promise<void> {
     const { store, walletClient, config } = this.p;
-    for (;;) {
+    for (let round = 0; round < SUBMISSION_ROUNDS_PER_TICK; round++) {
       const queued = store.associationsWithStatus("queued", ASSOCIATION_BATCH_LIMIT);
       if (queued.length === 0) return;
       const associations = queued.map((row) => fromWireAssociation(JSON.parse(row.request) as WireAssociation));
@@ -199,7 +201,7 @@ export class ChainWorker {
   private async relayMessages(): Promise<void> {
     const { store, walletClient, config } = this.p;
     for (const gid of config.groups) {
-      for (;;) {
+      for (let round = 0; round < SUBMISSION_ROUNDS_PER_TICK * ASSOCIATION_BATCH_LIMIT; round++) {
         const [message] = store.pendingMessages(gid, "relay", 1);
         if (message === undefined) break;
         try {

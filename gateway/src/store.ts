@@ -181,6 +181,9 @@ export class GatewayStore {
       insertAssociation: db.prepare(
         "INSERT INTO associations (device, gid, oid, request, status, created_at, updated_at) VALUES (@device, @gid, @oid, @request, 'queued', @now, @now)",
       ),
+      requeueAssociation: db.prepare(
+        "UPDATE associations SET gid = @gid, oid = @oid, request = @request, status = 'queued', tx_hash = NULL, error_code = NULL, error_message = NULL, updated_at = @now WHERE device = @device",
+      ),
       associationsWithStatus: db.prepare("SELECT * FROM associations WHERE status = ? ORDER BY created_at, device LIMIT ?"),
       setAssociation: db.prepare(
         "UPDATE associations SET status = @status, tx_hash = @tx_hash, error_code = @error_code, error_message = @error_message, updated_at = @now WHERE device = @device",
@@ -303,6 +306,11 @@ export class GatewayStore {
 
   insertAssociation(row: Pick<AssociationRow, "device" | "gid" | "oid" | "request"> & { now: number }): void {
     this.statements.insertAssociation.run(row);
+  }
+
+  /** Replaces a rejected request with a new one, queued. */
+  requeueAssociation(row: Pick<AssociationRow, "device" | "gid" | "oid" | "request"> & { now: number }): void {
+    this.statements.requeueAssociation.run(row);
   }
 
   associationsWithStatus(status: AssociationRowStatus, limit: number): AssociationRow[] {

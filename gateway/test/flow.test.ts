@@ -3,7 +3,10 @@
 import { expect } from "chai";
 import { getAddress, type Hex } from "viem";
 import {
+  associateFor,
   fetchTrustedState,
+  issueToken,
+  signAssociation,
   revoke,
   verifyAnchoredMessageOnChain,
   verifyAuthPath,
@@ -93,6 +96,31 @@ describe("gateway: the device flow over HTTP against anvil", () => {
       expect(again.entry).to.deep.equal(before.entry);
       const relayed = gateway.store.db.prepare("SELECT count(*) FROM associations WHERE device = ?").pluck().get(alice.account.address);
       expect(relayed).to.equal(1);
+    });
+
+    it("reports the registry rule a relayed association broke, and relays a request sent again", async () => {
+      const frank = harness.device("frank");
+      enrolDevice(gateway.store, { gid: harness.gid, oid: frank.oid, address: frank.account.address });
+      // Another key takes frank's oid on chain first.
+      const squatter = harness.device("squatter");
+      const squatterToken = await issueToken(harness.master, { gid: harness.gid, oid: frank.oid, device: squatter.account.address });
+      const association = await signAssociation(squatter.account, { domain: harness.domain, token: squatterToken, deadline: BigInt(Math.floor(Date.now() / 1000) + 600) });
+      await harness.publicClient.waitForTransactionReceipt({ hash: await associateFor(harness.masterWallet, { registry: harness.registry, association }) });
+
+      const client = frank.client(gateway.url);
+      await client.keySession();
+      const token = await client.getTicket();
+      await client.associate({ token });
+      const rejected = await client.waitForAssociation({ pollIntervalMs: 50 });
+      expect(rejected.status).to.equal("rejected");
+      expect(rejected.error?.code).to.equal("GroupRegistryOidTaken");
+
+      const laterDeadline = BigInt(Math.floor(Date.now() / 1000) + 1_200);
+      await client.associate({ token, deadline: laterDeadline });
+      const stored = JSON.parse(gateway.store.association(frank.account.address)!.request) as { request: { deadline: string } };
+      expect(stored.request.deadline).to.equal(laterDeadline.toString());
+      const again = await client.waitForAssociation({ pollIntervalMs: 50 });
+      expect(again.error?.code).to.equal("GroupRegistryOidTaken");
     });
   });
 
