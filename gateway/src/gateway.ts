@@ -1,6 +1,6 @@
 // Puts a gateway together: store, AuthTable mirror, chain worker, sessions, API and HTTP server.
 import { pino } from "pino";
-import { createPublicClient, createWalletClient, defineChain, http, type Address } from "viem";
+import { createPublicClient, createWalletClient, defineChain, http, type Address, type Transport } from "viem";
 import { ContractRuleError, isAnchorer, type ReadClient, type WriteClient } from "@iomt-auth/sdk";
 import { GatewayApi } from "./api.js";
 import { ChainWorker } from "./chain.js";
@@ -30,6 +30,12 @@ export type RunningGateway = {
 
 export type StartGatewayOptions = {
   /**
+   * How to reach the chain instead of `http(config.rpcUrl)`: e.g. viem's `custom(provider)` over
+   * an EIP-1193 provider such as Hardhat's in-process network (set `retryCount: 0` there, since it
+   * reports reverts as internal errors that viem would otherwise retry).
+   */
+  transport?: Transport;
+  /**
    * Check on chain, before listening, that the key masters (or may anchor for) each served
    * group (default true). When the chain is unreachable at start the check is skipped with a
    * warning, so a gateway restarted during an outage still takes data.
@@ -37,9 +43,9 @@ export type StartGatewayOptions = {
   checkRoles?: boolean;
 };
 
-export async function startGateway({ config, account, storageKey }: LoadedConfig, { checkRoles = true }: StartGatewayOptions = {}): Promise<RunningGateway> {
+export async function startGateway({ config, account, storageKey }: LoadedConfig, { checkRoles = true, transport: customTransport }: StartGatewayOptions = {}): Promise<RunningGateway> {
   const chain = defineChain({ id: config.chainId, name: `chain ${config.chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [config.rpcUrl] } } });
-  const transport = http(config.rpcUrl, { retryCount: 0, timeout: 10_000 });
+  const transport = customTransport ?? http(config.rpcUrl, { retryCount: 0, timeout: 10_000 });
   const publicClient = createPublicClient({ chain, transport, cacheTime: 0 }) as ReadClient;
   const walletClient = createWalletClient({ chain, transport, account }) as WriteClient;
 
