@@ -14,6 +14,17 @@ const require = createRequire(import.meta.url);
 const evmTarget = process.env.IOMT_EVM === "london" ? "london" : "cancun";
 const isLondon = evmTarget === "london";
 
+const compiler = {
+  // Offline: solc-js from the npm `solc` package (its version must equal `version`).
+  version: "0.8.28",
+  path: require.resolve("solc/soljson.js"),
+  settings: {
+    evmVersion: evmTarget,
+    viaIR: true,
+    optimizer: { enabled: true, runs: 1_000_000 },
+  },
+};
+
 export default defineConfig({
   plugins: [
     hardhatViem,
@@ -22,14 +33,12 @@ export default defineConfig({
     hardhatIgnitionViem,
     hardhatNetworkHelpers,
   ],
+  // The same compiler settings for every build profile: `production` (what `ignition deploy`
+  // uses) must deploy exactly the bytecode the tests and gas figures measured, for the chosen target.
   solidity: {
-    // Offline: solc-js from the npm `solc` package (its version must equal `version`).
-    version: "0.8.28",
-    path: require.resolve("solc/soljson.js"),
-    settings: {
-      evmVersion: evmTarget,
-      viaIR: true,
-      optimizer: { enabled: true, runs: 1_000_000 },
+    profiles: {
+      default: compiler,
+      production: compiler,
     },
   },
   paths: {
@@ -42,13 +51,19 @@ export default defineConfig({
       chainType: "l1",
       hardfork: evmTarget,
     },
+    // A private proof-of-authority chain, configured from the environment (see `./iomt deploy`):
+    // IOMT_RPC_URL, IOMT_CHAIN_ID (checked against the node) and IOMT_DEPLOYER_KEY. Zero-fee
+    // chains need nothing more: Ignition sends zero fees when the latest block's base fee is 0.
     poa: {
       type: "http",
       chainType: "l1",
-      url: configVariable("RPC_URL"),
-      accounts: [configVariable("DEPLOYER_PRIVATE_KEY")],
+      url: configVariable("IOMT_RPC_URL"),
+      accounts: [configVariable("IOMT_DEPLOYER_KEY")],
+      ...(process.env.IOMT_CHAIN_ID === undefined ? {} : { chainId: Number(process.env.IOMT_CHAIN_ID) }),
     },
   },
+  // PoA chains (QBFT, Clique) finalise a block when it is sealed: one confirmation is enough.
+  ignition: { requiredConfirmations: Number(process.env.IOMT_CONFIRMATIONS ?? 1) },
   test: {
     mocha: { timeout: 120_000 },
   },

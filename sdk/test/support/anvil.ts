@@ -22,15 +22,18 @@ export type StartAnvilNodeParameters = {
   /** Seconds per block (default: mine on every transaction). */
   blockTime?: number;
   hardfork?: "cancun" | "london";
+  /** Gas price and base fee 0, as on a private PoA chain where gas is free. */
+  zeroGasPrice?: boolean;
 };
 
-export async function startAnvilNode({ chainId = 1337, statePath, blockTime, hardfork = "cancun" }: StartAnvilNodeParameters = {}): Promise<AnvilNode> {
+export async function startAnvilNode({ chainId = 1337, statePath, blockTime, hardfork = "cancun", zeroGasPrice = false }: StartAnvilNodeParameters = {}): Promise<AnvilNode> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const bin = createRequire(import.meta.url).resolve("@foundry-rs/anvil/bin.mjs");
   const args = [bin, "--host", "127.0.0.1", "--port", String(port), "--chain-id", String(chainId), "--hardfork", hardfork, "--silent"];
   if (statePath !== undefined) args.push("--state", statePath);
   if (blockTime !== undefined) args.push("--block-time", String(blockTime));
+  if (zeroGasPrice) args.push("--gas-price", "0", "--base-fee", "0");
   let child: ChildProcess | undefined;
 
   async function start(): Promise<void> {
