@@ -6,7 +6,9 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 
-const run = spawnSync("npx", ["hardhat", "test", "--coverage"], { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
+// The PoA deployment test is left out: it deploys to anvil (nothing there is instrumented), and the
+// deploy it runs rebuilds artifacts/ without instrumentation under the report's feet.
+const run = spawnSync("npx", ["hardhat", "test", "--coverage", "--grep-exclude", "PoA-like chain"], { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
 if (run.status !== 0) {
   process.stdout.write(run.stdout);
   console.error("coverage: the instrumented test run failed");

@@ -35,9 +35,13 @@ describe(`Deployment to a PoA-like chain (anvil: chain id 1337, zero gas price, 
   const deployerKey = generatePrivateKey();
   const deployer = privateKeyToAccount(deployerKey);
 
-  /** Runs the deploy script with only the given IOMT_* settings (none inherited). */
+  /**
+   * Runs the deploy script as an operator's shell would: with only the given IOMT_* settings, and
+   * without the HARDHAT_* options of this test run (under `--coverage` they would make the child
+   * compile instrumented contracts).
+   */
   async function deploy(env: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("IOMT_")));
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("IOMT_") && !name.startsWith("HARDHAT_")));
     return run(process.execPath, [join("node_modules", "tsx", "dist", "cli.mjs"), "scripts/deploy.ts"], {
       env: { ...inherited, IOMT_EVM: target, IOMT_SKIP_BUILD: "1", IOMT_DEPLOYMENT_ID: deploymentId, ...env },
       maxBuffer: 16 * 1024 * 1024,
