@@ -13,6 +13,7 @@ import path from "node:path";
 import { artifacts, config, network } from "hardhat";
 import { keccak256, parseEther, stringToHex, zeroHash, type Hex, type LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { REFERENCES } from "./lib/references.js";
 import {
   issueToken,
   registryDomain,
@@ -67,16 +68,6 @@ const OPS = {
 
 type OpKey = keyof typeof OPS;
 
-// Reference figures measured by the team (not by this script), quoted verbatim.
-const REFERENCES = [
-  { ours: "associate" as OpKey, reference: "EAS `attest` 248.7k", gas: 248_700, approximate: false },
-  { ours: "associate" as OpKey, reference: "Semaphore `addMember` ~134k (its published benchmark)", gas: 134_000, approximate: true },
-  { ours: "associate" as OpKey, reference: "minimal Bubbles-of-Trust-style binding with no AuthTable 75.4k", gas: 75_400, approximate: false },
-  { ours: "associateFor" as OpKey, reference: "EAS `attestByDelegation` 281.9k", gas: 281_900, approximate: false },
-  { ours: "associateBatch" as OpKey, reference: "EAS `multiAttest` ~210k per item", gas: 210_000, approximate: true },
-  { ours: "revokeFirst" as OpKey, reference: "EAS `revoke` 68.2k", gas: 68_200, approximate: false },
-  { ours: "revokeNext" as OpKey, reference: "EAS `revoke` 68.2k", gas: 68_200, approximate: false },
-];
 
 // ------------------------------------------------------------------ network and helpers
 
