@@ -244,8 +244,9 @@ async function runDevice(id: string, head: string): Promise<DeviceRun> {
       batch.push(await signDataMessage(account, { domain, message }));
     }
     progress.sent += batch.length;
-    receipts.push(...(await client.sendData({ messages: batch })));
-    progress.acknowledged = runs.reduce((sum, run) => sum + run.receipts.length, 0) + receipts.length;
+    const acknowledged = await client.sendData({ messages: batch });
+    receipts.push(...acknowledged);
+    progress.acknowledged += acknowledged.length;
     showProgress();
   }
   return { id, head, client, account, authMs, receipts };

@@ -1,0 +1,60 @@
+// The main job (`./iomt demo`, scripts/demo.ts) against a real JSON-RPC node: anvil as a PoA-like
+// chain (chain id 1337, zero gas price, 1 s blocks) with `--rpc`, and a random field of devices
+// with `--devices`. CI runs the default mode (in-process, paper 003's scenario) separately.
+import { expect } from "chai";
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { startAnvilNode, type AnvilNode } from "../../sdk/test/support/anvil.js";
+
+const run = promisify(execFile);
+
+describe("the main job against a JSON-RPC node", function () {
+  this.timeout(300_000);
+  let anvil: AnvilNode;
+  let out: string;
+  let stdout: string;
+
+  before(async () => {
+    anvil = await startAnvilNode({ chainId: 1337, blockTime: 1, zeroGasPrice: true });
+    out = mkdtempSync(join(tmpdir(), "iomt-main-job-"));
+    ({ stdout } = await run(process.execPath, [join("node_modules", "tsx", "dist", "cli.mjs"), "scripts/demo.ts", "--rpc", anvil.url, "--devices", "24", "--seed", "5", "--messages", "4", "--out", out], {
+      maxBuffer: 16 * 1024 * 1024,
+    }));
+  });
+
+  after(async () => {
+    await anvil?.stop();
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it("plans a random field, runs every device over HTTP and anchors every message", () => {
+    expect(stdout).to.match(/Plan \(paper 003, Algorithm 1; 24 devices/);
+    const [, enrolled, total, associated] = stdout.match(/devices enrolled (\d+)\/(\d+) · associated (\d+)\//) ?? [];
+    expect(Number(enrolled)).to.equal(Number(total)).and.be.greaterThan(0);
+    expect(Number(associated)).to.equal(Number(total));
+    const [, sent, acknowledged, anchoredCount] = stdout.match(/messages sent (\d+) \(acknowledged (\d+)\) · anchored (\d+)/) ?? [];
+    expect(Number(sent)).to.equal(4 * Number(total));
+    expect(Number(acknowledged)).to.equal(Number(sent));
+    expect(Number(anchoredCount)).to.equal(Number(sent));
+  });
+
+  it("shows peers' paths valid, then exactly the revoked head's members failing", () => {
+    const [, valid, all] = stdout.match(/checked offline by peers: (\d+)\/(\d+) Valid/) ?? [];
+    expect(valid).to.equal(all);
+    expect(stdout).to.match(/its \d+ members' paths now Revoked at step 1; the other \d+ still Valid/);
+  });
+
+  it("writes the summary as Markdown with SVG charts", () => {
+    const summary = readFileSync(join(out, "summary.md"), "utf8");
+    expect(summary).to.include("Everything checked out.");
+    expect(summary).to.include(`Chain: ${anvil.url} (chain id 1337)`);
+    expect(summary).to.match(/\| device association relayed by its gateway \(per device\) \| \d+ \| [\d,]+ \|/);
+    for (const chart of ["gas.svg", "auth-time.svg", "path-size.svg"]) {
+      expect(existsSync(join(out, chart)), chart).to.equal(true);
+      expect(readFileSync(join(out, chart), "utf8")).to.match(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    }
+  });
+});
