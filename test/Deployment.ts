@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import IomtRegistryModule from "../ignition/modules/IomtRegistry.js";
-import { MCOPY, PUSH0, opcodes } from "./support/bytecode.js";
+import { expectOpcodesOfTarget } from "./support/bytecode.js";
 import { chainId, connection } from "./support/fixtures.js";
 
 describe("Deployment", () => {
@@ -22,12 +22,6 @@ describe("EVM targets", () => {
 
   it(london ? "the london build uses neither PUSH0 nor MCOPY" : "the default (Cancun) build uses PUSH0", async () => {
     const { deployedBytecode } = await hre.artifacts.readArtifact("IomtRegistry");
-    const ops = opcodes(deployedBytecode);
-    if (london) {
-      expect(ops).to.not.include(PUSH0);
-      expect(ops).to.not.include(MCOPY);
-    } else {
-      expect(ops).to.include(PUSH0);
-    }
+    expectOpcodesOfTarget(deployedBytecode, london ? "london" : "cancun");
   });
 });

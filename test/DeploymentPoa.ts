@@ -13,11 +13,10 @@ import { promisify } from "node:util";
 import { createPublicClient, http, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { startAnvilNode, type AnvilNode } from "../sdk/test/support/anvil.js";
-import { MCOPY, PUSH0, opcodes } from "./support/bytecode.js";
+import { expectOpcodesOfTarget } from "./support/bytecode.js";
 
 const run = promisify(execFile);
-const london = process.env.IOMT_EVM === "london";
-const target = london ? "london" : "cancun";
+const target = process.env.IOMT_EVM === "london" ? "london" : "cancun";
 
 /** The bytecode with every immutable's bytes zeroed. */
 function maskImmutables(code: Hex, references: readonly { start: number; length: number }[]): string {
@@ -74,13 +73,7 @@ describe(`Deployment to a PoA-like chain (anvil: chain id 1337, zero gas price, 
     const artifact = await hre.artifacts.readArtifact("IomtRegistry");
     const immutables = Object.values((artifact as unknown as { immutableReferences: Record<string, { start: number; length: number }[]> }).immutableReferences).flat();
     expect(maskImmutables(code, immutables)).to.equal(maskImmutables(artifact.deployedBytecode as Hex, immutables));
-    const ops = opcodes(code);
-    if (london) {
-      expect(ops).to.not.include(PUSH0);
-      expect(ops).to.not.include(MCOPY);
-    } else {
-      expect(ops).to.include(PUSH0);
-    }
+    expectOpcodesOfTarget(code, target);
   });
 
   it("records the deployment per chain and sends nothing when run again, here with the key from a V3 keystore", async () => {

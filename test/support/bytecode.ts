@@ -1,4 +1,5 @@
 // Reading deployed bytecode: which opcodes a build uses (the london build must use neither PUSH0 nor MCOPY).
+import { expect } from "chai";
 
 export const PUSH0 = 0x5f;
 export const MCOPY = 0x5e;
@@ -14,4 +15,15 @@ export function opcodes(bytecode: string): number[] {
     if (op >= 0x60 && op <= 0x7f) i += op - 0x5f;
   }
   return ops;
+}
+
+/** Checks the opcodes of a build against its EVM target: london has neither PUSH0 nor MCOPY; Cancun uses PUSH0. */
+export function expectOpcodesOfTarget(bytecode: string, target: "cancun" | "london"): void {
+  const ops = opcodes(bytecode);
+  if (target === "london") {
+    expect(ops).to.not.include(PUSH0);
+    expect(ops).to.not.include(MCOPY);
+  } else {
+    expect(ops).to.include(PUSH0);
+  }
 }
