@@ -65,10 +65,10 @@ const seconds = (from: number) => (performance.now() - from) / 1000;
 
 // ------------------------------------------------------------------------------------ progress
 
-const progress = { enrolled: 0, associated: 0, sent: 0, acknowledged: 0, anchored: 0, devices: 0 };
+const progress = { enrolled: 0, associated: 0, sent: 0, acknowledged: 0, anchored: 0, batches: 0, devices: 0 };
 const tty = process.stdout.isTTY === true;
 function showProgress(final = false): void {
-  const line = `  devices enrolled ${progress.enrolled}/${progress.devices} · associated ${progress.associated}/${progress.devices} · messages sent ${progress.sent} (acknowledged ${progress.acknowledged}) · anchored ${progress.anchored}`;
+  const line = `  devices enrolled ${progress.enrolled}/${progress.devices} · associated ${progress.associated}/${progress.devices} · messages sent ${progress.sent} (acknowledged ${progress.acknowledged}) · anchored ${progress.anchored} in ${progress.batches} batches`;
   if (tty) process.stdout.write(`\r${line}${final ? "\n" : ""}`);
   else if (final) console.log(line);
 }
@@ -268,6 +268,7 @@ for (const run of runs) {
       if (inclusion.status === "anchored") {
         if (inclusion.batch?.txHash !== undefined) anchorTxs.add(inclusion.batch.txHash);
         progress.anchored++;
+        progress.batches = anchorTxs.size;
         break;
       }
       await new Promise((resolveWait) => setTimeout(resolveWait, 100));

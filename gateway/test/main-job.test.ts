@@ -35,10 +35,11 @@ describe("the main job against a JSON-RPC node", function () {
     const [, enrolled, total, associated] = stdout.match(/devices enrolled (\d+)\/(\d+) · associated (\d+)\//) ?? [];
     expect(Number(enrolled)).to.equal(Number(total)).and.be.greaterThan(0);
     expect(Number(associated)).to.equal(Number(total));
-    const [, sent, acknowledged, anchoredCount] = stdout.match(/messages sent (\d+) \(acknowledged (\d+)\) · anchored (\d+)/) ?? [];
+    const [, sent, acknowledged, anchoredCount, batches] = stdout.match(/messages sent (\d+) \(acknowledged (\d+)\) · anchored (\d+) in (\d+) batches/) ?? [];
     expect(Number(sent)).to.equal(4 * Number(total));
     expect(Number(acknowledged)).to.equal(Number(sent));
     expect(Number(anchoredCount)).to.equal(Number(sent));
+    expect(Number(batches)).to.be.greaterThan(0);
   });
 
   it("shows peers' paths valid, then exactly the revoked head's members failing", () => {
