@@ -376,7 +376,7 @@ const summary = [
 
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, "summary.md"), summary);
-writeFileSync(join(outDir, "gas.svg"), barChart({ title: "Gas per operation", unit: "gas", bars: gasRows.map((row) => ({ label: row.operation, value: row.perOperation })) }));
+writeFileSync(join(outDir, "gas.svg"), barChart({ title: "Gas per operation", unit: "gas", bars: gasRows.map((row) => ({ label: row.operation, value: row.perOperation })), logScale: true }));
 writeFileSync(join(outDir, "auth-time.svg"), barChart({ title: "Time to authenticate each device (keySession → associated)", unit: "ms", bars: runs.map((run) => ({ label: run.id, value: Math.round(run.authMs) })) }));
 writeFileSync(join(outDir, "path-size.svg"), barChart({ title: "AuthTable path size per device", unit: "B", bars: runs.map((run) => ({ label: run.id, value: authPathSize(run.path!) })) }));
 
