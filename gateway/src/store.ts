@@ -4,6 +4,7 @@
 // answered only after the transaction committed. With `durability: "full"` that commit is
 // fsynced, so an answered request survives a crash of the process or of the machine, at the cost
 // of one fsync per turn rather than one per request.
+import { chmodSync, closeSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { Address, Hex } from "viem";
 
@@ -148,6 +149,12 @@ export class GatewayStore {
   private readonly statements;
 
   constructor(path: string, { durability = "full" }: { durability?: "full" | "normal" } = {}) {
+    // The file holds readings and (encrypted) session keys: owner-only, like the key file. SQLite
+    // gives its -wal and -shm files the database file's permissions.
+    if (path !== ":memory:") {
+      closeSync(openSync(path, "a", 0o600));
+      chmodSync(path, 0o600);
+    }
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);

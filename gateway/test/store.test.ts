@@ -5,7 +5,7 @@
 // order given.
 import { expect } from "chai";
 import Database from "better-sqlite3";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak256, stringToHex, type Address, type Hex } from "viem";
@@ -114,6 +114,22 @@ describe("gateway store", () => {
       expect(outcomes[1].status).to.equal("fulfilled");
       expect(store.nextNonce(DEVICE)).to.equal(undefined);
       expect(reader.prepare("SELECT nonce FROM messages ORDER BY nonce").pluck().all()).to.deep.equal([1, 2]);
+    });
+  });
+
+  describe("file permissions", () => {
+    it("keeps the database and its WAL readable by the owner only", async () => {
+      await store.commit(() => store.setMeta("probe", "1"));
+      for (const file of [path, `${path}-wal`]) expect(statSync(file).mode & 0o777, file).to.equal(0o600);
+    });
+
+    it("takes permissions away from a database file created readable by others", () => {
+      store.close();
+      reader.close();
+      chmodSync(path, 0o644);
+      store = new GatewayStore(path);
+      reader = new Database(path, { readonly: true });
+      expect(statSync(path).mode & 0o777).to.equal(0o600);
     });
   });
 
