@@ -7,9 +7,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseAbiItem, type Hex } from "viem";
-import { getAnchor, verifyBatchProof, type GatewayClient, type InclusionResponse, type Receipt } from "@iomt-auth/sdk";
+import { getAnchor, verifyBatchProof, type GatewayClient, type Receipt } from "@iomt-auth/sdk";
 import type { RunningGateway } from "../src/index.js";
-import { createHarness, eventually, type Device, type Harness } from "./support/harness.js";
+import { createHarness, eventually, inclusionWith, type Device, type Harness } from "./support/harness.js";
 
 const cli = join(import.meta.dirname, "..", "dist", "cli.js");
 const run = promisify(execFile);
@@ -41,10 +41,7 @@ const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.ex
 async function expectAllAnchored(harness: Harness, client: GatewayClient, receipts: readonly Receipt[]): Promise<void> {
   const roots = new Set<Hex>();
   for (const receipt of receipts) {
-    const inclusion = await eventually<InclusionResponse>(`message ${receipt.digest} anchored`, async () => {
-      const answer = await client.getInclusion(receipt.digest);
-      return answer.status === "anchored" ? answer : undefined;
-    });
+    const inclusion = await inclusionWith(client, receipt.digest, "anchored");
     expect(verifyBatchProof({ root: inclusion.batch!.root, leaf: receipt.digest, proof: inclusion.batch!.proof })).to.equal(true);
     roots.add(inclusion.batch!.root);
   }

@@ -13,17 +13,9 @@ import {
   verifyBatchProof,
   GatewayError,
   type GatewayClient,
-  type InclusionResponse,
 } from "@iomt-auth/sdk";
 import { enrolDevice, type RunningGateway } from "../src/index.js";
-import { createHarness, eventually, type Device, type Harness } from "./support/harness.js";
-
-async function anchored(client: GatewayClient, digest: Hex): Promise<InclusionResponse> {
-  return eventually(`message ${digest} anchored`, async () => {
-    const inclusion = await client.getInclusion(digest);
-    return inclusion.status === "anchored" ? inclusion : undefined;
-  });
-}
+import { eventually, inclusionWith, startWithTwoDevices, type Device, type Harness, type TwoDevices } from "./support/harness.js";
 
 describe("gateway: the device flow over HTTP against anvil", () => {
   let harness: Harness;
@@ -33,18 +25,15 @@ describe("gateway: the device flow over HTTP against anvil", () => {
   let aliceClient: GatewayClient;
   let bobClient: GatewayClient;
 
+  let fixture: TwoDevices | undefined;
+
   before(async () => {
-    harness = await createHarness();
-    gateway = await harness.start();
-    alice = harness.device("alice");
-    bob = harness.device("bob");
-    aliceClient = await harness.onboard(gateway, alice);
-    bobClient = await harness.onboard(gateway, bob);
+    fixture = await startWithTwoDevices();
+    ({ harness, gateway, alice, bob, aliceClient, bobClient } = fixture);
   });
 
   after(async () => {
-    await gateway?.close();
-    await harness?.close();
+    await fixture?.close();
   });
 
   describe("keySession and getTicket", () => {
@@ -151,7 +140,7 @@ describe("gateway: the device flow over HTTP against anvil", () => {
     it("anchors acknowledged messages in a batch whose proofs verify offline and on chain", async () => {
       const message = await bob.sign(2n);
       const [receipt] = await bobClient.sendData({ messages: [message] });
-      const inclusion = await anchored(bobClient, receipt.digest);
+      const inclusion = await inclusionWith(bobClient, receipt.digest, "anchored");
       expect(inclusion.batch?.txHash).to.match(/^0x[0-9a-f]{64}$/);
       expect(verifyBatchProof({ root: inclusion.batch!.root, leaf: receipt.digest, proof: inclusion.batch!.proof })).to.equal(true);
       const onChain = await verifyAnchoredMessageOnChain(harness.publicClient, { registry: harness.registry, message: message.message, root: inclusion.batch!.root, proof: inclusion.batch!.proof });

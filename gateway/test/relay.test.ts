@@ -10,18 +10,9 @@ import {
   verifyAnchoredMessageOnChain,
   verifyBatchProof,
   type GatewayClient,
-  type InclusionResponse,
-  type MessageStatus,
 } from "@iomt-auth/sdk";
 import type { RunningGateway } from "../src/index.js";
-import { createHarness, eventually, type Device, type Harness } from "./support/harness.js";
-
-function inclusionWith(client: GatewayClient, digest: Hex, status: MessageStatus): Promise<InclusionResponse> {
-  return eventually(`message ${digest} ${status}`, async () => {
-    const inclusion = await client.getInclusion(digest);
-    return inclusion.status === status ? inclusion : undefined;
-  });
-}
+import { inclusionWith, startWithTwoDevices, type Device, type Harness, type TwoDevices } from "./support/harness.js";
 
 describe("gateway: policy relay against anvil", () => {
   let harness: Harness;
@@ -32,18 +23,15 @@ describe("gateway: policy relay against anvil", () => {
   let bobClient: GatewayClient;
   const chainNonce = (device: Device) => getNonce(harness.publicClient, { registry: harness.registry, device: device.account.address });
 
+  let fixture: TwoDevices | undefined;
+
   before(async () => {
-    harness = await createHarness();
-    gateway = await harness.start({ policy: "relay" });
-    alice = harness.device("alice");
-    bob = harness.device("bob");
-    aliceClient = await harness.onboard(gateway, alice);
-    bobClient = await harness.onboard(gateway, bob);
+    fixture = await startWithTwoDevices({ policy: "relay" });
+    ({ harness, gateway, alice, bob, aliceClient, bobClient } = fixture);
   });
 
   after(async () => {
-    await gateway?.close();
-    await harness?.close();
+    await fixture?.close();
   });
 
   describe("a message the chain accepts", () => {

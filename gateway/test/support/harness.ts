@@ -15,6 +15,8 @@ import {
   signDataMessage,
   toId,
   type GatewayClient,
+  type InclusionResponse,
+  type MessageStatus,
   type RegistryDomain,
   type SignedDataMessage,
   type WriteClient,
@@ -172,4 +174,34 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     if (Date.now() > giveUpAt) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Polls a message's inclusion until it has `status` (e.g. "anchored" once its batch is on chain). */
+export function inclusionWith(client: GatewayClient, digest: Hex, status: MessageStatus): Promise<InclusionResponse> {
+  return eventually(`message ${digest} ${status}`, async () => {
+    const inclusion = await client.getInclusion(digest);
+    return inclusion.status === status ? inclusion : undefined;
+  });
+}
+
+/** A harness, a running gateway and two onboarded devices, alice and bob. */
+export type TwoDevices = { harness: Harness; gateway: RunningGateway; alice: Device; bob: Device; aliceClient: GatewayClient; bobClient: GatewayClient; close(): Promise<void> };
+
+export async function startWithTwoDevices(overrides?: RawSettings): Promise<TwoDevices> {
+  const harness = await createHarness();
+  const gateway = await harness.start(overrides);
+  const alice = harness.device("alice");
+  const bob = harness.device("bob");
+  return {
+    harness,
+    gateway,
+    alice,
+    bob,
+    aliceClient: await harness.onboard(gateway, alice),
+    bobClient: await harness.onboard(gateway, bob),
+    async close() {
+      await gateway.close();
+      await harness.close();
+    },
+  };
 }
