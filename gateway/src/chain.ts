@@ -122,8 +122,6 @@ export class ChainWorker {
       this.lastError = error instanceof Error ? error.message.split("\n")[0] : String(error);
       this.p.metrics.chainErrors.inc();
       this.p.log.warn({ failures: this.failures, retryInMs: this.backoffDelay(), error: this.lastError }, "chain work failed; backing off");
-    } finally {
-      this.p.metrics.refreshGauges();
     }
   }
 

@@ -37,8 +37,6 @@ export class AuthTableMirror {
   private running: Promise<void> | undefined;
   private checkpointedAt = 0;
   private dirty = false;
-  /** Unix ms of the last successful sync. */
-  lastSyncedAt = 0;
 
   constructor({ client, registry, fromBlock, groups, store }: AuthTableMirrorParameters) {
     this.store = store;
@@ -97,11 +95,6 @@ export class AuthTableMirror {
     return this.indexer.trustedState(trustedRoots);
   }
 
-  /** Root groups in the mirror: the default trust anchors of `verify`. */
-  rootGroups(): Hex[] {
-    return this.indexer.groups().filter((group) => BigInt(group.parentGid) === 0n).map((group) => group.gid);
-  }
-
   /** Writes the checkpoint now if anything changed. */
   saveCheckpoint(): void {
     if (!this.dirty) return;
@@ -112,7 +105,6 @@ export class AuthTableMirror {
 
   private async runSync(): Promise<void> {
     const { logs } = await this.indexer.sync();
-    this.lastSyncedAt = Date.now();
     if (logs > 0) {
       this.dirty = true;
       this.refreshOidIndex();

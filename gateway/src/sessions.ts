@@ -139,10 +139,6 @@ export class SessionManager {
     this.sweepHandshakes();
   }
 
-  get pendingHandshakes(): number {
-    return this.handshakes.size;
-  }
-
   private sweepHandshakes(): void {
     const now = this.now();
     for (const [id, state] of this.handshakes) if (state.expiresAt < now) this.handshakes.delete(id);
