@@ -5,7 +5,8 @@
 // Gas figures are receipts' gasUsed on Hardhat's in-process network (the tests' compiler
 // settings). Times are wall-clock on this machine: means and standard deviations over repeated
 // runs, reported as measured.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { network } from "hardhat";
 import {
@@ -30,11 +31,7 @@ import {
   associate,
   associateBatch,
   associateFor,
-  authBlockHash,
-  authLeaf,
-  genesisAnchor,
   authPathSize,
-  AuthTree,
   createDataMessage,
   createGatewayClient,
   createGroup,
@@ -48,7 +45,6 @@ import {
   signAssociation,
   signDataMessage,
   toId,
-  type AuthEntry,
   type AuthPath,
   type ClusterNode,
   type ReadClient,
@@ -57,10 +53,13 @@ import {
   type WriteClient,
 } from "@iomt-auth/sdk";
 import { deployRegistry } from "@iomt-auth/sdk/deploy";
-import { enrolDevice, resolveConfig, startGateway } from "../gateway/src/index.js";
+import { enrolDevice } from "../gateway/src/index.js";
 import { startAnvilNode } from "../sdk/test/support/anvil.js";
 import { seededRandom } from "../sdk/test/support/random.js";
+import { buildGroup } from "../sdk/test/support/synthetic-group.js";
 import { REFERENCES } from "./lib/references.js";
+import { intrinsicGas } from "./lib/gas.js";
+import { setBalance, startLoopbackGateway } from "./lib/nodes.js";
 import { barChart } from "./lib/svg-chart.js";
 
 const GROUP_SIZES = [1, 10, 100, 1_000, 10_000];
@@ -90,13 +89,6 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const round = (value: number, digits = 0) => Number(value.toFixed(digits));
 const fmt = (value: number) => value.toLocaleString("en-US");
 
-/** 21,000 plus calldata at 4 gas per zero byte and 16 per other byte. */
-function intrinsicGas(input: Hex): number {
-  let gas = 21_000;
-  for (let i = 2; i < input.length; i += 2) gas += input.slice(i, i + 2) === "00" ? 4 : 16;
-  return gas;
-}
-
 // ------------------------------------------------------------------------------------ chain
 
 type Chain = {
@@ -117,17 +109,15 @@ async function connect(transport: Transport, close: () => Promise<void>): Promis
     publicClient: publicClient as Chain["publicClient"],
     wallet: (account) => createWalletClient({ chain, transport, account, pollingInterval: 20 }) as WriteClient,
     async fund(address) {
-      const value = `0x${parseEther("1000").toString(16)}`;
-      await publicClient.request({ method: "hardhat_setBalance" as never, params: [address, value] as never }).catch(() =>
-        publicClient.request({ method: "anvil_setBalance" as never, params: [address, value] as never }),
-      );
+      if (!(await setBalance(publicClient, address, parseEther("1000")))) throw new Error(`cannot fund ${address}: the node has no setBalance`);
     },
     close,
     chainId,
   };
 }
 
-const keyOf = (label: string): PrivateKeyAccount => privateKeyToAccount(keccak256(stringToHex(`iomt-benchmark-report: ${label}`)));
+const secretOf = (label: string): Hex => keccak256(stringToHex(`iomt-benchmark-report: ${label}`));
+const keyOf = (label: string): PrivateKeyAccount => privateKeyToAccount(secretOf(label));
 const oidOf = (label: string): Hex => toId(`oid:${label}`);
 
 // ------------------------------------------------------------------------------------ gas against scale
@@ -306,16 +296,14 @@ async function authenticationTimes(chain: Chain, label: string): Promise<AuthTim
     onChain.push(performance.now() - started);
   }
 
-  const { mkdtempSync, rmSync, chmodSync } = await import("node:fs");
-  const { tmpdir } = await import("node:os");
   const dir = mkdtempSync(join(tmpdir(), "iomt-report-"));
-  const keyFile = join(dir, "master.key");
-  writeFileSync(keyFile, keccak256(stringToHex(`iomt-benchmark-report: t5 ${label} master`)));
-  chmodSync(keyFile, 0o600);
-  const gateway = await startGateway(
-    resolveConfig({ rpcUrl: "http://in-process.invalid", chainId: chain.chainId, registry, fromBlock: deployment.blockNumber, groups: gid, keyFile, databasePath: join(dir, "gateway.db"), port: 0, pollIntervalMs: 20, logLevel: "error" }),
-    { transport: chain.transport },
-  );
+  const gateway = await startLoopbackGateway({
+    dir,
+    name: "master",
+    privateKey: secretOf(`t5 ${label} master`),
+    transport: chain.transport,
+    settings: { chainId: chain.chainId, registry, fromBlock: deployment.blockNumber, groups: gid, pollIntervalMs: 20 },
+  });
   const throughGateway: number[] = [];
   try {
     for (let i = 0; i < runs; i++) {
@@ -348,45 +336,29 @@ function field(count: number, seed: number): ClusterNode[] {
 
 const addressOf = (id: string): Address => `0x${keccak256(stringToHex(id)).slice(26)}` as Address;
 
-/** An AuthTable (tree) over the given members, as the registry builds it for a root group. */
-function table(gid: Hex, master: Address, members: readonly string[]): { tree: AuthTree; entries: AuthEntry[] } {
-  const tree = new AuthTree();
-  const entries: AuthEntry[] = [];
-  let head = genesisAnchor(zeroHash, zeroHash, gid, master);
-  members.forEach((member, index) => {
-    const device = addressOf(member);
-    head = authBlockHash(head, index, device, master, oidOf(member));
-    const entry = { device, master, index, blockHash: head };
-    entries.push(entry);
-    tree.append(authLeaf(entry));
-  });
-  return { tree, entries };
-}
-
 type ClusterFigures = { nodes: number; largestCluster: number; singleLevel: number; reduction: number; hierarchicalPath: number; singleLevelPath: number };
 
 function clusterFigures(count: number, seed: number): ClusterFigures {
   const result = formClusters({ nodes: field(count, seed), range: 30 });
   const largestCluster = Math.max(...result.clusters.map((cluster) => cluster.members.length));
   // Paths: every device's step in its cluster, then its head's step in the cluster above.
-  const gidOf = (head: string) => toId(`cluster ${head}`);
-  const tables = new Map(result.clusters.map((cluster) => [cluster.head, { cluster, ...table(gidOf(cluster.head), addressOf(cluster.head), cluster.members) }]));
+  const tables = new Map(result.clusters.map((cluster) => [cluster.head, { cluster, ...buildGroup(`cluster ${cluster.head}`, zeroHash, zeroHash, addressOf(cluster.head), cluster.members.map(addressOf)) }]));
   let hierarchicalPath = 0;
   for (const device of result.nodes) {
     const path: AuthPath = [];
     for (let id: string | undefined = device; id !== undefined && result.headOf[id] !== undefined; id = result.headOf[id]) {
       const head = result.headOf[id] as string;
-      const { cluster, tree, entries } = tables.get(head)!;
+      const { cluster, gid, tree, entries } = tables.get(head)!;
       const index = cluster.members.indexOf(id);
-      path.push({ gid: gidOf(head), entry: entries[index], proof: tree.proof(index) });
+      path.push({ gid, entry: entries[index], proof: tree.proof(index) });
     }
     hierarchicalPath = Math.max(hierarchicalPath, authPathSize(path));
   }
   const everyone = field(count, seed).map((node) => node.id).filter((id) => id !== "n0");
-  const single = table(toId("single level"), addressOf("n0"), everyone);
+  const single = buildGroup("single level", zeroHash, zeroHash, addressOf("n0"), everyone.map(addressOf));
   let singleLevelPath = 0;
   for (let index = 0; index < everyone.length; index++) {
-    singleLevelPath = Math.max(singleLevelPath, authPathSize([{ gid: toId("single level"), entry: single.entries[index], proof: single.tree.proof(index) }]));
+    singleLevelPath = Math.max(singleLevelPath, authPathSize([{ gid: single.gid, entry: single.entries[index], proof: single.tree.proof(index) }]));
   }
   return { nodes: count, largestCluster, singleLevel: count - 1, reduction: round(100 * (1 - largestCluster / (count - 1))), hierarchicalPath, singleLevelPath };
 }

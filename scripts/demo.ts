@@ -9,7 +9,7 @@
 //   ./iomt demo [--rpc URL] [--devices N] [--seed S] [--messages M] [--evm cancun|london] [--out DIR]
 //
 // Without --rpc it runs on Hardhat's in-process network (no server needed).
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -40,8 +40,9 @@ import {
   type WriteClient,
 } from "@iomt-auth/sdk";
 import { deployRegistry } from "@iomt-auth/sdk/deploy";
-import { enrolDevice, resolveConfig, startGateway, type RunningGateway } from "../gateway/src/index.js";
+import { enrolDevice, type RunningGateway } from "../gateway/src/index.js";
 import { seededRandom } from "../sdk/test/support/random.js";
+import { setBalance, startLoopbackGateway } from "./lib/nodes.js";
 import { barChart } from "./lib/svg-chart.js";
 
 const { values: flags } = parseArgs({
@@ -138,15 +139,7 @@ const gidOf = (head: string): Hex => toId(`cluster:${head}`);
 
 /** Gives an account ether where the node allows it; on a zero-gas-price PoA chain none is needed. */
 async function fund(address: Address): Promise<void> {
-  const balance = `0x${parseEther("100").toString(16)}`;
-  for (const method of ["hardhat_setBalance", "anvil_setBalance"]) {
-    try {
-      await publicClient.request({ method: method as never, params: [address, balance] as never });
-      return;
-    } catch {
-      // not this node's dialect
-    }
-  }
+  if (await setBalance(publicClient, address, parseEther("100"))) return;
   if ((await publicClient.getGasPrice()) !== 0n) throw new Error(`cannot fund ${address}: the node has no setBalance and gas is not free; fund the scenario's keys first`);
 }
 
@@ -195,23 +188,8 @@ const gateways = new Map<string, RunningGateway>();
 const clustersWithDevices = clustering.clusters.filter((cluster) => cluster.level === 1 && cluster.members.length > 0);
 const gatewaysStarted = performance.now();
 for (const cluster of clustersWithDevices) {
-  const keyFile = join(workDir, `${cluster.head}.key`);
-  writeFileSync(keyFile, keyOf(cluster.head));
-  chmodSync(keyFile, 0o600);
-  const loaded = resolveConfig({
-    rpcUrl: flags.rpc ?? "http://in-process.hardhat",
-    chainId,
-    registry,
-    fromBlock: deployment.blockNumber,
-    groups: gidOf(cluster.head),
-    keyFile,
-    databasePath: join(workDir, `${cluster.head}.db`),
-    port: 0,
-    batchMaxAgeMs: 300,
-    pollIntervalMs: 100,
-    logLevel: "error",
-  });
-  gateways.set(cluster.head, await startGateway(loaded, { transport }));
+  const settings = { chainId, registry, fromBlock: deployment.blockNumber, groups: gidOf(cluster.head), batchMaxAgeMs: 300, pollIntervalMs: 100, ...(flags.rpc === undefined ? {} : { rpcUrl: flags.rpc }) };
+  gateways.set(cluster.head, await startLoopbackGateway({ dir: workDir, name: cluster.head, privateKey: keyOf(cluster.head), transport, settings }));
 }
 console.log(`Gateways: ${gateways.size} on loopback (${[...gateways.values()].map((g) => g.url).join(", ")}) — ${seconds(gatewaysStarted).toFixed(1)} s\n`);
 

@@ -13,6 +13,7 @@ import path from "node:path";
 import { artifacts, config, network } from "hardhat";
 import { keccak256, parseEther, stringToHex, zeroHash, type Hex, type LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { intrinsicGas } from "./lib/gas.js";
 import { REFERENCES } from "./lib/references.js";
 import {
   issueToken,
@@ -89,13 +90,6 @@ async function fundedKey(label: string): Promise<LocalAccount> {
 }
 
 const measured = new Map<OpKey, { gasUsed: number[]; intrinsic: number[] }>();
-
-/** 21,000 plus calldata at 4 gas per zero byte and 16 per other byte (EIP-2028; Cancun has no EIP-7623 floor). */
-function intrinsicGas(input: Hex): number {
-  let gas = 21_000;
-  for (let i = 2; i < input.length; i += 2) gas += input.slice(i, i + 2) === "00" ? 4 : 16;
-  return gas;
-}
 
 /** Waits for the transaction, requires success and records its receipt's gasUsed under `op`. */
 async function measure(op: OpKey | null, sent: Promise<Hex>): Promise<number> {

@@ -33,7 +33,6 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { formClusters, type ClusterNode } from "../src/clustering.js";
 import {
-  AuthTree,
   authBlockHash,
   authLeaf,
   authPathSize,
@@ -52,14 +51,13 @@ import {
   verifyAuthPath,
   verifyDataMessage,
   verifyToken,
-  type AuthEntry,
   type AuthPath,
-  type Id,
   type SignedAssociation,
   type SignedDataMessage,
   type TrustedState,
 } from "../src/index.js";
 import { seededRandom } from "../test/support/random.js";
+import { buildGroup } from "../test/support/synthetic-group.js";
 
 const DEVICE_BUDGET_MS = 0.5;
 
@@ -75,28 +73,6 @@ const address = (text: string): Address => getAddress(`0x${label(`address:${text
 const nthAddress = (family: number, n: number): Address => `0x${family.toString(16).padStart(8, "0")}${n.toString(16).padStart(32, "0")}`;
 
 // ------------------------------------------------------------------ AuthTable groups
-
-interface BuiltGroup {
-  gid: Id;
-  master: Address;
-  entries: AuthEntry[];
-  tree: AuthTree;
-}
-
-/** A group whose auth chain and tree are built exactly as the registry builds them. */
-function buildGroup(name: string, parentHead: Hex, parentGid: Id, master: Address, devices: readonly Address[]): BuiltGroup & { head: Hex } {
-  const gid = toId(name);
-  let head = genesisAnchor(parentHead, parentGid, gid, master);
-  const entries: AuthEntry[] = [];
-  const tree = new AuthTree();
-  devices.forEach((device, index) => {
-    head = authBlockHash(head, index, device, master, toId(index + 1));
-    const entry: AuthEntry = { device, master, index, blockHash: head };
-    entries.push(entry);
-    tree.append(authLeaf(entry));
-  });
-  return { gid, master, entries, tree, head };
-}
 
 /**
  * Paper 003's hierarchy as a verifier sees it: a root group of `heads` cluster heads (Master: the
