@@ -4,13 +4,17 @@ pragma solidity 0.8.28;
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {IDataLedger} from "./interfaces/IDataLedger.sol";
 import {GroupRegistry} from "./GroupRegistry.sol";
+import {BatchResults} from "./libraries/BatchResults.sol";
 import {CalldataSignature} from "./libraries/CalldataSignature.sol";
 
 /// @title DataLedger — signed data messages, device-to-device exchanges and batch anchors
 /// @notice See {IDataLedger}. It shares the registry's storage and EIP-712 domain, so a data
 /// message costs one read of the member record (account, revocation and nonce in one slot) and
 /// one of the group, with no cross-contract call.
+/// @custom:security-contact see SECURITY.md at the repository root (private disclosure to the maintainers)
 abstract contract DataLedger is GroupRegistry, IDataLedger {
+    using BatchResults for bytes;
+
     // Hashed at compile time.
     // solhint-disable-next-line gas-small-strings
     bytes32 private constant DATA_MESSAGE_TYPEHASH = keccak256("DataMessage(bytes32 gid,bytes32 oid,uint256 nonce,bytes32 payloadHash,uint64 timestamp,uint64 deadline)");
@@ -23,56 +27,75 @@ abstract contract DataLedger is GroupRegistry, IDataLedger {
     mapping(bytes32 gid => mapping(uint256 masterEpoch => mapping(address anchorer => bool))) private _anchorers;
 
     /// @inheritdoc IDataLedger
-    function recordData(DataMessage calldata message, bytes calldata signature) external {
-        _recordSigned(message, signature);
+    function recordDataBySig(DataMessage calldata message, bytes calldata signature) external {
+        _tryRecordBySig(message, signature).revertIfFailed();
     }
 
     /// @inheritdoc IDataLedger
-    function recordDataBatch(SignedDataMessage[] calldata messages) external {
-        if (messages.length == 0) revert DataLedgerEmptyBatch();
+    function recordDataBatchBySig(SignedDataMessage[] calldata messages)
+        external
+        returns (BatchItemStatus[] memory statuses)
+    {
+        if (messages.length == 0) revert BatchEmpty();
+        statuses = new BatchItemStatus[](messages.length);
         for (uint256 i; i < messages.length; ++i) {
-            _recordSigned(messages[i].message, messages[i].signature);
+            bytes memory failure = _tryRecordBySig(messages[i].message, messages[i].signature);
+            if (failure.length != 0) {
+                BatchItemStatus status = failure.isError(DataLedgerNonceUsed.selector)
+                    ? BatchItemStatus.AlreadyApplied
+                    : BatchItemStatus.Rejected;
+                statuses[i] = status;
+                emit BatchItemSkipped(i, status, failure);
+            }
         }
     }
 
     /// @inheritdoc IDataLedger
-    function recordDataDirect(bytes32 gid, bytes32 oid, bytes32 payloadHash, uint64 timestamp) external {
-        address device = _requireActiveMember(gid, oid).account;
+    function recordData(bytes32 gid, bytes32 oid, bytes32 payloadHash, uint64 timestamp) external {
+        Member storage member = _member(gid, oid);
+        _activeMemberFailure(gid, oid, member).revertIfFailed();
+        address device = member.account;
         if (device != msg.sender) revert DataLedgerWrongSender(msg.sender, device);
-        emit DirectDataMessageRecorded(gid, device, payloadHash, timestamp);
+        emit DirectDataMessageRecorded(gid, device, oid, payloadHash, timestamp);
     }
 
     /// @inheritdoc IDataLedger
-    function recordExchange(Exchange calldata exchange, bytes calldata signature) external {
-        if (exchange.oid == exchange.receiverOid) revert DataLedgerSelfExchange(exchange.oid);
-        address receiver = _requireActiveMember(exchange.receiverGid, exchange.receiverOid).account;
-        address sender = _consumeNonce(
+    function recordExchangeBySig(Exchange calldata exchange, bytes calldata signature) external {
+        if (exchange.gid == exchange.receiverGid && exchange.oid == exchange.receiverOid) {
+            revert DataLedgerSelfExchange(exchange.oid);
+        }
+        Member storage receiver = _member(exchange.receiverGid, exchange.receiverOid);
+        _activeMemberFailure(exchange.receiverGid, exchange.receiverOid, receiver).revertIfFailed();
+        (address sender, bytes memory failure) = _tryConsumeNonce(
             exchange.gid, exchange.oid, exchange.nonce, exchange.deadline, exchangeDigest(exchange), signature
         );
+        failure.revertIfFailed();
         emit ExchangeRecorded(
             exchange.gid,
             sender,
-            receiver,
+            receiver.account,
             exchange.oid,
             exchange.receiverGid,
             exchange.receiverOid,
             exchange.nonce,
             exchange.payloadHash,
-            exchange.timestamp
+            exchange.timestamp,
+            exchange.deadline
         );
     }
 
     /// @inheritdoc IDataLedger
     function setAnchorer(bytes32 gid, address anchorer, bool allowed) external {
-        Group storage group = _requireMaster(gid);
-        if (!group.active) revert GroupRegistryGroupInactive(gid);
-        _anchorers[gid][group.masterEpoch][anchorer] = allowed;
-        emit AnchorerSet(gid, msg.sender, anchorer, allowed);
+        Group storage group = _requireActingMaster(gid);
+        uint48 epoch = group.masterEpoch;
+        _anchorers[gid][epoch][anchorer] = allowed;
+        emit AnchorerSet(gid, msg.sender, anchorer, allowed, epoch);
     }
 
     /// @inheritdoc IDataLedger
     function anchorBatch(bytes32 gid, bytes32 root, uint32 messageCount) external {
-        Group storage group = _requireActiveGroup(gid);
+        Group storage group = _group(gid);
+        _masterPowersFailure(group, gid).revertIfFailed();
         if (msg.sender != group.master && !_anchorers[gid][group.masterEpoch][msg.sender]) {
             revert DataLedgerNotAnchorer(gid, msg.sender);
         }
@@ -123,7 +146,8 @@ abstract contract DataLedger is GroupRegistry, IDataLedger {
     /// @inheritdoc IDataLedger
     function isAnchorer(bytes32 gid, address anchorer) external view returns (bool) {
         Group storage group = _group(gid);
-        return group.active && (anchorer == group.master || _anchorers[gid][group.masterEpoch][anchorer]);
+        if (_masterPowersFailure(group, gid).length != 0) return false;
+        return anchorer == group.master || _anchorers[gid][group.masterEpoch][anchorer];
     }
 
     /// @inheritdoc IDataLedger
@@ -133,7 +157,7 @@ abstract contract DataLedger is GroupRegistry, IDataLedger {
 
     /// @inheritdoc IDataLedger
     function verifyAnchoredMessage(DataMessage calldata message, bytes32 root, bytes32[] calldata proof)
-        external
+        public
         view
         returns (bool)
     {
@@ -141,31 +165,57 @@ abstract contract DataLedger is GroupRegistry, IDataLedger {
             && MerkleProof.verifyCalldata(proof, root, dataMessageDigest(message));
     }
 
-    function _recordSigned(DataMessage calldata message, bytes calldata signature) private {
-        address device = _consumeNonce(
-            message.gid, message.oid, message.nonce, message.deadline, dataMessageDigest(message), signature
-        );
-        emit DataMessageRecorded(message.gid, device, message.nonce, message.payloadHash, message.timestamp);
+    /// @inheritdoc IDataLedger
+    function verifyAnchoredSignedMessage(
+        DataMessage calldata message,
+        bytes calldata signature,
+        bytes32 root,
+        bytes32[] calldata proof
+    ) external view returns (bool) {
+        Member storage member = _member(message.gid, message.oid);
+        address signer = CalldataSignature.tryRecover(dataMessageDigest(message), signature);
+        return verifyAnchoredMessage(message, root, proof) && _isMemberRecord(member) && signer != address(0)
+            && signer == member.account;
     }
 
-    /// @dev Checks a relayed request of member (gid, oid) and consumes its nonce; returns the device.
-    function _consumeNonce(
+    /// @dev A relayed data message: checks it, consumes its nonce and emits its event, or returns the broken rule.
+    function _tryRecordBySig(DataMessage calldata message, bytes calldata signature)
+        private
+        returns (bytes memory failure)
+    {
+        address device;
+        (device, failure) = _tryConsumeNonce(
+            message.gid, message.oid, message.nonce, message.deadline, dataMessageDigest(message), signature
+        );
+        if (failure.length != 0) return failure;
+        emit DataMessageRecorded(
+            message.gid, device, message.oid, message.nonce, message.payloadHash, message.timestamp, message.deadline
+        );
+    }
+
+    /// @dev Checks a relayed request of member (gid, oid) and consumes its nonce; returns the device,
+    /// or the broken rule. A nonce already consumed is reported as such (the request took effect)
+    /// once the signature shows that the member signed it.
+    function _tryConsumeNonce(
         bytes32 gid,
         bytes32 oid,
         uint256 nonce,
         uint256 deadline,
         bytes32 digest,
         bytes calldata signature
-    ) private returns (address device) {
-        if (block.timestamp > deadline) revert DataLedgerExpired(deadline);
-        Member storage member = _requireActiveMember(gid, oid);
+    ) private returns (address device, bytes memory failure) {
+        Member storage member = _member(gid, oid);
+        failure = _activeMemberFailure(gid, oid, member);
+        if (failure.length != 0) return (device, failure);
         device = member.account;
+        address signer = CalldataSignature.tryRecover(digest, signature);
+        if (signer == address(0)) return (device, abi.encodeWithSelector(RequestInvalidSignature.selector));
+        if (signer != device) return (device, abi.encodeWithSelector(RequestWrongSigner.selector, signer, device));
         uint32 expected = member.nonce;
-        if (nonce != expected) revert DataLedgerInvalidNonce(device, expected);
-        address signer = CalldataSignature.recover(digest, signature);
-        if (signer == address(0)) revert DataLedgerInvalidSignature();
-        if (signer != device) revert DataLedgerWrongSigner(signer, device);
-        if (expected == type(uint32).max) revert DataLedgerNoncesExhausted(device);
+        if (nonce < expected) return (device, abi.encodeWithSelector(DataLedgerNonceUsed.selector, device, nonce));
+        if (block.timestamp > deadline) return (device, abi.encodeWithSelector(RequestExpired.selector, deadline));
+        if (nonce != expected) return (device, abi.encodeWithSelector(RequestInvalidNonce.selector, device, expected));
+        if (expected == type(uint32).max) return (device, abi.encodeWithSelector(DataLedgerNoncesExhausted.selector, device));
         member.nonce = expected + 1;
     }
 }

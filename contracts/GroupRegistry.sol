@@ -6,19 +6,28 @@ import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/Messa
 import {IGroupRegistry} from "./interfaces/IGroupRegistry.sol";
 import {AuthTable} from "./libraries/AuthTable.sol";
 import {AuthTree} from "./libraries/AuthTree.sol";
+import {BatchResults} from "./libraries/BatchResults.sol";
 import {CalldataSignature} from "./libraries/CalldataSignature.sol";
 
 /// @title GroupRegistry — virtual groups, token-verified association and the hierarchical AuthTable
 /// @notice See {IGroupRegistry}. No admin: trust roots are chosen by verifiers, who pin the root
 /// groups they trust. Nothing here loops over a group's members, so gas stays flat as groups grow.
+/// Rules that a batch item can break are written as `_try…` functions that return the ABI-encoded
+/// custom error instead of reverting: single-item entry points revert with it, batches report it.
+/// @custom:security-contact see SECURITY.md at the repository root (private disclosure to the maintainers)
 abstract contract GroupRegistry is IGroupRegistry, EIP712 {
+    using BatchResults for bytes;
+
     // Hashed at compile time.
     // solhint-disable-next-line gas-small-strings
     bytes32 private constant ASSOCIATION_TYPEHASH = keccak256("Association(bytes32 gid,bytes32 oid,address device,uint256 nonce,uint256 deadline)");
 
     uint8 private constant FLAG_MEMBER = 1; // has an AuthTable leaf in its group
-    uint8 private constant FLAG_MASTER = 2; // is the Master of a group
+    uint8 private constant FLAG_MASTER = 2; // masters a group (a member: a child of its group)
     uint8 private constant FLAG_REVOKED = 4; // revoked by its group's Master, for good
+
+    uint8 private constant STATUS_ACTIVE = 1; // cleared for good by deactivateGroup
+    uint8 private constant STATUS_MASTER_REVOKED = 2; // the Master was revoked in the parent; cleared by a take-over
 
     /// @dev Revocation word w holds leaves [255w, 255w + 254] in bits 0..254; bit 255 is set when
     /// the word's first leaf is associated, so a revocation never pays for a fresh storage slot.
@@ -26,13 +35,12 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
     uint256 private constant WORD_ALLOCATED = 1 << 255;
 
     struct Group {
-        // Slot 0, read by every association, data message and revocation: one cold SLOAD.
+        // Slot 0, read by every association, anchoring and Master action: one cold SLOAD.
         address master;
-        uint24 number; // compact group number, so a member record fits one slot
         uint32 leafCount;
         uint8 level; // root = 0, child = parent + 1
-        bool active;
-        uint24 masterEpoch; // hand-overs so far; keys the Master's delegations so they lapse on hand-over
+        uint8 status; // STATUS_* bits
+        uint48 masterEpoch; // hand-overs so far; keys the Master's delegations so they lapse on hand-over
         bytes32 parentGid;
         bytes32 chainHead;
         address pendingMaster;
@@ -40,50 +48,49 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
         mapping(uint256 word => uint256) revocationWords;
     }
 
-    // One slot per identity, so a data message reads membership, revocation and nonce at once.
+    // One slot per identity, so a data message reads membership, revocation and nonce at once. The
+    // group is part of the key (oids are scoped to their group), so the record needs no group field.
     struct Member {
         address account;
-        uint24 group; // number of the group it is a member of (or, for a root Master, masters)
         uint32 leafIndex;
-        uint8 flags;
+        uint8 flags; // FLAG_* bits
         uint32 nonce; // next nonce for relayed requests; 4.29e9 messages per device key
     }
 
     mapping(bytes32 gid => Group) private _groups;
-    mapping(uint256 number => bytes32 gid) private _gidByNumber;
-    mapping(bytes32 oid => Member) private _members;
+    mapping(bytes32 gid => mapping(bytes32 oid => Member)) private _members;
+    // One identity per address, for good: the oid it holds (its group is in its events).
     mapping(address account => bytes32 oid) private _oidOf;
-    uint24 private _groupCount;
+    // The child group a member masters, so revoking a cluster head cuts its group off in O(1).
+    mapping(address master => bytes32 gid) private _childGroupOf;
 
     // ---------------------------------------------------------------- groups
 
     /// @inheritdoc IGroupRegistry
-    function createGroup(bytes32 gid, bytes32 masterOid, bytes32 parentGid) external {
-        if (gid == bytes32(0) || masterOid == bytes32(0)) revert GroupRegistryZeroId();
+    function createGroup(bytes32 label, bytes32 masterOid, bytes32 parentGid) external returns (bytes32 gid) {
+        if (masterOid == bytes32(0)) revert GroupRegistryZeroId();
+        gid = groupId(msg.sender, label);
         Group storage group = _groups[gid];
         if (group.master != address(0)) revert GroupRegistryGidTaken(gid);
 
-        bytes32 callerOid = _oidOf[msg.sender];
-        Member storage caller = _members[callerOid];
-        bool callerIsIdentity = callerOid != bytes32(0) && caller.account == msg.sender;
-        if (callerIsIdentity && caller.flags & FLAG_MASTER != 0) revert GroupRegistryAlreadyMaster(msg.sender);
-
-        uint24 number = ++_groupCount;
         uint8 level;
         bytes32 parentHead;
+        bytes32 callerOid = _oidOf[msg.sender];
         if (parentGid == bytes32(0)) {
-            if (_members[masterOid].account != address(0)) revert GroupRegistryOidTaken(masterOid);
             if (callerOid != bytes32(0)) revert GroupRegistryAddressTaken(msg.sender);
-            _members[masterOid] = Member(msg.sender, number, 0, FLAG_MASTER, 1);
+            _members[gid][masterOid] = Member(msg.sender, 0, FLAG_MASTER, 0);
             _oidOf[msg.sender] = masterOid;
         } else {
             Group storage parent = _requireActiveGroup(parentGid);
-            if (!callerIsIdentity || !_isActiveMemberOf(caller, parent.number)) {
+            Member storage caller = _members[parentGid][callerOid];
+            if (callerOid == bytes32(0) || caller.account != msg.sender || !_isActiveMember(caller)) {
                 revert GroupRegistryNotParentMember(parentGid, msg.sender);
             }
             if (masterOid != callerOid) revert GroupRegistryMasterOidMismatch(callerOid, masterOid);
+            if (caller.flags & FLAG_MASTER != 0) revert GroupRegistryAlreadyMaster(msg.sender);
             if (parent.level == type(uint8).max) revert GroupRegistryHierarchyTooDeep(parentGid);
             caller.flags |= FLAG_MASTER;
+            _childGroupOf[msg.sender] = gid;
             level = parent.level + 1;
             parentHead = parent.chainHead;
             group.parentGid = parentGid;
@@ -91,18 +98,15 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
 
         bytes32 genesis = AuthTable.genesis(parentHead, parentGid, gid, msg.sender);
         group.master = msg.sender;
-        group.number = number;
         group.level = level;
-        group.active = true;
+        group.status = STATUS_ACTIVE;
         group.chainHead = genesis;
-        _gidByNumber[number] = gid;
-        emit GroupCreated(gid, msg.sender, parentGid, masterOid, level, genesis);
+        emit GroupCreated(gid, msg.sender, parentGid, label, masterOid, level, genesis);
     }
 
     /// @inheritdoc IGroupRegistry
     function proposeMaster(bytes32 gid, address candidate) external {
-        Group storage group = _requireMaster(gid);
-        if (!group.active) revert GroupRegistryGroupInactive(gid);
+        Group storage group = _requireActingMaster(gid);
         if (candidate != address(0)) _requireEligibleMaster(group, gid, candidate);
         group.pendingMaster = candidate;
         emit MasterHandOverProposed(gid, msg.sender, candidate);
@@ -110,32 +114,38 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
 
     /// @inheritdoc IGroupRegistry
     function acceptMaster(bytes32 gid) external {
-        Group storage group = _requireActiveGroup(gid);
+        Group storage group = _groups[gid];
+        _masterPowersFailure(group, gid).revertIfFailed();
         if (group.pendingMaster != msg.sender) revert GroupRegistryNotPendingMaster(gid, msg.sender);
         _requireEligibleMaster(group, gid, msg.sender);
+        _handOver(group, gid, msg.sender);
+    }
 
-        address previous = group.master;
-        bytes32 masterOid = _oidOf[previous];
-        if (group.parentGid == bytes32(0)) {
-            // A root Master's identity (its oid) moves to the new key; the old key stays burnt.
-            _members[masterOid].account = msg.sender;
-            _oidOf[msg.sender] = masterOid;
-        } else {
-            _members[masterOid].flags &= ~FLAG_MASTER;
-            _members[_oidOf[msg.sender]].flags |= FLAG_MASTER;
-        }
-        group.master = msg.sender;
-        ++group.masterEpoch;
-        delete group.pendingMaster;
-        emit MasterHandedOver(gid, previous, msg.sender);
+    /// @inheritdoc IGroupRegistry
+    function takeOverGroup(bytes32 gid, address newMaster) external {
+        Group storage group = _requireParentMasterActing(gid);
+        _requireEligibleMaster(group, gid, newMaster);
+        _handOver(group, gid, newMaster);
     }
 
     /// @inheritdoc IGroupRegistry
     function deactivateGroup(bytes32 gid) external {
-        Group storage group = _requireMaster(gid);
-        if (!group.active) revert GroupRegistryGroupInactive(gid);
-        group.active = false;
+        Group storage group = _groups[gid];
+        // Its own Master while it has its powers; or the parent's Master, once it revoked that Master.
+        address master = group.master;
+        bool byParentMaster = group.level != 0 && master != msg.sender && _groups[group.parentGid].master == msg.sender;
+        if (byParentMaster) _requireParentMasterActing(gid);
+        else _requireActingMaster(gid);
+
+        group.status &= ~STATUS_ACTIVE;
         delete group.pendingMaster;
+        // The Master flag is released, so a child Master may create a group again.
+        if (group.level == 0) {
+            _members[gid][_oidOf[master]].flags &= ~FLAG_MASTER;
+        } else {
+            _members[group.parentGid][_oidOf[master]].flags &= ~FLAG_MASTER;
+            delete _childGroupOf[master];
+        }
         emit GroupDeactivated(gid, msg.sender);
     }
 
@@ -143,38 +153,63 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
 
     /// @inheritdoc IGroupRegistry
     function associate(bytes32 gid, bytes32 oid, bytes calldata token) external {
-        _associate(gid, oid, msg.sender, token);
+        _tryAssociate(gid, oid, msg.sender, token).revertIfFailed();
     }
 
     /// @inheritdoc IGroupRegistry
-    function associateFor(AssociationRequest calldata request, bytes calldata signature, bytes calldata token)
+    function associateBySig(AssociationRequest calldata request, bytes calldata signature, bytes calldata token)
         external
     {
-        _checkAssociationRequest(request, signature);
-        _associate(request.gid, request.oid, request.device, token);
+        _tryAssociateBySig(request, signature, token).revertIfFailed();
     }
 
     /// @inheritdoc IGroupRegistry
-    function associateBatch(SignedAssociation[] calldata items) external {
-        if (items.length == 0) revert GroupRegistryEmptyBatch();
+    function associateBatchBySig(SignedAssociation[] calldata items)
+        external
+        returns (BatchItemStatus[] memory statuses)
+    {
+        if (items.length == 0) revert BatchEmpty();
+        statuses = new BatchItemStatus[](items.length);
         for (uint256 i; i < items.length; ++i) {
             SignedAssociation calldata item = items[i];
-            _checkAssociationRequest(item.request, item.signature);
-            _associate(item.request.gid, item.request.oid, item.request.device, item.token);
+            bytes memory failure = _tryAssociateBySig(item.request, item.signature, item.token);
+            if (failure.length != 0) {
+                BatchItemStatus status = failure.isError(GroupRegistryAlreadyAssociated.selector)
+                    ? BatchItemStatus.AlreadyApplied
+                    : BatchItemStatus.Rejected;
+                statuses[i] = status;
+                emit BatchItemSkipped(i, status, failure);
+            }
         }
     }
 
     /// @inheritdoc IGroupRegistry
     function revoke(bytes32 gid, bytes32 oid) external {
-        Group storage group = _requireMaster(gid);
-        Member storage member = _requireUnrevokedMember(group, gid, oid);
+        Group storage group = _requireActingMaster(gid);
+        Member storage member = _members[gid][oid];
+        _memberFailure(gid, oid, member).revertIfFailed();
         uint32 index = member.leafIndex;
         member.flags |= FLAG_REVOKED;
         group.revocationWords[index / LEAVES_PER_WORD] |= 1 << (index % LEAVES_PER_WORD);
-        emit DeviceRevoked(gid, member.account, oid, index);
+        address account = member.account;
+        emit DeviceRevoked(gid, account, oid, index);
+
+        // A revoked cluster head loses its Master powers in its own group at once.
+        if (member.flags & FLAG_MASTER != 0) {
+            bytes32 childGid = _childGroupOf[account];
+            Group storage child = _groups[childGid];
+            child.status |= STATUS_MASTER_REVOKED;
+            delete child.pendingMaster;
+            emit GroupMasterRevoked(childGid, account);
+        }
     }
 
     // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IGroupRegistry
+    function groupId(address creator, bytes32 label) public view returns (bytes32) {
+        return keccak256(abi.encode(block.chainid, address(this), creator, label));
+    }
 
     /// @inheritdoc IGroupRegistry
     function tokenDigest(bytes32 gid, bytes32 oid, address device) public pure returns (bytes32) {
@@ -193,11 +228,8 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
     }
 
     /// @inheritdoc IGroupRegistry
-    function nonces(address device) public view returns (uint256) {
-        bytes32 oid = _oidOf[device];
-        if (oid == bytes32(0)) return 0;
-        Member storage member = _members[oid];
-        return member.account == device ? member.nonce : 0;
+    function nonces(bytes32 gid, bytes32 oid) external view returns (uint256) {
+        return _members[gid][oid].nonce;
     }
 
     /// @inheritdoc IGroupRegistry
@@ -208,7 +240,9 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
         info.masterOid = _oidOf[group.master];
         info.parentGid = group.parentGid;
         info.level = group.level;
-        info.active = group.active;
+        info.active = group.status & STATUS_ACTIVE != 0;
+        info.masterRevoked = group.status & STATUS_MASTER_REVOKED != 0;
+        info.masterEpoch = group.masterEpoch;
         info.leafCount = group.leafCount;
         info.chainHead = group.chainHead;
         info.root = AuthTree.root(group.frontier, group.leafCount);
@@ -220,6 +254,7 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
         view
         returns (bytes32 root, uint32 leafCount, bytes32 chainHead, uint256[] memory revocationWords)
     {
+        if (fromWord > type(uint256).max - count) revert GroupRegistryWordRangeOverflow(fromWord, count);
         Group storage group = _groups[gid];
         leafCount = group.leafCount;
         root = AuthTree.root(group.frontier, leafCount);
@@ -231,11 +266,11 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
     }
 
     /// @inheritdoc IGroupRegistry
-    function memberByOid(bytes32 oid) public view returns (MemberInfo memory info) {
-        Member storage member = _members[oid];
+    function memberOf(bytes32 gid, bytes32 oid) public view returns (MemberInfo memory info) {
+        Member storage member = _members[gid][oid];
         if (member.account == address(0)) return info;
         info.account = member.account;
-        info.gid = _gidByNumber[member.group];
+        info.gid = gid;
         info.oid = oid;
         info.leafIndex = member.leafIndex;
         info.isMember = member.flags & FLAG_MEMBER != 0;
@@ -245,18 +280,22 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
     }
 
     /// @inheritdoc IGroupRegistry
-    function memberByAddress(address account) external view returns (MemberInfo memory info) {
+    function memberByAccount(bytes32 gid, address account) external view returns (MemberInfo memory info) {
         bytes32 oid = _oidOf[account];
         // After a root hand-over the old key still maps to the oid it gave away: not its identity.
-        if (oid != bytes32(0) && _members[oid].account == account) info = memberByOid(oid);
+        if (oid != bytes32(0) && _members[gid][oid].account == account) info = memberOf(gid, oid);
+    }
+
+    /// @inheritdoc IGroupRegistry
+    function oidOf(address account) external view returns (bytes32) {
+        return _oidOf[account];
     }
 
     /// @inheritdoc IGroupRegistry
     function isAuthenticated(bytes32 gid, bytes32 oid, address device) external view returns (bool) {
-        Group storage group = _groups[gid];
-        Member storage member = _members[oid];
-        return group.active && member.account == device && device != address(0)
-            && _isActiveMemberOf(member, group.number);
+        Member storage member = _members[gid][oid];
+        return _groups[gid].status & STATUS_ACTIVE != 0 && member.account == device && device != address(0)
+            && _isActiveMember(member);
     }
 
     /// @inheritdoc IGroupRegistry
@@ -271,23 +310,13 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
             AuthPathStep calldata step = path[i];
             Group storage group = _groups[step.gid];
             if (group.master == address(0)) return (AuthPathStatus.UnknownGroup, i);
-            if (!group.active) return (AuthPathStatus.InactiveGroup, i);
+            if (group.status & STATUS_ACTIVE == 0) return (AuthPathStatus.InactiveGroup, i);
             if (i != 0) {
                 if (below.parentGid != step.gid) return (AuthPathStatus.NotParentGroup, i);
                 if (step.entry.device != below.master) return (AuthPathStatus.NotGroupMaster, i);
             }
-            uint256 count = group.leafCount;
-            uint256 index = step.entry.index;
-            // A bounds check reads clearest this way.
-            // solhint-disable-next-line gas-strict-inequalities
-            if (index >= count) return (AuthPathStatus.IndexOutOfRange, i);
-            bytes32 leaf = AuthTable.leaf(step.entry.device, step.entry.master, index, step.entry.blockHash);
-            if (AuthTree.processProof(step.proof, index, count, leaf) != AuthTree.root(group.frontier, count)) {
-                return (AuthPathStatus.InvalidProof, i);
-            }
-            if (group.revocationWords[index / LEAVES_PER_WORD] & (1 << (index % LEAVES_PER_WORD)) != 0) {
-                return (AuthPathStatus.Revoked, i);
-            }
+            AuthPathStatus status = _checkStep(group, step);
+            if (status != AuthPathStatus.Valid) return (status, i);
             below = group;
         }
         uint256 last = path.length - 1;
@@ -297,91 +326,213 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
         return (AuthPathStatus.Valid, 0);
     }
 
-    // ---------------------------------------------------------------- internal
+    // ---------------------------------------------------------------- internal: rules
 
-    /// @dev Paper 000, Algorithm 1 (Slave branch) plus the auth chain and AuthTable of paper 003.
-    function _associate(bytes32 gid, bytes32 oid, address device, bytes calldata token) private {
-        if (oid == bytes32(0)) revert GroupRegistryZeroId();
-        Group storage group = _requireActiveGroup(gid);
-        if (_members[oid].account != address(0)) revert GroupRegistryOidTaken(oid);
-        if (_oidOf[device] != bytes32(0)) revert GroupRegistryAddressTaken(device);
+    /// @dev Elhachmi & Kobbane 2022, Alg. 1 (Slave branch), plus the auth chain and AuthTable of
+    /// Al Ahmed et al. 2022. Returns the broken rule's error, or nothing once the device is associated.
+    function _tryAssociate(bytes32 gid, bytes32 oid, address device, bytes calldata token)
+        private
+        returns (bytes memory failure)
+    {
+        if (oid == bytes32(0)) return abi.encodeWithSelector(GroupRegistryZeroId.selector);
+        Group storage group = _groups[gid];
+        failure = _masterPowersFailure(group, gid);
+        if (failure.length != 0) return failure;
+        Member storage member = _members[gid][oid];
+        address holder = member.account;
+        if (holder != address(0)) {
+            return holder == device
+                ? abi.encodeWithSelector(GroupRegistryAlreadyAssociated.selector, gid, oid, device)
+                : abi.encodeWithSelector(GroupRegistryOidTaken.selector, gid, oid);
+        }
+        if (_oidOf[device] != bytes32(0)) return abi.encodeWithSelector(GroupRegistryAddressTaken.selector, device);
 
         address master = group.master;
         address recovered =
-            CalldataSignature.recover(MessageHashUtils.toEthSignedMessageHash(tokenDigest(gid, oid, device)), token);
-        if (recovered == address(0)) revert GroupRegistryInvalidToken();
-        if (recovered != master) revert GroupRegistryTokenNotFromMaster(recovered, master);
+            CalldataSignature.tryRecover(MessageHashUtils.toEthSignedMessageHash(tokenDigest(gid, oid, device)), token);
+        if (recovered == address(0)) return abi.encodeWithSelector(GroupRegistryInvalidToken.selector);
+        if (recovered != master) return abi.encodeWithSelector(GroupRegistryTokenNotFromMaster.selector, recovered, master);
 
         uint32 index = group.leafCount;
-        if (index == type(uint32).max) revert GroupRegistryGroupFull(gid);
-        bytes32 blockHash = AuthTable.blockHash(group.chainHead, index, device, master, oid);
-        bytes32 leaf = AuthTable.leaf(device, master, index, blockHash);
-
-        group.chainHead = blockHash;
+        if (index == type(uint32).max) return abi.encodeWithSelector(GroupRegistryGroupFull.selector, gid);
+        bytes32 entryHash = AuthTable.entryHash(group.chainHead, index, device, master, oid);
+        group.chainHead = entryHash;
         group.leafCount = index + 1;
-        AuthTree.insert(group.frontier, index, leaf);
+        AuthTree.insert(group.frontier, index, AuthTable.leaf(device, master, index, entryHash));
         if (index % LEAVES_PER_WORD == 0) group.revocationWords[index / LEAVES_PER_WORD] = WORD_ALLOCATED;
         // Nonce 0 is the association request itself, relayed or not.
-        _members[oid] = Member(device, group.number, index, FLAG_MEMBER, 1);
+        _members[gid][oid] = Member(device, index, FLAG_MEMBER, 1);
         _oidOf[device] = oid;
-        emit DeviceAssociated(gid, device, oid, master, index, blockHash);
+        emit DeviceAssociated(gid, device, oid, master, index, entryHash);
     }
 
-    function _checkAssociationRequest(AssociationRequest calldata request, bytes calldata signature) private view {
-        if (block.timestamp > request.deadline) revert GroupRegistryExpiredRequest(request.deadline);
-        uint256 expected = nonces(request.device);
-        if (request.nonce != expected) revert GroupRegistryInvalidNonce(request.device, expected);
-        address signer = CalldataSignature.recover(associationDigest(request), signature);
-        if (signer == address(0)) revert GroupRegistryInvalidSignature();
-        if (signer != request.device) revert GroupRegistryWrongSigner(signer, request.device);
+    /// @dev A relayed association: already applied, deadline, nonce and the device's signature first.
+    function _tryAssociateBySig(AssociationRequest calldata request, bytes calldata signature, bytes calldata token)
+        private
+        returns (bytes memory failure)
+    {
+        address device = request.device;
+        if (device != address(0) && _members[request.gid][request.oid].account == device) {
+            return abi.encodeWithSelector(GroupRegistryAlreadyAssociated.selector, request.gid, request.oid, device);
+        }
+        if (block.timestamp > request.deadline) return abi.encodeWithSelector(RequestExpired.selector, request.deadline);
+        if (request.nonce != 0) return abi.encodeWithSelector(RequestInvalidNonce.selector, device, 0);
+        address signer = CalldataSignature.tryRecover(associationDigest(request), signature);
+        if (signer == address(0)) return abi.encodeWithSelector(RequestInvalidSignature.selector);
+        if (signer != device) return abi.encodeWithSelector(RequestWrongSigner.selector, signer, device);
+        return _tryAssociate(request.gid, request.oid, device, token);
+    }
+
+    /// @dev Why the Master of `group` cannot use its powers now, or nothing: the group must exist and
+    /// be active, its Master unrevoked in the parent group, and the parent group active.
+    function _masterPowersFailure(Group storage group, bytes32 gid) internal view returns (bytes memory) {
+        address master = group.master;
+        if (master == address(0)) return abi.encodeWithSelector(GroupRegistryUnknownGroup.selector, gid);
+        uint8 status = group.status;
+        if (status & STATUS_ACTIVE == 0) return abi.encodeWithSelector(GroupRegistryGroupInactive.selector, gid);
+        if (status & STATUS_MASTER_REVOKED != 0) return abi.encodeWithSelector(GroupRegistryMasterRevoked.selector, gid, master);
+        if (group.level != 0) {
+            bytes32 parentGid = group.parentGid;
+            if (_groups[parentGid].status & STATUS_ACTIVE == 0) {
+                return abi.encodeWithSelector(GroupRegistryParentInactive.selector, gid, parentGid);
+            }
+        }
+        return "";
+    }
+
+    /// @dev Why `member` (`oid` of the active group `gid`) cannot act now, or nothing.
+    function _memberFailure(bytes32 gid, bytes32 oid, Member storage member) private view returns (bytes memory) {
+        uint8 flags = member.flags;
+        if (flags & FLAG_MEMBER == 0) return abi.encodeWithSelector(GroupRegistryNotMember.selector, gid, oid);
+        if (flags & FLAG_REVOKED != 0) return abi.encodeWithSelector(GroupRegistryMemberRevoked.selector, gid, oid);
+        return "";
     }
 
     /// @dev A candidate Master of a root group must be a fresh key; of a child group, an active
-    /// member of the parent group that masters no group yet (the cluster-head rule).
+    /// member of the active parent group that masters no group yet (the cluster-head rule).
     function _requireEligibleMaster(Group storage group, bytes32 gid, address candidate) private view {
         bytes32 candidateOid = _oidOf[candidate];
-        if (group.parentGid == bytes32(0)) {
-            if (candidateOid != bytes32(0)) revert GroupRegistryIneligibleMaster(gid, candidate);
-            return;
+        bool eligible;
+        if (group.level == 0) {
+            eligible = candidate != address(0) && candidateOid == bytes32(0);
+        } else {
+            bytes32 parentGid = group.parentGid;
+            Member storage member = _members[parentGid][candidateOid];
+            eligible = candidateOid != bytes32(0) && member.account == candidate && _isActiveMember(member)
+                && member.flags & FLAG_MASTER == 0 && _groups[parentGid].status & STATUS_ACTIVE != 0;
         }
-        Member storage member = _members[candidateOid];
-        bool eligible = candidateOid != bytes32(0) && member.account == candidate
-            && member.flags & FLAG_MASTER == 0 && _isActiveMemberOf(member, _groups[group.parentGid].number);
         if (!eligible) revert GroupRegistryIneligibleMaster(gid, candidate);
     }
 
-    function _isActiveMemberOf(Member storage member, uint24 groupNumber) private view returns (bool) {
-        return member.group == groupNumber && member.flags & (FLAG_MEMBER | FLAG_REVOKED) == FLAG_MEMBER;
+    /// @dev Moves `gid` to `newMaster`, which the caller found eligible; the epoch moves on, so the
+    /// old Master's anchorers lapse, and a revoked Master's cut-off ends.
+    function _handOver(Group storage group, bytes32 gid, address newMaster) private {
+        uint48 epoch = group.masterEpoch;
+        if (epoch == type(uint48).max) revert GroupRegistryEpochsExhausted(gid);
+        address previous = group.master;
+        bytes32 masterOid;
+        if (group.level == 0) {
+            // A root Master's identity (its oid) moves to the new key; the old key stays burnt.
+            masterOid = _oidOf[previous];
+            _members[gid][masterOid].account = newMaster;
+            _oidOf[newMaster] = masterOid;
+        } else {
+            bytes32 parentGid = group.parentGid;
+            _members[parentGid][_oidOf[previous]].flags &= ~FLAG_MASTER;
+            delete _childGroupOf[previous];
+            masterOid = _oidOf[newMaster];
+            _members[parentGid][masterOid].flags |= FLAG_MASTER;
+            _childGroupOf[newMaster] = gid;
+        }
+        group.master = newMaster;
+        group.masterEpoch = epoch + 1;
+        group.status &= ~STATUS_MASTER_REVOKED;
+        delete group.pendingMaster;
+        emit MasterHandedOver(gid, previous, newMaster, masterOid, epoch + 1, msg.sender);
     }
+
+    function _isActiveMember(Member storage member) private view returns (bool) {
+        return member.flags & (FLAG_MEMBER | FLAG_REVOKED) == FLAG_MEMBER;
+    }
+
+    /// @dev One step of a path, after the group and link checks: index, proof (against the current
+    /// root, or an older root joined to it by a consistency proof), revocation.
+    function _checkStep(Group storage group, AuthPathStep calldata step) private view returns (AuthPathStatus) {
+        uint256 index = step.entry.index;
+        uint256 builtFor = step.leafCount;
+        uint256 size = group.leafCount;
+        // Bounds checks read clearest this way.
+        // solhint-disable-next-line gas-strict-inequalities
+        if (index >= builtFor) return AuthPathStatus.IndexOutOfRange;
+        if (builtFor > size) return AuthPathStatus.Stale;
+        bytes32 leaf = AuthTable.leaf(step.entry.device, step.entry.master, index, step.entry.entryHash);
+        bytes32 builtRoot = AuthTree.processProof(step.proof, index, builtFor, leaf);
+        if (builtRoot == bytes32(0)) return AuthPathStatus.InvalidProof;
+        bytes32 root = AuthTree.root(group.frontier, size);
+        if (builtFor == size) {
+            if (builtRoot != root) return AuthPathStatus.InvalidProof;
+        } else {
+            if (step.consistency.length == 0) return AuthPathStatus.Stale;
+            if (!AuthTree.verifyConsistency(builtFor, size, builtRoot, root, step.consistency)) {
+                return AuthPathStatus.InvalidProof;
+            }
+        }
+        if (group.revocationWords[index / LEAVES_PER_WORD] & (1 << (index % LEAVES_PER_WORD)) != 0) {
+            return AuthPathStatus.Revoked;
+        }
+        return AuthPathStatus.Valid;
+    }
+
+    // ---------------------------------------------------------------- internal: access
 
     function _requireActiveGroup(bytes32 gid) internal view returns (Group storage group) {
         group = _groups[gid];
         if (group.master == address(0)) revert GroupRegistryUnknownGroup(gid);
-        if (!group.active) revert GroupRegistryGroupInactive(gid);
+        if (group.status & STATUS_ACTIVE == 0) revert GroupRegistryGroupInactive(gid);
     }
 
+    /// @dev The group `gid` whose Master is the caller, with its powers intact.
+    function _requireActingMaster(bytes32 gid) internal view returns (Group storage group) {
+        group = _groups[gid];
+        if (group.master == address(0)) revert GroupRegistryUnknownGroup(gid);
+        if (group.master != msg.sender) revert GroupRegistryNotMaster(gid, msg.sender);
+        _masterPowersFailure(group, gid).revertIfFailed();
+    }
+
+    /// @dev The active child group `gid` whose Master was revoked, when the caller is the parent
+    /// group's Master with its powers intact.
+    function _requireParentMasterActing(bytes32 gid) private view returns (Group storage group) {
+        group = _requireActiveGroup(gid);
+        if (group.level == 0) revert GroupRegistryRootGroup(gid);
+        _requireActingMaster(group.parentGid);
+        if (group.status & STATUS_MASTER_REVOKED == 0) revert GroupRegistryMasterNotRevoked(gid);
+    }
+
+    /// @dev The group `gid` (possibly unknown), for the data plane's reads.
     function _group(bytes32 gid) internal view returns (Group storage) {
         return _groups[gid];
     }
 
-    function _requireMaster(bytes32 gid) internal view returns (Group storage group) {
-        group = _groups[gid];
-        if (group.master == address(0)) revert GroupRegistryUnknownGroup(gid);
-        if (group.master != msg.sender) revert GroupRegistryNotMaster(gid, msg.sender);
+    /// @dev The record of `oid` in `gid` (possibly empty), for the data plane's reads.
+    function _member(bytes32 gid, bytes32 oid) internal view returns (Member storage) {
+        return _members[gid][oid];
     }
 
-    /// @dev The unrevoked member `oid` of the active group `gid`, or a revert naming the broken rule.
-    function _requireActiveMember(bytes32 gid, bytes32 oid) internal view returns (Member storage) {
-        return _requireUnrevokedMember(_requireActiveGroup(gid), gid, oid);
-    }
-
-    function _requireUnrevokedMember(Group storage group, bytes32 gid, bytes32 oid)
-        private
+    /// @dev Why `member` (`oid` of `gid`) cannot act now, or nothing: the group must exist and be
+    /// active, and `oid` an unrevoked member of it.
+    function _activeMemberFailure(bytes32 gid, bytes32 oid, Member storage member)
+        internal
         view
-        returns (Member storage member)
+        returns (bytes memory)
     {
-        member = _members[oid];
-        if (member.group != group.number || member.flags & FLAG_MEMBER == 0) revert GroupRegistryNotMember(gid, oid);
-        if (member.flags & FLAG_REVOKED != 0) revert GroupRegistryMemberRevoked(gid, oid);
+        Group storage group = _groups[gid];
+        if (group.master == address(0)) return abi.encodeWithSelector(GroupRegistryUnknownGroup.selector, gid);
+        if (group.status & STATUS_ACTIVE == 0) return abi.encodeWithSelector(GroupRegistryGroupInactive.selector, gid);
+        return _memberFailure(gid, oid, member);
+    }
+
+    /// @dev Whether `member` has (or had, if revoked) an AuthTable leaf.
+    function _isMemberRecord(Member storage member) internal view returns (bool) {
+        return member.flags & FLAG_MEMBER != 0;
     }
 }

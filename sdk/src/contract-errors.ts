@@ -1,6 +1,6 @@
 // Contract reverts come back as ContractRuleError: the custom error's name (its `code`), its
 // decoded arguments and a sentence naming the rule that was broken — never raw revert hex.
-import { BaseError, ContractFunctionRevertedError, decodeErrorResult, type Hex } from "viem";
+import { BaseError, ContractFunctionRevertedError, decodeErrorResult, getAddress, parseEventLogs, type Address, type Hex, type Log } from "viem";
 import { IomtError } from "./errors.js";
 import { iomtRegistryAbi } from "./generated/abi.js";
 
@@ -9,10 +9,16 @@ export type RegistryErrorName = Extract<(typeof iomtRegistryAbi)[number], { type
 
 /** The rule each custom error stands for; a Record, so a new contract error fails type-checking until it is described here. */
 export const registryRules: Record<RegistryErrorName, string> = {
-  GroupRegistryZeroId: "gids and oids must not be zero",
-  GroupRegistryGidTaken: "the gid is already used by another group",
-  GroupRegistryOidTaken: "the oid is already registered (object ids are unique registry-wide)",
-  GroupRegistryAddressTaken: "the address already has an identity (one oid per address)",
+  RequestExpired: "the signed request's deadline has passed",
+  RequestInvalidNonce: "the signed request's nonce is not the device's next nonce (an association request always carries 0)",
+  RequestInvalidSignature: "the device's signature is malformed, has a high s or recovers to no address",
+  RequestWrongSigner: "the request was not signed by the device it names (or was signed over other fields or another domain)",
+  BatchEmpty: "a batch must hold at least one item",
+  GroupRegistryZeroId: "oids and masterOids must not be zero",
+  GroupRegistryGidTaken: "the creator already created a group with this label",
+  GroupRegistryOidTaken: "another identity of the group already holds this oid",
+  GroupRegistryAddressTaken: "the address already has an identity (one per address, for good)",
+  GroupRegistryAlreadyAssociated: "the device is already this member of the group: the association took effect before",
   GroupRegistryAlreadyMaster: "the address already masters a group (one group per Master)",
   GroupRegistryUnknownGroup: "no group has this gid",
   GroupRegistryGroupInactive: "the group was deactivated",
@@ -22,22 +28,19 @@ export const registryRules: Record<RegistryErrorName, string> = {
   GroupRegistryMasterOidMismatch: "a child group's masterOid must be its Master's own oid in the parent group",
   GroupRegistryInvalidToken: "the token signature is malformed or has a high s",
   GroupRegistryTokenNotFromMaster: "the token was not signed by the group's current Master",
-  GroupRegistryExpiredRequest: "the association request's deadline has passed",
-  GroupRegistryInvalidNonce: "the association request's nonce is not the device's next nonce",
-  GroupRegistryInvalidSignature: "the device's signature is malformed or has a high s",
-  GroupRegistryWrongSigner: "the request was not signed by the device it names",
-  GroupRegistryEmptyBatch: "a batch must hold at least one association",
   GroupRegistryNotMaster: "only the group's Master may do this",
-  GroupRegistryNotMember: "the oid is not an active member of the group",
+  GroupRegistryNotMember: "the oid is not a member of the group",
   GroupRegistryMemberRevoked: "the member was revoked",
+  GroupRegistryMasterRevoked: "the group's Master was revoked in the parent group and has lost its powers until the parent's Master takes the group over",
+  GroupRegistryParentInactive: "the parent group was deactivated, so the group's Master has lost its powers",
   GroupRegistryIneligibleMaster: "the candidate may not become this group's Master",
   GroupRegistryNotPendingMaster: "only the proposed Master may accept the hand-over",
-  DataLedgerEmptyBatch: "a batch must hold at least one message",
-  DataLedgerExpired: "the message's deadline has passed",
-  DataLedgerInvalidNonce: "the message's nonce is not the device's next nonce",
-  DataLedgerInvalidSignature: "the device's signature is malformed or has a high s",
-  DataLedgerWrongSigner: "the message was not signed by the device registered under its (gid, oid)",
+  GroupRegistryRootGroup: "a root group has no parent whose Master could take it over",
+  GroupRegistryMasterNotRevoked: "the parent's Master may act on a child group only after revoking its Master",
+  GroupRegistryEpochsExhausted: "the group has had 2^48 - 1 hand-overs",
+  GroupRegistryWordRangeOverflow: "the requested revocation-word range does not fit a uint256",
   DataLedgerWrongSender: "a direct message must be sent by the device registered under its (gid, oid)",
+  DataLedgerNonceUsed: "the device already used this nonce: the request it signed with it has taken effect",
   DataLedgerNotAnchorer: "only the group's Master or a gateway key it authorised may anchor batches",
   DataLedgerZeroRoot: "a batch root must not be zero",
   DataLedgerEmptyAnchor: "an anchored batch must hold at least one message",
@@ -89,4 +92,43 @@ export function toRegistryError(error: unknown): unknown {
   }
   const detail = reverted.reason ?? reverted.signature ?? reverted.raw ?? "no data";
   return new ContractRuleError("UnknownRevert", [detail], `the call reverted: ${reverted.shortMessage}`, { cause: error });
+}
+
+// ---------------------------------------------------------------------------- batch outcomes
+
+/** The registry's `BatchItemStatus`, in its enum order. */
+export const batchItemStatuses = ["Applied", "AlreadyApplied", "Rejected"] as const;
+export type BatchItemStatus = (typeof batchItemStatuses)[number];
+
+/** What became of one item of an `associateBatchBySig` or `recordDataBatchBySig` transaction. */
+export interface BatchItemResult {
+  index: number;
+  status: BatchItemStatus;
+  /** For a skipped item: the rule, decoded (`GroupRegistryAlreadyAssociated` or `DataLedgerNonceUsed` when already applied). */
+  error?: ContractRuleError;
+}
+
+export interface GetBatchItemResultsParameters {
+  /** The transaction receipt's logs. */
+  logs: readonly Log[];
+  registry: Address;
+  /** How many items the batch held. */
+  itemCount: number;
+}
+
+/**
+ * The per-item outcome of a batch transaction, from its `BatchItemSkipped` logs: every item without
+ * such a log was applied. A batch never reverts for a bad item, so this is how a relayer learns
+ * which items took effect.
+ */
+export function getBatchItemResults({ logs, registry, itemCount }: GetBatchItemResultsParameters): BatchItemResult[] {
+  const results: BatchItemResult[] = Array.from({ length: itemCount }, (_, index) => ({ index, status: "Applied" }));
+  const skipped = parseEventLogs({ abi: iomtRegistryAbi, eventName: "BatchItemSkipped", logs: logs as Log[], strict: true });
+  for (const log of skipped) {
+    if (getAddress(log.address) !== getAddress(registry)) continue;
+    const index = Number(log.args.index);
+    if (index >= itemCount) throw new IomtError("BatchResultOutOfRange", `a BatchItemSkipped log names item ${index} of a batch of ${itemCount}`);
+    results[index] = { index, status: batchItemStatuses[log.args.status], error: decodeRegistryError(log.args.reason) };
+  }
+  return results;
 }

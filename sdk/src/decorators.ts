@@ -3,25 +3,27 @@
 //   walletClient.extend(iomtWalletActions({ registry }))
 import type { Address, Hex } from "viem";
 import { signMessage, signTypedData } from "viem/actions";
-import { associate, associateBatch, associateFor, type AssociateBatchParameters, type AssociateForParameters, type AssociateParameters } from "./actions/association.js";
+import { associate, associateBatchBySig, associateBySig, type AssociateBatchBySigParameters, type AssociateBySigParameters, type AssociateParameters } from "./actions/association.js";
 import { fetchTrustedState, verifyAuthPathOnChain, type FetchTrustedStateParameters, type VerifyAuthPathOnChainParameters } from "./actions/auth-path.js";
 import {
   anchorBatch,
   getAnchor,
   isAnchorer,
   recordData,
-  recordDataBatch,
-  recordDataDirect,
-  recordExchange,
+  recordDataBatchBySig,
+  recordDataBySig,
+  recordExchangeBySig,
   setAnchorer,
   verifyAnchoredMessageOnChain,
+  verifyAnchoredSignedMessageOnChain,
   type AnchorBatchParameters,
-  type RecordDataBatchParameters,
-  type RecordDataDirectParameters,
+  type RecordDataBatchBySigParameters,
+  type RecordDataBySigParameters,
   type RecordDataParameters,
-  type RecordExchangeParameters,
+  type RecordExchangeBySigParameters,
   type SetAnchorerParameters,
   type VerifyAnchoredMessageOnChainParameters,
+  type VerifyAnchoredSignedMessageOnChainParameters,
 } from "./actions/data.js";
 import { getRegistryDomain } from "./actions/domain.js";
 import {
@@ -33,15 +35,20 @@ import {
   getGroupState,
   getMember,
   getNonce,
+  getOid,
   isAuthenticated,
   proposeMaster,
   revoke,
+  takeOverGroup,
   type CreateGroupParameters,
   type GetMemberParameters,
+  type GetNonceParameters,
+  type GetOidParameters,
   type GroupParameters,
   type IsAuthenticatedParameters,
   type ProposeMasterParameters,
   type RevokeParameters,
+  type TakeOverGroupParameters,
 } from "./actions/groups.js";
 import type { ReadClient, RegistryParameter, WriteClient } from "./actions/internal.js";
 import { IomtError } from "./errors.js";
@@ -70,11 +77,14 @@ export function iomtPublicActions({ registry }: RegistryParameter) {
     getGroupState: (parameters: WithoutRegistry<GroupParameters> & { blockNumber?: bigint }) => getGroupState(client, { registry, ...parameters }),
     getMember: (parameters: WithoutRegistry<GetMemberParameters>) => getMember(client, { registry, ...parameters } as GetMemberParameters),
     isAuthenticated: (parameters: WithoutRegistry<IsAuthenticatedParameters>) => isAuthenticated(client, { registry, ...parameters }),
-    getNonce: (parameters: { device: Address }) => getNonce(client, { registry, ...parameters }),
+    getNonce: (parameters: WithoutRegistry<GetNonceParameters>) => getNonce(client, { registry, ...parameters }),
+    getOid: (parameters: WithoutRegistry<GetOidParameters>) => getOid(client, { registry, ...parameters }),
     getAnchor: (parameters: { gid: Id; root: Hex }) => getAnchor(client, { registry, ...parameters }),
     isAnchorer: (parameters: { gid: Id; anchorer: Address }) => isAnchorer(client, { registry, ...parameters }),
     verifyAnchoredMessageOnChain: (parameters: WithoutRegistry<VerifyAnchoredMessageOnChainParameters>) =>
       verifyAnchoredMessageOnChain(client, { registry, ...parameters }),
+    verifyAnchoredSignedMessageOnChain: (parameters: WithoutRegistry<VerifyAnchoredSignedMessageOnChainParameters>) =>
+      verifyAnchoredSignedMessageOnChain(client, { registry, ...parameters }),
     fetchTrustedState: (parameters: WithoutRegistry<FetchTrustedStateParameters>) => fetchTrustedState(client, { registry, ...parameters }),
     verifyAuthPathOnChain: (parameters: WithoutRegistry<VerifyAuthPathOnChainParameters>) => verifyAuthPathOnChain(client, { registry, ...parameters }),
     createAuthTableIndexer: (parameters: WithoutRegistry<CreateAuthTableIndexerParameters> = {}) =>
@@ -110,14 +120,15 @@ export function iomtWalletActions({ registry }: RegistryParameter) {
       proposeMaster: (parameters: WithoutRegistry<ProposeMasterParameters>) => proposeMaster(client, { registry, ...parameters }),
       cancelMasterProposal: (parameters: WithoutRegistry<GroupParameters>) => cancelMasterProposal(client, { registry, ...parameters }),
       acceptMaster: (parameters: WithoutRegistry<GroupParameters>) => acceptMaster(client, { registry, ...parameters }),
+      takeOverGroup: (parameters: WithoutRegistry<TakeOverGroupParameters>) => takeOverGroup(client, { registry, ...parameters }),
       deactivateGroup: (parameters: WithoutRegistry<GroupParameters>) => deactivateGroup(client, { registry, ...parameters }),
       associate: (parameters: WithoutRegistry<AssociateParameters>) => associate(client, { registry, ...parameters }),
-      associateFor: (parameters: WithoutRegistry<AssociateForParameters>) => associateFor(client, { registry, ...parameters }),
-      associateBatch: (parameters: WithoutRegistry<AssociateBatchParameters>) => associateBatch(client, { registry, ...parameters }),
+      associateBySig: (parameters: WithoutRegistry<AssociateBySigParameters>) => associateBySig(client, { registry, ...parameters }),
+      associateBatchBySig: (parameters: WithoutRegistry<AssociateBatchBySigParameters>) => associateBatchBySig(client, { registry, ...parameters }),
       recordData: (parameters: WithoutRegistry<RecordDataParameters>) => recordData(client, { registry, ...parameters }),
-      recordDataBatch: (parameters: WithoutRegistry<RecordDataBatchParameters>) => recordDataBatch(client, { registry, ...parameters }),
-      recordDataDirect: (parameters: WithoutRegistry<RecordDataDirectParameters>) => recordDataDirect(client, { registry, ...parameters }),
-      recordExchange: (parameters: WithoutRegistry<RecordExchangeParameters>) => recordExchange(client, { registry, ...parameters }),
+      recordDataBySig: (parameters: WithoutRegistry<RecordDataBySigParameters>) => recordDataBySig(client, { registry, ...parameters }),
+      recordDataBatchBySig: (parameters: WithoutRegistry<RecordDataBatchBySigParameters>) => recordDataBatchBySig(client, { registry, ...parameters }),
+      recordExchangeBySig: (parameters: WithoutRegistry<RecordExchangeBySigParameters>) => recordExchangeBySig(client, { registry, ...parameters }),
       setAnchorer: (parameters: WithoutRegistry<SetAnchorerParameters>) => setAnchorer(client, { registry, ...parameters }),
       anchorBatch: (parameters: WithoutRegistry<AnchorBatchParameters>) => anchorBatch(client, { registry, ...parameters }),
       issueToken: (parameters: IssueTokenParameters) => issueToken(signer, parameters),

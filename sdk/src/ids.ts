@@ -1,6 +1,6 @@
 // Group ids (gid) and object ids (oid) are bytes32 on chain. These rules are part of the SDK's
 // stable interface: the same name or number gives the same id in every release.
-import { isHex, keccak256, numberToHex, stringToBytes, type Hex } from "viem";
+import { encodeAbiParameters, getAddress, isHex, keccak256, numberToHex, stringToBytes, type Address, type Hex } from "viem";
 import { IomtError } from "./errors.js";
 
 /** A gid or oid: 32 bytes, non-zero, lower-case hex. */
@@ -53,4 +53,30 @@ export function assertId(value: Hex, what = "id"): Id {
   }
   if (BigInt(value) === 0n) throw new InvalidIdError(`${what} must not be zero`);
   return value.toLowerCase() as Id;
+}
+
+export interface GroupIdParameters {
+  /** The chain the registry runs on. */
+  chainId: number;
+  /** The registry's address. */
+  registry: Address;
+  /** The key that creates the group (its first Master). */
+  creator: Address;
+  /** The creator's label for the group: a name, a number or a bytes32, as `toId` takes it. */
+  label: string | number | bigint;
+}
+
+/**
+ * The gid the registry derives when `creator` calls `createGroup(label, …)`:
+ * `keccak256(abi.encode(uint256 chainId, address registry, address creator, bytes32 toId(label)))`.
+ * Nobody else can create this gid, and a token signed for it is valid on this registry and chain only.
+ */
+export function groupId({ chainId, registry, creator, label }: GroupIdParameters): Id {
+  if (!Number.isSafeInteger(chainId) || chainId <= 0) throw new InvalidIdError(`chain id ${chainId} is not a positive safe integer`);
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: "uint256" }, { type: "address" }, { type: "address" }, { type: "bytes32" }],
+      [BigInt(chainId), getAddress(registry), getAddress(creator), toId(label)],
+    ),
+  );
 }

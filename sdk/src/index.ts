@@ -1,7 +1,7 @@
 // @iomt-auth/sdk — tokens, association, signed data, AuthTable proofs, clustering and session
 // crypto for iomt-auth, on viem. Deployment (with the bytecode) lives in `@iomt-auth/sdk/deploy`.
 export { IomtError } from "./errors.js";
-export { toId, assertId, InvalidIdError, type Id } from "./ids.js";
+export { toId, assertId, groupId, InvalidIdError, type Id, type GroupIdParameters } from "./ids.js";
 export { normalizeSignature, recoverSigner, InvalidSignatureError } from "./signature.js";
 export {
   tokenDigest,
@@ -53,7 +53,18 @@ export {
   type NonceCounter,
   type CreateNonceCounterParameters,
 } from "./typed-data.js";
-export { ContractRuleError, decodeRegistryError, toRegistryError, registryRules, type RegistryErrorName } from "./contract-errors.js";
+export {
+  ContractRuleError,
+  decodeRegistryError,
+  toRegistryError,
+  registryRules,
+  batchItemStatuses,
+  getBatchItemResults,
+  type RegistryErrorName,
+  type BatchItemStatus,
+  type BatchItemResult,
+  type GetBatchItemResultsParameters,
+} from "./contract-errors.js";
 export { iomtRegistryAbi } from "./generated/abi.js";
 export type { ReadClient, WriteClient, RegistryParameter } from "./actions/internal.js";
 export * from "./actions/groups.js";
@@ -65,7 +76,8 @@ export { buildBatchTree, verifyBatchProof, type BatchTree } from "./batch-tree.j
 export {
   AuthTree,
   genesisAnchor,
-  authBlockHash,
+  authEntryHash,
+  verifyConsistency,
   authLeaf,
   processAuthProof,
   authPathStatuses,

@@ -1,12 +1,12 @@
 // The AuthTable indexer: rebuilds every group's AuthTable, auth chain and tree from the
 // registry's logs alone, with paged `getLogs` over a bounded block range (providers cap it), and
 // resumes from a JSON checkpoint. Each association is checked against the auth chain as it is
-// applied (index in sequence, block hash recomputed from the previous head), so a missing or
+// applied (index in sequence, entry hash recomputed from the previous head), so a missing or
 // forged log is detected instead of silently producing a wrong root.
 import { getAbiItem, getAddress, type Address, type GetLogsReturnType, type Hex } from "viem";
 import { getBlockNumber, getLogs } from "viem/actions";
 import type { ReadClient, RegistryParameter } from "./actions/internal.js";
-import { AuthTree, LEAVES_PER_REVOCATION_WORD, REVOCATION_WORD_ALLOCATED, authBlockHash, authLeaf, isLeafRevoked, type AuthEntry, type AuthPath, type AuthPathStep, type TrustedGroupState, type TrustedState } from "./authtable.js";
+import { AuthTree, LEAVES_PER_REVOCATION_WORD, REVOCATION_WORD_ALLOCATED, authEntryHash, authLeaf, isLeafRevoked, type AuthEntry, type AuthPath, type AuthPathStep, type TrustedGroupState, type TrustedState } from "./authtable.js";
 import { IomtError } from "./errors.js";
 import { iomtRegistryAbi } from "./generated/abi.js";
 import type { Id } from "./ids.js";
@@ -32,6 +32,7 @@ const indexedEvents = [
   getAbiItem({ abi: iomtRegistryAbi, name: "DeviceRevoked" }),
   getAbiItem({ abi: iomtRegistryAbi, name: "MasterHandedOver" }),
   getAbiItem({ abi: iomtRegistryAbi, name: "GroupDeactivated" }),
+  getAbiItem({ abi: iomtRegistryAbi, name: "GroupMasterRevoked" }),
 ] as const;
 type IndexedLog = GetLogsReturnType<undefined, typeof indexedEvents, true>[number];
 
@@ -40,10 +41,16 @@ export interface IndexedGroup {
   gid: Id;
   master: Address;
   parentGid: Id;
+  /** The creator's label the gid was derived from. */
+  label: Hex;
   masterOid: Id;
   level: number;
   genesis: Hex;
   active: boolean;
+  /** The Master was revoked in the parent group and has lost its powers (until a take-over). */
+  masterRevoked: boolean;
+  /** Hand-overs and take-overs so far. */
+  masterEpoch: number;
   chainHead: Hex;
   entries: AuthEntry[];
   oids: Id[];
@@ -53,12 +60,12 @@ export interface IndexedGroup {
 
 /** The indexer's state as JSON: store it, and pass it back as `checkpoint` to resume. */
 export interface AuthTableCheckpoint {
-  version: 1;
+  version: 2;
   registry: Address;
   /** The first block not yet indexed. */
   nextBlock: string;
-  groups: (Pick<IndexedGroup, "gid" | "master" | "parentGid" | "masterOid" | "level" | "genesis" | "active"> & {
-    /** [device, master, blockHash, oid] per leaf, in leaf order. */
+  groups: (Pick<IndexedGroup, "gid" | "master" | "parentGid" | "label" | "masterOid" | "level" | "genesis" | "active" | "masterRevoked" | "masterEpoch"> & {
+    /** [device, master, entryHash, oid] per leaf, in leaf order. */
     entries: [Address, Address, Hex, Id][];
     revoked: number[];
   })[];
@@ -125,13 +132,13 @@ export function createAuthTableIndexer(client: ReadClient, parameters: CreateAut
     return group;
   }
 
-  function addEntry(group: IndexedGroup, device: Address, master: Address, blockHash: Hex, oid: Id, index: number): void {
+  function addEntry(group: IndexedGroup, device: Address, master: Address, entryHash: Hex, oid: Id, index: number): void {
     if (index !== group.entries.length) {
       throw new IndexerInconsistentError(`group ${group.gid}: association ${index} arrives after ${group.entries.length} entries (missing logs?)`);
     }
-    const expected = authBlockHash(group.chainHead, index, device, master, oid);
-    if (expected !== blockHash.toLowerCase()) throw new IndexerInconsistentError(`group ${group.gid}: block ${index} does not extend the auth chain`);
-    const entry: AuthEntry = { device, master, index, blockHash: expected };
+    const expected = authEntryHash(group.chainHead, index, device, master, oid);
+    if (expected !== entryHash.toLowerCase()) throw new IndexerInconsistentError(`group ${group.gid}: entry ${index} does not extend the auth chain`);
+    const entry: AuthEntry = { device, master, index, entryHash: expected };
     group.entries.push(entry);
     group.oids.push(oid);
     group.chainHead = expected;
@@ -147,14 +154,14 @@ export function createAuthTableIndexer(client: ReadClient, parameters: CreateAut
 
   if (parameters.checkpoint !== undefined) {
     const checkpoint = parameters.checkpoint;
-    if (checkpoint.version !== 1 || getAddress(checkpoint.registry) !== registry) {
+    if (checkpoint.version !== 2 || getAddress(checkpoint.registry) !== registry) {
       throw new IndexerInconsistentError("the checkpoint is for another registry or format");
     }
     nextBlock = BigInt(checkpoint.nextBlock);
     for (const saved of checkpoint.groups) {
       const { entries, revoked, ...fields } = saved;
       const group = addGroup(fields);
-      entries.forEach(([device, master, blockHash, oid], index) => addEntry(group, device, master, blockHash, oid, index));
+      entries.forEach(([device, master, entryHash, oid], index) => addEntry(group, device, master, entryHash, oid, index));
       for (const index of revoked) revokeEntry(group, index);
     }
   }
@@ -162,21 +169,29 @@ export function createAuthTableIndexer(client: ReadClient, parameters: CreateAut
   function apply(log: IndexedLog): void {
     switch (log.eventName) {
       case "GroupCreated": {
-        const { gid, master, parentGid, masterOid, level, genesis } = log.args;
-        addGroup({ gid, master, parentGid, masterOid, level, genesis, active: true });
+        const { gid, master, parentGid, label, masterOid, level, genesis } = log.args;
+        addGroup({ gid, master, parentGid, label, masterOid, level, genesis, active: true, masterRevoked: false, masterEpoch: 0 });
         return;
       }
       case "DeviceAssociated": {
-        const { gid, device, oid, master, index, blockHash } = log.args;
-        addEntry(groupOf(gid), device, master, blockHash, oid, index);
+        const { gid, device, oid, master, index, entryHash } = log.args;
+        addEntry(groupOf(gid), device, master, entryHash, oid, index);
         return;
       }
       case "DeviceRevoked":
         revokeEntry(groupOf(log.args.gid), log.args.index);
         return;
-      case "MasterHandedOver":
-        groupOf(log.args.gid).master = log.args.newMaster;
+      case "GroupMasterRevoked":
+        groupOf(log.args.gid).masterRevoked = true;
         return;
+      case "MasterHandedOver": {
+        const group = groupOf(log.args.gid);
+        group.master = log.args.newMaster;
+        group.masterOid = log.args.masterOid;
+        group.masterEpoch = Number(log.args.masterEpoch);
+        group.masterRevoked = false;
+        return;
+      }
       case "GroupDeactivated":
         groupOf(log.args.gid).active = false;
     }
@@ -231,7 +246,7 @@ export function createAuthTableIndexer(client: ReadClient, parameters: CreateAut
       const membership = memberships.get(getAddress(device));
       if (membership === undefined) throw new IndexerNotFoundError(`${device} has no AuthTable entry in the indexed blocks`);
       const { group, index } = membership;
-      return { gid: group.gid, entry: { ...group.entries[index] }, proof: group.tree.proof(index) };
+      return { gid: group.gid, entry: { ...group.entries[index] }, leafCount: group.tree.size, proof: group.tree.proof(index) };
     },
 
     getAuthPath(device) {
@@ -255,24 +270,29 @@ export function createAuthTableIndexer(client: ReadClient, parameters: CreateAut
         root: group.tree.root,
         leafCount: group.tree.size,
         revocationWords: [...group.revocationWords],
+        // The indexer holds every leaf, so it knows the root of every earlier size.
+        rootAt: (leafCount: number) => (Number.isInteger(leafCount) && leafCount >= 0 && leafCount <= group.tree.size ? group.tree.rootAt(leafCount) : undefined),
       }));
       return { trustedRoots, groups: states };
     },
 
     checkpoint() {
       return {
-        version: 1,
+        version: 2,
         registry,
         nextBlock: nextBlock.toString(),
         groups: [...groups.values()].map((group) => ({
           gid: group.gid,
           master: group.master,
           parentGid: group.parentGid,
+          label: group.label,
           masterOid: group.masterOid,
           level: group.level,
           genesis: group.genesis,
           active: group.active,
-          entries: group.entries.map((entry, index): [Address, Address, Hex, Id] => [entry.device, entry.master, entry.blockHash, group.oids[index]]),
+          masterRevoked: group.masterRevoked,
+          masterEpoch: group.masterEpoch,
+          entries: group.entries.map((entry, index): [Address, Address, Hex, Id] => [entry.device, entry.master, entry.entryHash, group.oids[index]]),
           revoked: group.entries.map((_, index) => index).filter((index) => isLeafRevoked(group.revocationWords, index)),
         })),
       };

@@ -8,10 +8,10 @@ import { assertId, type Id } from "./ids.js";
 import { isSignedBy, normalizeSignature } from "./signature.js";
 import type { Token } from "./tokens.js";
 
-/** The registry's EIP-712 domain: name "iomt-auth", version "1", the chain and the registry address. */
+/** The registry's EIP-712 domain: name "iomt-auth", version "2", the chain and the registry address. */
 export interface RegistryDomain {
   name: "iomt-auth";
-  version: "1";
+  version: "2";
   chainId: number;
   verifyingContract: Address;
 }
@@ -23,7 +23,7 @@ export interface RegistryDomainParameters {
 
 /** Builds the registry's domain without RPC (the device knows its chain id and registry address). */
 export function registryDomain({ chainId, registry }: RegistryDomainParameters): RegistryDomain {
-  return { name: "iomt-auth", version: "1", chainId, verifyingContract: getAddress(registry) };
+  return { name: "iomt-auth", version: "2", chainId, verifyingContract: getAddress(registry) };
 }
 
 /** Anything that signs EIP-712 typed data: a viem LocalAccount, or a WalletClient with an account. */
@@ -102,7 +102,7 @@ export interface Exchange {
   deadline: bigint;
 }
 
-/** A relayed association as `associateFor` / `associateBatch` take it. */
+/** A relayed association as `associateBySig` / `associateBatchBySig` take it. */
 export interface SignedAssociation {
   request: AssociationRequest;
   /** The device's EIP-712 signature over `request`. */
@@ -150,7 +150,7 @@ export interface SignAssociationParameters {
   /** The token the Master issued to this device. */
   token: Token;
   deadline: bigint;
-  /** Association always uses the device's first nonce; kept for completeness. */
+  /** Always 0: a key associates once (the registry refuses any other nonce). Kept so a test can sign a wrong one. */
   nonce?: bigint;
 }
 

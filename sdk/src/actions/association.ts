@@ -1,4 +1,4 @@
-// Association (paper 000 Algorithm 1, Slave branch; paper 003 AuthReq): the device sends it
+// Association (Elhachmi & Kobbane, Algorithm 1, Slave branch; Al Ahmed et al., AuthReq): the device sends it
 // itself, or signs a request that the Master or a gateway relays, one or many per transaction.
 import { getAddress, type Hash } from "viem";
 import { IomtError } from "../errors.js";
@@ -20,24 +20,25 @@ export async function associate(client: WriteClient, { registry, token }: Associ
   return writeRegistry(client, registry, "associate", [token.gid, token.oid, normalizeSignature(token.signature)]);
 }
 
-export interface AssociateForParameters extends RegistryParameter {
+export interface AssociateBySigParameters extends RegistryParameter {
   /** The device's signed request and its token, from `signAssociation`. */
   association: SignedAssociation;
 }
 
 /** A relayer (the Master or its gateway) submits a device's signed association and pays the gas. */
-export async function associateFor(client: WriteClient, { registry, association }: AssociateForParameters): Promise<Hash> {
-  return writeRegistry(client, registry, "associateFor", [association.request, association.signature, association.token]);
+export async function associateBySig(client: WriteClient, { registry, association }: AssociateBySigParameters): Promise<Hash> {
+  return writeRegistry(client, registry, "associateBySig", [association.request, association.signature, association.token]);
 }
 
-export interface AssociateBatchParameters extends RegistryParameter {
+export interface AssociateBatchBySigParameters extends RegistryParameter {
   associations: readonly SignedAssociation[];
 }
 
 /**
- * Relays many associations in one transaction. All or nothing: the first invalid item reverts the
- * batch with that item's error (a ContractRuleError naming its oid or device).
+ * Relays many associations in one transaction. Valid items take effect and the others are skipped
+ * (nobody can make the batch fail by submitting one of its items first): read each item's outcome
+ * from the receipt with `getBatchItemResults`.
  */
-export async function associateBatch(client: WriteClient, { registry, associations }: AssociateBatchParameters): Promise<Hash> {
-  return writeRegistry(client, registry, "associateBatch", [associations.map(({ request, signature, token }) => ({ request, signature, token }))]);
+export async function associateBatchBySig(client: WriteClient, { registry, associations }: AssociateBatchBySigParameters): Promise<Hash> {
+  return writeRegistry(client, registry, "associateBatchBySig", [associations.map(({ request, signature, token }) => ({ request, signature, token }))]);
 }

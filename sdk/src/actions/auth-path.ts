@@ -31,7 +31,13 @@ export interface VerifyAuthPathOnChainParameters extends RegistryParameter {
 
 /** The registry checks the path against its current state (a view call: no gas, no transaction). */
 export async function verifyAuthPathOnChain(client: ReadClient, { registry, path, trustedRootGid }: VerifyAuthPathOnChainParameters): Promise<VerifyAuthPathReturnType> {
-  const steps = path.map(({ gid, entry, proof }) => ({ gid, entry: { ...entry, index: BigInt(entry.index) }, proof }));
+  const steps = path.map(({ gid, entry, leafCount, proof, consistency = [] }) => ({
+    gid,
+    entry: { ...entry, index: BigInt(entry.index) },
+    leafCount: BigInt(leafCount),
+    proof,
+    consistency,
+  }));
   const [status, failedStep] = await readRegistry(client, registry, "verifyAuthPath", [steps, assertId(trustedRootGid, "trustedRootGid")]);
   return { status: authPathStatuses[status], failedStep: Number(failedStep) };
 }

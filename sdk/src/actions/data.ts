@@ -1,29 +1,33 @@
-// The data plane (paper 000 steps iv–vii and Algorithm 3): signed data messages relayed one by
+// The data plane (Elhachmi & Kobbane, steps iv–vii and Algorithm 3): signed data messages relayed one by
 // one or in batches, sent by the device itself, device-to-device exchanges, and batch anchoring.
 import { getAddress, type Address, type Hash, type Hex } from "viem";
 import { assertId, type Id } from "../ids.js";
 import type { DataMessage, SignedDataMessage, SignedExchange } from "../typed-data.js";
 import { readRegistry, writeRegistry, type ReadClient, type RegistryParameter, type WriteClient } from "./internal.js";
 
-export interface RecordDataParameters extends RegistryParameter {
+export interface RecordDataBySigParameters extends RegistryParameter {
   signed: SignedDataMessage;
 }
 
 /** Relays one device-signed data message (anyone may relay; the device's nonce is consumed). */
-export async function recordData(client: WriteClient, { registry, signed }: RecordDataParameters): Promise<Hash> {
-  return writeRegistry(client, registry, "recordData", [signed.message, signed.signature]);
+export async function recordDataBySig(client: WriteClient, { registry, signed }: RecordDataBySigParameters): Promise<Hash> {
+  return writeRegistry(client, registry, "recordDataBySig", [signed.message, signed.signature]);
 }
 
-export interface RecordDataBatchParameters extends RegistryParameter {
+export interface RecordDataBatchBySigParameters extends RegistryParameter {
   messages: readonly SignedDataMessage[];
 }
 
-/** Relays many data messages in one transaction, all or nothing. */
-export async function recordDataBatch(client: WriteClient, { registry, messages }: RecordDataBatchParameters): Promise<Hash> {
-  return writeRegistry(client, registry, "recordDataBatch", [messages.map(({ message, signature }) => ({ message, signature }))]);
+/**
+ * Relays many data messages in one transaction. Valid messages are recorded and the others skipped
+ * (nobody can make the batch fail by submitting one of its messages first): read each message's
+ * outcome from the receipt with `getBatchItemResults`.
+ */
+export async function recordDataBatchBySig(client: WriteClient, { registry, messages }: RecordDataBatchBySigParameters): Promise<Hash> {
+  return writeRegistry(client, registry, "recordDataBatchBySig", [messages.map(({ message, signature }) => ({ message, signature }))]);
 }
 
-export interface RecordDataDirectParameters extends RegistryParameter {
+export interface RecordDataParameters extends RegistryParameter {
   gid: Id;
   oid: Id;
   payloadHash: Hex;
@@ -32,18 +36,18 @@ export interface RecordDataDirectParameters extends RegistryParameter {
 }
 
 /** The device records a data message itself: its transaction authenticates it, no nonce is used. */
-export async function recordDataDirect(client: WriteClient, { registry, gid, oid, payloadHash, timestamp }: RecordDataDirectParameters): Promise<Hash> {
+export async function recordData(client: WriteClient, { registry, gid, oid, payloadHash, timestamp }: RecordDataParameters): Promise<Hash> {
   const at = timestamp ?? BigInt(Math.floor(Date.now() / 1000));
-  return writeRegistry(client, registry, "recordDataDirect", [assertId(gid, "gid"), assertId(oid, "oid"), payloadHash, at]);
+  return writeRegistry(client, registry, "recordData", [assertId(gid, "gid"), assertId(oid, "oid"), payloadHash, at]);
 }
 
-export interface RecordExchangeParameters extends RegistryParameter {
+export interface RecordExchangeBySigParameters extends RegistryParameter {
   signed: SignedExchange;
 }
 
 /** Relays a device-to-device exchange (both devices registered, the sender's signature valid). */
-export async function recordExchange(client: WriteClient, { registry, signed }: RecordExchangeParameters): Promise<Hash> {
-  return writeRegistry(client, registry, "recordExchange", [signed.exchange, signed.signature]);
+export async function recordExchangeBySig(client: WriteClient, { registry, signed }: RecordExchangeBySigParameters): Promise<Hash> {
+  return writeRegistry(client, registry, "recordExchangeBySig", [signed.exchange, signed.signature]);
 }
 
 export interface SetAnchorerParameters extends RegistryParameter {
@@ -94,7 +98,23 @@ export interface VerifyAnchoredMessageOnChainParameters extends RegistryParamete
   proof: readonly Hex[];
 }
 
-/** The registry checks that the message is in an anchored batch of its group. */
+/**
+ * The registry checks that the message's digest is in an anchored batch of its group: proof that an
+ * authorised key anchored it, not that the device signed it (see `verifyAnchoredSignedMessageOnChain`).
+ */
 export async function verifyAnchoredMessageOnChain(client: ReadClient, { registry, message, root, proof }: VerifyAnchoredMessageOnChainParameters): Promise<boolean> {
   return readRegistry(client, registry, "verifyAnchoredMessage", [message, root, proof]);
+}
+
+export interface VerifyAnchoredSignedMessageOnChainParameters extends VerifyAnchoredMessageOnChainParameters {
+  /** The device's signature over the message. */
+  signature: Hex;
+}
+
+/** The registry checks the anchored batch and that the member registered under (gid, oid) signed the message. */
+export async function verifyAnchoredSignedMessageOnChain(
+  client: ReadClient,
+  { registry, message, signature, root, proof }: VerifyAnchoredSignedMessageOnChainParameters,
+): Promise<boolean> {
+  return readRegistry(client, registry, "verifyAnchoredSignedMessage", [message, signature, root, proof]);
 }

@@ -8,23 +8,12 @@ export const iomtRegistryAbi = [
   },
   {
     "inputs": [],
-    "name": "DataLedgerEmptyAnchor",
+    "name": "BatchEmpty",
     "type": "error"
   },
   {
     "inputs": [],
-    "name": "DataLedgerEmptyBatch",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "deadline",
-        "type": "uint256"
-      }
-    ],
-    "name": "DataLedgerExpired",
+    "name": "DataLedgerEmptyAnchor",
     "type": "error"
   },
   {
@@ -36,16 +25,11 @@ export const iomtRegistryAbi = [
       },
       {
         "internalType": "uint256",
-        "name": "expected",
+        "name": "nonce",
         "type": "uint256"
       }
     ],
-    "name": "DataLedgerInvalidNonce",
-    "type": "error"
-  },
-  {
-    "inputs": [],
-    "name": "DataLedgerInvalidSignature",
+    "name": "DataLedgerNonceUsed",
     "type": "error"
   },
   {
@@ -119,22 +103,6 @@ export const iomtRegistryAbi = [
     "type": "error"
   },
   {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "recovered",
-        "type": "address"
-      },
-      {
-        "internalType": "address",
-        "name": "device",
-        "type": "address"
-      }
-    ],
-    "name": "DataLedgerWrongSigner",
-    "type": "error"
-  },
-  {
     "inputs": [],
     "name": "DataLedgerZeroRoot",
     "type": "error"
@@ -153,6 +121,27 @@ export const iomtRegistryAbi = [
   {
     "inputs": [
       {
+        "internalType": "bytes32",
+        "name": "gid",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "oid",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "device",
+        "type": "address"
+      }
+    ],
+    "name": "GroupRegistryAlreadyAssociated",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "account",
         "type": "address"
@@ -162,19 +151,14 @@ export const iomtRegistryAbi = [
     "type": "error"
   },
   {
-    "inputs": [],
-    "name": "GroupRegistryEmptyBatch",
-    "type": "error"
-  },
-  {
     "inputs": [
       {
-        "internalType": "uint256",
-        "name": "deadline",
-        "type": "uint256"
+        "internalType": "bytes32",
+        "name": "gid",
+        "type": "bytes32"
       }
     ],
-    "name": "GroupRegistryExpiredRequest",
+    "name": "GroupRegistryEpochsExhausted",
     "type": "error"
   },
   {
@@ -238,29 +222,19 @@ export const iomtRegistryAbi = [
     "type": "error"
   },
   {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "device",
-        "type": "address"
-      },
-      {
-        "internalType": "uint256",
-        "name": "expected",
-        "type": "uint256"
-      }
-    ],
-    "name": "GroupRegistryInvalidNonce",
-    "type": "error"
-  },
-  {
-    "inputs": [],
-    "name": "GroupRegistryInvalidSignature",
-    "type": "error"
-  },
-  {
     "inputs": [],
     "name": "GroupRegistryInvalidToken",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "gid",
+        "type": "bytes32"
+      }
+    ],
+    "name": "GroupRegistryMasterNotRevoked",
     "type": "error"
   },
   {
@@ -277,6 +251,22 @@ export const iomtRegistryAbi = [
       }
     ],
     "name": "GroupRegistryMasterOidMismatch",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "gid",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "master",
+        "type": "address"
+      }
+    ],
+    "name": "GroupRegistryMasterRevoked",
     "type": "error"
   },
   {
@@ -363,11 +353,43 @@ export const iomtRegistryAbi = [
     "inputs": [
       {
         "internalType": "bytes32",
+        "name": "gid",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
         "name": "oid",
         "type": "bytes32"
       }
     ],
     "name": "GroupRegistryOidTaken",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "gid",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "parentGid",
+        "type": "bytes32"
+      }
+    ],
+    "name": "GroupRegistryParentInactive",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "gid",
+        "type": "bytes32"
+      }
+    ],
+    "name": "GroupRegistryRootGroup",
     "type": "error"
   },
   {
@@ -400,17 +422,17 @@ export const iomtRegistryAbi = [
   {
     "inputs": [
       {
-        "internalType": "address",
-        "name": "recovered",
-        "type": "address"
+        "internalType": "uint256",
+        "name": "fromWord",
+        "type": "uint256"
       },
       {
-        "internalType": "address",
-        "name": "device",
-        "type": "address"
+        "internalType": "uint256",
+        "name": "count",
+        "type": "uint256"
       }
     ],
-    "name": "GroupRegistryWrongSigner",
+    "name": "GroupRegistryWordRangeOverflow",
     "type": "error"
   },
   {
@@ -421,6 +443,54 @@ export const iomtRegistryAbi = [
   {
     "inputs": [],
     "name": "InvalidShortString",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "deadline",
+        "type": "uint256"
+      }
+    ],
+    "name": "RequestExpired",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "device",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "expected",
+        "type": "uint256"
+      }
+    ],
+    "name": "RequestInvalidNonce",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "RequestInvalidSignature",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "recovered",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "device",
+        "type": "address"
+      }
+    ],
+    "name": "RequestWrongSigner",
     "type": "error"
   },
   {
@@ -460,6 +530,12 @@ export const iomtRegistryAbi = [
         "internalType": "bool",
         "name": "allowed",
         "type": "bool"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint48",
+        "name": "masterEpoch",
+        "type": "uint48"
       }
     ],
     "name": "AnchorerSet",
@@ -501,6 +577,31 @@ export const iomtRegistryAbi = [
     "inputs": [
       {
         "indexed": true,
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "enum ISignedRequests.BatchItemStatus",
+        "name": "status",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes",
+        "name": "reason",
+        "type": "bytes"
+      }
+    ],
+    "name": "BatchItemSkipped",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
         "internalType": "bytes32",
         "name": "gid",
         "type": "bytes32"
@@ -510,6 +611,12 @@ export const iomtRegistryAbi = [
         "internalType": "address",
         "name": "device",
         "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "oid",
+        "type": "bytes32"
       },
       {
         "indexed": false,
@@ -527,6 +634,12 @@ export const iomtRegistryAbi = [
         "indexed": false,
         "internalType": "uint64",
         "name": "timestamp",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "deadline",
         "type": "uint64"
       }
     ],
@@ -569,7 +682,7 @@ export const iomtRegistryAbi = [
       {
         "indexed": false,
         "internalType": "bytes32",
-        "name": "blockHash",
+        "name": "entryHash",
         "type": "bytes32"
       }
     ],
@@ -621,6 +734,12 @@ export const iomtRegistryAbi = [
         "internalType": "address",
         "name": "device",
         "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "oid",
+        "type": "bytes32"
       },
       {
         "indexed": false,
@@ -700,6 +819,12 @@ export const iomtRegistryAbi = [
         "internalType": "uint64",
         "name": "timestamp",
         "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "deadline",
+        "type": "uint64"
       }
     ],
     "name": "ExchangeRecorded",
@@ -724,6 +849,12 @@ export const iomtRegistryAbi = [
         "indexed": true,
         "internalType": "bytes32",
         "name": "parentGid",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "label",
         "type": "bytes32"
       },
       {
@@ -760,11 +891,30 @@ export const iomtRegistryAbi = [
       {
         "indexed": true,
         "internalType": "address",
-        "name": "master",
+        "name": "by",
         "type": "address"
       }
     ],
     "name": "GroupDeactivated",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "gid",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "master",
+        "type": "address"
+      }
+    ],
+    "name": "GroupMasterRevoked",
     "type": "event"
   },
   {
@@ -811,6 +961,24 @@ export const iomtRegistryAbi = [
         "indexed": true,
         "internalType": "address",
         "name": "newMaster",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "masterOid",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint48",
+        "name": "masterEpoch",
+        "type": "uint48"
+      },
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "by",
         "type": "address"
       }
     ],
@@ -969,8 +1137,14 @@ export const iomtRegistryAbi = [
         "type": "tuple[]"
       }
     ],
-    "name": "associateBatch",
-    "outputs": [],
+    "name": "associateBatchBySig",
+    "outputs": [
+      {
+        "internalType": "enum ISignedRequests.BatchItemStatus[]",
+        "name": "statuses",
+        "type": "uint8[]"
+      }
+    ],
     "stateMutability": "nonpayable",
     "type": "function"
   },
@@ -1019,7 +1193,7 @@ export const iomtRegistryAbi = [
         "type": "bytes"
       }
     ],
-    "name": "associateFor",
+    "name": "associateBySig",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -1074,7 +1248,7 @@ export const iomtRegistryAbi = [
     "inputs": [
       {
         "internalType": "bytes32",
-        "name": "gid",
+        "name": "label",
         "type": "bytes32"
       },
       {
@@ -1089,7 +1263,13 @@ export const iomtRegistryAbi = [
       }
     ],
     "name": "createGroup",
-    "outputs": [],
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "gid",
+        "type": "bytes32"
+      }
+    ],
     "stateMutability": "nonpayable",
     "type": "function"
   },
@@ -1264,6 +1444,30 @@ export const iomtRegistryAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "creator",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "label",
+        "type": "bytes32"
+      }
+    ],
+    "name": "groupId",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "bytes32",
         "name": "gid",
         "type": "bytes32"
@@ -1302,6 +1506,16 @@ export const iomtRegistryAbi = [
             "internalType": "bool",
             "name": "active",
             "type": "bool"
+          },
+          {
+            "internalType": "bool",
+            "name": "masterRevoked",
+            "type": "bool"
+          },
+          {
+            "internalType": "uint48",
+            "name": "masterEpoch",
+            "type": "uint48"
           },
           {
             "internalType": "uint32",
@@ -1427,12 +1641,17 @@ export const iomtRegistryAbi = [
   {
     "inputs": [
       {
+        "internalType": "bytes32",
+        "name": "gid",
+        "type": "bytes32"
+      },
+      {
         "internalType": "address",
         "name": "account",
         "type": "address"
       }
     ],
-    "name": "memberByAddress",
+    "name": "memberByAccount",
     "outputs": [
       {
         "components": [
@@ -1489,11 +1708,16 @@ export const iomtRegistryAbi = [
     "inputs": [
       {
         "internalType": "bytes32",
+        "name": "gid",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
         "name": "oid",
         "type": "bytes32"
       }
     ],
-    "name": "memberByOid",
+    "name": "memberOf",
     "outputs": [
       {
         "components": [
@@ -1549,9 +1773,14 @@ export const iomtRegistryAbi = [
   {
     "inputs": [
       {
-        "internalType": "address",
-        "name": "device",
-        "type": "address"
+        "internalType": "bytes32",
+        "name": "gid",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "oid",
+        "type": "bytes32"
       }
     ],
     "name": "nonces",
@@ -1560,6 +1789,25 @@ export const iomtRegistryAbi = [
         "internalType": "uint256",
         "name": "",
         "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "oidOf",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
       }
     ],
     "stateMutability": "view",
@@ -1586,46 +1834,24 @@ export const iomtRegistryAbi = [
   {
     "inputs": [
       {
-        "components": [
-          {
-            "internalType": "bytes32",
-            "name": "gid",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "oid",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "uint256",
-            "name": "nonce",
-            "type": "uint256"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "payloadHash",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "uint64",
-            "name": "timestamp",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "deadline",
-            "type": "uint64"
-          }
-        ],
-        "internalType": "struct IDataLedger.DataMessage",
-        "name": "message",
-        "type": "tuple"
+        "internalType": "bytes32",
+        "name": "gid",
+        "type": "bytes32"
       },
       {
-        "internalType": "bytes",
-        "name": "signature",
-        "type": "bytes"
+        "internalType": "bytes32",
+        "name": "oid",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "payloadHash",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint64",
+        "name": "timestamp",
+        "type": "uint64"
       }
     ],
     "name": "recordData",
@@ -1685,35 +1911,63 @@ export const iomtRegistryAbi = [
         "type": "tuple[]"
       }
     ],
-    "name": "recordDataBatch",
-    "outputs": [],
+    "name": "recordDataBatchBySig",
+    "outputs": [
+      {
+        "internalType": "enum ISignedRequests.BatchItemStatus[]",
+        "name": "statuses",
+        "type": "uint8[]"
+      }
+    ],
     "stateMutability": "nonpayable",
     "type": "function"
   },
   {
     "inputs": [
       {
-        "internalType": "bytes32",
-        "name": "gid",
-        "type": "bytes32"
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "gid",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "oid",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "nonce",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "payloadHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint64",
+            "name": "timestamp",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "deadline",
+            "type": "uint64"
+          }
+        ],
+        "internalType": "struct IDataLedger.DataMessage",
+        "name": "message",
+        "type": "tuple"
       },
       {
-        "internalType": "bytes32",
-        "name": "oid",
-        "type": "bytes32"
-      },
-      {
-        "internalType": "bytes32",
-        "name": "payloadHash",
-        "type": "bytes32"
-      },
-      {
-        "internalType": "uint64",
-        "name": "timestamp",
-        "type": "uint64"
+        "internalType": "bytes",
+        "name": "signature",
+        "type": "bytes"
       }
     ],
-    "name": "recordDataDirect",
+    "name": "recordDataBySig",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -1773,7 +2027,7 @@ export const iomtRegistryAbi = [
         "type": "bytes"
       }
     ],
-    "name": "recordExchange",
+    "name": "recordExchangeBySig",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -1815,6 +2069,24 @@ export const iomtRegistryAbi = [
       }
     ],
     "name": "setAnchorer",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "gid",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "newMaster",
+        "type": "address"
+      }
+    ],
+    "name": "takeOverGroup",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -1919,6 +2191,72 @@ export const iomtRegistryAbi = [
             "type": "bytes32"
           },
           {
+            "internalType": "bytes32",
+            "name": "oid",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "nonce",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "payloadHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint64",
+            "name": "timestamp",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "deadline",
+            "type": "uint64"
+          }
+        ],
+        "internalType": "struct IDataLedger.DataMessage",
+        "name": "message",
+        "type": "tuple"
+      },
+      {
+        "internalType": "bytes",
+        "name": "signature",
+        "type": "bytes"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "root",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "proof",
+        "type": "bytes32[]"
+      }
+    ],
+    "name": "verifyAnchoredSignedMessage",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "gid",
+            "type": "bytes32"
+          },
+          {
             "components": [
               {
                 "internalType": "address",
@@ -1937,7 +2275,7 @@ export const iomtRegistryAbi = [
               },
               {
                 "internalType": "bytes32",
-                "name": "blockHash",
+                "name": "entryHash",
                 "type": "bytes32"
               }
             ],
@@ -1946,8 +2284,18 @@ export const iomtRegistryAbi = [
             "type": "tuple"
           },
           {
+            "internalType": "uint256",
+            "name": "leafCount",
+            "type": "uint256"
+          },
+          {
             "internalType": "bytes32[]",
             "name": "proof",
+            "type": "bytes32[]"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "consistency",
             "type": "bytes32[]"
           }
         ],
