@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { zeroHash, type Address, type Hex } from "viem";
 import {
   AuthTree,
-  authBlockHash,
+  authEntryHash,
   authLeaf,
   createAuthTableIndexer,
   genesisAnchor,
@@ -11,6 +11,7 @@ import {
   type AuthPathStep,
 } from "../sdk/src/index.js";
 import {
+  createGroup,
   deployHierarchy,
   deployRegistry,
   deviceAccount,
@@ -35,11 +36,17 @@ const Status = {
   NotParentGroup: 7,
   NotGroupMaster: 8,
   UntrustedRoot: 9,
+  Stale: 10,
 } as const;
 
-/** The registry's own verifyAuthPath; the SDK's entry index is a number, the contract's a uint256. */
+/** The registry's own verifyAuthPath; the SDK's index and leaf count are numbers, the contract's uint256. */
 async function verify(registry: Registry, path: AuthPathStep[], trustedRoot: Hex) {
-  const steps = path.map((step) => ({ ...step, entry: { ...step.entry, index: BigInt(step.entry.index) } }));
+  const steps = path.map((step) => ({
+    ...step,
+    entry: { ...step.entry, index: BigInt(step.entry.index) },
+    leafCount: BigInt(step.leafCount),
+    consistency: step.consistency ?? [],
+  }));
   const [status, step] = await registry.read.verifyAuthPath([steps, trustedRoot]);
   return { status, step: Number(step) };
 }
@@ -63,18 +70,17 @@ async function authPath(registry: Registry, device: Address): Promise<AuthPath> 
 
 describe("AuthTable", () => {
   describe("auth chain and tree, rebuilt from events alone", () => {
-    it("chains every association's block hash from the genesis anchor, and the tree root matches after each insert", async () => {
+    it("chains every association's entry hash from the genesis anchor, and the tree root matches after each insert", async () => {
       const { registry } = await networkHelpers.loadFixture(deployRegistry);
       const master = await funded("m");
-      const gid = id("g");
-      await registry.write.createGroup([gid, id("m"), zeroHash], { account: master });
+      const gid = await createGroup(registry, master, "g", id("m"));
       let head = genesisAnchor(zeroHash, zeroHash, gid, master.address);
       const leaves: Hex[] = [];
       for (let i = 0; i < 37; i++) {
         const device = deviceAccount(`d${i}`);
         await enrol(registry, master, device, gid, id(`d${i}`));
-        head = authBlockHash(head, i, device.address, master.address, id(`d${i}`));
-        leaves.push(authLeaf({ device: device.address, master: master.address, index: i, blockHash: head }));
+        head = authEntryHash(head, i, device.address, master.address, id(`d${i}`));
+        leaves.push(authLeaf({ device: device.address, master: master.address, index: i, entryHash: head }));
         const info = await registry.read.groupInfo([gid]);
         expect(info.chainHead).to.equal(head);
         expect(info.root).to.equal(AuthTree.from(leaves).root);
@@ -97,7 +103,7 @@ describe("AuthTable", () => {
       const { registry, clusters, rootGid } = await networkHelpers.loadFixture(deployHierarchy);
       const rootTable = await authTableFromEvents(registry, rootGid);
       const [created] = await registry.getEvents.GroupCreated({ gid: clusters[2].gid }, { fromBlock: 0n });
-      const parentHeadThen = rootTable[2].blockHash;
+      const parentHeadThen = rootTable[2].entryHash;
       expect(created.args.genesis).to.equal(genesisAnchor(parentHeadThen, rootGid, clusters[2].gid, clusters[2].head.address));
     });
   });
@@ -168,18 +174,82 @@ describe("AuthTable", () => {
     });
   });
 
+  describe("paths last: a path saved before its groups grew stays verifiable with a consistency proof", () => {
+    /** Each step of `path` with an RFC 9162 consistency proof from its size to its group's current size. */
+    async function withConsistency(registry: Registry, path: AuthPath): Promise<AuthPath> {
+      const indexer = await indexed(registry);
+      return path.map((step) => {
+        const tree = indexer.group(step.gid)!.tree;
+        return step.leafCount < tree.size ? { ...step, consistency: tree.consistencyProof(step.leafCount) } : step;
+      });
+    }
+
+    /** A device's path saved now, then both its groups grow. */
+    async function savedThenGrown() {
+      const fixture = await networkHelpers.loadFixture(deployHierarchy);
+      const { registry, clusters, rootMaster, rootGid } = fixture;
+      const saved = await authPath(registry, clusters[0].devices[1].account.address);
+      for (let i = 0; i < 5; i++) await enrol(registry, clusters[0].head, deviceAccount(`grow-${i}`), clusters[0].gid, id(`grow-${i}`));
+      for (let i = 0; i < 3; i++) await enrol(registry, rootMaster, deviceAccount(`grow-root-${i}`), rootGid, id(`grow-root-${i}`));
+      return { ...fixture, saved };
+    }
+
+    it("reports a saved path as Stale, never InvalidProof, once its group grew", async () => {
+      const { registry, rootGid, saved } = await savedThenGrown();
+      expect(await verify(registry, saved, rootGid)).to.deep.equal({ status: Status.Stale, step: 0 });
+    });
+
+    it("verifies the saved path with a consistency proof to the current size, at every level", async () => {
+      const { registry, rootGid, saved } = await savedThenGrown();
+      const refreshed = await withConsistency(registry, saved);
+      expect(refreshed.map((step) => step.consistency?.length ?? 0).every((n) => n > 0)).to.equal(true);
+      expect(await verify(registry, refreshed, rootGid)).to.deep.equal({ status: Status.Valid, step: 0 });
+      // Only the upper step outdated: Stale at step 1.
+      expect(await verify(registry, [refreshed[0], saved[1]], rootGid)).to.deep.equal({ status: Status.Stale, step: 1 });
+    });
+
+    it("refuses a tampered or misdirected consistency proof with InvalidProof", async () => {
+      const { registry, rootGid, saved } = await savedThenGrown();
+      const [step, upper] = await withConsistency(registry, saved);
+      const consistency = step.consistency!;
+      const indexer = await indexed(registry);
+      const tree = indexer.group(step.gid)!.tree;
+      const mutations: AuthPathStep[] = [
+        { ...step, consistency: [id("forged"), ...consistency.slice(1)] },
+        { ...step, consistency: consistency.slice(0, -1) },
+        { ...step, consistency: [...consistency, id("extra")] },
+        // A proof built for another (smaller) target size.
+        { ...step, consistency: tree.consistencyProof(step.leafCount, tree.size - 1) },
+      ];
+      for (const mutated of mutations) {
+        expect(await verify(registry, [mutated, upper], rootGid)).to.deep.equal({ status: Status.InvalidProof, step: 0 });
+      }
+    });
+
+    it("reports a step that claims more leaves than its group holds as Stale", async () => {
+      const { registry, rootGid, saved } = await savedThenGrown();
+      const ahead = { ...saved[0], leafCount: 1_000 };
+      expect(await verify(registry, [ahead, saved[1]], rootGid)).to.deep.equal({ status: Status.Stale, step: 0 });
+    });
+
+    it("still reports a revocation of the saved entry: a lasting path does not outlast a revocation", async () => {
+      const { registry, rootGid, saved, clusters } = await savedThenGrown();
+      await registry.write.revoke([clusters[0].gid, clusters[0].devices[1].oid], { account: clusters[0].head });
+      expect(await verify(registry, await withConsistency(registry, saved), rootGid)).to.deep.equal({ status: Status.Revoked, step: 0 });
+    });
+  });
+
   describe("revocation words: 255 leaves each, bit 255 marks a word in use", () => {
     it("sets bit index % 255 of word index / 255, across a word boundary, and the path checks the right bit", async () => {
       const { registry } = await networkHelpers.loadFixture(deployRegistry);
       const master = await funded("m");
-      const gid = id("g");
-      await registry.write.createGroup([gid, id("m"), zeroHash], { account: master });
+      const gid = await createGroup(registry, master, "g", id("m"));
       for (let start = 0; start < 258; start += 86) {
         const items = [];
         for (let i = start; i < Math.min(start + 86, 258); i++) {
           items.push(await signedAssociation(registry, master, deviceAccount(`w${i}`), gid, id(`w${i}`)));
         }
-        await registry.write.associateBatch([items], { account: master });
+        await registry.write.associateBatchBySig([items], { account: master });
       }
       const marker = 1n << 255n;
       expect((await registry.read.groupState([gid, 0n, 3n]))[3]).to.deep.equal([marker, marker, 0n]);
@@ -189,7 +259,7 @@ describe("AuthTable", () => {
       const entries = await authTableFromEvents(registry, gid);
       const tree = AuthTree.from(entries.map(authLeaf));
       for (const [index, expected] of [[253, Status.Valid], [254, Status.Revoked], [255, Status.Revoked], [256, Status.Valid]] as const) {
-        const step = { gid, entry: entries[index], proof: tree.proof(index) };
+        const step = { gid, entry: entries[index], leafCount: tree.size, proof: tree.proof(index) };
         expect((await verify(registry, [step], gid)).status).to.equal(expected);
       }
     });
@@ -227,10 +297,17 @@ describe("AuthTable", () => {
       expect(await verify(registry, [bad, path[1]], rootGid)).to.deep.equal({ status: Status.IndexOutOfRange, step: 0 });
     });
 
-    it("InvalidProof for a tampered entry, sibling, proof length or stale root", async () => {
-      const { registry, rootGid, path, clusters } = await validPath();
+    it("IndexOutOfRange for an index at or past the step's own leaf count, and for a zero leaf count", async () => {
+      const { registry, rootGid, path } = await validPath();
+      for (const bad of [{ ...path[0], leafCount: 1 }, { ...path[0], leafCount: 0 }]) {
+        expect(await verify(registry, [bad, path[1]], rootGid)).to.deep.equal({ status: Status.IndexOutOfRange, step: 0 });
+      }
+    });
+
+    it("InvalidProof for a tampered entry, sibling or proof length", async () => {
+      const { registry, rootGid, path } = await validPath();
       const tampered: AuthPathStep[] = [
-        { ...path[0], entry: { ...path[0].entry, blockHash: id("forged") } },
+        { ...path[0], entry: { ...path[0].entry, entryHash: id("forged") } },
         { ...path[0], entry: { ...path[0].entry, index: 0 } },
         { ...path[0], proof: [id("forged"), ...path[0].proof.slice(1)] },
         { ...path[0], proof: path[0].proof.slice(1) },
@@ -239,10 +316,6 @@ describe("AuthTable", () => {
       for (const step of tampered) {
         expect(await verify(registry, [step, path[1]], rootGid)).to.deep.equal({ status: Status.InvalidProof, step: 0 });
       }
-      // The group grows: the proof was for the old root and must be rebuilt.
-      const late = deviceAccount("late");
-      await enrol(registry, clusters[0].head, late, clusters[0].gid, id("late"));
-      expect(await verify(registry, path, rootGid)).to.deep.equal({ status: Status.InvalidProof, step: 0 });
     });
 
     it("NotParentGroup when a step is not the parent of the one below", async () => {

@@ -28,6 +28,15 @@ contract AuthTreeTest {
         return AuthTree.processProof(proof, index, size, leaf);
     }
 
+    /// Library `verifyConsistency` takes `bytes32[] calldata` too.
+    function consistent(uint256 oldSize, uint256 newSize, bytes32 oldRoot, bytes32 newRoot, bytes32[] calldata proof)
+        external
+        pure
+        returns (bool)
+    {
+        return AuthTree.verifyConsistency(oldSize, newSize, oldRoot, newRoot, proof);
+    }
+
     function _freshFrontier() private returns (mapping(uint256 => bytes32) storage) {
         return _frontiers[++_runCount];
     }
@@ -241,5 +250,135 @@ contract AuthTreeTest {
         require(result == bytes32(0), "out-of-range index not rejected with zero");
         require(result != expectedRoot, "out-of-range index accepted");
         require(this.process(proof, n, n, leaves[index]) == bytes32(0), "index == size not rejected with zero");
+    }
+
+    // ------------------------------------------------------------------ consistency proofs (RFC 9162 §2.1.4)
+
+    /// Naive MTH(D[start:end]) straight from RFC 9162 §2.1.1: split at the largest power of two below the width.
+    function _mth(bytes32[] memory leaves, uint256 start, uint256 end) private pure returns (bytes32) {
+        uint256 width = end - start;
+        if (width == 1) return leaves[start];
+        uint256 k = _split(width);
+        return _hashPair(_mth(leaves, start, start + k), _mth(leaves, start + k, end));
+    }
+
+    function _split(uint256 width) private pure returns (uint256 k) {
+        k = 1;
+        while (k * 2 < width) k *= 2;
+    }
+
+    /// Naive SUBPROOF(m, D[start:end], complete) from RFC 9162 §2.1.4.1, appended to `out` from `count`.
+    function _subproof(bytes32[] memory leaves, uint256 m, uint256 start, uint256 end, bool complete, bytes32[] memory out, uint256 count)
+        private
+        pure
+        returns (uint256)
+    {
+        uint256 width = end - start;
+        if (m == width) {
+            if (!complete) out[count++] = _mth(leaves, start, end);
+            return count;
+        }
+        uint256 k = _split(width);
+        if (m <= k) {
+            count = _subproof(leaves, m, start, start + k, complete, out, count);
+            out[count++] = _mth(leaves, start + k, end);
+        } else {
+            count = _subproof(leaves, m - k, start + k, end, false, out, count);
+            out[count++] = _mth(leaves, start, start + k);
+        }
+        return count;
+    }
+
+    function _consistencyProof(bytes32[] memory leaves, uint256 m, uint256 n) private pure returns (bytes32[] memory proof) {
+        proof = new bytes32[](64);
+        uint256 count = _subproof(leaves, m, 0, n, true, proof, 0);
+        assembly ("memory-safe") {
+            mstore(proof, count)
+        }
+    }
+
+    function testConsistencyOfEveryPrefixOfSeventeenLeaves() public view {
+        bytes32[] memory leaves = _leaves(17, 17);
+        for (uint256 n = 2; n <= 17; ++n) {
+            bytes32 newRoot = _mth(leaves, 0, n);
+            for (uint256 m = 1; m < n; ++m) {
+                bytes32[] memory proof = _consistencyProof(leaves, m, n);
+                require(this.consistent(m, n, _mth(leaves, 0, m), newRoot, proof), "honest consistency proof rejected");
+            }
+        }
+    }
+
+    function testConsistencyRefusesEqualZeroAndShrinkingSizes() public view {
+        bytes32[] memory leaves = _leaves(3, 4);
+        bytes32 root = _mth(leaves, 0, 4);
+        bytes32[] memory none = new bytes32[](0);
+        require(!this.consistent(4, 4, root, root, none), "equal sizes accepted");
+        require(!this.consistent(0, 4, bytes32(0), root, none), "zero old size accepted");
+        require(!this.consistent(4, 3, root, _mth(leaves, 0, 3), none), "shrinking tree accepted");
+        require(!this.consistent(3, 4, _mth(leaves, 0, 3), root, none), "empty proof for an incomplete old tree accepted");
+    }
+
+    function testFuzzConsistencyProofVerifies(uint256 seed, uint256 nSeed, uint256 mSeed) public view {
+        uint256 n = _bound(nSeed, 2, MAX_LEAVES);
+        uint256 m = _bound(mSeed, 1, n - 1);
+        bytes32[] memory leaves = _leaves(seed, n);
+        bytes32[] memory proof = _consistencyProof(leaves, m, n);
+        require(proof.length <= 2 * 9, "proof longer than 2 ceil(log2 300)");
+        require(this.consistent(m, n, _mth(leaves, 0, m), _mth(leaves, 0, n), proof), "honest consistency proof rejected");
+    }
+
+    function testFuzzConsistencyWithATamperedNodeFails(uint256 seed, uint256 nSeed, uint256 mSeed, uint256 nodeSeed, uint8 bit)
+        public
+        view
+    {
+        uint256 n = _bound(nSeed, 2, MAX_LEAVES);
+        uint256 m = _bound(mSeed, 1, n - 1);
+        bytes32[] memory leaves = _leaves(seed, n);
+        bytes32[] memory proof = _consistencyProof(leaves, m, n);
+        proof[nodeSeed % proof.length] ^= bytes32(uint256(1) << bit);
+        require(!this.consistent(m, n, _mth(leaves, 0, m), _mth(leaves, 0, n), proof), "tampered node accepted");
+    }
+
+    function testFuzzConsistencyOfAnotherPrefixFails(uint256 seed, uint256 nSeed, uint256 mSeed, uint256 otherSeed) public view {
+        uint256 n = _bound(nSeed, 3, MAX_LEAVES);
+        uint256 m = _bound(mSeed, 1, n - 1);
+        uint256 other = _bound(otherSeed, 1, n - 2);
+        if (other >= m) ++other; // any old size but m
+        bytes32[] memory leaves = _leaves(seed, n);
+        bytes32[] memory proof = _consistencyProof(leaves, m, n);
+        // The proof of m claimed for another old size, or for the old root of another size.
+        require(!this.consistent(other, n, _mth(leaves, 0, other), _mth(leaves, 0, n), proof), "proof for another size accepted");
+        require(!this.consistent(m, n, _mth(leaves, 0, other), _mth(leaves, 0, n), proof), "another old root accepted");
+    }
+
+    function testFuzzConsistencyWithAForkedHistoryFails(uint256 seed, uint256 nSeed, uint256 mSeed, uint256 forkSeed) public view {
+        uint256 n = _bound(nSeed, 2, MAX_LEAVES);
+        uint256 m = _bound(mSeed, 1, n - 1);
+        bytes32[] memory leaves = _leaves(seed, n);
+        bytes32[] memory proof = _consistencyProof(leaves, m, n);
+        // Rewrite one leaf of the old prefix: the new tree no longer extends the old one.
+        bytes32[] memory forked = _leaves(seed, n);
+        forked[forkSeed % m] = ~forked[forkSeed % m];
+        require(!this.consistent(m, n, _mth(leaves, 0, m), _mth(forked, 0, n), proof), "forked history accepted");
+    }
+
+    function testFuzzConsistencyWithAMissingOrExtraNodeFails(uint256 seed, uint256 nSeed, uint256 mSeed, bytes32 extra) public view {
+        uint256 n = _bound(nSeed, 2, MAX_LEAVES);
+        uint256 m = _bound(mSeed, 1, n - 1);
+        bytes32[] memory leaves = _leaves(seed, n);
+        bytes32[] memory proof = _consistencyProof(leaves, m, n);
+        bytes32 oldRoot = _mth(leaves, 0, m);
+        bytes32 newRoot = _mth(leaves, 0, n);
+        bytes32[] memory longer = new bytes32[](proof.length + 1);
+        for (uint256 i; i < proof.length; ++i) {
+            longer[i] = proof[i];
+        }
+        longer[proof.length] = extra;
+        require(!this.consistent(m, n, oldRoot, newRoot, longer), "extra node accepted");
+        bytes32[] memory shorter = new bytes32[](proof.length - 1);
+        for (uint256 i; i < shorter.length; ++i) {
+            shorter[i] = proof[i];
+        }
+        require(!this.consistent(m, n, oldRoot, newRoot, shorter), "missing node accepted");
     }
 }

@@ -1,10 +1,11 @@
 // The data plane (contracts/DataLedger.sol): relayed EIP-712 data messages, batches, direct
 // messages, device-to-device exchanges and Merkle anchoring of off-chain verified batches.
-// Every test starts from the same snapshot of paper 003's hierarchy (deployHierarchy): a root
+// Every test starts from the same snapshot of Al Ahmed et al.'s hierarchy (deployHierarchy): a root
 // group, three clusters whose heads are root-group members, three devices per cluster.
 import { expect } from "chai";
 import {
   concat,
+  encodeErrorResult,
   hashTypedData,
   hexToBigInt,
   keccak256,
@@ -31,6 +32,7 @@ import {
   chainId,
   deployHierarchy,
   deployRegistry,
+  deviceAccount,
   domainOf,
   enrol,
   funded,
@@ -63,7 +65,7 @@ async function nextMessage(registry: Registry, device: Device, overrides: Partia
   return {
     gid: device.gid,
     oid: device.oid,
-    nonce: await registry.read.nonces([device.account.address]),
+    nonce: await registry.read.nonces([device.gid, device.oid]),
     payloadHash: payload(`${device.oid}:${t}`),
     timestamp: t,
     deadline: t + 3600n,
@@ -95,7 +97,7 @@ async function nextExchange(
     oid: sender.oid,
     receiverGid: receiver.gid,
     receiverOid: receiver.oid,
-    nonce: await registry.read.nonces([sender.account.address]),
+    nonce: await registry.read.nonces([sender.gid, sender.oid]),
     payloadHash: payload(`exchange:${sender.oid}:${receiver.oid}:${t}`),
     timestamp: t,
     deadline: t + 3600n,
@@ -160,7 +162,7 @@ describe("DataLedger", () => {
       const { registry, device } = await load();
       const message = await nextMessage(registry, device(0, 0));
       const expected = hashTypedData({
-        domain: { name: "iomt-auth", version: "1", chainId, verifyingContract: registry.address },
+        domain: { name: "iomt-auth", version: "2", chainId, verifyingContract: registry.address },
         types: dataMessageTypes,
         primaryType: "DataMessage",
         message,
@@ -172,7 +174,7 @@ describe("DataLedger", () => {
       const { registry, device } = await load();
       const exchange = await nextExchange(registry, device(0, 0), device(1, 2));
       const expected = hashTypedData({
-        domain: { name: "iomt-auth", version: "1", chainId, verifyingContract: registry.address },
+        domain: { name: "iomt-auth", version: "2", chainId, verifyingContract: registry.address },
         types: exchangeTypes,
         primaryType: "Exchange",
         message: exchange,
@@ -201,22 +203,22 @@ describe("DataLedger", () => {
     });
   });
 
-  // ----------------------------------------------------------------------------- recordData
+  // ----------------------------------------------------------------------------- recordDataBySig
 
-  describe("recordData: a device-signed data message that anyone may relay", () => {
+  describe("recordDataBySig: a device-signed data message that anyone may relay", () => {
     it("records the message, emits DataMessageRecorded and advances the device nonce", async () => {
       const { registry, device, relayer } = await load();
       const d = device(0, 0);
-      expect(await registry.read.nonces([d.account.address])).to.equal(1n); // nonce 0 was the association
+      expect(await registry.read.nonces([d.gid, d.oid])).to.equal(1n); // nonce 0 was the association
       const { message, signature } = await signedMessage(registry, d);
       await viem.assertions.emitWithArgs(
-        registry.write.recordData([message, signature], { account: relayer }),
+        registry.write.recordDataBySig([message, signature], { account: relayer }),
         registry,
         "DataMessageRecorded",
-        [d.gid, d.account.address, 1n, message.payloadHash, message.timestamp],
+        [d.gid, d.account.address, d.oid, 1n, message.payloadHash, message.timestamp, message.deadline],
       );
-      expect(await registry.read.nonces([d.account.address])).to.equal(2n);
-      expect((await registry.read.memberByOid([d.oid])).nonce).to.equal(2);
+      expect(await registry.read.nonces([d.gid, d.oid])).to.equal(2n);
+      expect((await registry.read.memberOf([d.gid, d.oid])).nonce).to.equal(2);
     });
 
     it("accepts consecutive messages with consecutive nonces from any relayer", async () => {
@@ -225,15 +227,15 @@ describe("DataLedger", () => {
       for (const [i, account] of [relayer, outsider, relayer].entries()) {
         const { message, signature } = await signedMessage(registry, d, { payloadHash: payload(`seq-${i}`) });
         expect(message.nonce).to.equal(BigInt(i + 1));
-        await viem.assertions.emit(registry.write.recordData([message, signature], { account }), registry, "DataMessageRecorded");
+        await viem.assertions.emit(registry.write.recordDataBySig([message, signature], { account }), registry, "DataMessageRecorded");
       }
-      expect(await registry.read.nonces([d.account.address])).to.equal(4n);
+      expect(await registry.read.nonces([d.gid, d.oid])).to.equal(4n);
     });
 
     it("can be relayed by the default wallet (an account with no identity)", async () => {
       const { registry, device } = await load();
       const { message, signature } = await signedMessage(registry, device(2, 0));
-      await viem.assertions.emit(registry.write.recordData([message, signature]), registry, "DataMessageRecorded");
+      await viem.assertions.emit(registry.write.recordDataBySig([message, signature]), registry, "DataMessageRecorded");
     });
 
     it("lets a cluster head record data as a member of the root group", async () => {
@@ -241,10 +243,10 @@ describe("DataLedger", () => {
       const head = headAsMember(1);
       const { message, signature } = await signedMessage(registry, head);
       await viem.assertions.emitWithArgs(
-        registry.write.recordData([message, signature]),
+        registry.write.recordDataBySig([message, signature]),
         registry,
         "DataMessageRecorded",
-        [rootGid, head.account.address, message.nonce, message.payloadHash, message.timestamp],
+        [rootGid, head.account.address, head.oid, message.nonce, message.payloadHash, message.timestamp, message.deadline],
       );
     });
 
@@ -253,87 +255,87 @@ describe("DataLedger", () => {
       const deadline = (await now()) + 100n;
       const { message, signature } = await signedMessage(registry, device(0, 0), { deadline });
       await networkHelpers.time.setNextBlockTimestamp(deadline);
-      await viem.assertions.emit(registry.write.recordData([message, signature]), registry, "DataMessageRecorded");
+      await viem.assertions.emit(registry.write.recordDataBySig([message, signature]), registry, "DataMessageRecorded");
     });
 
-    it("rejects a message whose deadline has passed with DataLedgerExpired", async () => {
+    it("rejects a message whose deadline has passed with RequestExpired", async () => {
       const { registry, device } = await load();
       const d = device(0, 0);
       const { message, signature } = await signedMessage(registry, d, { deadline: (await now()) + 60n });
       await networkHelpers.time.increase(61);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordData([message, signature]),
+        registry.write.recordDataBySig([message, signature]),
         registry,
-        "DataLedgerExpired",
+        "RequestExpired",
         [message.deadline],
       );
-      expect(await registry.read.nonces([d.account.address])).to.equal(1n);
+      expect(await registry.read.nonces([d.gid, d.oid])).to.equal(1n);
     });
 
-    it("rejects a nonce ahead of the device's next nonce with DataLedgerInvalidNonce", async () => {
+    it("rejects a nonce ahead of the device's next nonce with RequestInvalidNonce", async () => {
       const { registry, device } = await load();
       const d = device(0, 1);
       const { message, signature } = await signedMessage(registry, d, { nonce: 2n });
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordData([message, signature]),
+        registry.write.recordDataBySig([message, signature]),
         registry,
-        "DataLedgerInvalidNonce",
+        "RequestInvalidNonce",
         [d.account.address, 1n],
       );
-      expect(await registry.read.nonces([d.account.address])).to.equal(1n);
+      expect(await registry.read.nonces([d.gid, d.oid])).to.equal(1n);
     });
 
-    it("rejects the association nonce 0 with DataLedgerInvalidNonce", async () => {
+    it("rejects the association nonce 0 with DataLedgerNonceUsed: the association consumed it", async () => {
       const { registry, device } = await load();
       const d = device(0, 1);
       const { message, signature } = await signedMessage(registry, d, { nonce: 0n });
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordData([message, signature]),
+        registry.write.recordDataBySig([message, signature]),
         registry,
-        "DataLedgerInvalidNonce",
-        [d.account.address, 1n],
+        "DataLedgerNonceUsed",
+        [d.account.address, 0n],
       );
     });
 
-    it("rejects a replay of an already-recorded message with DataLedgerInvalidNonce", async () => {
+    it("rejects a replay of an already-recorded message with DataLedgerNonceUsed", async () => {
       const { registry, device, outsider } = await load();
       const d = device(0, 2);
       const { message, signature } = await signedMessage(registry, d);
-      await registry.write.recordData([message, signature]);
+      await registry.write.recordDataBySig([message, signature]);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordData([message, signature], { account: outsider }),
+        registry.write.recordDataBySig([message, signature], { account: outsider }),
         registry,
-        "DataLedgerInvalidNonce",
-        [d.account.address, 2n],
+        "DataLedgerNonceUsed",
+        [d.account.address, 1n],
       );
-      expect(await registry.read.nonces([d.account.address])).to.equal(2n);
+      expect(await registry.read.nonces([d.gid, d.oid])).to.equal(2n);
     });
 
-    it("rejects a message signed by another key with DataLedgerWrongSigner", async () => {
+    it("rejects a message signed by another key with RequestWrongSigner", async () => {
       const { registry, device } = await load();
       const d = device(0, 0);
       const other = device(0, 1).account;
       const message = await nextMessage(registry, d);
       const signature = await signData(other, registry, message);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordData([message, signature]),
+        registry.write.recordDataBySig([message, signature]),
         registry,
-        "DataLedgerWrongSigner",
+        "RequestWrongSigner",
         [other.address, d.account.address],
       );
-      expect(await registry.read.nonces([d.account.address])).to.equal(1n);
+      expect(await registry.read.nonces([d.gid, d.oid])).to.equal(1n);
     });
 
-    it("rejects a signature over other fields (a tampered payload) with DataLedgerWrongSigner", async () => {
+    it("rejects a signature over other fields (a tampered payload) with RequestWrongSigner", async () => {
       const { registry, device } = await load();
       const d = device(0, 0);
       const { message, signature } = await signedMessage(registry, d);
       const tampered = { ...message, payloadHash: payload("forged") };
       const recovered = await recoverAddress({ hash: await registry.read.dataMessageDigest([tampered]), signature });
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordData([tampered, signature]),
+        registry.write.recordDataBySig([tampered, signature]),
         registry,
-        "DataLedgerWrongSigner",
+        "RequestWrongSigner",
         [recovered, d.account.address],
       );
     });
@@ -345,20 +347,20 @@ describe("DataLedger", () => {
       ["65 bytes with v = 0", `0x${"11".repeat(32)}${"22".repeat(32)}00`],
       ["65 bytes with r = s = 0", `0x${"00".repeat(64)}1b`],
     ] as const) {
-      it(`rejects a malformed signature (${label}) with DataLedgerInvalidSignature`, async () => {
+      it(`rejects a malformed signature (${label}) with RequestInvalidSignature`, async () => {
         const { registry, device } = await load();
         const d = device(1, 0);
         const message = await nextMessage(registry, d);
         await viem.assertions.revertWithCustomError(
-          registry.write.recordData([message, bad as Hex]),
+          registry.write.recordDataBySig([message, bad as Hex]),
           registry,
-          "DataLedgerInvalidSignature",
+          "RequestInvalidSignature",
         );
-        expect(await registry.read.nonces([d.account.address])).to.equal(1n);
+        expect(await registry.read.nonces([d.gid, d.oid])).to.equal(1n);
       });
     }
 
-    it("rejects the high-s (malleable) twin of a valid signature with DataLedgerInvalidSignature", async () => {
+    it("rejects the high-s (malleable) twin of a valid signature with RequestInvalidSignature", async () => {
       const { registry, device } = await load();
       const d = device(1, 0);
       const { message, signature } = await signedMessage(registry, d);
@@ -367,16 +369,16 @@ describe("DataLedger", () => {
       const digest = await registry.read.dataMessageDigest([message]);
       expect(await recoverAddress({ hash: digest, signature: highS })).to.equal(d.account.address);
       await viem.assertions.revertWithCustomError(
-        registry.write.recordData([message, highS]),
+        registry.write.recordDataBySig([message, highS]),
         registry,
-        "DataLedgerInvalidSignature",
+        "RequestInvalidSignature",
       );
-      expect(await registry.read.nonces([d.account.address])).to.equal(1n);
+      expect(await registry.read.nonces([d.gid, d.oid])).to.equal(1n);
       // The low-s original still goes through afterwards.
-      await viem.assertions.emit(registry.write.recordData([message, signature]), registry, "DataMessageRecorded");
+      await viem.assertions.emit(registry.write.recordDataBySig([message, signature]), registry, "DataMessageRecorded");
     });
 
-    it("rejects a message signed for another chain id with DataLedgerWrongSigner", async () => {
+    it("rejects a message signed for another chain id with RequestWrongSigner", async () => {
       const { registry, device } = await load();
       const d = device(2, 2);
       const message = await nextMessage(registry, d);
@@ -384,27 +386,27 @@ describe("DataLedger", () => {
       const recovered = await recoverAddress({ hash: await registry.read.dataMessageDigest([message]), signature });
       expect(recovered).to.not.equal(d.account.address);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordData([message, signature]),
+        registry.write.recordDataBySig([message, signature]),
         registry,
-        "DataLedgerWrongSigner",
+        "RequestWrongSigner",
         [recovered, d.account.address],
       );
-      expect(await registry.read.nonces([d.account.address])).to.equal(1n);
+      expect(await registry.read.nonces([d.gid, d.oid])).to.equal(1n);
     });
 
-    it("rejects a message signed for another registry deployment with DataLedgerWrongSigner", async () => {
+    it("rejects a message signed for another registry deployment with RequestWrongSigner", async () => {
       const { registry, otherRegistry, device } = await load();
       const d = device(2, 2);
       const message = await nextMessage(registry, d);
       const signature = await signData(d.account, otherRegistry, message);
       const recovered = await recoverAddress({ hash: await registry.read.dataMessageDigest([message]), signature });
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordData([message, signature]),
+        registry.write.recordDataBySig([message, signature]),
         registry,
-        "DataLedgerWrongSigner",
+        "RequestWrongSigner",
         [recovered, d.account.address],
       );
-      expect(await registry.read.nonces([d.account.address])).to.equal(1n);
+      expect(await registry.read.nonces([d.gid, d.oid])).to.equal(1n);
     });
 
     it("rejects an unknown group with GroupRegistryUnknownGroup", async () => {
@@ -412,12 +414,12 @@ describe("DataLedger", () => {
       const d = device(0, 0);
       const { message, signature } = await signedMessage(registry, d, { gid: unknownGid });
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordData([message, signature]),
+        registry.write.recordDataBySig([message, signature]),
         registry,
         "GroupRegistryUnknownGroup",
         [unknownGid],
       );
-      expect(await registry.read.nonces([d.account.address])).to.equal(1n);
+      expect(await registry.read.nonces([d.gid, d.oid])).to.equal(1n);
     });
 
     it("rejects a message of a deactivated group with GroupRegistryGroupInactive", async () => {
@@ -426,12 +428,12 @@ describe("DataLedger", () => {
       const { message, signature } = await signedMessage(registry, d);
       await registry.write.deactivateGroup([d.gid], { account: clusters[0].head });
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordData([message, signature]),
+        registry.write.recordDataBySig([message, signature]),
         registry,
         "GroupRegistryGroupInactive",
         [d.gid],
       );
-      expect(await registry.read.nonces([d.account.address])).to.equal(1n);
+      expect(await registry.read.nonces([d.gid, d.oid])).to.equal(1n);
     });
 
     it("rejects an oid that is a member of another group with GroupRegistryNotMember", async () => {
@@ -439,12 +441,12 @@ describe("DataLedger", () => {
       const d = device(1, 0); // a member of cluster 1 claiming cluster 0
       const { message, signature } = await signedMessage(registry, d, { gid: clusters[0].gid });
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordData([message, signature]),
+        registry.write.recordDataBySig([message, signature]),
         registry,
         "GroupRegistryNotMember",
         [clusters[0].gid, d.oid],
       );
-      expect(await registry.read.nonces([d.account.address])).to.equal(1n);
+      expect(await registry.read.nonces([d.gid, d.oid])).to.equal(1n);
     });
 
     it("rejects an oid nobody registered with GroupRegistryNotMember", async () => {
@@ -452,7 +454,7 @@ describe("DataLedger", () => {
       const d = device(0, 0);
       const { message, signature } = await signedMessage(registry, d, { oid: unknownOid });
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordData([message, signature]),
+        registry.write.recordDataBySig([message, signature]),
         registry,
         "GroupRegistryNotMember",
         [d.gid, unknownOid],
@@ -464,7 +466,7 @@ describe("DataLedger", () => {
       const master: Device = { account: rootMaster, oid: rootOid, gid: rootGid };
       const { message, signature } = await signedMessage(registry, master);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordData([message, signature]),
+        registry.write.recordDataBySig([message, signature]),
         registry,
         "GroupRegistryNotMember",
         [rootGid, rootOid],
@@ -477,12 +479,12 @@ describe("DataLedger", () => {
       const { message, signature } = await signedMessage(registry, d);
       await registry.write.revoke([d.gid, d.oid], { account: clusters[0].head });
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordData([message, signature]),
+        registry.write.recordDataBySig([message, signature]),
         registry,
         "GroupRegistryMemberRevoked",
         [d.gid, d.oid],
       );
-      expect(await registry.read.nonces([d.account.address])).to.equal(1n);
+      expect(await registry.read.nonces([d.gid, d.oid])).to.equal(1n);
     });
 
     it("emits nothing and leaves every nonce unchanged when it reverts", async () => {
@@ -491,14 +493,14 @@ describe("DataLedger", () => {
       const fromBlock = (await publicClient.getBlockNumber()) + 1n;
       const { message } = await signedMessage(registry, d);
       await viem.assertions.revertWithCustomError(
-        registry.write.recordData([message, `0x${"ab".repeat(64)}`]),
+        registry.write.recordDataBySig([message, `0x${"ab".repeat(64)}`]),
         registry,
-        "DataLedgerInvalidSignature",
+        "RequestInvalidSignature",
       );
       expect(await registry.getEvents.DataMessageRecorded({}, { fromBlock })).to.have.length(0);
       for (let c = 0; c < 3; c++) {
         for (let i = 0; i < 3; i++) {
-          expect(await registry.read.nonces([device(c, i).account.address])).to.equal(1n);
+          expect(await registry.read.nonces([device(c, i).gid, device(c, i).oid])).to.equal(1n);
         }
       }
     });
@@ -506,35 +508,36 @@ describe("DataLedger", () => {
     it("stops at the last 32-bit nonce with DataLedgerNoncesExhausted instead of wrapping around to nonce 0", async () => {
       const { registry, device } = await load();
       const d = device(0, 0);
-      // Locate the member record (one packed slot: account | group | leafIndex | flags | nonce) of
-      // `_members[oid]` by probing the mapping's base slot, then set the nonce to 2^32 - 1.
-      let slot: Hex | undefined;
-      for (let base = 0n; base < 16n && slot === undefined; base++) {
-        const candidate = keccak256(concat([d.oid, pad(toHex(base))]));
-        const word = await publicClient.getStorageAt({ address: registry.address, slot: candidate });
-        if (word !== undefined && hexToBigInt(word) % 2n ** 160n === hexToBigInt(d.account.address)) slot = candidate;
-      }
-      expect(slot, "member record slot").to.not.equal(undefined);
-      const word = hexToBigInt((await publicClient.getStorageAt({ address: registry.address, slot: slot! }))!);
+      // The member record is `_members[gid][oid]` (slot 3, after EIP712's two strings and `_groups`):
+      // one packed slot, account (160 bits) | leafIndex (32) | flags (8) | nonce (32). Set the nonce to 2^32 - 1.
+      const MEMBERS_SLOT = 3n;
+      const slot = keccak256(concat([d.oid, keccak256(concat([d.gid, pad(toHex(MEMBERS_SLOT))]))]));
+      const word = hexToBigInt((await publicClient.getStorageAt({ address: registry.address, slot }))!);
+      expect(word % 2n ** 160n, "member record slot").to.equal(hexToBigInt(d.account.address));
       const maxNonce = 2n ** 32n - 1n;
-      await networkHelpers.setStorageAt(registry.address, slot!, (word % 2n ** 224n) + (maxNonce << 224n));
-      expect(await registry.read.nonces([d.account.address])).to.equal(maxNonce);
+      await networkHelpers.setStorageAt(registry.address, slot, (word % 2n ** 200n) + (maxNonce << 200n));
+      expect(await registry.read.nonces([d.gid, d.oid])).to.equal(maxNonce);
 
       const { message, signature } = await signedMessage(registry, d);
       expect(message.nonce).to.equal(maxNonce);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordData([message, signature]),
+        registry.write.recordDataBySig([message, signature]),
         registry,
         "DataLedgerNoncesExhausted",
         [d.account.address],
       );
-      expect(await registry.read.nonces([d.account.address])).to.equal(maxNonce);
+      expect(await registry.read.nonces([d.gid, d.oid])).to.equal(maxNonce);
     });
   });
 
-  // ------------------------------------------------------------------------ recordDataBatch
+  // ------------------------------------------------------------------------ recordDataBatchBySig
 
-  describe("recordDataBatch: many signed data messages in one transaction, all or nothing", () => {
+  describe("recordDataBatchBySig: many signed data messages in one transaction; a bad one is skipped, never fatal", () => {
+    const AlreadyApplied = 1;
+    const Rejected = 2;
+    const skipReason = (registry: Registry, errorName: string, args: readonly unknown[]) =>
+      encodeErrorResult({ abi: registry.abi, errorName, args } as never);
+
     it("records messages of several devices in one transaction with one event each, in order", async () => {
       const { registry, device, relayer } = await load();
       const a = device(0, 0);
@@ -546,8 +549,9 @@ describe("DataLedger", () => {
       const fourth = await signedMessage(registry, c, { payloadHash: payload("c1") });
       const items = [first, second, third, fourth];
 
-      const receipt = await receiptOf(registry.write.recordDataBatch([items], { account: relayer }));
+      const receipt = await receiptOf(registry.write.recordDataBatchBySig([items], { account: relayer }));
       expect(receipt.status).to.equal("success");
+      expect(parseEventLogs({ abi: registry.abi, logs: receipt.logs, eventName: "BatchItemSkipped" })).to.have.length(0);
       const events = parseEventLogs({ abi: registry.abi, logs: receipt.logs, eventName: "DataMessageRecorded" });
       expect(events).to.have.length(4);
       events.forEach((event, i) => {
@@ -555,103 +559,117 @@ describe("DataLedger", () => {
         expect(event.args).to.deep.equal({
           gid: message.gid,
           device: [a, a, b, c][i].account.address,
+          oid: message.oid,
           nonce: message.nonce,
           payloadHash: message.payloadHash,
           timestamp: message.timestamp,
+          deadline: message.deadline,
         });
       });
-      expect(await registry.read.nonces([a.account.address])).to.equal(3n);
-      expect(await registry.read.nonces([b.account.address])).to.equal(2n);
-      expect(await registry.read.nonces([c.account.address])).to.equal(2n);
+      expect(await registry.read.nonces([a.gid, a.oid])).to.equal(3n);
+      expect(await registry.read.nonces([b.gid, b.oid])).to.equal(2n);
+      expect(await registry.read.nonces([c.gid, c.oid])).to.equal(2n);
     });
 
     it("accepts a batch of one", async () => {
       const { registry, device } = await load();
-      const item = await signedMessage(registry, device(0, 0));
+      const d = device(0, 0);
+      const item = await signedMessage(registry, d);
       await viem.assertions.emitWithArgs(
-        registry.write.recordDataBatch([[item]]),
+        registry.write.recordDataBatchBySig([[item]]),
         registry,
         "DataMessageRecorded",
-        [item.message.gid, device(0, 0).account.address, 1n, item.message.payloadHash, item.message.timestamp],
+        [item.message.gid, d.account.address, d.oid, 1n, item.message.payloadHash, item.message.timestamp, item.message.deadline],
       );
     });
 
-    it("rejects an empty batch with DataLedgerEmptyBatch", async () => {
+    it("rejects an empty batch with BatchEmpty", async () => {
       const { registry } = await load();
-      await viem.assertions.revertWithCustomError(registry.write.recordDataBatch([[]]), registry, "DataLedgerEmptyBatch");
+      await viem.assertions.revertWithCustomError(registry.write.recordDataBatchBySig([[]]), registry, "BatchEmpty");
     });
 
-    it("reverts the whole batch when one item is bad, recording nothing", async () => {
+    it("skips a badly signed item and a revoked device's item, reporting each, and records the good ones", async () => {
       const { registry, device, clusters } = await load();
       const a = device(0, 0);
       const b = device(1, 0);
       const c = device(2, 0);
-      const good1 = await signedMessage(registry, a);
+      const good = await signedMessage(registry, a);
       const bad = { ...(await signedMessage(registry, b)), signature: `0x${"ab".repeat(64)}` as Hex };
-      const good2 = await signedMessage(registry, c);
-      const fromBlock = (await publicClient.getBlockNumber()) + 1n;
-      await viem.assertions.revertWithCustomError(
-        registry.write.recordDataBatch([[good1, bad, good2]]),
-        registry,
-        "DataLedgerInvalidSignature",
-      );
-      // A bad last item (a revoked device) undoes the earlier good ones too.
+      const revoked = await signedMessage(registry, c);
       await registry.write.revoke([c.gid, c.oid], { account: clusters[2].head });
-      await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordDataBatch([[good1, good2]]),
-        registry,
-        "GroupRegistryMemberRevoked",
-        [c.gid, c.oid],
-      );
-      for (const d of [a, b, c]) expect(await registry.read.nonces([d.account.address])).to.equal(1n);
-      expect(await registry.getEvents.DataMessageRecorded({}, { fromBlock })).to.have.length(0);
-      // The good item alone still goes through.
-      await viem.assertions.emit(registry.write.recordDataBatch([[good1]]), registry, "DataMessageRecorded");
+      const receipt = await receiptOf(registry.write.recordDataBatchBySig([[good, bad, revoked]]));
+      const skipped = parseEventLogs({ abi: registry.abi, logs: receipt.logs, eventName: "BatchItemSkipped" });
+      expect(skipped.map((log) => log.args)).to.deep.equal([
+        { index: 1n, status: Rejected, reason: skipReason(registry, "RequestInvalidSignature", []) },
+        { index: 2n, status: Rejected, reason: skipReason(registry, "GroupRegistryMemberRevoked", [c.gid, c.oid]) },
+      ]);
+      expect(await registry.read.nonces([a.gid, a.oid])).to.equal(2n);
+      expect(await registry.read.nonces([b.gid, b.oid])).to.equal(1n);
+      expect(parseEventLogs({ abi: registry.abi, logs: receipt.logs, eventName: "DataMessageRecorded" })).to.have.length(1);
     });
 
-    it("rejects the same message twice in one batch with DataLedgerInvalidNonce", async () => {
+    it("reports the same message twice in one batch as already applied the second time", async () => {
       const { registry, device } = await load();
       const d = device(0, 2);
       const item = await signedMessage(registry, d);
-      await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordDataBatch([[item, item]]),
+      await viem.assertions.emitWithArgs(
+        registry.write.recordDataBatchBySig([[item, item]]),
         registry,
-        "DataLedgerInvalidNonce",
-        [d.account.address, 2n],
+        "BatchItemSkipped",
+        [1n, AlreadyApplied, skipReason(registry, "DataLedgerNonceUsed", [d.account.address, 1n])],
       );
-      expect(await registry.read.nonces([d.account.address])).to.equal(1n);
+      expect(await registry.read.nonces([d.gid, d.oid])).to.equal(2n);
     });
 
-    it("rejects a batch whose nonces for one device are out of order with DataLedgerInvalidNonce", async () => {
+    it("skips a message whose nonce is ahead of the device's with RequestInvalidNonce and records the next in order", async () => {
       const { registry, device } = await load();
       const d = device(0, 2);
       const first = await signedMessage(registry, d, { payloadHash: payload("1") });
       const second = await signedMessage(registry, d, { nonce: 2n, payloadHash: payload("2") });
-      await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordDataBatch([[second, first]]),
+      await viem.assertions.emitWithArgs(
+        registry.write.recordDataBatchBySig([[second, first]]),
         registry,
-        "DataLedgerInvalidNonce",
-        [d.account.address, 1n],
+        "BatchItemSkipped",
+        [0n, Rejected, skipReason(registry, "RequestInvalidNonce", [d.account.address, 1n])],
       );
+      expect(await registry.read.nonces([d.gid, d.oid])).to.equal(2n);
     });
 
-    it("rejects a batch containing an expired message with DataLedgerExpired", async () => {
+    it("skips an expired message with RequestExpired", async () => {
       const { registry, device } = await load();
       const good = await signedMessage(registry, device(0, 0));
       const expired = await signedMessage(registry, device(0, 1), { deadline: (await now()) - 1n });
-      await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordDataBatch([[good, expired]]),
+      await viem.assertions.emitWithArgs(
+        registry.write.recordDataBatchBySig([[good, expired]]),
         registry,
-        "DataLedgerExpired",
-        [expired.message.deadline],
+        "BatchItemSkipped",
+        [1n, Rejected, skipReason(registry, "RequestExpired", [expired.message.deadline])],
       );
-      expect(await registry.read.nonces([device(0, 0).account.address])).to.equal(1n);
+      expect(await registry.read.nonces([device(0, 0).gid, device(0, 0).oid])).to.equal(2n);
+      expect(await registry.read.nonces([device(0, 1).gid, device(0, 1).oid])).to.equal(1n);
+    });
+
+    it("reports a message someone relayed first as already applied and records the rest (no griefing)", async () => {
+      const { registry, device, outsider } = await load();
+      const items = [];
+      for (const [c, d] of [[0, 0], [1, 1], [2, 2]] as const) items.push(await signedMessage(registry, device(c, d)));
+      await registry.write.recordDataBySig([items[1].message, items[1].signature], { account: outsider });
+      const { result } = await publicClient.simulateContract({
+        address: registry.address,
+        abi: registry.abi,
+        functionName: "recordDataBatchBySig",
+        args: [items],
+      });
+      expect(result).to.deep.equal([0, AlreadyApplied, 0]);
+      const receipt = await receiptOf(registry.write.recordDataBatchBySig([items]));
+      expect(receipt.status).to.equal("success");
+      expect(parseEventLogs({ abi: registry.abi, logs: receipt.logs, eventName: "DataMessageRecorded" })).to.have.length(2);
     });
   });
 
-  // ----------------------------------------------------------------------- recordDataDirect
+  // ----------------------------------------------------------------------- recordData
 
-  describe("recordDataDirect: a data message sent by the device itself", () => {
+  describe("recordData: a data message sent by the device itself", () => {
     it("records the message with DirectDataMessageRecorded and leaves the relayed nonce alone", async () => {
       const { registry, device } = await load();
       const d = device(0, 0);
@@ -660,19 +678,19 @@ describe("DataLedger", () => {
       const payloadHash = payload("direct");
       const timestamp = await now();
       await viem.assertions.emitWithArgs(
-        registry.write.recordDataDirect([d.gid, d.oid, payloadHash, timestamp], { account }),
+        registry.write.recordData([d.gid, d.oid, payloadHash, timestamp], { account }),
         registry,
         "DirectDataMessageRecorded",
-        [d.gid, d.account.address, payloadHash, timestamp],
+        [d.gid, d.account.address, d.oid, payloadHash, timestamp],
       );
-      expect(await registry.read.nonces([d.account.address])).to.equal(1n);
+      expect(await registry.read.nonces([d.gid, d.oid])).to.equal(1n);
     });
 
     it("rejects a message sent by another account with DataLedgerWrongSender", async () => {
       const { registry, device, relayer } = await load();
       const d = device(0, 0);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordDataDirect([d.gid, d.oid, payload("x"), 0n], { account: relayer }),
+        registry.write.recordData([d.gid, d.oid, payload("x"), 0n], { account: relayer }),
         registry,
         "DataLedgerWrongSender",
         [relayer.address, d.account.address],
@@ -684,7 +702,7 @@ describe("DataLedger", () => {
       const victim = device(0, 1);
       const account = await funded("device-0-0");
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordDataDirect([victim.gid, victim.oid, payload("x"), 0n], { account }),
+        registry.write.recordData([victim.gid, victim.oid, payload("x"), 0n], { account }),
         registry,
         "DataLedgerWrongSender",
         [account.address, victim.account.address],
@@ -697,7 +715,7 @@ describe("DataLedger", () => {
       const account = await funded("device-1-1");
       await registry.write.revoke([d.gid, d.oid], { account: clusters[1].head });
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordDataDirect([d.gid, d.oid, payload("x"), 0n], { account }),
+        registry.write.recordData([d.gid, d.oid, payload("x"), 0n], { account }),
         registry,
         "GroupRegistryMemberRevoked",
         [d.gid, d.oid],
@@ -710,7 +728,7 @@ describe("DataLedger", () => {
       const account = await funded("device-1-1");
       await registry.write.deactivateGroup([d.gid], { account: clusters[1].head });
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordDataDirect([d.gid, d.oid, payload("x"), 0n], { account }),
+        registry.write.recordData([d.gid, d.oid, payload("x"), 0n], { account }),
         registry,
         "GroupRegistryGroupInactive",
         [d.gid],
@@ -722,7 +740,7 @@ describe("DataLedger", () => {
       const d = device(1, 1);
       const account = await funded("device-1-1");
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordDataDirect([unknownGid, d.oid, payload("x"), 0n], { account }),
+        registry.write.recordData([unknownGid, d.oid, payload("x"), 0n], { account }),
         registry,
         "GroupRegistryUnknownGroup",
         [unknownGid],
@@ -734,7 +752,7 @@ describe("DataLedger", () => {
       const d = device(1, 1);
       const account = await funded("device-1-1");
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordDataDirect([clusters[2].gid, d.oid, payload("x"), 0n], { account }),
+        registry.write.recordData([clusters[2].gid, d.oid, payload("x"), 0n], { account }),
         registry,
         "GroupRegistryNotMember",
         [clusters[2].gid, d.oid],
@@ -742,9 +760,9 @@ describe("DataLedger", () => {
     });
   });
 
-  // ------------------------------------------------------------------------- recordExchange
+  // ------------------------------------------------------------------------- recordExchangeBySig
 
-  describe("recordExchange: a device-to-device exchange signed by the sender", () => {
+  describe("recordExchangeBySig: a device-to-device exchange signed by the sender", () => {
     it("records an exchange within a cluster and advances the sender's nonce", async () => {
       const { registry, device, relayer } = await load();
       const sender = device(0, 0);
@@ -752,7 +770,7 @@ describe("DataLedger", () => {
       const exchange = await nextExchange(registry, sender, receiver);
       const signature = await signExchange(sender.account, registry, exchange);
       await viem.assertions.emitWithArgs(
-        registry.write.recordExchange([exchange, signature], { account: relayer }),
+        registry.write.recordExchangeBySig([exchange, signature], { account: relayer }),
         registry,
         "ExchangeRecorded",
         [
@@ -765,10 +783,11 @@ describe("DataLedger", () => {
           1n,
           exchange.payloadHash,
           exchange.timestamp,
+          exchange.deadline,
         ],
       );
-      expect(await registry.read.nonces([sender.account.address])).to.equal(2n);
-      expect(await registry.read.nonces([receiver.account.address])).to.equal(1n);
+      expect(await registry.read.nonces([sender.gid, sender.oid])).to.equal(2n);
+      expect(await registry.read.nonces([receiver.gid, receiver.oid])).to.equal(1n);
     });
 
     it("rejects an exchange from a device to itself", async () => {
@@ -776,7 +795,7 @@ describe("DataLedger", () => {
       const sender = device(0, 0);
       const exchange = await nextExchange(registry, sender, sender);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordExchange([exchange, await signExchange(sender.account, registry, exchange)]),
+        registry.write.recordExchangeBySig([exchange, await signExchange(sender.account, registry, exchange)]),
         registry,
         "DataLedgerSelfExchange",
         [sender.oid],
@@ -790,7 +809,7 @@ describe("DataLedger", () => {
       const exchange = await nextExchange(registry, sender, receiver);
       const signature = await signExchange(sender.account, registry, exchange);
       await viem.assertions.emitWithArgs(
-        registry.write.recordExchange([exchange, signature]),
+        registry.write.recordExchangeBySig([exchange, signature]),
         registry,
         "ExchangeRecorded",
         [
@@ -803,6 +822,7 @@ describe("DataLedger", () => {
           exchange.nonce,
           exchange.payloadHash,
           exchange.timestamp,
+          exchange.deadline,
         ],
       );
     });
@@ -813,7 +833,7 @@ describe("DataLedger", () => {
       const receiver = device(0, 0);
       const exchange = await nextExchange(registry, sender, receiver);
       const signature = await signExchange(sender.account, registry, exchange);
-      await viem.assertions.emit(registry.write.recordExchange([exchange, signature]), registry, "ExchangeRecorded");
+      await viem.assertions.emit(registry.write.recordExchangeBySig([exchange, signature]), registry, "ExchangeRecorded");
     });
 
     it("shares the sender's nonce with data messages: a data message then an exchange use consecutive nonces", async () => {
@@ -824,25 +844,26 @@ describe("DataLedger", () => {
       expect(data.message.nonce).to.equal(1n);
       const early = await nextExchange(registry, sender, receiver); // signed with nonce 1 too
       const earlySignature = await signExchange(sender.account, registry, early);
-      await registry.write.recordData([data.message, data.signature]);
+      await registry.write.recordDataBySig([data.message, data.signature]);
 
+      // The device signed two requests with nonce 1 (a protocol breach): the second is refused as used.
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordExchange([early, earlySignature]),
+        registry.write.recordExchangeBySig([early, earlySignature]),
         registry,
-        "DataLedgerInvalidNonce",
-        [sender.account.address, 2n],
+        "DataLedgerNonceUsed",
+        [sender.account.address, 1n],
       );
       const exchange = await nextExchange(registry, sender, receiver);
       expect(exchange.nonce).to.equal(2n);
       await viem.assertions.emit(
-        registry.write.recordExchange([exchange, await signExchange(sender.account, registry, exchange)]),
+        registry.write.recordExchangeBySig([exchange, await signExchange(sender.account, registry, exchange)]),
         registry,
         "ExchangeRecorded",
       );
       // ...and the next data message takes nonce 3.
       const next = await signedMessage(registry, sender);
       expect(next.message.nonce).to.equal(3n);
-      await viem.assertions.emit(registry.write.recordData([next.message, next.signature]), registry, "DataMessageRecorded");
+      await viem.assertions.emit(registry.write.recordDataBySig([next.message, next.signature]), registry, "DataMessageRecorded");
     });
 
     it("indexes the receiver, so a receiver can filter its exchanges", async () => {
@@ -857,7 +878,7 @@ describe("DataLedger", () => {
         [b, a],
       ] as const) {
         const exchange = await nextExchange(registry, sender, receiver);
-        await registry.write.recordExchange([exchange, await signExchange(sender.account, registry, exchange)]);
+        await registry.write.recordExchangeBySig([exchange, await signExchange(sender.account, registry, exchange)]);
       }
       const toB = await registry.getEvents.ExchangeRecorded({ receiver: b.account.address }, { fromBlock: 0n });
       expect(toB.map((e) => e.args.sender)).to.deep.equal([a.account.address, c.account.address]);
@@ -873,12 +894,12 @@ describe("DataLedger", () => {
       const exchange = await nextExchange(registry, sender, receiver, { receiverGid: clusters[2].gid });
       const signature = await signExchange(sender.account, registry, exchange);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordExchange([exchange, signature]),
+        registry.write.recordExchangeBySig([exchange, signature]),
         registry,
         "GroupRegistryNotMember",
         [clusters[2].gid, receiver.oid],
       );
-      expect(await registry.read.nonces([sender.account.address])).to.equal(1n);
+      expect(await registry.read.nonces([sender.gid, sender.oid])).to.equal(1n);
     });
 
     it("rejects an unregistered receiver oid with GroupRegistryNotMember", async () => {
@@ -887,7 +908,7 @@ describe("DataLedger", () => {
       const exchange = await nextExchange(registry, sender, device(0, 1), { receiverOid: unknownOid });
       const signature = await signExchange(sender.account, registry, exchange);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordExchange([exchange, signature]),
+        registry.write.recordExchangeBySig([exchange, signature]),
         registry,
         "GroupRegistryNotMember",
         [sender.gid, unknownOid],
@@ -902,12 +923,12 @@ describe("DataLedger", () => {
       const exchange = await nextExchange(registry, sender, receiver);
       const signature = await signExchange(sender.account, registry, exchange);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordExchange([exchange, signature]),
+        registry.write.recordExchangeBySig([exchange, signature]),
         registry,
         "GroupRegistryMemberRevoked",
         [receiver.gid, receiver.oid],
       );
-      expect(await registry.read.nonces([sender.account.address])).to.equal(1n);
+      expect(await registry.read.nonces([sender.gid, sender.oid])).to.equal(1n);
     });
 
     it("rejects a receiver in a deactivated group with GroupRegistryGroupInactive", async () => {
@@ -918,7 +939,7 @@ describe("DataLedger", () => {
       const exchange = await nextExchange(registry, sender, receiver);
       const signature = await signExchange(sender.account, registry, exchange);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordExchange([exchange, signature]),
+        registry.write.recordExchangeBySig([exchange, signature]),
         registry,
         "GroupRegistryGroupInactive",
         [receiver.gid],
@@ -931,7 +952,7 @@ describe("DataLedger", () => {
       const exchange = await nextExchange(registry, sender, device(1, 2), { receiverGid: unknownGid });
       const signature = await signExchange(sender.account, registry, exchange);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordExchange([exchange, signature]),
+        registry.write.recordExchangeBySig([exchange, signature]),
         registry,
         "GroupRegistryUnknownGroup",
         [unknownGid],
@@ -946,29 +967,29 @@ describe("DataLedger", () => {
       const signature = await signExchange(sender.account, registry, exchange);
       await registry.write.revoke([sender.gid, sender.oid], { account: clusters[0].head });
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordExchange([exchange, signature]),
+        registry.write.recordExchangeBySig([exchange, signature]),
         registry,
         "GroupRegistryMemberRevoked",
         [sender.gid, sender.oid],
       );
     });
 
-    it("rejects an exchange signed by the receiver instead of the sender with DataLedgerWrongSigner", async () => {
+    it("rejects an exchange signed by the receiver instead of the sender with RequestWrongSigner", async () => {
       const { registry, device } = await load();
       const sender = device(0, 0);
       const receiver = device(0, 1);
       const exchange = await nextExchange(registry, sender, receiver);
       const signature = await signExchange(receiver.account, registry, exchange);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordExchange([exchange, signature]),
+        registry.write.recordExchangeBySig([exchange, signature]),
         registry,
-        "DataLedgerWrongSigner",
+        "RequestWrongSigner",
         [receiver.account.address, sender.account.address],
       );
-      expect(await registry.read.nonces([sender.account.address])).to.equal(1n);
+      expect(await registry.read.nonces([sender.gid, sender.oid])).to.equal(1n);
     });
 
-    it("rejects an exchange redirected to another receiver after signing with DataLedgerWrongSigner", async () => {
+    it("rejects an exchange redirected to another receiver after signing with RequestWrongSigner", async () => {
       const { registry, device } = await load();
       const sender = device(0, 0);
       const exchange = await nextExchange(registry, sender, device(0, 1));
@@ -976,40 +997,40 @@ describe("DataLedger", () => {
       const redirected = { ...exchange, receiverGid: device(2, 2).gid, receiverOid: device(2, 2).oid };
       const recovered = await recoverAddress({ hash: await registry.read.exchangeDigest([redirected]), signature });
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordExchange([redirected, signature]),
+        registry.write.recordExchangeBySig([redirected, signature]),
         registry,
-        "DataLedgerWrongSigner",
+        "RequestWrongSigner",
         [recovered, sender.account.address],
       );
     });
 
-    it("rejects an exchange signed for another chain id with DataLedgerWrongSigner", async () => {
+    it("rejects an exchange signed for another chain id with RequestWrongSigner", async () => {
       const { registry, device } = await load();
       const sender = device(0, 0);
       const exchange = await nextExchange(registry, sender, device(0, 1));
       const signature = await signExchange(sender.account, registry, exchange, domainOf(registry, { chainId: 1 }));
       const recovered = await recoverAddress({ hash: await registry.read.exchangeDigest([exchange]), signature });
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordExchange([exchange, signature]),
+        registry.write.recordExchangeBySig([exchange, signature]),
         registry,
-        "DataLedgerWrongSigner",
+        "RequestWrongSigner",
         [recovered, sender.account.address],
       );
     });
 
-    it("rejects the high-s twin of the sender's signature with DataLedgerInvalidSignature", async () => {
+    it("rejects the high-s twin of the sender's signature with RequestInvalidSignature", async () => {
       const { registry, device } = await load();
       const sender = device(0, 0);
       const exchange = await nextExchange(registry, sender, device(0, 1));
       const signature = await signExchange(sender.account, registry, exchange);
       await viem.assertions.revertWithCustomError(
-        registry.write.recordExchange([exchange, toHighS(signature)]),
+        registry.write.recordExchangeBySig([exchange, toHighS(signature)]),
         registry,
-        "DataLedgerInvalidSignature",
+        "RequestInvalidSignature",
       );
     });
 
-    it("rejects a signature over a data message presented as an exchange signature with DataLedgerWrongSigner", async () => {
+    it("rejects a signature over a data message presented as an exchange signature with RequestWrongSigner", async () => {
       const { registry, device } = await load();
       const sender = device(0, 0);
       const exchange = await nextExchange(registry, sender, device(0, 1));
@@ -1017,38 +1038,38 @@ describe("DataLedger", () => {
       const dataSignature = await signData(sender.account, registry, fields);
       const recovered = await recoverAddress({ hash: await registry.read.exchangeDigest([exchange]), signature: dataSignature });
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordExchange([exchange, dataSignature]),
+        registry.write.recordExchangeBySig([exchange, dataSignature]),
         registry,
-        "DataLedgerWrongSigner",
+        "RequestWrongSigner",
         [recovered, sender.account.address],
       );
     });
 
-    it("rejects an expired exchange with DataLedgerExpired", async () => {
+    it("rejects an expired exchange with RequestExpired", async () => {
       const { registry, device } = await load();
       const sender = device(0, 0);
       const exchange = await nextExchange(registry, sender, device(0, 1), { deadline: (await now()) + 10n });
       const signature = await signExchange(sender.account, registry, exchange);
       await networkHelpers.time.increase(11);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordExchange([exchange, signature]),
+        registry.write.recordExchangeBySig([exchange, signature]),
         registry,
-        "DataLedgerExpired",
+        "RequestExpired",
         [exchange.deadline],
       );
     });
 
-    it("rejects a replayed exchange with DataLedgerInvalidNonce", async () => {
+    it("rejects a replayed exchange with DataLedgerNonceUsed", async () => {
       const { registry, device } = await load();
       const sender = device(0, 0);
       const exchange = await nextExchange(registry, sender, device(0, 1));
       const signature = await signExchange(sender.account, registry, exchange);
-      await registry.write.recordExchange([exchange, signature]);
+      await registry.write.recordExchangeBySig([exchange, signature]);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        registry.write.recordExchange([exchange, signature]),
+        registry.write.recordExchangeBySig([exchange, signature]),
         registry,
-        "DataLedgerInvalidNonce",
-        [sender.account.address, 2n],
+        "DataLedgerNonceUsed",
+        [sender.account.address, 1n],
       );
     });
   });
@@ -1091,7 +1112,7 @@ describe("DataLedger", () => {
         registry.write.setAnchorer([gid, gateway.address, true], { account: head }),
         registry,
         "AnchorerSet",
-        [gid, head.address, gateway.address, true],
+        [gid, head.address, gateway.address, true, 0],
       );
       expect(await registry.read.isAnchorer([gid, gateway.address])).to.equal(true);
       expect(await registry.read.isAnchorer([clusters[1].gid, gateway.address])).to.equal(false);
@@ -1099,7 +1120,7 @@ describe("DataLedger", () => {
         registry.write.setAnchorer([gid, gateway.address, false], { account: head }),
         registry,
         "AnchorerSet",
-        [gid, head.address, gateway.address, false],
+        [gid, head.address, gateway.address, false, 0],
       );
       expect(await registry.read.isAnchorer([gid, gateway.address])).to.equal(false);
     });
@@ -1161,7 +1182,7 @@ describe("DataLedger", () => {
         const nonce = 1n + BigInt(Math.floor(i / devices.length));
         items.push(await signedMessage(registry, d, { nonce, payloadHash: payload(`batch-${i}`) }));
       }
-      await registry.write.recordDataBatch([items]);
+      await registry.write.recordDataBatchBySig([items]);
       const messages = items.map((item) => item.message);
       const leaves = await Promise.all(messages.map((m) => registry.read.dataMessageDigest([m])));
       return { messages, leaves, root: sortedRoot(leaves) };
@@ -1400,6 +1421,121 @@ describe("DataLedger", () => {
       await registry.write.anchorBatch([gid, root, 5], { account: head });
       await registry.write.deactivateGroup([gid], { account: head });
       expect(await registry.read.verifyAnchoredMessage([messages[1], root, sortedProof(leaves, 1)])).to.equal(true);
+    });
+  });
+
+  describe("verifyAnchoredSignedMessage: the anchored batch and the device's own signature", () => {
+    /** Three signed messages of cluster 0, recorded and anchored by the head. */
+    async function anchoredSigned(registry: Registry, devices: Device[], head: LocalAccount) {
+      const items = [];
+      for (const d of devices) items.push(await signedMessage(registry, d));
+      await registry.write.recordDataBatchBySig([items]);
+      const leaves = await Promise.all(items.map((item) => registry.read.dataMessageDigest([item.message])));
+      const root = sortedRoot(leaves);
+      await registry.write.anchorBatch([devices[0].gid, root, items.length], { account: head });
+      return { items, leaves, root };
+    }
+
+    it("is true for a member's own signature over an anchored message, also after the member is revoked", async () => {
+      const { registry, device, clusters } = await load();
+      const devices = [0, 1, 2].map((d) => device(0, d));
+      const { items, leaves, root } = await anchoredSigned(registry, devices, clusters[0].head);
+      for (const [i, { message, signature }] of items.entries()) {
+        expect(await registry.read.verifyAnchoredSignedMessage([message, signature, root, sortedProof(leaves, i)])).to.equal(true);
+      }
+      await registry.write.revoke([devices[0].gid, devices[0].oid], { account: clusters[0].head });
+      const { message, signature } = items[0];
+      expect(await registry.read.verifyAnchoredSignedMessage([message, signature, root, sortedProof(leaves, 0)])).to.equal(true);
+    });
+
+    it("is false for another key's signature, a malformed one, an unanchored root, or an oid with no member", async () => {
+      const { registry, device, clusters } = await load();
+      const devices = [0, 1, 2].map((d) => device(0, d));
+      const { items, leaves, root } = await anchoredSigned(registry, devices, clusters[0].head);
+      const { message, signature } = items[0];
+      const proof = sortedProof(leaves, 0);
+      const forged = await signData(devices[1].account, registry, message);
+      expect(await registry.read.verifyAnchoredSignedMessage([message, forged, root, proof])).to.equal(false);
+      expect(await registry.read.verifyAnchoredSignedMessage([message, "0x", root, proof])).to.equal(false);
+      expect(await registry.read.verifyAnchoredSignedMessage([message, signature, id("not-anchored"), proof])).to.equal(false);
+      const stranger = { ...message, oid: unknownOid };
+      const strangerSignature = await signData(devices[0].account, registry, stranger);
+      expect(await registry.read.verifyAnchoredSignedMessage([stranger, strangerSignature, root, proof])).to.equal(false);
+    });
+  });
+
+  describe("Master standing in the data plane: a revoked cluster head and its gateways cannot anchor", () => {
+    async function revokedHead() {
+      const ledger = await deployLedger();
+      const { registry, clusters, gateway, rootMaster, rootGid } = ledger;
+      await registry.write.setAnchorer([clusters[0].gid, gateway.address, true], { account: clusters[0].head });
+      await registry.write.revoke([rootGid, clusters[0].headOid], { account: rootMaster });
+      return ledger;
+    }
+
+    it("refuses setAnchorer and anchorBatch by the revoked head, and anchorBatch by its gateway, with GroupRegistryMasterRevoked", async () => {
+      const { registry, clusters, gateway } = await networkHelpers.loadFixture(revokedHead);
+      const { gid, head } = clusters[0];
+      for (const call of [
+        registry.write.setAnchorer([gid, gateway.address, true], { account: head }),
+        registry.write.anchorBatch([gid, id("root"), 1], { account: head }),
+        registry.write.anchorBatch([gid, id("root"), 1], { account: gateway }),
+      ]) {
+        await viem.assertions.revertWithCustomErrorWithArgs(call, registry, "GroupRegistryMasterRevoked", [gid, head.address]);
+      }
+    });
+
+    it("answers isAnchorer false for the head and its gateway, and true for the new Master after a take-over", async () => {
+      const { registry, clusters, gateway, rootMaster, rootGid } = await networkHelpers.loadFixture(revokedHead);
+      const { gid, head } = clusters[0];
+      expect(await registry.read.isAnchorer([gid, head.address])).to.equal(false);
+      expect(await registry.read.isAnchorer([gid, gateway.address])).to.equal(false);
+      const successor = await addRootMember(registry, rootMaster, rootGid, "successor");
+      await registry.write.takeOverGroup([gid, successor.account.address], { account: rootMaster });
+      expect(await registry.read.isAnchorer([gid, successor.account.address])).to.equal(true);
+      // The revoked head's gateway belonged to the old epoch: it stays void.
+      expect(await registry.read.isAnchorer([gid, gateway.address])).to.equal(false);
+      await viem.assertions.emitWithArgs(
+        registry.write.anchorBatch([gid, id("root"), 1], { account: successor.account }),
+        registry,
+        "BatchAnchored",
+        [gid, id("root"), successor.account.address, 1],
+      );
+    });
+
+    it("refuses anchoring with GroupRegistryParentInactive once the parent group is deactivated", async () => {
+      const { registry, clusters, rootMaster, rootGid } = await load();
+      const { gid, head } = clusters[1];
+      await registry.write.deactivateGroup([rootGid], { account: rootMaster });
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        registry.write.anchorBatch([gid, id("root"), 1], { account: head }),
+        registry,
+        "GroupRegistryParentInactive",
+        [gid, rootGid],
+      );
+      expect(await registry.read.isAnchorer([gid, head.address])).to.equal(false);
+    });
+
+    it("still records the cluster's devices' own data: membership is group-local", async () => {
+      const { registry, device } = await networkHelpers.loadFixture(revokedHead);
+      const { message, signature } = await signedMessage(registry, device(0, 0));
+      await viem.assertions.emit(registry.write.recordDataBySig([message, signature]), registry, "DataMessageRecorded");
+    });
+  });
+
+  describe("object ids scoped to their group", () => {
+    it("lets two groups use the same oid; an exchange between them is not a self-exchange", async () => {
+      const { registry, clusters, device } = await load();
+      const sender = device(0, 0);
+      const twin = deviceAccount("twin");
+      await enrol(registry, clusters[1].head, twin, clusters[1].gid, sender.oid);
+      const receiver = { account: twin, oid: sender.oid, gid: clusters[1].gid };
+      const exchange = await nextExchange(registry, sender, receiver);
+      await viem.assertions.emit(
+        registry.write.recordExchangeBySig([exchange, await signExchange(sender.account, registry, exchange)]),
+        registry,
+        "ExchangeRecorded",
+      );
     });
   });
 

@@ -10,7 +10,7 @@ describe("Deployment", () => {
     const [, name, version, domainChainId, verifyingContract] = await registry.read.eip712Domain();
     expect({ name, version, domainChainId, verifyingContract }).to.deep.equal({
       name: "iomt-auth",
-      version: "1",
+      version: "2",
       domainChainId: BigInt(chainId),
       verifyingContract: registry.address,
     });

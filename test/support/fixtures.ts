@@ -6,6 +6,7 @@ import {
   parseEther,
   stringToHex,
   toHex,
+  zeroHash,
   type Address,
   type Hex,
   type LocalAccount,
@@ -13,6 +14,7 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import {
   associationTypes,
+  groupId,
   issueToken,
   registryDomain,
   signAssociation,
@@ -27,7 +29,7 @@ export const chainId = await publicClient.getChainId();
 
 export const id = (label: string): Hex => keccak256(stringToHex(label));
 
-/** A deterministic local key, funded on the in-process network when `fund` is set. */
+/** A deterministic local key (not funded: see `funded`). */
 export function deviceAccount(label: string): LocalAccount {
   return privateKeyToAccount(keccak256(stringToHex(`iomt-test-key:${label}`)));
 }
@@ -93,7 +95,17 @@ export function toHighS(signature: Hex): Hex {
 /** Associates `device` as `oid` of `gid` through a relayed request that `master` signs a token for and submits. */
 export async function enrol(registry: Registry, master: LocalAccount, device: LocalAccount, gid: Hex, oid: Hex) {
   const item = await signedAssociation(registry, master, device, gid, oid);
-  await registry.write.associateFor([item.request, item.signature, item.token], { account: master });
+  await registry.write.associateBySig([item.request, item.signature, item.token], { account: master });
+}
+
+/** The gid `creator` gets for `label` on `registry` (the registry derives it; see the SDK's `groupId`). */
+export const gidOf = (registry: { address: Address }, creator: { address: Address }, label: string): Hex =>
+  groupId({ chainId, registry: registry.address, creator: creator.address, label });
+
+/** `creator` creates the group labelled `label` (a root group unless `parentGid` is given); returns its gid. */
+export async function createGroup(registry: Registry, creator: LocalAccount, label: string, masterOid: Hex, parentGid: Hex = zeroHash) {
+  await registry.write.createGroup([id(label), masterOid, parentGid], { account: creator });
+  return gidOf(registry, creator, label);
 }
 
 export interface Cluster {
@@ -111,17 +123,15 @@ export interface Cluster {
 export async function deployHierarchy() {
   const { registry } = await deployRegistry();
   const rootMaster = await funded("root-master");
-  const rootGid = id("group:root");
   const rootOid = id("oid:root-master");
-  await registry.write.createGroup([rootGid, rootOid, `0x${"00".repeat(32)}`], { account: rootMaster });
+  const rootGid = await createGroup(registry, rootMaster, "group:root", rootOid);
 
   const clusters: Cluster[] = [];
   for (let c = 0; c < 3; c++) {
     const head = await funded(`head-${c}`);
     const headOid = id(`oid:head-${c}`);
-    const gid = id(`group:cluster-${c}`);
     await enrol(registry, rootMaster, head, rootGid, headOid);
-    await registry.write.createGroup([gid, headOid, rootGid], { account: head });
+    const gid = await createGroup(registry, head, `group:cluster-${c}`, headOid, rootGid);
     const devices = [];
     for (let d = 0; d < 3; d++) {
       const account = deviceAccount(`device-${c}-${d}`);
