@@ -1,30 +1,32 @@
 /**
- * The device side of the gateway protocol (paper 000's API Edge: keySession, getTicket, assoc,
- * data), over JSON/HTTP with `fetch`.
+ * The device side of the gateway protocol (Elhachmi & Kobbane's API Edge: keySession, getTicket,
+ * assoc, data), version 2, over JSON/HTTP with `fetch`. The normative specification is
+ * `docs/protocol.md`; in short:
  *
- * ## Wire format (version 1)
- *
- * - `POST /v1/session/hello` `{ clientHello }` → `{ handshakeId, serverHello }`;
- *   `POST /v1/session/finish` `{ handshakeId, clientFinish }` → `{ sessionId, expiresAt }`.
- * - Sealed routes (`/v1/ticket`, `/v1/assoc`, `/v1/data`, `/v1/proof`): the request body is
- *   `{ sessionId, record }`, the record sealed under the session with the route path as
- *   additional data (so a record can't be replayed on another route); a 200 answer is `{ record }`
- *   sealed the same way. Inside, both ways, is the JSON this module's types describe, bigints as
- *   decimal strings.
- * - Public routes: `POST /v1/verify` (check a peer's AuthTable path), `GET /v1/messages/:digest`
- *   (a message's receipt and inclusion proof once anchored).
- * - Every error is a 4xx/5xx with `{ error: { code, message, details? } }`; the client throws it as
- *   a {@link GatewayError} with the same code.
+ * - `POST /v2/session/hello` `{ clientHello, cookie? }` → `{ cookie }` (a stateless retry token:
+ *   send the same hello again with it) or `{ handshakeId, serverHello }`;
+ *   `POST /v2/session/finish` `{ handshakeId, clientFinish }` → `{ sessionId, record }`, the record
+ *   sealed by the Master over `{ expiresAt }` and bound to the ClientFinish.
+ * - Every other route takes `{ sessionId, record }`: the request sealed with the route as additional
+ *   data. The answer is `{ record }` whatever the HTTP status, sealed over `{ ok: true, result }` or
+ *   `{ ok: false, error }` and bound to the request (route, sequence number, hash of its record),
+ *   so an answer can only be opened as the answer to the request it was made for.
+ * - Errors the gateway produces before it opened a request (handshake, unknown session, rate limits,
+ *   HTTP layer) are plain `{ error: { code, message, details? } }` and unauthenticated: the client
+ *   throws them as a {@link GatewayError} with `authenticated: false`; never act on one beyond
+ *   retrying. Sealed errors are thrown with `authenticated: true`.
+ * - Sessions live in the gateway's memory only: after its restart the client gets `SessionUnknown`,
+ *   runs a new handshake and sends the request again, once.
  */
 import { getAddress, type Address, type Hex } from "viem";
 import { decodeAuthPath, encodeAuthPath, type AuthPath, type AuthPathStatus } from "./authtable.js";
 import { IomtError } from "./errors.js";
+import { finishBinding, openAnswer, sealRequest, type RequestBinding, type SealedAnswerBody } from "./gateway-protocol.js";
 import { parseToken, type Token } from "./tokens.js";
 import {
   createClientHello,
   completeHandshake,
-  openRecord,
-  sealRecord,
+  SessionError,
   type ClientFinish,
   type ClientHello,
   type ServerHello,
@@ -33,31 +35,36 @@ import {
   type SessionContext,
   type SessionRecord,
 } from "./session.js";
-import { registryDomain, signAssociation, type DataMessage, type SignedAssociation, type SignedDataMessage, type TypedDataSigner } from "./typed-data.js";
+import { hashDataMessage, registryDomain, signAssociation, type DataMessage, type SignedAssociation, type SignedDataMessage, type TypedDataSigner } from "./typed-data.js";
 
 /** The gateway's routes, shared by client and server. */
 export const gatewayRoutes = {
-  hello: "/v1/session/hello",
-  finish: "/v1/session/finish",
-  ticket: "/v1/ticket",
-  assoc: "/v1/assoc",
-  data: "/v1/data",
-  proof: "/v1/proof",
-  verify: "/v1/verify",
-  message: "/v1/messages",
-  health: "/health",
+  hello: "/v2/session/hello",
+  finish: "/v2/session/finish",
+  ticket: "/v2/ticket",
+  assoc: "/v2/assoc",
+  data: "/v2/data",
+  nonce: "/v2/nonce",
+  proof: "/v2/proof",
+  inclusion: "/v2/inclusion",
+  verify: "/v2/verify",
+  live: "/health/live",
+  ready: "/health/ready",
   metrics: "/metrics",
 } as const;
 
 /** Routes whose bodies travel sealed under a session. */
-export type SealedRoute = (typeof gatewayRoutes)["ticket" | "assoc" | "data" | "proof"];
+export type SealedRoute = (typeof gatewayRoutes)["ticket" | "assoc" | "data" | "nonce" | "proof" | "inclusion" | "verify"];
 
 // ------------------------------------------------------------------------------ wire types
 
-export type HelloRequest = { clientHello: ClientHello };
-export type HelloResponse = { handshakeId: string; serverHello: ServerHello };
+export type HelloRequest = { clientHello: ClientHello; cookie?: Hex };
+/** Either a cookie to send back with the same ClientHello, or the ServerHello. */
+export type HelloResponse = { cookie: Hex } | { handshakeId: string; serverHello: ServerHello };
 export type FinishRequest = { handshakeId: string; clientFinish: ClientFinish };
-export type FinishResponse = { sessionId: Hex; expiresAt: number };
+/** `record`: sealed by the Master (sequence 0) over {@link FinishAnswer}, bound to the ClientFinish. */
+export type FinishResponse = { sessionId: Hex; record: SessionRecord };
+export type FinishAnswer = { expiresAt: number };
 export type SealedEnvelope = { sessionId: Hex; record: SessionRecord };
 export type SealedAnswer = { record: SessionRecord };
 export type GatewayErrorBody = { error: { code: string; message: string; details?: Record<string, unknown> } };
@@ -77,8 +84,10 @@ export type WireDataMessage = {
 export type WireSignedDataMessage = {
   message: WireDataMessage;
   signature: Hex;
-  /** The raw reading as hex, when the gateway should keep it; its keccak256 must be `payloadHash`. */
+  /** The raw reading as hex, when the gateway should keep it; `keccak256(salt ‖ payload)` must be `payloadHash`. */
   payload?: Hex;
+  /** The commitment's 32-byte salt; required with `payload`. */
+  salt?: Hex;
 };
 export type DataRequest = { messages: WireSignedDataMessage[] };
 
@@ -95,6 +104,9 @@ export type Receipt = {
 };
 export type DataResponse = { receipts: Receipt[] };
 
+/** The next data nonce the gateway accepts from this device: resynchronises a device that lost its counter. */
+export type NonceResponse = { next: string };
+
 export type WireAssociation = {
   request: { gid: Hex; oid: Hex; device: Address; nonce: string; deadline: string };
   signature: Hex;
@@ -103,21 +115,39 @@ export type WireAssociation = {
 };
 /** An empty body asks for the status of the association already sent. */
 export type AssocRequest = { association?: WireAssociation };
+/**
+ * `associated` once the device is a member on chain — also when someone else relayed the same
+ * signed request first (the batch reports it as already applied); `rejected` when the registry
+ * refused it (then `error` names the rule).
+ */
 export type AssociationStatus = "queued" | "submitted" | "associated" | "rejected";
 export type AssocResponse = {
   status: AssociationStatus;
+  /** The transaction that carried the request (a batch of several devices' requests). */
   txHash?: Hex;
-  /** Once mined: the device's AuthTable entry. */
-  entry?: { gid: Hex; oid: Hex; device: Address; master: Address; index: number; blockHash: Hex };
+  /** Once mined: the device's AuthTable entry; `entryHash` is its auth-chain entry (the chain head right after it joined). */
+  entry?: { gid: Hex; oid: Hex; device: Address; master: Address; index: number; entryHash: Hex };
   /** When rejected: the registry rule it broke (a custom error's name). */
   error?: { code: string; message: string };
 };
 
+/**
+ * `path`: the device's AuthTable path in `encodeAuthPath`'s form (version 2), built from the
+ * gateway's mirror: each step carries the tree size its proof was built for (`leafCount`) and no
+ * consistency proof (it is built for the mirror's current size). `size`: its length in bytes.
+ */
 export type ProofResponse = { path: Hex; size: number };
 
+/**
+ * `path` in `encodeAuthPath`'s form. A step built when its group was smaller verifies too: with
+ * its consistency proof, or without one, since the gateway's mirror knows every earlier root of
+ * the groups it indexed. `status` is `Stale` only for a step it cannot place.
+ */
 export type VerifyRequest = { path: Hex; trustedRootGid?: Hex };
 export type VerifyResponse = { valid: boolean; status: AuthPathStatus; failedStep: number; device: Address };
 
+/** One of the device's own messages, by digest. */
+export type InclusionRequest = { digest: Hex };
 export type InclusionResponse = {
   digest: Hex;
   status: MessageStatus;
@@ -173,22 +203,30 @@ export function fromWireAssociation(wire: WireAssociation): SignedAssociation {
 
 // ------------------------------------------------------------------------------ client
 
-/** An error answer from the gateway (`code` as the gateway sent it), or a transport failure (`GatewayUnreachable`). */
+/**
+ * An error answer from the gateway (`code` as the gateway sent it), or a client-side failure
+ * (`GatewayUnreachable`, `GatewayBadResponse`, `GatewayNoSession`, `GatewayWrongTicket`,
+ * `GatewayBadReceipt`, `GatewayTimeout`). `authenticated` is true only for an error sealed by the
+ * Master under the session and bound to the request: only such an error may make a device change
+ * course (stop, re-enrol); an unauthenticated one may be forged by anyone on the path.
+ */
 export class GatewayError extends IomtError {
   readonly status: number;
   readonly details: Record<string, unknown> | undefined;
+  readonly authenticated: boolean;
 
-  constructor(code: string, message: string, status: number, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+  constructor(code: string, message: string, status: number, details?: Record<string, unknown>, options?: { cause?: unknown; authenticated?: boolean }) {
     super(code, message, options);
     this.status = status;
     this.details = details;
+    this.authenticated = options?.authenticated ?? false;
   }
 }
 
 export type GatewayClientAccount = SessionAccount & TypedDataSigner;
 
 export type CreateGatewayClientParameters = {
-  /** The gateway's base URL, e.g. `http://127.0.0.1:8545`. */
+  /** The gateway's base URL, e.g. `https://ward-3.gateway.hospital.example:8443`. */
   url: string;
   /** The device's identity key. */
   account: GatewayClientAccount;
@@ -201,7 +239,8 @@ export type CreateGatewayClientParameters = {
 };
 
 export type SendDataParameters = {
-  messages: readonly (SignedDataMessage & { payload?: Hex })[];
+  /** Signed messages; with `payload`, the reading travels (sealed) with its `salt` for the gateway to keep. */
+  messages: readonly (SignedDataMessage & { payload?: Hex; salt?: Hex })[];
 };
 
 export type AssociateThroughGatewayParameters = {
@@ -220,8 +259,8 @@ export type WaitForAssociationParameters = {
 export type GatewayClient = {
   /** The established session, after {@link GatewayClient.keySession}. */
   readonly session: Session | undefined;
-  /** keySession: runs the handshake; the gateway proves it holds the Master's key. */
-  keySession(): Promise<FinishResponse>;
+  /** keySession: runs the handshake (with the cookie round); the gateway proves it holds the Master's key. */
+  keySession(): Promise<FinishAnswer & { sessionId: Hex }>;
   /** getTicket: the device's token, issued by the Master (checked against `master` here). */
   getTicket(parameters?: TicketRequest): Promise<Token>;
   /** assoc: signs the relayed association and hands it to the gateway. */
@@ -230,24 +269,33 @@ export type GatewayClient = {
   associationStatus(): Promise<AssocResponse>;
   /** Polls until the association is mined (or rejected). */
   waitForAssociation(parameters?: WaitForAssociationParameters): Promise<AssocResponse>;
-  /** data: sends signed messages; one receipt per message, in order. */
+  /** data: sends signed messages; one receipt per message, in order, each checked against what was sent. */
   sendData(parameters: SendDataParameters): Promise<Receipt[]>;
+  /** The next data nonce the gateway will accept from this device (after a lost counter). */
+  getNextNonce(): Promise<bigint>;
   /** proof: the device's AuthTable path, to present to peers. */
   getAuthPath(): Promise<AuthPath>;
   /** verify: asks the gateway to check a path a peer presented. */
   verifyPath(parameters: { path: AuthPath; trustedRootGid?: Hex }): Promise<VerifyResponse>;
-  /** A message's status and, once anchored, its inclusion proof. */
+  /** One of this device's messages: its status and, once anchored, its inclusion proof. */
   getInclusion(digest: Hex): Promise<InclusionResponse>;
 };
+
+/** Session codes after which the client runs a new handshake and sends the request again, once. */
+const RENEW_SESSION = new Set(["SessionUnknown", "SessionExpired"]);
 
 /** Creates a client for one device talking to its Master's gateway. */
 export function createGatewayClient(parameters: CreateGatewayClientParameters): GatewayClient {
   const doFetch = parameters.fetch ?? fetch;
   const base = parameters.url.replace(/\/+$/, "");
   const master = getAddress(parameters.master);
+  const domain = registryDomain({ chainId: parameters.context.chainId, registry: parameters.context.registry });
   let session: Session | undefined;
+  // One sealed request in flight per session: answers then arrive in sequence order.
+  let queue: Promise<unknown> = Promise.resolve();
 
-  async function call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+  /** One HTTP exchange; returns the status and the JSON body, or throws GatewayUnreachable/GatewayBadResponse. */
+  async function exchange(method: "GET" | "POST", path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
     let response: Response;
     try {
       response = await doFetch(`${base}${path}`, {
@@ -259,39 +307,112 @@ export function createGatewayClient(parameters: CreateGatewayClientParameters): 
       throw new GatewayError("GatewayUnreachable", `no answer from ${base}${path}`, 0, undefined, { cause });
     }
     const text = await response.text();
-    let json: unknown;
     try {
-      json = JSON.parse(text);
+      return { status: response.status, json: JSON.parse(text) };
     } catch (cause) {
       throw new GatewayError("GatewayBadResponse", `the gateway answered ${response.status} with a body that is not JSON`, response.status, undefined, { cause });
     }
-    if (!response.ok) {
-      const error = (json as Partial<GatewayErrorBody>).error;
-      throw new GatewayError(error?.code ?? "GatewayBadResponse", error?.message ?? `HTTP ${response.status}`, response.status, error?.details);
+  }
+
+  /** A plain (unauthenticated) error body, thrown as such. */
+  function plainError(status: number, json: unknown): GatewayError {
+    const error = (json as Partial<GatewayErrorBody> | null)?.error;
+    if (error === undefined || typeof error.code !== "string") {
+      return new GatewayError("GatewayBadResponse", `the gateway answered ${status} without an error code`, status);
     }
+    return new GatewayError(error.code, error.message ?? `HTTP ${status}`, status, error.details);
+  }
+
+  /** A plain-JSON route (the handshake): the body on 2xx, an unauthenticated GatewayError otherwise. */
+  async function call<T>(path: string, body: unknown): Promise<T> {
+    const { status, json } = await exchange("POST", path, body);
+    if (status < 200 || status >= 300) throw plainError(status, json);
     return json as T;
   }
 
-  async function sealed<T>(route: SealedRoute, request: unknown): Promise<T> {
-    if (session === undefined) throw new GatewayError("GatewayNoSession", "call keySession() first", 0);
-    const aad = new TextEncoder().encode(route);
-    const record = sealRecord(session, { plaintext: new TextEncoder().encode(JSON.stringify(request)), aad });
-    const answer = await call<SealedAnswer>("POST", route, { sessionId: session.id, record } satisfies SealedEnvelope);
-    return JSON.parse(new TextDecoder().decode(openRecord(session, { record: answer.record, aad }))) as T;
+  async function keySession(): Promise<FinishAnswer & { sessionId: Hex }> {
+    const { clientHello, state } = createClientHello({ account: parameters.account, master, context: parameters.context });
+    let hello = await call<HelloResponse>(gatewayRoutes.hello, { clientHello } satisfies HelloRequest);
+    if ("cookie" in hello) hello = await call<HelloResponse>(gatewayRoutes.hello, { clientHello, cookie: hello.cookie } satisfies HelloRequest);
+    if (!("serverHello" in hello)) throw new GatewayError("GatewayBadResponse", "the gateway answered a hello that carried its cookie with another cookie", 200);
+    const { clientFinish, session: established } = await completeHandshake({ account: parameters.account, state, serverHello: hello.serverHello });
+    const finished = await call<FinishResponse>(gatewayRoutes.finish, { handshakeId: hello.handshakeId, clientFinish } satisfies FinishRequest);
+    if (typeof finished.sessionId !== "string" || finished.sessionId.toLowerCase() !== established.id.toLowerCase()) {
+      throw new GatewayError("GatewayBadResponse", "the gateway's session id is not the one the handshake derived", 200);
+    }
+    const answer = openSealed<FinishAnswer>(established, finishBinding(gatewayRoutes.finish, clientFinish.signature), finished.record, 200);
+    session = established;
+    return { sessionId: established.id, expiresAt: answer.expiresAt };
+  }
+
+  /** Opens a sealed answer: the result, or the sealed error thrown as an authenticated GatewayError. */
+  function openSealed<T>(current: Session, binding: RequestBinding, record: SessionRecord, status: number): T {
+    let answer: SealedAnswerBody<T>;
+    try {
+      answer = openAnswer<T>(current, binding, record);
+    } catch (cause) {
+      if (cause instanceof SessionError) {
+        throw new GatewayError(cause.code, `the answer to ${binding.route} did not open: ${cause.message}`, status, undefined, { cause });
+      }
+      throw cause;
+    }
+    if (!answer.ok) throw new GatewayError(answer.error.code, answer.error.message, status, answer.error.details, { authenticated: true });
+    return answer.result;
+  }
+
+  async function sealedOnce<T>(route: SealedRoute, request: unknown): Promise<T> {
+    const current = session!;
+    const { record, binding } = sealRequest(current, route, request);
+    const { status, json } = await exchange("POST", route, { sessionId: current.id, record } satisfies SealedEnvelope);
+    const answer = (json as Partial<SealedAnswer> | null)?.record;
+    if (answer === undefined) throw plainError(status, json);
+    return openSealed<T>(current, binding, answer, status);
+  }
+
+  function sealed<T>(route: SealedRoute, request: unknown): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (session === undefined) throw new GatewayError("GatewayNoSession", "call keySession() first", 0);
+      try {
+        return await sealedOnce<T>(route, request);
+      } catch (error) {
+        // The gateway forgot the session (restart, expiry): a new handshake, then the request once more.
+        if (error instanceof GatewayError && !error.authenticated && RENEW_SESSION.has(error.code)) {
+          await keySession();
+          return sealedOnce<T>(route, request);
+        }
+        throw error;
+      }
+    };
+    const result = queue.then(run, run);
+    queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Each receipt must name the message sent at its position: digest, device and nonce. */
+  function checkReceipts(messages: SendDataParameters["messages"], receipts: unknown): Receipt[] {
+    if (!Array.isArray(receipts) || receipts.length !== messages.length) {
+      throw new GatewayError("GatewayBadReceipt", `${messages.length} messages sent, but the gateway answered ${Array.isArray(receipts) ? receipts.length : "no"} receipts`, 200);
+    }
+    const device = getAddress(parameters.account.address);
+    receipts.forEach((receipt: Partial<Receipt>, i) => {
+      const { message } = messages[i]!;
+      const digest = hashDataMessage(domain, message);
+      const matches =
+        typeof receipt.digest === "string" &&
+        receipt.digest.toLowerCase() === digest.toLowerCase() &&
+        typeof receipt.device === "string" &&
+        getAddress(receipt.device) === device &&
+        receipt.nonce === message.nonce.toString();
+      if (!matches) throw new GatewayError("GatewayBadReceipt", `receipt ${i} does not name message ${i} (digest ${digest}, nonce ${message.nonce})`, 200);
+    });
+    return receipts as Receipt[];
   }
 
   const client: GatewayClient = {
     get session() {
       return session;
     },
-    async keySession() {
-      const { clientHello, state } = createClientHello({ account: parameters.account, master, context: parameters.context });
-      const hello = await call<HelloResponse>("POST", gatewayRoutes.hello, { clientHello } satisfies HelloRequest);
-      const { clientFinish, session: established } = await completeHandshake({ account: parameters.account, state, serverHello: hello.serverHello });
-      const finished = await call<FinishResponse>("POST", gatewayRoutes.finish, { handshakeId: hello.handshakeId, clientFinish } satisfies FinishRequest);
-      session = established;
-      return finished;
-    },
+    keySession,
     async getTicket(request = {}) {
       const { token } = await sealed<TicketResponse>(gatewayRoutes.ticket, request);
       const parsed = parseToken(token);
@@ -301,7 +422,6 @@ export function createGatewayClient(parameters: CreateGatewayClientParameters): 
       return parsed;
     },
     async associate({ token, deadline }) {
-      const domain = registryDomain({ chainId: parameters.context.chainId, registry: parameters.context.registry });
       const signed = await signAssociation(parameters.account, {
         domain,
         token,
@@ -322,19 +442,29 @@ export function createGatewayClient(parameters: CreateGatewayClientParameters): 
       }
     },
     async sendData({ messages }) {
-      const wire = messages.map(({ message, signature, payload }) => ({ message: toWireDataMessage(message), signature, ...(payload === undefined ? {} : { payload }) }));
+      const wire = messages.map(({ message, signature, payload, salt }) => ({
+        message: toWireDataMessage(message),
+        signature,
+        ...(payload === undefined ? {} : { payload }),
+        ...(salt === undefined ? {} : { salt }),
+      }));
       const { receipts } = await sealed<DataResponse>(gatewayRoutes.data, { messages: wire } satisfies DataRequest);
-      return receipts;
+      return checkReceipts(messages, receipts);
+    },
+    async getNextNonce() {
+      const { next } = await sealed<NonceResponse>(gatewayRoutes.nonce, {});
+      if (typeof next !== "string" || !/^(0|[1-9][0-9]*)$/.test(next)) throw new GatewayError("GatewayBadResponse", "the nonce answer is not a decimal string", 200);
+      return BigInt(next);
     },
     async getAuthPath() {
       const { path } = await sealed<ProofResponse>(gatewayRoutes.proof, {});
       return decodeAuthPath(path);
     },
     verifyPath({ path, trustedRootGid }) {
-      return call<VerifyResponse>("POST", gatewayRoutes.verify, { path: encodeAuthPath(path), ...(trustedRootGid === undefined ? {} : { trustedRootGid }) } satisfies VerifyRequest);
+      return sealed<VerifyResponse>(gatewayRoutes.verify, { path: encodeAuthPath(path), ...(trustedRootGid === undefined ? {} : { trustedRootGid }) } satisfies VerifyRequest);
     },
     getInclusion(digest) {
-      return call<InclusionResponse>("GET", `${gatewayRoutes.message}/${digest}`);
+      return sealed<InclusionResponse>(gatewayRoutes.inclusion, { digest } satisfies InclusionRequest);
     },
   };
   return client;

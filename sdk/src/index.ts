@@ -26,7 +26,8 @@ export {
   exchangeTypes,
   signAssociation,
   hashAssociation,
-  hashPayload,
+  commitPayload,
+  randomSalt,
   createDataMessage,
   signDataMessage,
   hashDataMessage,
@@ -121,3 +122,18 @@ export {
 } from "./clustering.js";
 export * from "./session.js";
 export * from "./gateway-client.js";
+export {
+  REQUEST_AAD_LABEL,
+  RESPONSE_AAD_LABEL,
+  FINISH_REQUEST_SEQ,
+  requestAad,
+  responseAad,
+  bindingOf,
+  finishBinding,
+  sealRequest,
+  openRequest,
+  sealAnswer,
+  openAnswer,
+  type RequestBinding,
+  type SealedAnswerBody,
+} from "./gateway-protocol.js";

@@ -1,6 +1,7 @@
 /**
  * Session crypto between a device and its group's Master (the gateway): an authenticated
- * ephemeral key exchange, then AES-256-GCM records with sequence numbers.
+ * ephemeral key exchange, then AES-256-GCM records with sequence numbers. Protocol version 2;
+ * the normative specification, with test vectors, is `docs/protocol.md` (§3 handshake, §4 records).
  *
  * ## Handshake (one round trip plus a final message)
  *
@@ -22,7 +23,7 @@
  *   so a re-cased hex string cannot change the transcript.
  * - **Signatures**: the Master in ServerHello and the device in ClientFinish sign, with their
  *   secp256k1 identity keys (Ethereum accounts), the EIP-191 personal message
- *   `raw = utf8("iomt-auth/session/v1 master") ‖ transcriptHash` (resp. `… device`). The role
+ *   `raw = utf8("iomt-auth/session/v2 master") ‖ transcriptHash` (resp. `… device`). The role
  *   label stops a signature from one side being reflected as the other's. Signing through
  *   `signMessage` rather than a raw `sign({ hash })` works with every viem `LocalAccount`
  *   (hardware and remote signers included) and can never yield a transaction signature; the
@@ -35,7 +36,7 @@
  *   Timestamps (Unix seconds) additionally bound how long a handshake can stay half-open and
  *   reject peers whose clocks are off by more than `freshnessWindow` (default 60 s).
  * - **Key schedule**: `secret = x(ECDH(ephemeral, peer ephemeral))` (32 bytes);
- *   `okm = HKDF-SHA256(ikm = secret, salt = transcriptHash, info = "iomt-auth/session/v1 keys",
+ *   `okm = HKDF-SHA256(ikm = secret, salt = transcriptHash, info = "iomt-auth/session/v2 keys",
  *   L = 120)`, split in order into device→master key (32) and IV (12), master→device key (32)
  *   and IV (12), and the session id (32). Ephemeral private keys are forgotten as soon as the
  *   keys are derived, so a later leak of an identity key does not expose past sessions.
@@ -48,16 +49,18 @@
  *
  * `sealRecord` encrypts with the sender's direction key; the 12-byte GCM nonce is
  * `iv XOR (0x00000000 ‖ uint64be(seq))` as in TLS 1.3, and the GCM additional data is
- * `utf8("iomt-auth/session/v1 record") ‖ sessionId ‖ direction (1 byte) ‖ uint64be(seq) ‖ aad`,
+ * `utf8("iomt-auth/session/v2 record") ‖ sessionId ‖ direction (1 byte) ‖ uint64be(seq) ‖ aad`,
  * so a record cannot be moved to another session, direction or position. Sequence numbers start
  * at 0 per direction; the receiver accepts only sequence numbers strictly greater than the last
  * one it accepted. Strict order rather than a sliding window because a device sends its records
- * one request at a time, so a record older than the last accepted one is a retry or an attack,
- * and a single counter per direction is all the state that must survive a restart. Gaps are
- * allowed, so a lost request does not break the session; a retried request gets `SessionReplay`,
- * which a gateway can answer idempotently from the response it stored. The counter only
- * advances after GCM has authenticated the record: a forged record with a huge sequence number
- * cannot lock the session.
+ * one request at a time, so a record older than the last accepted one is a retry or an attack.
+ * Gaps are allowed, so a lost request does not break the session; a device retries by sealing
+ * again under the next sequence number. The counter only advances after GCM has authenticated the
+ * record: a forged record with a huge sequence number cannot lock the session.
+ *
+ * Sessions live in memory only, on both sides: there is no export. A process that restarts
+ * forgets its sessions, so no (key, nonce) pair can be used twice by two processes or after a
+ * crash or power loss; the device runs a new handshake.
  *
  * @example
  * // device
@@ -92,10 +95,10 @@ import { IomtError } from "./errors.js";
 import { InvalidSignatureError, recoverSigner } from "./signature.js";
 
 /** Protocol label that domain-separates every hash, signature and key of this protocol. */
-export const SESSION_PROTOCOL = "iomt-auth/session/v1";
+export const SESSION_PROTOCOL = "iomt-auth/session/v2";
 
 /** Version carried in both hellos; any other value is rejected as `SessionMalformed`. */
-export const SESSION_VERSION = 1;
+export const SESSION_VERSION = 2;
 
 /** Default maximum distance, in seconds, between a hello's timestamp and the verifier's clock. */
 export const DEFAULT_FRESHNESS_WINDOW = 60;
@@ -125,8 +128,7 @@ export type SessionErrorCode =
  *   this transcript (forged, made over a modified transcript, or high-s).
  * - `SessionStale`: a hello's timestamp is outside the freshness window, or a half-open
  *   handshake expired.
- * - `SessionMalformed`: bad hex, wrong lengths, unknown version, a point not on the curve, an
- *   invalid exported session.
+ * - `SessionMalformed`: bad hex, wrong lengths, unknown version, a point not on the curve.
  * - `SessionTampered`: a record failed GCM authentication (ciphertext, aad, sequence number or
  *   direction changed, or the wrong key).
  * - `SessionReplay`: a record's sequence number is not above the last accepted one, or a
@@ -234,19 +236,6 @@ export type SessionRecord = {
   ciphertext: Hex;
 };
 
-/** JSON-safe form of a {@link Session}, from {@link exportSession}. Contains secret keys. */
-export type ExportedSession = {
-  version: typeof SESSION_VERSION;
-  id: Hex;
-  role: SessionRole;
-  device: Address;
-  master: Address;
-  context: SessionContext;
-  establishedAt: number;
-  send: { key: Hex; iv: Hex; nextSeq: number };
-  receive: { key: Hex; iv: Hex; nextSeq: number };
-};
-
 /**
  * The device's half-open handshake, from {@link createClientHello}. Its ephemeral private key
  * is held privately by this module; the state can be completed once.
@@ -342,7 +331,15 @@ export type CreateClientHelloParameters = {
   now?: number | undefined;
   /** Seconds of clock difference accepted on the ServerHello; default {@link DEFAULT_FRESHNESS_WINDOW}. */
   freshnessWindow?: number | undefined;
+  /**
+   * Fixed ephemeral key and nonce, for the protocol's test vectors only. Never set them in a
+   * device: a repeated ephemeral key or nonce breaks the handshake's freshness.
+   */
+  testVectorRandomness?: HandshakeRandomness | undefined;
 };
+
+/** An ephemeral private key (32 bytes) and a nonce (32 bytes), injected for test vectors only. */
+export type HandshakeRandomness = { ephemeralPrivateKey: Hex; nonce: Hex };
 
 /** Return type of {@link createClientHello}. */
 export type CreateClientHelloReturnType = {
@@ -360,12 +357,12 @@ export type CreateClientHelloReturnType = {
  */
 export function createClientHello(parameters: CreateClientHelloParameters): CreateClientHelloReturnType {
   const master = parseAddress(parameters.master, "expected master");
-  const ephemeralPrivateKey = secp256k1.utils.randomPrivateKey();
+  const { ephemeralPrivateKey, nonce } = handshakeRandomness(parameters.testVectorRandomness);
   const clientHello: ClientHello = {
     version: SESSION_VERSION,
     device: parseAddress(parameters.account.address, "account address"),
     ephemeralPublicKey: bytesToHex(secp256k1.getPublicKey(ephemeralPrivateKey, true)),
-    nonce: bytesToHex(randomBytes(NONCE_BYTES)),
+    nonce: bytesToHex(nonce),
     timestamp: parameters.now ?? currentTime(),
     context: parseContext(parameters.context),
   };
@@ -395,6 +392,8 @@ export type AcceptClientHelloParameters = {
   now?: number | undefined;
   /** Seconds of clock difference accepted, and lifetime of the half-open handshake. */
   freshnessWindow?: number | undefined;
+  /** Fixed ephemeral key and nonce, for the protocol's test vectors only (see {@link createClientHello}). */
+  testVectorRandomness?: HandshakeRandomness | undefined;
 };
 
 /** Return type of {@link acceptClientHello}. */
@@ -437,12 +436,12 @@ export async function acceptClientHello(parameters: AcceptClientHelloParameters)
   }
   assertFresh("ClientHello", clientHello.timestamp, now, freshnessWindow);
 
-  const ephemeralPrivateKey = secp256k1.utils.randomPrivateKey();
+  const { ephemeralPrivateKey, nonce } = handshakeRandomness(parameters.testVectorRandomness);
   const serverFields: ParsedServerFields = {
     version: SESSION_VERSION,
     master,
     ephemeralPublicKey: secp256k1.getPublicKey(ephemeralPrivateKey, true),
-    nonce: randomBytes(NONCE_BYTES),
+    nonce,
     timestamp: now,
   };
   const transcriptHash = hashTranscript(clientHello, serverFields);
@@ -584,9 +583,9 @@ export type SealRecordParameters = {
 export type SealRecordReturnType = SessionRecord;
 
 /**
- * Encrypts and authenticates `plaintext` for the peer and advances the sending counter.
- * A gateway that persists sessions must store the advanced session ({@link exportSession})
- * before it releases the record: otherwise a crash could make it seal again under a used nonce.
+ * Encrypts and authenticates `plaintext` for the peer and advances the sending counter. The
+ * session is the only copy of its counters: never persist or clone it (a second copy could seal
+ * under a used nonce).
  *
  * @throws {SessionError} `SessionExhausted` when {@link SESSION_RECORD_LIMIT} records were sealed.
  */
@@ -660,55 +659,6 @@ export function openRecord(session: Session, parameters: OpenRecordParameters): 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Persistence
-// ---------------------------------------------------------------------------------------------
-
-/**
- * JSON-safe snapshot of a session, keys and counters included: store it encrypted at rest.
- * Restore with {@link importSession}; never keep two live copies of one session.
- */
-export function exportSession(session: Session): ExportedSession {
-  return {
-    version: session.version,
-    id: session.id,
-    role: session.role,
-    device: session.device,
-    master: session.master,
-    context: { ...session.context },
-    establishedAt: session.establishedAt,
-    send: exportDirection(session.send),
-    receive: exportDirection(session.receive),
-  };
-}
-
-/**
- * Validates an {@link ExportedSession} (e.g. parsed from a database row) and restores the
- * session with its sequence counters, so replays stay detected across a restart.
- *
- * @throws {SessionError} `SessionMalformed` on any missing or invalid field.
- */
-export function importSession(exported: ExportedSession): Session {
-  const value = parseObject(exported, "exported session");
-  if (value.version !== SESSION_VERSION) {
-    throw new SessionError("SessionMalformed", `exported session version must be ${SESSION_VERSION}`);
-  }
-  if (value.role !== "device" && value.role !== "master") {
-    throw new SessionError("SessionMalformed", `exported session role must be "device" or "master"`);
-  }
-  return {
-    version: SESSION_VERSION,
-    id: bytesToHex(parseFixedBytes(value.id, SESSION_ID_BYTES, "session id")),
-    role: value.role,
-    device: parseAddress(value.device, "session device"),
-    master: parseAddress(value.master, "session master"),
-    context: parseContext(value.context),
-    establishedAt: parseCounter(value.establishedAt, Number.MAX_SAFE_INTEGER, "session establishedAt"),
-    send: importDirection(value.send, "send"),
-    receive: importDirection(value.receive, "receive"),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
 // Internals
 // ---------------------------------------------------------------------------------------------
 
@@ -738,6 +688,44 @@ type SessionKeys = {
   masterToDeviceIv: Uint8Array;
   sessionId: Uint8Array;
 };
+
+/** Fresh randomness, or the fixed values of a test vector (validated like a peer's input). */
+function handshakeRandomness(fixed: HandshakeRandomness | undefined): { ephemeralPrivateKey: Uint8Array; nonce: Uint8Array } {
+  if (fixed === undefined) return { ephemeralPrivateKey: secp256k1.utils.randomPrivateKey(), nonce: randomBytes(NONCE_BYTES) };
+  const ephemeralPrivateKey = parseFixedBytes(fixed.ephemeralPrivateKey, KEY_BYTES, "test-vector ephemeral private key");
+  if (!secp256k1.utils.isValidPrivateKey(ephemeralPrivateKey)) {
+    throw new SessionError("SessionMalformed", "test-vector ephemeral private key is not a valid secp256k1 scalar");
+  }
+  return { ephemeralPrivateKey, nonce: parseFixedBytes(fixed.nonce, NONCE_BYTES, "test-vector nonce") };
+}
+
+/**
+ * `sha256(abi.encode(protocol, version, device, ephemeralPublicKey, nonce, timestamp, chainId,
+ * registry, gid))`: the ClientHello's half of the transcript, which a gateway binds its stateless
+ * cookie to (`docs/protocol.md` §3.6).
+ *
+ * @throws {SessionError} `SessionMalformed` for a malformed ClientHello.
+ */
+export function hashClientHello(clientHello: ClientHello): Hex {
+  const hello = parseClientHello(clientHello);
+  const encoded = encodeAbiParameters(transcriptParameters.slice(0, 9), [
+    SESSION_PROTOCOL,
+    hello.version,
+    hello.device,
+    bytesToHex(hello.ephemeralPublicKey),
+    bytesToHex(hello.nonce),
+    BigInt(hello.timestamp),
+    BigInt(hello.context.chainId),
+    hello.context.registry,
+    hello.context.gid,
+  ]);
+  return bytesToHex(sha256(hexToBytes(encoded)));
+}
+
+/** The handshake's transcript hash (`docs/protocol.md` §3.2), for test vectors and independent checks. */
+export function transcriptHashOf(clientHello: ClientHello, serverHello: ServerHello): Hex {
+  return bytesToHex(hashTranscript(parseClientHello(clientHello), parseServerHello(serverHello)));
+}
 
 function hashTranscript(client: ParsedClientHello, server: ParsedServerFields): Uint8Array {
   const encoded = encodeAbiParameters(transcriptParameters, [
@@ -871,19 +859,6 @@ function recordAdditionalData(sessionId: Hex, direction: number, seq: number, aa
     uint64BigEndian(seq),
     aad ?? new Uint8Array(0),
   );
-}
-
-function exportDirection(direction: SessionDirection): ExportedSession["send"] {
-  return { key: bytesToHex(direction.key), iv: bytesToHex(direction.iv), nextSeq: direction.nextSeq };
-}
-
-function importDirection(value: unknown, field: string): SessionDirection {
-  const direction = parseObject(value, `session ${field}`);
-  return {
-    key: parseFixedBytes(direction.key, KEY_BYTES, `session ${field} key`),
-    iv: parseFixedBytes(direction.iv, IV_BYTES, `session ${field} iv`),
-    nextSeq: parseCounter(direction.nextSeq, SESSION_RECORD_LIMIT, `session ${field} nextSeq`),
-  };
 }
 
 function parseClientHello(value: unknown): ParsedClientHello {

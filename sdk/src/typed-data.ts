@@ -2,7 +2,8 @@
 // and device-to-device exchanges. Types mirror the registry's type strings exactly (a mismatch
 // makes the contract revert with a wrong-signer error). Signing with a LocalAccount and every
 // hash/verify function here are pure: no RPC.
-import { getAddress, hashTypedData, isHex, keccak256, stringToBytes, type Address, type Hex } from "viem";
+import { randomBytes } from "@noble/hashes/utils";
+import { bytesToHex, concat, getAddress, hashTypedData, isHex, keccak256, stringToBytes, toHex, type Address, type Hex } from "viem";
 import { IomtError } from "./errors.js";
 import { assertId, type Id } from "./ids.js";
 import { isSignedBy, normalizeSignature } from "./signature.js";
@@ -182,8 +183,13 @@ export interface CreateDataMessageParameters {
   gid: Id;
   oid: Id;
   nonce: bigint;
-  /** The raw reading; only its keccak256 goes on chain. Give this or `payloadHash`. */
+  /**
+   * The raw reading, with `salt`: only the salted commitment `commitPayload(payload, salt)` goes
+   * into the message. Give this (and `salt`) or `payloadHash`.
+   */
   payload?: Uint8Array | string;
+  /** 32 fresh random bytes per message (`randomSalt()`), kept with the reading and never put on chain. */
+  salt?: Hex;
   payloadHash?: Hex;
   /** Seconds since the epoch; defaults to now. */
   timestamp?: bigint;
@@ -192,9 +198,19 @@ export interface CreateDataMessageParameters {
   deadline?: bigint;
 }
 
-/** keccak256 of a payload: bytes as they are, strings as UTF-8 (even when they look like hex). */
-export function hashPayload(payload: Uint8Array | string): Hex {
-  return keccak256(typeof payload === "string" ? stringToBytes(payload) : payload);
+/** 32 fresh random bytes: the salt of one payload commitment. */
+export function randomSalt(): Hex {
+  return bytesToHex(randomBytes(32));
+}
+
+/**
+ * The hiding commitment to a reading: `keccak256(salt ‖ payload)`, payload bytes as they are,
+ * strings as UTF-8 (even when they look like hex). Without the salt, a low-entropy reading ("heart
+ * rate 143") cannot be recovered from the commitment by trying candidates (`docs/protocol.md` §6.1).
+ */
+export function commitPayload(payload: Uint8Array | string, salt: Hex): Hex {
+  const saltBytes = assertHash(salt, "salt");
+  return keccak256(concat([saltBytes, typeof payload === "string" ? toHex(stringToBytes(payload)) : toHex(payload)]));
 }
 
 const nowSeconds = (): bigint => BigInt(Math.floor(Date.now() / 1000));
@@ -212,11 +228,14 @@ export function createDataMessage(parameters: CreateDataMessageParameters): Data
   };
 }
 
-function payloadHashOf(parameters: { payload?: Uint8Array | string; payloadHash?: Hex }): Hex {
+function payloadHashOf(parameters: { payload?: Uint8Array | string; salt?: Hex; payloadHash?: Hex }): Hex {
   if (parameters.payload !== undefined && parameters.payloadHash !== undefined) {
     throw new InvalidRequestError("RequestInvalidField", "give either payload or payloadHash, not both");
   }
-  if (parameters.payload !== undefined) return hashPayload(parameters.payload);
+  if (parameters.payload !== undefined) {
+    if (parameters.salt === undefined) throw new InvalidRequestError("RequestInvalidField", "a payload needs its salt (randomSalt()): the commitment must be hiding");
+    return commitPayload(parameters.payload, parameters.salt);
+  }
   if (parameters.payloadHash === undefined) throw new InvalidRequestError("RequestInvalidField", "payload or payloadHash is required");
   return assertHash(parameters.payloadHash, "payloadHash");
 }

@@ -1,0 +1,99 @@
+/**
+ * The gateway protocol's sealed request/answer layer (`docs/protocol.md` §5), shared by the
+ * device's client and the gateway: a request is sealed with the route as additional data, its
+ * answer with the route, the request's sequence number and a hash of the request's record, so an
+ * answer can only be opened as the answer to the request it was made for. Pure functions over a
+ * {@link Session}; both sides use exactly this code.
+ */
+import { sha256 } from "@noble/hashes/sha2";
+import { concatBytes, utf8ToBytes } from "@noble/hashes/utils";
+import { hexToBytes, type Hex } from "viem";
+import { openRecord, sealRecord, SessionError, type Session, type SessionRecord } from "./session.js";
+
+/** Label of a request's additional data. */
+export const REQUEST_AAD_LABEL = "iomt-auth/gateway/v2 request ";
+/** Label of an answer's additional data. */
+export const RESPONSE_AAD_LABEL = "iomt-auth/gateway/v2 response ";
+/** The request sequence number bound into the finish answer, which answers no record. */
+export const FINISH_REQUEST_SEQ = 2n ** 64n - 1n;
+
+/** What an answer is bound to: the request's route, sequence number and record hash. */
+export type RequestBinding = {
+  route: string;
+  /** The request record's sequence number (or {@link FINISH_REQUEST_SEQ}). */
+  seq: bigint;
+  /** sha256 of the request record's ciphertext bytes (or of the ClientFinish signature). */
+  hash: Uint8Array;
+};
+
+/** The JSON inside a sealed answer. */
+export type SealedAnswerBody<T> = { ok: true; result: T } | { ok: false; error: { code: string; message: string; details?: Record<string, unknown> } };
+
+const uint64be = (value: bigint): Uint8Array => {
+  const bytes = new Uint8Array(8);
+  new DataView(bytes.buffer).setBigUint64(0, value);
+  return bytes;
+};
+
+/** `utf8("iomt-auth/gateway/v2 request ") ‖ utf8(route)`. */
+export function requestAad(route: string): Uint8Array {
+  return concatBytes(utf8ToBytes(REQUEST_AAD_LABEL), utf8ToBytes(route));
+}
+
+/** `utf8("iomt-auth/gateway/v2 response ") ‖ utf8(route) ‖ uint64be(requestSeq) ‖ requestHash`. */
+export function responseAad({ route, seq, hash }: RequestBinding): Uint8Array {
+  if (hash.length !== 32) throw new SessionError("SessionMalformed", "a request hash is 32 bytes");
+  return concatBytes(utf8ToBytes(RESPONSE_AAD_LABEL), utf8ToBytes(route), uint64be(seq), hash);
+}
+
+/** The binding of a request record: its route, sequence number and the sha256 of its ciphertext. */
+export function bindingOf(route: string, record: SessionRecord): RequestBinding {
+  return { route, seq: BigInt(record.seq), hash: sha256(hexToBytes(record.ciphertext)) };
+}
+
+/** The binding of the finish answer: the finish route, {@link FINISH_REQUEST_SEQ}, sha256 of the ClientFinish signature. */
+export function finishBinding(route: string, clientFinishSignature: Hex): RequestBinding {
+  return { route, seq: FINISH_REQUEST_SEQ, hash: sha256(hexToBytes(clientFinishSignature)) };
+}
+
+const encodeJson = (value: unknown): Uint8Array => utf8ToBytes(JSON.stringify(value));
+
+function decodeJson(bytes: Uint8Array, what: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (cause) {
+    throw new SessionError("SessionMalformed", `the decrypted ${what} is not UTF-8 JSON`, { cause });
+  }
+}
+
+/** Device: seals a request for `route`; keep the binding to open its answer. */
+export function sealRequest(session: Session, route: string, request: unknown): { record: SessionRecord; binding: RequestBinding } {
+  const record = sealRecord(session, { plaintext: encodeJson(request), aad: requestAad(route) });
+  return { record, binding: bindingOf(route, record) };
+}
+
+/** Gateway: opens a request sealed for `route`; answer it with the binding. */
+export function openRequest(session: Session, route: string, record: SessionRecord): { body: unknown; binding: RequestBinding } {
+  const plaintext = openRecord(session, { record, aad: requestAad(route) });
+  return { body: decodeJson(plaintext, "request"), binding: bindingOf(route, record) };
+}
+
+/** Gateway: seals the answer (a result or an error) to the request with `binding`. */
+export function sealAnswer<T>(session: Session, binding: RequestBinding, answer: SealedAnswerBody<T>): SessionRecord {
+  return sealRecord(session, { plaintext: encodeJson(answer), aad: responseAad(binding) });
+}
+
+/**
+ * Device: opens the answer to the request with `binding`. An answer made for another request
+ * fails with `SessionTampered`; a body that is not an answer with `SessionMalformed`.
+ */
+export function openAnswer<T>(session: Session, binding: RequestBinding, record: SessionRecord): SealedAnswerBody<T> {
+  const body = decodeJson(openRecord(session, { record, aad: responseAad(binding) }), "answer") as Partial<SealedAnswerBody<T>> | null;
+  if (body === null || typeof body !== "object" || (body.ok !== true && body.ok !== false)) {
+    throw new SessionError("SessionMalformed", "the decrypted answer is not { ok, result } or { ok, error }");
+  }
+  if (body.ok === false && (typeof body.error !== "object" || body.error === null || typeof body.error.code !== "string")) {
+    throw new SessionError("SessionMalformed", "a sealed error answer must carry { code, message }");
+  }
+  return body as SealedAnswerBody<T>;
+}
