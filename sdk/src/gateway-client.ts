@@ -103,18 +103,34 @@ export type WireAssociation = {
 };
 /** An empty body asks for the status of the association already sent. */
 export type AssocRequest = { association?: WireAssociation };
+/**
+ * `associated` once the device is a member on chain — also when someone else relayed the same
+ * signed request first (the batch reports it as already applied); `rejected` when the registry
+ * refused it (then `error` names the rule).
+ */
 export type AssociationStatus = "queued" | "submitted" | "associated" | "rejected";
 export type AssocResponse = {
   status: AssociationStatus;
+  /** The transaction that carried the request (a batch of several devices' requests). */
   txHash?: Hex;
-  /** Once mined: the device's AuthTable entry. */
-  entry?: { gid: Hex; oid: Hex; device: Address; master: Address; index: number; blockHash: Hex };
+  /** Once mined: the device's AuthTable entry; `entryHash` is its auth-chain entry (the chain head right after it joined). */
+  entry?: { gid: Hex; oid: Hex; device: Address; master: Address; index: number; entryHash: Hex };
   /** When rejected: the registry rule it broke (a custom error's name). */
   error?: { code: string; message: string };
 };
 
+/**
+ * `path`: the device's AuthTable path in `encodeAuthPath`'s form (version 2), built from the
+ * gateway's mirror: each step carries the tree size its proof was built for (`leafCount`) and no
+ * consistency proof (it is built for the mirror's current size). `size`: its length in bytes.
+ */
 export type ProofResponse = { path: Hex; size: number };
 
+/**
+ * `path` in `encodeAuthPath`'s form. A step built when its group was smaller verifies too: with
+ * its consistency proof, or without one, since the gateway's mirror knows every earlier root of
+ * the groups it indexed. `status` is `Stale` only for a step it cannot place.
+ */
 export type VerifyRequest = { path: Hex; trustedRootGid?: Hex };
 export type VerifyResponse = { valid: boolean; status: AuthPathStatus; failedStep: number; device: Address };
 
