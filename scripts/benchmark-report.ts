@@ -29,17 +29,18 @@ import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import {
   anchorBatch,
   associate,
-  associateBatch,
-  associateFor,
+  associateBatchBySig,
+  associateBySig,
   authPathSize,
   createDataMessage,
   createGatewayClient,
   createGroup,
   formClusters,
   getNonce,
+  groupId,
   issueToken,
-  recordData,
-  recordDataBatch,
+  recordDataBatchBySig,
+  recordDataBySig,
   registryDomain,
   revoke,
   signAssociation,
@@ -73,10 +74,10 @@ const UPDATED_SLOT = 5_000; // SSTORE non-zero → non-zero (2,900) on a cold sl
 const ECRECOVER = 3_000;
 const floorParts = {
   associate: { storage: FRESH_SLOT, ecrecovers: 1, why: "one fresh slot binding the device to its group; the token's ecrecover" },
-  associateFor: { storage: FRESH_SLOT, ecrecovers: 2, why: "one fresh slot; the token's and the device's ecrecover" },
-  associateBatch: { storage: FRESH_SLOT, ecrecovers: 2, why: "per device: one fresh slot, two ecrecovers; 21,000 shared by the batch" },
-  recordData: { storage: UPDATED_SLOT, ecrecovers: 1, why: "the device's nonce updated; the device's ecrecover" },
-  recordDataBatch: { storage: UPDATED_SLOT, ecrecovers: 1, why: "per message: a nonce updated, one ecrecover; 21,000 shared by the batch" },
+  associateBySig: { storage: FRESH_SLOT, ecrecovers: 2, why: "one fresh slot; the token's and the device's ecrecover" },
+  associateBatchBySig: { storage: FRESH_SLOT, ecrecovers: 2, why: "per device: one fresh slot, two ecrecovers; 21,000 shared by the batch" },
+  recordDataBySig: { storage: UPDATED_SLOT, ecrecovers: 1, why: "the device's nonce updated; the device's ecrecover" },
+  recordDataBatchBySig: { storage: UPDATED_SLOT, ecrecovers: 1, why: "per message: a nonce updated, one ecrecover; 21,000 shared by the batch" },
   anchorBatch: { storage: FRESH_SLOT, ecrecovers: 0, perTransaction: true, why: "one fresh slot recording the root, whatever the batch's size (the sender is authenticated by the transaction)" },
   revoke: { storage: UPDATED_SLOT, ecrecovers: 0, why: "one revocation word updated" },
 } as const;
@@ -135,7 +136,7 @@ async function gasAgainstScale(): Promise<{ bySize: GasRow[]; byBatch: GasRow[] 
   const domain = registryDomain({ chainId: chain.chainId, registry });
   const deadline = BigInt(Math.floor(Date.now() / 1000) + 86_400);
 
-  async function sample(hash: Promise<Hash>, items = 1): Promise<GasSample> {
+  async function sample(hash: Promise<Hash> | Hash, items = 1): Promise<GasSample> {
     const receipt = await publicClient.waitForTransactionReceipt({ hash: await hash });
     if (receipt.status !== "success") throw new Error(`transaction ${receipt.transactionHash} reverted`);
     const { input } = await publicClient.getTransaction({ hash: receipt.transactionHash });
@@ -161,19 +162,19 @@ async function gasAgainstScale(): Promise<{ bySize: GasRow[]; byBatch: GasRow[] 
   async function fill(gid: Hex, members: PrivateKeyAccount[], count: number): Promise<void> {
     while (count > 0) {
       const chunk = Array.from({ length: Math.min(FILL_BATCH, count) }, nextDevice);
-      await sample(associateBatch(masterWallet, { registry, associations: await Promise.all(chunk.map((device) => signed(gid, device))) }));
+      await sample(associateBatchBySig(masterWallet, { registry, associations: await Promise.all(chunk.map((device) => signed(gid, device))) }));
       members.push(...chunk);
       count -= chunk.length;
     }
   }
   async function message(gid: Hex, device: PrivateKeyAccount, label: string): Promise<SignedDataMessage> {
-    const nonce = await getNonce(publicClient, { registry, device: device.address });
+    const nonce = await getNonce(publicClient, { registry, gid, oid: oidOf(device.address) });
     return signDataMessage(device, { domain, message: createDataMessage({ gid, oid: oidOf(device.address), nonce, payload: label, validFor: 86_400n }) });
   }
 
   // One group grown to each size in turn; the operations are measured at that size.
-  const gid = toId("benchmark: growing group");
-  await sample(createGroup(masterWallet, { registry, gid, masterOid: oidOf(master.address), parentGid: zeroHash }));
+  const { hash: created, gid } = await createGroup(masterWallet, { registry, label: "benchmark: growing group", masterOid: oidOf(master.address) });
+  await sample(created);
   const members: PrivateKeyAccount[] = [];
   let anchors = 0;
   const bySize: GasRow[] = [];
@@ -192,12 +193,12 @@ async function gasAgainstScale(): Promise<{ bySize: GasRow[]; byBatch: GasRow[] 
     const relayed: GasSample[] = [];
     for (let i = 0; i < SAMPLES; i++) {
       const device = nextDevice();
-      relayed.push(await sample(associateFor(masterWallet, { registry, association: await signed(gid, device) })));
+      relayed.push(await sample(associateBySig(masterWallet, { registry, association: await signed(gid, device) })));
       joined.push(device);
     }
     const data: GasSample[] = [];
     for (let i = 0; i < SAMPLES; i++) {
-      data.push(await sample(recordData(masterWallet, { registry, signed: await message(gid, members[i % members.length], `size ${size} #${i}`) })));
+      data.push(await sample(recordDataBySig(masterWallet, { registry, signed: await message(gid, members[i % members.length], `size ${size} #${i}`) })));
     }
     const anchored: GasSample[] = [];
     for (let i = 0; i < SAMPLES; i++) anchored.push(await sample(anchorBatch(masterWallet, { registry, gid, root: keccak256(toHex(`root ${anchors++}`)), messageCount: 100 })));
@@ -207,19 +208,19 @@ async function gasAgainstScale(): Promise<{ bySize: GasRow[]; byBatch: GasRow[] 
     members.push(...joined.slice(SAMPLES));
     bySize.push(
       row("associate", "associate (device sends it)", size, direct),
-      row("associateFor", "associateFor (relayed)", size, relayed),
-      row("recordData", "recordData (relayed, single)", size, data),
+      row("associateBySig", "associateBySig (relayed)", size, relayed),
+      row("recordDataBySig", "recordDataBySig (relayed, single)", size, data),
       row("anchorBatch", "anchorBatch (100 messages)", size, anchored),
       row("revoke", "revoke", size, revocations),
     );
   }
 
   // Batches from 1 to 200 in a root group of their own (a key masters one group).
-  const batchGid = toId("benchmark: batches");
   const batchMaster = keyOf("batch master");
   await chain.fund(batchMaster.address);
   const batchWallet = chain.wallet(batchMaster);
-  await sample(createGroup(batchWallet, { registry, gid: batchGid, masterOid: oidOf(batchMaster.address), parentGid: zeroHash }));
+  const { hash: batchCreated, gid: batchGid } = await createGroup(batchWallet, { registry, label: "benchmark: batches", masterOid: oidOf(batchMaster.address) });
+  await sample(batchCreated);
   const byBatch: GasRow[] = [];
   for (const n of BATCH_SIZES) {
     log(`  batches of ${n}: measuring`);
@@ -230,13 +231,13 @@ async function gasAgainstScale(): Promise<{ bySize: GasRow[]; byBatch: GasRow[] 
         return signAssociation(device, { domain, token, deadline });
       }),
     );
-    const assoc = await sample(associateBatch(batchWallet, { registry, associations: items }), n);
+    const assoc = await sample(associateBatchBySig(batchWallet, { registry, associations: items }), n);
     const messages = await Promise.all(devices.map((device, i) => message(batchGid, device, `batch ${n} #${i}`)));
-    const data = await sample(recordDataBatch(batchWallet, { registry, messages }), n);
+    const data = await sample(recordDataBatchBySig(batchWallet, { registry, messages }), n);
     const anchored = await sample(anchorBatch(batchWallet, { registry, gid: batchGid, root: keccak256(toHex(`batch root ${n}`)), messageCount: n }), n);
     byBatch.push(
-      row("associateBatch", "associateBatch, per device", n, [assoc]),
-      row("recordDataBatch", "recordDataBatch, per message (distinct devices)", n, [data]),
+      row("associateBatchBySig", "associateBatchBySig, per device", n, [assoc]),
+      row("recordDataBatchBySig", "recordDataBatchBySig, per message (distinct devices)", n, [data]),
       row("anchorBatch", "anchorBatch, per message anchored", n, [anchored]),
     );
   }
@@ -250,8 +251,9 @@ async function preparationTimes(): Promise<{ association: { mean: number; sd: nu
   const runs = 100;
   const master = keyOf("t2 master");
   const device = keyOf("t2 device");
-  const domain = registryDomain({ chainId: 1337, registry: "0x000000000000000000000000000000000000dEaD" });
-  const gid = toId("t2 group");
+  const registry = "0x000000000000000000000000000000000000dEaD";
+  const domain = registryDomain({ chainId: 1337, registry });
+  const gid = groupId({ chainId: 1337, registry, creator: master.address, label: "t2 group" });
   const token = await issueToken(master, { gid, oid: oidOf("t2"), device: device.address });
   const time = async (work: (i: number) => Promise<unknown>): Promise<number[]> => {
     for (let i = 0; i < 20; i++) await work(i);
@@ -282,9 +284,9 @@ async function authenticationTimes(chain: Chain, label: string): Promise<AuthTim
   const deployment = await deployRegistry(chain.wallet(deployer));
   const registry = deployment.address;
   const domain = registryDomain({ chainId: chain.chainId, registry });
-  const gid = toId(`t5 ${label}`);
   const masterWallet = chain.wallet(master);
-  await chain.publicClient.waitForTransactionReceipt({ hash: await createGroup(masterWallet, { registry, gid, masterOid: oidOf(master.address), parentGid: zeroHash }) });
+  const { hash: created, gid } = await createGroup(masterWallet, { registry, label: `t5 ${label}`, masterOid: oidOf(master.address) });
+  await chain.publicClient.waitForTransactionReceipt({ hash: created });
 
   const onChain: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -292,7 +294,7 @@ async function authenticationTimes(chain: Chain, label: string): Promise<AuthTim
     const token = await issueToken(master, { gid, oid: oidOf(device.address), device: device.address });
     const started = performance.now();
     const association = await signAssociation(device, { domain, token, deadline: BigInt(Math.floor(Date.now() / 1000) + 600) });
-    await chain.publicClient.waitForTransactionReceipt({ hash: await associateFor(masterWallet, { registry, association }), pollingInterval: 20 });
+    await chain.publicClient.waitForTransactionReceipt({ hash: await associateBySig(masterWallet, { registry, association }), pollingInterval: 20 });
     onChain.push(performance.now() - started);
   }
 
@@ -302,7 +304,8 @@ async function authenticationTimes(chain: Chain, label: string): Promise<AuthTim
     name: "master",
     privateKey: secretOf(`t5 ${label} master`),
     transport: chain.transport,
-    settings: { chainId: chain.chainId, registry, fromBlock: deployment.blockNumber, groups: gid, pollIntervalMs: 20 },
+    // By label: the gateway derives the gid from the Master's key.
+    settings: { chainId: chain.chainId, registry, fromBlock: deployment.blockNumber, groups: `t5 ${label}`, pollIntervalMs: 20 },
   });
   const throughGateway: number[] = [];
   try {
@@ -350,7 +353,7 @@ function clusterFigures(count: number, seed: number): ClusterFigures {
       const head = result.headOf[id] as string;
       const { cluster, gid, tree, entries } = tables.get(head)!;
       const index = cluster.members.indexOf(id);
-      path.push({ gid, entry: entries[index], proof: tree.proof(index) });
+      path.push({ gid, entry: entries[index], leafCount: tree.size, proof: tree.proof(index) });
     }
     hierarchicalPath = Math.max(hierarchicalPath, authPathSize(path));
   }
@@ -358,7 +361,7 @@ function clusterFigures(count: number, seed: number): ClusterFigures {
   const single = buildGroup("single level", zeroHash, zeroHash, addressOf("n0"), everyone.map(addressOf));
   let singleLevelPath = 0;
   for (let index = 0; index < everyone.length; index++) {
-    singleLevelPath = Math.max(singleLevelPath, authPathSize([{ gid: single.gid, entry: single.entries[index], proof: single.tree.proof(index) }]));
+    singleLevelPath = Math.max(singleLevelPath, authPathSize([{ gid: single.gid, entry: single.entries[index], leafCount: single.tree.size, proof: single.tree.proof(index) }]));
   }
   return { nodes: count, largestCluster, singleLevel: count - 1, reduction: round(100 * (1 - largestCluster / (count - 1))), hierarchicalPath, singleLevelPath };
 }
@@ -382,13 +385,18 @@ const clusters = [10, 20, 40, 60, 80, 100, 120, 135].map((count) => clusterFigur
 
 // Bytes stored per device (paper 003 Tables 3–4): on chain, two fresh 32-byte slots per device
 // (its member record and its address → oid index) plus 1/255 of a revocation word; off chain, the
-// AuthTable entry the indexer keeps (device 20, Master 20, index 4, block hash 32, oid 32).
+// AuthTable entry the indexer keeps (device 20, Master 20, index 4, entry hash 32, oid 32).
 const storedPerDevice = { onChainState: round(2 * 32 + 32 / 255, 1), authTableEntry: 20 + 20 + 4 + 32 + 32, paperBlock: 417, paperTableEntry: 289 };
 
 // revokeFirst and revokeNext are one row here: a revocation costs the same whether or not it is the first in its word.
 const referenceRows = REFERENCES.filter((reference) => reference.ours !== "revokeNext").map((reference) => {
-  const ours = reference.ours === "associate" ? gas.bySize.find((row) => row.operation === "associate" && row.scale === 1_000) : reference.ours === "associateFor" ? gas.bySize.find((row) => row.operation === "associateFor" && row.scale === 1_000) : reference.ours === "associateBatch" ? gas.byBatch.find((row) => row.operation === "associateBatch" && row.scale === 50) : gas.bySize.find((row) => row.operation === "revoke" && row.scale === 1_000);
-  return { ...reference, oursLabel: `${ours!.label} (${ours!.operation === "associateBatch" ? `batch of ${ours!.scale}` : `group of ${fmt(ours!.scale)}`})`, oursGas: ours!.perItem, ratio: round(ours!.perItem / reference.gas, 2) };
+  const ours =
+    reference.ours === "associate" || reference.ours === "associateBySig"
+      ? gas.bySize.find((row) => row.operation === reference.ours && row.scale === 1_000)
+      : reference.ours === "associateBatchBySig"
+        ? gas.byBatch.find((row) => row.operation === "associateBatchBySig" && row.scale === 50)
+        : gas.bySize.find((row) => row.operation === "revoke" && row.scale === 1_000);
+  return { ...reference, oursLabel: `${ours!.label} (${ours!.operation === "associateBatchBySig" ? `batch of ${ours!.scale}` : `group of ${fmt(ours!.scale)}`})`, oursGas: ours!.perItem, ratio: round(ours!.perItem / reference.gas, 2) };
 });
 
 const outDir = "gas-reports";
@@ -414,7 +422,7 @@ Gas per transaction with the group at each size (members before the measured tra
 
 | operation | ${GROUP_SIZES.map((size) => fmt(size)).join(" | ")} | floor | ratio |
 | --- | ${GROUP_SIZES.map(() => "---:").join(" | ")} | ---: | --- |
-${(["associate", "associateFor", "recordData", "anchorBatch", "revoke"] as const).map(sizeTable).join("\n")}
+${(["associate", "associateBySig", "recordDataBySig", "anchorBatch", "revoke"] as const).map(sizeTable).join("\n")}
 
 ![gas against group size](gas-vs-group-size.svg)
 
@@ -424,7 +432,7 @@ Per item (device or message); the floor shares the 21,000 base and counts each i
 
 | operation | ${BATCH_SIZES.join(" | ")} | floor | ratio |
 | --- | ${BATCH_SIZES.map(() => "---:").join(" | ")} | --- | --- |
-${(["associateBatch", "recordDataBatch", "anchorBatch"] as const).map(batchTable).join("\n")}
+${(["associateBatchBySig", "recordDataBatchBySig", "anchorBatch"] as const).map(batchTable).join("\n")}
 
 ![gas against batch size](gas-vs-batch-size.svg)
 
@@ -477,7 +485,7 @@ The paper: 3.9 KB hierarchical against 8.66 KB single level (its consensus messa
 | | ours | paper |
 | --- | ---: | ---: |
 | per device on chain (state) | ${storedPerDevice.onChainState} B: two fresh 32-byte slots (member record; address → oid) and 1/255 of a revocation word | 417 B per block |
-| AuthTable entry (off chain, per device) | ${storedPerDevice.authTableEntry} B: device 20, Master 20, index 4, block hash 32, oid 32 | 289 B per entry |
+| AuthTable entry (off chain, per device) | ${storedPerDevice.authTableEntry} B: device 20, Master 20, index 4, entry hash 32, oid 32 | 289 B per entry |
 `;
 writeFileSync(join(outDir, "benchmark-report.md"), markdown);
 const sizeBars = gas.bySize.map((row) => ({ label: `${row.label} · ${fmt(row.scale)}`, value: row.perItem, reference: row.floor }));

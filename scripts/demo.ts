@@ -3,8 +3,9 @@
 // builds the hierarchy on chain, starts a gateway per cluster head on loopback, and has every
 // device run keySession → getTicket → assoc → data over HTTP. Then it waits for the anchors,
 // verifies AuthTable paths between devices offline, revokes one cluster head and shows that its
-// members' paths now fail. Prints progress and a summary, and writes the summary as Markdown plus
-// SVG charts into a folder.
+// members' paths now fail and that its gateway, cut off by the registry, stops anchoring. Prints
+// progress and a summary, and writes the summary as Markdown plus SVG charts into a folder. Group
+// ids are derived on chain from each cluster head's key and a label (`groupId`).
 //
 //   ./iomt demo [--rpc URL] [--devices N] [--seed S] [--messages M] [--evm cancun|london] [--out DIR]
 //
@@ -17,13 +18,14 @@ import { network } from "hardhat";
 import { createPublicClient, createWalletClient, custom, defineChain, http, keccak256, parseEther, stringToHex, zeroHash, type Address, type Hash, type Hex, type Transport } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import {
-  associateFor,
+  associateBySig,
   authPathSize,
   createDataMessage,
   createGatewayClient,
   createGroup,
   fetchTrustedState,
   formClusters,
+  groupId,
   issueToken,
   planHierarchy,
   registryDomain,
@@ -135,7 +137,10 @@ const keyOf = (id: string): Hex => keccak256(stringToHex(`iomt-auth scenario ${s
 const accountOf = (id: string): PrivateKeyAccount => privateKeyToAccount(keyOf(id));
 const walletOf = (id: string): WriteClient => createWalletClient({ chain, transport, account: accountOf(id), pollingInterval: 50 }) as WriteClient;
 const oidOf = (id: string): Hex => toId(`oid:${id}`);
-const gidOf = (head: string): Hex => toId(`cluster:${head}`);
+/** The label a cluster head creates its group with; the gid is derived from its key and this label. */
+const labelOf = (head: string): string => `cluster:${head}`;
+let registry: Address;
+const gidOf = (head: string): Hex => groupId({ chainId, registry, creator: accountOf(head).address, label: labelOf(head) });
 
 /** Gives an account ether where the node allows it; on a zero-gas-price PoA chain none is needed. */
 async function fund(address: Address): Promise<void> {
@@ -163,7 +168,7 @@ const buildStarted = performance.now();
 const heads = [...clustering.levelTwoHeads, ...clustering.levelOneHeads];
 for (const id of ["deployer", ...heads]) await fund(accountOf(id).address);
 const deployment = await deployRegistry(walletOf("deployer"), { evmTarget });
-const registry = deployment.address;
+registry = deployment.address;
 const domain = registryDomain({ chainId, registry });
 recordGas("deploy the registry", (await publicClient.getTransactionReceipt({ hash: deployment.hash })).gasUsed);
 const deadline = () => BigInt(Math.floor(Date.now() / 1000) + 3_600);
@@ -171,12 +176,14 @@ const deviceCalls = calls.filter((call) => call.kind === "associate" && clusteri
 for (const call of calls) {
   if (call.kind === "createGroup") {
     const parentGid = call.parentHead === undefined ? zeroHash : gidOf(call.parentHead);
-    await mined(call.parentHead === undefined ? "createGroup (root cluster)" : "createGroup (child cluster)", createGroup(walletOf(call.head), { registry, gid: gidOf(call.head), masterOid: oidOf(call.head), parentGid }));
+    const created = await createGroup(walletOf(call.head), { registry, label: labelOf(call.head), masterOid: oidOf(call.head), parentGid });
+    if (created.gid !== gidOf(call.head)) throw new Error(`${call.head}: the registry derived gid ${created.gid}, not ${gidOf(call.head)}`);
+    await mined(call.parentHead === undefined ? "createGroup (root cluster)" : "createGroup (child cluster)", created.hash);
   } else if (clustering.levelOf[call.member] > 0) {
     // A cluster head joins its parent's group: token from the parent's Master, relayed by it.
     const token = await issueToken(accountOf(call.head), { gid: gidOf(call.head), oid: oidOf(call.member), device: accountOf(call.member).address });
     const association = await signAssociation(accountOf(call.member), { domain, token, deadline: deadline() });
-    await mined("associate a cluster head (relayed by its parent Master)", associateFor(walletOf(call.head), { registry, association }));
+    await mined("associate a cluster head (relayed by its parent Master)", associateBySig(walletOf(call.head), { registry, association }));
   }
 }
 const buildSeconds = seconds(buildStarted);
@@ -188,7 +195,8 @@ const gateways = new Map<string, RunningGateway>();
 const clustersWithDevices = clustering.clusters.filter((cluster) => cluster.level === 1 && cluster.members.length > 0);
 const gatewaysStarted = performance.now();
 for (const cluster of clustersWithDevices) {
-  const settings = { chainId, registry, fromBlock: deployment.blockNumber, groups: gidOf(cluster.head), batchMaxAgeMs: 300, pollIntervalMs: 100, ...(flags.rpc === undefined ? {} : { rpcUrl: flags.rpc }) };
+  // The gateway names its group by label: it derives the gid from the cluster head's key.
+  const settings = { chainId, registry, fromBlock: deployment.blockNumber, groups: labelOf(cluster.head), batchMaxAgeMs: 300, pollIntervalMs: 100, ...(flags.rpc === undefined ? {} : { rpcUrl: flags.rpc }) };
   gateways.set(cluster.head, await startLoopbackGateway({ dir: workDir, name: cluster.head, privateKey: keyOf(cluster.head), transport, settings }));
 }
 console.log(`Gateways: ${gateways.size} on loopback (${[...gateways.values()].map((g) => g.url).join(", ")}) — ${seconds(gatewaysStarted).toFixed(1)} s\n`);
@@ -297,6 +305,19 @@ console.log(
   `Revoked cluster head ${victim.head}: its ${broken.length} members' paths now ${[...new Set(broken.map((verdict) => `${verdict.status} at step ${verdict.failedStep}`))].join(", ")}; ` +
     `the other ${untouched.length} still ${[...new Set(untouched.map((verdict) => verdict.status))].join(", ")}`,
 );
+// The registry cut the revoked head off as a Master: its gateway sees it and stops anchoring.
+type Health = { status: string; standing: { gid: Hex; status: string }[] };
+let victimStanding = "not revoked (root group)";
+if (victimParent !== undefined) {
+  const giveUpAt = Date.now() + 20_000;
+  for (;;) {
+    const health = (await (await fetch(`${gateways.get(victim.head)!.url}/health`)).json()) as Health;
+    victimStanding = health.standing.find((group) => group.gid === gidOf(victim.head))?.status ?? "unknown";
+    if (victimStanding !== "ok" || Date.now() > giveUpAt) break;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+  }
+  console.log(`Its gateway's /health: ${victimStanding} — anchoring held, acknowledged messages kept`);
+}
 
 for (const gateway of gateways.values()) await gateway.close();
 await closeChain();
@@ -308,7 +329,12 @@ const sizes = runs.map((run) => authPathSize(run.path!)).sort((a, b) => a - b);
 const authTimes = runs.map((run) => run.authMs).sort((a, b) => a - b);
 const median = (values: number[]) => values[Math.floor(values.length / 2)];
 const messages = runs.reduce((sum, run) => sum + run.receipts.length, 0);
-const ok = validBefore === runs.length && broken.every((verdict) => verdict.status !== "Valid") && untouched.every((verdict) => verdict.status === "Valid") && progress.anchored === messages;
+const ok =
+  validBefore === runs.length &&
+  broken.every((verdict) => verdict.status !== "Valid") &&
+  untouched.every((verdict) => verdict.status === "Valid") &&
+  progress.anchored === messages &&
+  (victimParent === undefined || victimStanding === "GroupRegistryMasterRevoked");
 const totalSeconds = seconds(started);
 
 const gasRows = gas.map((row) => ({ ...row, perOperation: Number(row.gas / BigInt(row.count)) }));
@@ -325,7 +351,7 @@ const summary = [
   `- ${runs.length} devices ran keySession → getTicket → assoc → data over HTTP: ${messages} messages acknowledged (${onboardSeconds.toFixed(1)} s).`,
   `- All ${progress.anchored} messages anchored on chain in ${anchorTxs.size} batches (${anchorSeconds.toFixed(1)} s after the last message).`,
   `- Peers verified ${runs.length} AuthTable paths offline: ${validBefore} Valid.`,
-  `- Revoked cluster head ${victim.head}: its ${broken.length} members' paths now fail (${[...new Set(broken.map((verdict) => verdict.status))].join(", ")}); the other ${untouched.length} stay ${[...new Set(untouched.map((verdict) => verdict.status))].join(", ")}.`,
+  `- Revoked cluster head ${victim.head}: its ${broken.length} members' paths now fail (${[...new Set(broken.map((verdict) => verdict.status))].join(", ")}); the other ${untouched.length} stay ${[...new Set(untouched.map((verdict) => verdict.status))].join(", ")}. Its gateway reports ${victimStanding} and holds anchoring.`,
   ``,
   `## Gas per operation`,
   ``,

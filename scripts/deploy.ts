@@ -1,7 +1,8 @@
 // Deploys iomt-auth to a private proof-of-authority chain, non-interactively, from the
 // environment. Builds the chosen EVM target, checks the node's chain id, runs the Ignition module
 // with its parameters file (deployments recorded per chain in ignition/deployments/), then reads
-// the result back from the chain.
+// the result back from the chain. With IomtHospital it prints the root group's gid, which the
+// registry derived from the deployer's key and the label: the gid to pin and to configure gateways with.
 //
 //   IOMT_RPC_URL=http://besu:8545 IOMT_CHAIN_ID=1337 IOMT_DEPLOYER_KEY_FILE=deployer.key ./iomt deploy
 //
@@ -14,7 +15,8 @@
 //                             or IOMT_DEPLOYER_KEYSTORE_PASSWORD_FILE
 //   IOMT_EVM                  cancun (default) or london (no PUSH0/MCOPY, for pre-Shanghai clients)
 //   IOMT_MODULE               IomtHospital (default: registry + root group) or IomtRegistry
-//   IOMT_PARAMETERS           Ignition parameters file (default ignition/parameters/hospital.json)
+//   IOMT_PARAMETERS           Ignition parameters file (default ignition/parameters/hospital.json):
+//                             the root group's label and the Master's masterOid (bytes32 each)
 //   IOMT_CONFIRMATIONS        confirmations to wait for (default 1: PoA blocks are final when sealed)
 //   IOMT_DEPLOYMENT_ID        Ignition deployment id (default chain-<id>, or chain-<id>-london)
 //   IOMT_SKIP_BUILD=1         use the build already in artifacts/ (or artifacts-london/)
@@ -24,7 +26,7 @@ import { join } from "node:path";
 import { Wallet } from "ethers";
 import { createPublicClient, getAddress, http, isHex, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { getGroup, iomtRegistryAbi } from "../sdk/src/index.js";
+import { getGroup, groupId, iomtRegistryAbi } from "../sdk/src/index.js";
 
 function fail(message: string): never {
   console.error(`deploy: ${message}`);
@@ -93,11 +95,13 @@ const deploymentDir = join("ignition", "deployments", deploymentId);
 const addresses = JSON.parse(readFileSync(join(deploymentDir, "deployed_addresses.json"), "utf8")) as Record<string, string>;
 const registry = getAddress(addresses["IomtRegistry#IomtRegistry"] ?? fail(`${deploymentDir} lists no registry`));
 const [, name, version, domainChainId] = await client.readContract({ address: registry, abi: iomtRegistryAbi, functionName: "eip712Domain" });
-if (name !== "iomt-auth" || version !== "1" || Number(domainChainId) !== chainId) fail(`the contract at ${registry} is not an iomt-auth registry for chain ${chainId}`);
+if (name !== "iomt-auth" || version !== "2" || Number(domainChainId) !== chainId) fail(`the contract at ${registry} is not an iomt-auth v2 registry for chain ${chainId}`);
 const result: Record<string, unknown> = { chainId, evm, module: moduleName, deploymentId, deploymentDir, deployer: deployer.address, registry };
 if (moduleName === "IomtHospital") {
-  const { gid } = (JSON.parse(readFileSync(parameters, "utf8")) as { IomtHospital: { gid: Hex } }).IomtHospital;
+  const { label } = (JSON.parse(readFileSync(parameters, "utf8")) as { IomtHospital: { label: Hex } }).IomtHospital;
+  const gid = groupId({ chainId, registry, creator: deployer.address, label });
   const group = await getGroup(client, { registry, gid });
-  result.rootGroup = { gid, master: group.master, active: group.active };
+  if (!group.exists) fail(`no root group ${gid} (label ${label}) by ${deployer.address} at ${registry}`);
+  result.rootGroup = { gid, label, master: group.master, masterOid: group.masterOid, active: group.active };
 }
 console.log(JSON.stringify(result, null, 2));

@@ -11,16 +11,19 @@ import { execFileSync } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { artifacts, config, network } from "hardhat";
-import { keccak256, parseEther, stringToHex, zeroHash, type Hex, type LocalAccount } from "viem";
+import { createWalletClient, custom, encodeFunctionData, keccak256, parseEther, stringToHex, zeroHash, type Hex, type LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { intrinsicGas } from "./lib/gas.js";
 import { REFERENCES } from "./lib/references.js";
 import {
+  createAuthTableIndexer,
+  groupId,
   issueToken,
   registryDomain,
   signAssociation,
   signDataMessage,
   signExchange,
+  type AuthPathStep,
   type DataMessage,
   type Exchange,
 } from "../sdk/src/index.js";
@@ -39,20 +42,23 @@ interface OperationSpec {
 const BATCH = 50;
 
 const OPS = {
-  createRoot: { operation: "createGroup (root)", target: 150_000, note: "The first sample is the registry's first group: it also initialises the group counter (a zero-to-non-zero write)." },
+  createRoot: { operation: "createGroup (root)", target: 150_000, note: "The first sample is the registry's first group. The gid is derived on chain from the creator and a label (`groupId`)." },
   createChild: { operation: "createGroup (child, by an active member of the parent)", target: 150_000 },
-  associate: { operation: "associate (device is msg.sender)", target: 95_000, note: "20 associations into one fresh group (leaf indices 0-19)." },
-  associateFor: { operation: "associateFor (relayed, Master submits)", target: 105_000, note: "20 associations into one fresh group (leaf indices 0-19)." },
-  associateBatch: { operation: `associateBatch (N = ${BATCH}, Master submits)`, target: 80_000, batchSize: BATCH, note: "3 batches into one fresh group (leaf indices 0-149); target per device." },
-  revokeFirst: { operation: "revoke (first in its revocation word)", target: 50_000, note: "First revocation in each of three groups; the word was allocated (bit 255) when its first leaf was associated, so this write is never a fresh slot." },
+  associate: { operation: "associate (device is msg.sender; child group)", target: 95_000, note: "20 associations into one fresh child group (leaf indices 0-19); a child group's association also reads the parent group (the Master's standing)." },
+  associateRoot: { operation: "associate (device is msg.sender; root group)", target: 95_000, note: "20 associations into one fresh root group (leaf indices 0-19): no parent group to read, the comparison for the child-group row." },
+  associateBySig: { operation: "associateBySig (relayed, Master submits; child group)", target: 105_000, note: "20 associations into one fresh child group (leaf indices 0-19)." },
+  associateBatchBySig: { operation: `associateBatchBySig (N = ${BATCH}, Master submits; child group)`, target: 80_000, batchSize: BATCH, note: "3 batches into one fresh child group (leaf indices 0-149); target per device." },
+  revokeFirst: { operation: "revoke (first in its revocation word)", target: 50_000, note: "First revocation in each of three child groups (C1-C3; a child group's Master powers are checked with a read of the parent group); the word was allocated (bit 255) when its first leaf was associated, so this write is never a fresh slot." },
   revokeNext: { operation: "revoke (subsequent, same revocation word)", target: 50_000 },
-  recordDataFirst: { operation: "recordData (relayed, first message of a device)", target: 38_000 },
-  recordData: { operation: "recordData (relayed, steady state)", target: 38_000, note: "Second message of each of 20 devices." },
-  recordDataDirect: { operation: "recordDataDirect (device is msg.sender)", target: 30_000 },
-  recordDataBatch: { operation: `recordDataBatch (N = ${BATCH}, ${BATCH} distinct devices)`, target: 18_000, batchSize: BATCH, note: "Each message from a different device (a cold member record each); target per message." },
-  recordDataBatchOne: { operation: `recordDataBatch (N = ${BATCH}, one device, consecutive nonces)`, target: 18_000, batchSize: BATCH, note: "All messages from one device (its member record is warm after the first); target per message." },
-  recordExchange: { operation: "recordExchange (relayed, receiver in another group)", target: null },
-  anchorMaster1: { operation: "anchorBatch (by the Master, 1 message)", target: 50_000, note: "All six anchorBatch rows: the batch size enters only as the messageCount argument; each root is a distinct non-zero bytes32 (the contract does not look into the batch); 5 roots per row." },
+  revokeHead: { operation: "revoke a cluster head (cascade: its child group's Master loses its powers)", target: null, note: "The root group's Master revokes three members that master child groups: the member's flag and the child group's status (GroupMasterRevoked) are written. The first is the root group's first revocation." },
+  takeOver: { operation: "takeOverGroup (parent's Master hands the child group to another member)", target: null, note: "After revoking the child group's Master; the new Master is an active member of the parent that masters no group." },
+  recordDataBySigFirst: { operation: "recordDataBySig (relayed, first message of a device)", target: 38_000 },
+  recordDataBySig: { operation: "recordDataBySig (relayed, steady state)", target: 38_000, note: "Second message of each of 20 devices." },
+  recordData: { operation: "recordData (direct: device is msg.sender)", target: 30_000 },
+  recordDataBatchBySig: { operation: `recordDataBatchBySig (N = ${BATCH}, ${BATCH} distinct devices)`, target: 18_000, batchSize: BATCH, note: "Each message from a different device (a cold member record each); target per message." },
+  recordDataBatchBySigOne: { operation: `recordDataBatchBySig (N = ${BATCH}, one device, consecutive nonces)`, target: 18_000, batchSize: BATCH, note: "All messages from one device (its member record is warm after the first); target per message." },
+  recordExchangeBySig: { operation: "recordExchangeBySig (relayed, receiver in another group)", target: null },
+  anchorMaster1: { operation: "anchorBatch (by the Master, 1 message)", target: 50_000, note: "All six anchorBatch rows: on child group C2 (the Master's standing is checked with a read of the parent group); the batch size enters only as the messageCount argument; each root is a distinct non-zero bytes32 (the contract does not look into the batch); 5 roots per row." },
   anchorMaster100: { operation: "anchorBatch (by the Master, 100 messages)", target: 50_000 },
   anchorMaster10k: { operation: "anchorBatch (by the Master, 10,000 messages)", target: 50_000 },
   anchorAnchorer1: { operation: "anchorBatch (by an authorised anchorer, 1 message)", target: 50_000 },
@@ -65,6 +71,8 @@ const OPS = {
   proposeChild: { operation: "proposeMaster (child group, member of the parent)", target: null },
   acceptChild: { operation: "acceptMaster (child group)", target: null },
   deactivate: { operation: "deactivateGroup", target: null },
+  verifyPath: { operation: "verifyAuthPath (view; 2-step path, current sizes)", target: null, note: "Both verifyAuthPath rows: the view called in a transaction so that its gas is a receipt's gasUsed like every other row (an eth_call costs nothing, but a contract calling it pays this). A device in a child group of 20 and its cluster head in the root group; 5 samples, one per device." },
+  verifyPathConsistency: { operation: "verifyAuthPath (view; 2-step path, step 0 built at 5 leaves, with a consistency proof to 20)", target: null },
 } satisfies Record<string, OperationSpec>;
 
 type OpKey = keyof typeof OPS;
@@ -124,37 +132,41 @@ async function signedAssociation(master: LocalAccount, account: LocalAccount, gi
 }
 
 async function dataMessage(d: Device, gid: Hex, label: string): Promise<{ message: DataMessage; signature: Hex }> {
-  const nonce = await registry.read.nonces([d.account.address]);
+  const nonce = await registry.read.nonces([gid, d.oid]);
   const message: DataMessage = { gid, oid: d.oid, nonce, payloadHash: id(`payload:${label}`), timestamp: now, deadline };
   return signDataMessage(d.account, { domain, message });
 }
 
+/** Creates a group (measured under `op`) and returns its gid, derived on chain from the creator and the label. */
+async function createGroup(op: OpKey | null, creator: LocalAccount, label: string, masterOid: Hex, parentGid: Hex): Promise<Hex> {
+  await measure(op, registry.write.createGroup([id(`label:${label}`), masterOid, parentGid], { account: creator }));
+  const gid = groupId({ chainId, registry: registry.address, creator: creator.address, label: id(`label:${label}`) });
+  if ((await registry.read.groupInfo([gid])).master !== creator.address) throw new Error(`group ${label}: not at the derived gid ${gid}`);
+  return gid;
+}
+
 // ------------------------------------------------------------------ groups
 
-// Ten root groups: R0 is the hierarchy root; R1-R3 are handed over, R4-R6 deactivated.
-const rootMasters = await Promise.all(range(10).map((i) => fundedKey(`root-master-${i}`)));
-const rootGids = range(10).map((i) => id(`group:root-${i}`));
-for (const i of range(10)) {
-  await measure(
-    "createRoot",
-    registry.write.createGroup([rootGids[i], id(`oid:root-master-${i}`), zeroHash], { account: rootMasters[i] }),
-  );
-}
+// Eleven root groups: R0 is the hierarchy root; R1-R3 are handed over, R4-R6 deactivated; R10
+// takes direct associations into a root group.
+const rootMasters = await Promise.all(range(11).map((i) => fundedKey(`root-master-${i}`)));
+const rootGids: Hex[] = [];
+for (const i of range(10)) rootGids.push(await createGroup("createRoot", rootMasters[i], `root-${i}`, id(`oid:root-master-${i}`), zeroHash));
 const [hierarchyMaster] = rootMasters;
 const hierarchyGid = rootGids[0];
 
-// Nine cluster heads, members of R0. H1-H6 create child groups C1-C6; H7-H9 become the new
-// Masters of C4-C6 by hand-over.
-const heads = await Promise.all(range(10).map((i) => fundedKey(`head-${i}`)));
+// Cluster heads, members of R0. H1-H6 create child groups C1-C6; H7-H9 become the new Masters of
+// C4-C6 by hand-over; H10-H12 create C7-C9, are revoked, and H13-H15 take those groups over.
+const heads = await Promise.all(range(16).map((i) => fundedKey(`head-${i}`)));
 const headOid = (i: number): Hex => id(`oid:head-${i}`);
-for (const i of range(9).map((i) => i + 1)) {
+for (const i of range(15).map((i) => i + 1)) {
   const item = await signedAssociation(hierarchyMaster, heads[i], hierarchyGid, headOid(i));
-  await measure(null, registry.write.associateFor([item.request, item.signature, item.token], { account: hierarchyMaster }));
+  await measure(null, registry.write.associateBySig([item.request, item.signature, item.token], { account: hierarchyMaster }));
 }
-const childGid = (i: number): Hex => id(`group:cluster-${i}`);
-for (const i of range(6).map((i) => i + 1)) {
-  await measure("createChild", registry.write.createGroup([childGid(i), headOid(i), hierarchyGid], { account: heads[i] }));
-}
+const childGids = new Map<number, Hex>();
+for (const i of range(6).map((i) => i + 1)) childGids.set(i, await createGroup("createChild", heads[i], `cluster-${i}`, headOid(i), hierarchyGid));
+for (const i of [10, 11, 12]) childGids.set(i, await createGroup(null, heads[i], `cluster-${i}`, headOid(i), hierarchyGid));
+const childGid = (i: number): Hex => childGids.get(i)!;
 
 // C1: devices associate themselves (funded keys).
 const directGid = childGid(1);
@@ -166,13 +178,23 @@ for (const d of directDevices) {
   await measure("associate", registry.write.associate([directGid, d.oid, token], { account: d.account }));
 }
 
+// R10: the same into a root group.
+const rootDirectMaster = rootMasters[10];
+const rootDirectGid = await createGroup(null, rootDirectMaster, "root-10", id("oid:root-master-10"), zeroHash);
+const rootDirectDevices = range(20).map((i) => device(`root-direct-${i}`));
+for (const d of rootDirectDevices) await networkHelpers.setBalance(d.account.address, parseEther("10"));
+for (const d of rootDirectDevices) {
+  const { signature: token } = await issueToken(rootDirectMaster, { gid: rootDirectGid, oid: d.oid, device: d.account.address });
+  await measure("associateRoot", registry.write.associate([rootDirectGid, d.oid, token], { account: d.account }));
+}
+
 // C2: relayed associations; the Master submits.
 const relayGid = childGid(2);
 const relayMaster = heads[2];
 const relayDevices = range(20).map((i) => device(`relay-${i}`));
 for (const d of relayDevices) {
   const item = await signedAssociation(relayMaster, d.account, relayGid, d.oid);
-  await measure("associateFor", registry.write.associateFor([item.request, item.signature, item.token], { account: relayMaster }));
+  await measure("associateBySig", registry.write.associateBySig([item.request, item.signature, item.token], { account: relayMaster }));
 }
 
 // C3: three batches of 50; the Master submits.
@@ -185,37 +207,34 @@ for (const b of range(3)) {
       .slice(b * BATCH, (b + 1) * BATCH)
       .map((d) => signedAssociation(batchMaster, d.account, batchGid, d.oid)),
   );
-  await measure("associateBatch", registry.write.associateBatch([items], { account: batchMaster }));
+  await measure("associateBatchBySig", registry.write.associateBatchBySig([items], { account: batchMaster }));
 }
 
 // ------------------------------------------------------------------ data plane
 
-// recordData: the first message of each C2 device, then its second (steady state).
-for (const round of ["recordDataFirst", "recordData"] as const) {
+// recordDataBySig: the first message of each C2 device, then its second (steady state).
+for (const round of ["recordDataBySigFirst", "recordDataBySig"] as const) {
   for (const [i, d] of relayDevices.entries()) {
     const { message, signature } = await dataMessage(d, relayGid, `${round}-${i}`);
-    await measure(round, registry.write.recordData([message, signature], { account: relayMaster }));
+    await measure(round, registry.write.recordDataBySig([message, signature], { account: relayMaster }));
   }
 }
 
 for (const [i, d] of directDevices.entries()) {
-  await measure(
-    "recordDataDirect",
-    registry.write.recordDataDirect([directGid, d.oid, id(`payload:direct-${i}`), now], { account: d.account }),
-  );
+  await measure("recordData", registry.write.recordData([directGid, d.oid, id(`payload:direct-${i}`), now], { account: d.account }));
 }
 
-// recordDataBatch: 50 distinct devices per batch (each one's first message) ...
+// recordDataBatchBySig: 50 distinct devices per batch (each one's first message) ...
 for (const b of range(3)) {
   const messages = await Promise.all(
     batchDevices.slice(b * BATCH, (b + 1) * BATCH).map((d, i) => dataMessage(d, batchGid, `batch-${b}-${i}`)),
   );
-  await measure("recordDataBatch", registry.write.recordDataBatch([messages], { account: batchMaster }));
+  await measure("recordDataBatchBySig", registry.write.recordDataBatchBySig([messages], { account: batchMaster }));
 }
 // ... and 50 consecutive messages of one device per batch.
 for (const b of range(3)) {
   const d = batchDevices[b];
-  const first = await registry.read.nonces([d.account.address]);
+  const first = await registry.read.nonces([batchGid, d.oid]);
   const messages = await Promise.all(
     range(BATCH).map(async (k) => {
       const message: DataMessage = {
@@ -229,10 +248,10 @@ for (const b of range(3)) {
       return signDataMessage(d.account, { domain, message });
     }),
   );
-  await measure("recordDataBatchOne", registry.write.recordDataBatch([messages], { account: batchMaster }));
+  await measure("recordDataBatchBySigOne", registry.write.recordDataBatchBySig([messages], { account: batchMaster }));
 }
 
-// recordExchange: C2 device i sends to C1 device i; the C2 Master relays.
+// recordExchangeBySig: C2 device i sends to C1 device i; the C2 Master relays.
 for (const i of range(10)) {
   const sender = relayDevices[i];
   const receiver = directDevices[i];
@@ -241,13 +260,13 @@ for (const i of range(10)) {
     oid: sender.oid,
     receiverGid: directGid,
     receiverOid: receiver.oid,
-    nonce: await registry.read.nonces([sender.account.address]),
+    nonce: await registry.read.nonces([relayGid, sender.oid]),
     payloadHash: id(`payload:exchange-${i}`),
     timestamp: now,
     deadline,
   };
   const { signature } = await signExchange(sender.account, { domain, exchange });
-  await measure("recordExchange", registry.write.recordExchange([exchange, signature], { account: relayMaster }));
+  await measure("recordExchangeBySig", registry.write.recordExchangeBySig([exchange, signature], { account: relayMaster }));
 }
 
 // Anchoring on C2: three gateways authorised, batches of 1, 100 and 10,000 messages anchored by
@@ -274,7 +293,31 @@ for (const a of anchorers.slice(1)) {
   await measure("setAnchorerWithdraw", registry.write.setAnchorer([relayGid, a.address, false], { account: relayMaster }));
 }
 
-// ------------------------------------------------------------------ Master hand-over, deactivation
+// ------------------------------------------------------------------ AuthTable paths (views)
+
+// A C2 device's path: its step in C2 (20 leaves) and its cluster head's step in R0. The view is
+// called in a transaction by a key with no role, so the receipt gives its gas.
+const indexer = createAuthTableIndexer(publicClient, { registry: registry.address });
+await indexer.sync();
+const pathCaller = await fundedKey("path-caller");
+const callerWallet = createWalletClient({ chain: publicClient.chain, transport: custom(connection.provider), account: pathCaller });
+async function measureView(op: OpKey, path: AuthPathStep[]): Promise<void> {
+  const steps = path.map(({ gid, entry, leafCount, proof, consistency = [] }) => ({ gid, entry: { ...entry, index: BigInt(entry.index) }, leafCount: BigInt(leafCount), proof, consistency }));
+  const [status] = await registry.read.verifyAuthPath([steps, hierarchyGid]);
+  if (status !== 0) throw new Error(`${OPS[op].operation}: status ${status}, not Valid`);
+  const data = encodeFunctionData({ abi: registry.abi, functionName: "verifyAuthPath", args: [steps, hierarchyGid] });
+  await measure(op, callerWallet.sendTransaction({ to: registry.address, data }));
+}
+for (const i of range(5)) {
+  const path = indexer.getAuthPath(relayDevices[i].account.address);
+  if (path.length !== 2 || path[0].leafCount !== 20) throw new Error("unexpected path shape");
+  await measureView("verifyPath", path);
+  const tree = indexer.group(relayGid)!.tree;
+  const older: AuthPathStep = { ...path[0], leafCount: 5, proof: tree.proof(i, 5), consistency: tree.consistencyProof(5) };
+  await measureView("verifyPathConsistency", [older, path[1]]);
+}
+
+// ------------------------------------------------------------------ Master hand-over, take-over, deactivation
 
 for (const i of [1, 2, 3]) {
   const successor = await fundedKey(`root-successor-${i}`);
@@ -288,6 +331,13 @@ for (const i of [4, 5, 6]) {
 }
 for (const i of [4, 5, 6]) {
   await measure("deactivate", registry.write.deactivateGroup([rootGids[i]], { account: rootMasters[i] }));
+}
+// R0's Master revokes cluster heads H10-H12 (their groups' Masters lose their powers) and hands
+// C7-C9 to H13-H15.
+for (const i of [10, 11, 12]) {
+  await measure("revokeHead", registry.write.revoke([hierarchyGid, headOid(i)], { account: hierarchyMaster }));
+  if (!(await registry.read.groupInfo([childGid(i)])).masterRevoked) throw new Error(`C${i}: Master not cut off`);
+  await measure("takeOver", registry.write.takeOverGroup([childGid(i), heads[i + 3].address], { account: hierarchyMaster }));
 }
 
 // ------------------------------------------------------------------ revocation (last: it removes members)
@@ -379,8 +429,8 @@ const resultOf = (key: OpKey): OperationResult => results[(Object.keys(OPS) as O
     if (entry === undefined) throw new Error(`no samples for ${OPS[key].operation}`);
     return median(entry.gasUsed.map((gas, i) => gas - entry.intrinsic[i]));
   };
-  const diff = executionMedian("recordDataFirst") - executionMedian("recordData");
-  resultOf("recordDataFirst").note =
+  const diff = executionMedian("recordDataBySigFirst") - executionMedian("recordDataBySig");
+  resultOf("recordDataBySigFirst").note =
     diff === 0
       ? "First message of each of 20 devices. Its execution gas equals the steady state's (association already set the nonce to 1 in the member record, so the first message also updates a non-zero slot); totals differ only by calldata bytes."
       : `First message of each of 20 devices: execution gas ${diff > 0 ? "above" : "below"} the steady state's by ${fmtPlain(Math.abs(diff))} gas (median).`;

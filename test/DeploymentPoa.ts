@@ -6,11 +6,12 @@ import { expect } from "chai";
 import { encryptKeystoreJson } from "ethers";
 import hre from "hardhat";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createPublicClient, http, type Address, type Hex } from "viem";
+import { groupId } from "@iomt-auth/sdk";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { startAnvilNode, type AnvilNode } from "../sdk/test/support/anvil.js";
 import { expectOpcodesOfTarget } from "./support/bytecode.js";
@@ -25,7 +26,8 @@ function maskImmutables(code: Hex, references: readonly { start: number; length:
   return bytes.toString("hex");
 }
 
-type DeployResult = { chainId: number; evm: string; registry: Address; deployer: Address; deploymentDir: string; rootGroup: { gid: Hex; master: Address; active: boolean } };
+type DeployResult = { chainId: number; evm: string; registry: Address; deployer: Address; deploymentDir: string; rootGroup: { gid: Hex; label: Hex; master: Address; masterOid: Hex; active: boolean } };
+const parameters = JSON.parse(readFileSync("ignition/parameters/hospital.json", "utf8")) as { IomtHospital: { label: Hex; masterOid: Hex } };
 
 describe(`Deployment to a PoA-like chain (anvil: chain id 1337, zero gas price, 2 s blocks, ${target} build)`, function () {
   this.timeout(240_000);
@@ -65,6 +67,11 @@ describe(`Deployment to a PoA-like chain (anvil: chain id 1337, zero gas price, 
     expect(result).to.deep.include({ chainId: 1337, evm: target, deployer: deployer.address });
     expect(result.rootGroup.master).to.equal(deployer.address);
     expect(result.rootGroup.active).to.equal(true);
+    // The gid the registry derived from the deployer's key and the label: nobody else could create it.
+    const { label, masterOid } = parameters.IomtHospital;
+    expect(result.rootGroup).to.deep.include({ label, masterOid, gid: groupId({ chainId: 1337, registry: result.registry, creator: deployer.address, label }) });
+    const journal = readFileSync(join(result.deploymentDir, "journal.jsonl"), "utf8");
+    expect(journal).to.include(result.rootGroup.gid);
     expect(await client().getBalance({ address: deployer.address })).to.equal(0n);
     expect(await client().getTransactionCount({ address: deployer.address })).to.equal(2);
 

@@ -123,7 +123,7 @@ export class GatewayApi {
     }
     const token = await issueToken(this.p.account, { gid: enrolment.gid, oid: enrolment.oid, device: enrolment.address });
     return () => {
-      this.p.store.markTicketIssued(enrolment.oid, Date.now());
+      this.p.store.markTicketIssued(enrolment.gid, enrolment.oid, Date.now());
       this.p.metrics.ticketsIssued.inc();
       return { token: serializeToken(token) };
     };
@@ -218,7 +218,7 @@ export class GatewayApi {
       this.checkSignature(digest, wire.signature, device, at);
       verified.push({ digest, message, signature: wire.signature.toLowerCase() as Hex, payload, member });
     }
-    const chainNonce = this.p.store.nextNonce(device) === undefined ? await this.chainNonce(device) : undefined;
+    const chainNonce = this.p.store.nextNonce(device) === undefined ? await this.chainNonce(verified[0].member) : undefined;
     const route = this.p.config.policy;
     return () => {
       const { store } = this.p;
@@ -261,9 +261,10 @@ export class GatewayApi {
     };
   }
 
-  private async chainNonce(device: Address): Promise<number> {
+  /** The member's next nonce on chain (nonces belong to a (gid, oid) member). */
+  private async chainNonce({ gid, oid }: MemberView): Promise<number> {
     try {
-      return Number(await getNonce(this.p.publicClient, { registry: this.p.config.registry, device }));
+      return Number(await getNonce(this.p.publicClient, { registry: this.p.config.registry, gid, oid }));
     } catch {
       throw new ApiError(503, "ChainUnavailable", "the chain is unreachable and this device's first nonce must be read from it; retry later");
     }
@@ -288,6 +289,8 @@ export class GatewayApi {
     }
     if (path.length === 0) throw new ApiError(400, "PathMalformed", "the path has no steps");
     const roots = request.trustedRootGid === undefined ? this.trustedRoots() : [request.trustedRootGid.toLowerCase() as Hex];
+    // The mirror holds every leaf, so its state knows each group's earlier roots (`rootAt`): a path
+    // built when a group was smaller verifies without a consistency proof.
     const { status, failedStep } = verifyAuthPath(path, this.p.mirror.trustedState(roots));
     return { valid: status === "Valid", status, failedStep, device: path[0].entry.device };
   }
@@ -387,7 +390,7 @@ function receiptOf(row: Pick<MessageRow, "digest" | "device" | "nonce" | "accept
 }
 
 function entryOf(member: MemberView): NonNullable<AssocResponse["entry"]> {
-  return { gid: member.gid, oid: member.oid, device: member.device, master: member.master, index: member.index, blockHash: member.blockHash };
+  return { gid: member.gid, oid: member.oid, device: member.device, master: member.master, index: member.index, entryHash: member.entryHash };
 }
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);

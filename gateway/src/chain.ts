@@ -1,34 +1,49 @@
 // The Blockchain Gateway half: one worker that owns every transaction the Master key sends, so
-// nonces never race. Each tick it syncs the AuthTable mirror, relays queued associations,
-// confirms submitted ones, anchors waiting messages in batches (by size or age) or relays them one
-// by one (policy `relay`), and confirms what it sent. Every step's progress is in the store before
-// the next step starts, so a crash at any point resumes where it stopped; a chain error backs the
-// whole worker off (doubling, capped) and nothing acknowledged is dropped.
-import { getTransactionReceipt, waitForTransactionReceipt } from "viem/actions";
-import type { Hash, Hex } from "viem";
+// nonces never race. Each tick it syncs the AuthTable mirror, relays queued associations in one
+// `associateBatchBySig`, confirms submitted ones, anchors waiting messages in batches (by size or
+// age) or relays them with `recordDataBatchBySig` (policy `relay`), and confirms what it sent.
+// Batches never revert for one bad item: each item's outcome is read from the receipt
+// (`getBatchItemResults`) — applied or already applied (someone relayed the same signed request
+// first) counts as done, a rejected item is reported with the registry rule it broke. Every step's
+// progress is in the store before the next step starts, so a crash at any point resumes where it
+// stopped; a chain error backs the whole worker off (doubling, capped) and nothing acknowledged is
+// dropped. While a served group's Master has lost its powers (revoked in the parent group, or the
+// group or its parent deactivated) the worker does not try to anchor for it: its messages stay
+// stored and the group's standing is reported in /health.
+import { getLogs, getTransactionReceipt, waitForTransactionReceipt } from "viem/actions";
+import { getAbiItem, type Hash, type Hex } from "viem";
 import {
   anchorBatch,
-  associateBatch,
-  associateFor,
+  associateBatchBySig,
   buildBatchTree,
   ContractRuleError,
   fromWireAssociation,
-  recordData,
+  getBatchItemResults,
+  iomtRegistryAbi,
+  recordDataBatchBySig,
+  type BatchItemResult,
   type ReadClient,
   type WireAssociation,
   type WriteClient,
 } from "@iomt-auth/sdk";
 import type { GatewayConfig } from "./config.js";
 import type { GatewayMetrics } from "./metrics.js";
-import type { AuthTableMirror } from "./mirror.js";
+import { standingErrors, type AuthTableMirror, type GroupStanding, type StandingError } from "./mirror.js";
 import type { AssociationRow, BatchRow, GatewayStore, MessageRow } from "./store.js";
 
-/** Associations relayed in one `associateBatch` (all or nothing on chain). */
+/** Associations relayed in one `associateBatchBySig`. */
 const ASSOCIATION_BATCH_LIMIT = 32;
+/** Messages relayed in one `recordDataBatchBySig` (policy `relay`). */
+const RELAY_BATCH_LIMIT = 32;
 /** Rounds of association or relay submissions per tick, so a node that keeps dropping transactions can't hold a tick forever. */
 const SUBMISSION_ROUNDS_PER_TICK = 16;
 /** How long one tick waits for a transaction it just sent before leaving it for the next tick. */
 const RECEIPT_TIMEOUT_MS = 30_000;
+/** Block window of one `getLogs` when looking for the transaction that recorded a message first. */
+const LOG_WINDOW = 2_000n;
+/** How far back (in windows) that search goes before the message is anchored instead. */
+const LOG_WINDOWS = 16;
+const dataMessageRecorded = getAbiItem({ abi: iomtRegistryAbi, name: "DataMessageRecorded" });
 
 export type Logger = { info(object: object, message: string): void; warn(object: object, message: string): void; error(object: object, message: string): void };
 
@@ -49,6 +64,8 @@ export class ChainWorker {
   private stopped = false;
   private failures = 0;
   private wakeRequested = false;
+  /** Each served group's standing, from the mirror at the start of each tick (or a refusal seen since). */
+  private readonly standing = new Map<Hex, GroupStanding>();
   /** False after a failed chain call, until a tick succeeds. */
   chainUp = true;
   lastError: string | undefined;
@@ -57,7 +74,9 @@ export class ChainWorker {
     this.p = parameters;
   }
 
+  /** Starts (or, after `stop`, restarts) the worker's ticks. */
   start(): void {
+    this.stopped = false;
     this.schedule(0);
   }
 
@@ -103,9 +122,15 @@ export class ChainWorker {
     return Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(this.failures - 1, 20));
   }
 
+  /** Each served group's standing as of the last tick: whether its Master may act (anchor, associate). */
+  standings(): GroupStanding[] {
+    return this.p.config.groups.map((gid) => this.standing.get(gid) ?? { gid, status: "ok" });
+  }
+
   private async runTick(): Promise<void> {
     try {
       await this.p.mirror.sync();
+      this.refreshStanding();
       await this.confirmAssociations();
       await this.submitAssociations();
       await this.confirmRelays();
@@ -125,6 +150,27 @@ export class ChainWorker {
     }
   }
 
+  /** Reads each served group's standing from the mirror and logs every change. */
+  private refreshStanding(): void {
+    for (const gid of this.p.config.groups) {
+      const now = this.p.mirror.standing(gid);
+      const before = this.standing.get(gid);
+      this.standing.set(gid, now);
+      if (before === undefined ? now.status === "ok" : before.status === now.status) continue;
+      if (now.status === "ok") this.p.log.info({ gid }, "the group's Master has its powers again; anchoring resumes");
+      else {
+        this.p.log.error(
+          { gid, code: now.status, pendingMessages: this.p.store.pendingStats(gid, "anchor").count },
+          "the registry refuses this group's Master (it lost its powers): anchoring is held; acknowledged messages stay stored",
+        );
+      }
+    }
+  }
+
+  private canAnchor(gid: Hex): boolean {
+    return (this.standing.get(gid)?.status ?? "ok") === "ok";
+  }
+
   // ------------------------------------------------------------------------- associations
 
   private async submitAssociations(): Promise<void> {
@@ -133,43 +179,12 @@ export class ChainWorker {
       const queued = store.associationsWithStatus("queued", ASSOCIATION_BATCH_LIMIT);
       if (queued.length === 0) return;
       const associations = queued.map((row) => fromWireAssociation(JSON.parse(row.request) as WireAssociation));
-      try {
-        const hash =
-          associations.length === 1
-            ? await associateFor(walletClient, { registry: config.registry, association: associations[0] })
-            : await associateBatch(walletClient, { registry: config.registry, associations });
-        store.transaction(() => queued.forEach((row) => store.setAssociation({ device: row.device, status: "submitted", tx_hash: hash })));
-        this.p.log.info({ count: queued.length, tx: hash }, "associations relayed");
-        await this.confirmAssociationTx(hash, queued);
-      } catch (error) {
-        if (!(error instanceof ContractRuleError)) throw error;
-        if (queued.length === 1) {
-          this.rejectAssociation(queued[0], error);
-        } else {
-          // A batch is all or nothing: find the broken request by relaying one at a time.
-          await this.submitOneByOne(queued);
-        }
-      }
+      // One transaction, whatever its items: the batch applies the valid ones and reports the others.
+      const hash = await associateBatchBySig(walletClient, { registry: config.registry, associations });
+      store.transaction(() => queued.forEach((row, index) => store.setAssociation({ device: row.device, status: "submitted", tx_hash: hash, tx_index: index })));
+      this.p.log.info({ count: queued.length, tx: hash }, "associations relayed");
+      await this.confirmAssociationTx(hash, queued.map((row, index) => ({ ...row, tx_index: index })));
     }
-  }
-
-  private async submitOneByOne(rows: AssociationRow[]): Promise<void> {
-    const { store, walletClient, config } = this.p;
-    for (const row of rows) {
-      try {
-        const hash = await associateFor(walletClient, { registry: config.registry, association: fromWireAssociation(JSON.parse(row.request) as WireAssociation) });
-        store.setAssociation({ device: row.device, status: "submitted", tx_hash: hash });
-        await this.confirmAssociationTx(hash, [row]);
-      } catch (error) {
-        if (!(error instanceof ContractRuleError)) throw error;
-        this.rejectAssociation(row, error);
-      }
-    }
-  }
-
-  private rejectAssociation(row: AssociationRow, error: ContractRuleError): void {
-    this.p.store.setAssociation({ device: row.device, status: "rejected", error_code: error.code, error_message: error.message.split("\n")[0] });
-    this.p.log.warn({ device: row.device, code: error.code }, "association rejected by the registry");
   }
 
   private async confirmAssociations(): Promise<void> {
@@ -180,18 +195,38 @@ export class ChainWorker {
   }
 
   private async confirmAssociationTx(hash: Hash, rows: readonly AssociationRow[], wait = true): Promise<void> {
-    const { store } = this.p;
+    const { store, config } = this.p;
     const receipt = await this.receipt(hash, wait);
     if (receipt === undefined) return;
     if (receipt === "unknown" || receipt.status !== "success") {
-      // Dropped (e.g. a chain reset) or reverted after the simulation passed: relay again, and
-      // let the registry's rules decide.
+      // Dropped (e.g. a chain reset) or reverted as a whole (never for one bad item): relay
+      // again, and let the registry's rules decide.
       store.transaction(() => rows.forEach((row) => store.setAssociation({ device: row.device, status: "queued" })));
       return;
     }
     await this.p.mirror.sync();
-    store.transaction(() => rows.forEach((row) => store.setAssociation({ device: row.device, status: "associated", tx_hash: hash })));
-    this.p.metrics.associationsRelayed.inc(rows.length);
+    const results = getBatchItemResults({ logs: receipt.logs, registry: config.registry, itemCount: batchSize(rows.map((row) => row.tx_index)) });
+    let applied = 0;
+    store.transaction(() => {
+      for (const row of rows) {
+        const result = results[row.tx_index as number];
+        if (result.status === "Rejected") {
+          this.rejectAssociation(row, hash, result);
+          continue;
+        }
+        // Applied here, or already applied: the same signed request was relayed by someone else first.
+        store.setAssociation({ device: row.device, status: "associated", tx_hash: hash, tx_index: row.tx_index });
+        if (result.status === "Applied") applied++;
+        else this.p.log.info({ device: row.device, tx: hash }, "association already applied (relayed by someone else first)");
+      }
+    });
+    this.p.metrics.associationsRelayed.inc(applied);
+  }
+
+  private rejectAssociation(row: AssociationRow, hash: Hash, { error }: BatchItemResult): void {
+    const code = error?.code ?? "AssociationRejected";
+    this.p.store.setAssociation({ device: row.device, status: "rejected", tx_hash: hash, tx_index: row.tx_index, error_code: code, error_message: error?.message.split("\n")[0] ?? "" });
+    this.p.log.warn({ device: row.device, code }, "association rejected by the registry");
   }
 
   // ------------------------------------------------------------------------- relayed messages
@@ -199,37 +234,83 @@ export class ChainWorker {
   private async relayMessages(): Promise<void> {
     const { store, walletClient, config } = this.p;
     for (const gid of config.groups) {
-      for (let round = 0; round < SUBMISSION_ROUNDS_PER_TICK * ASSOCIATION_BATCH_LIMIT; round++) {
-        const [message] = store.pendingMessages(gid, "relay", 1);
-        if (message === undefined) break;
-        try {
-          const hash = await recordData(walletClient, { registry: config.registry, signed: { message: messageOf(message), signature: message.signature } });
-          store.setRelay({ id: message.id, status: "relaying", route: "relay", relay_tx: hash });
-          await this.confirmRelay({ ...message, relay_tx: hash });
-        } catch (error) {
-          if (!(error instanceof ContractRuleError)) throw error;
-          // The chain refuses it (deadline passed during an outage, nonce moved): the message was
-          // acknowledged, so it is anchored in a batch instead.
-          store.setRelay({ id: message.id, status: "pending", route: "anchor", relay_error: error.code });
-          this.p.log.warn({ digest: message.digest, code: error.code }, "relay refused; the message will be anchored instead");
-        }
+      for (let round = 0; round < SUBMISSION_ROUNDS_PER_TICK; round++) {
+        const messages = store.pendingMessages(gid, "relay", RELAY_BATCH_LIMIT);
+        if (messages.length === 0) break;
+        const signed = messages.map((message) => ({ message: messageOf(message), signature: message.signature }));
+        const hash = await recordDataBatchBySig(walletClient, { registry: config.registry, messages: signed });
+        store.transaction(() => messages.forEach((message, index) => store.setRelay({ id: message.id, status: "relaying", route: "relay", relay_tx: hash, relay_index: index })));
+        await this.confirmRelayTx(hash, messages.map((message, index) => ({ ...message, relay_tx: hash, relay_index: index })));
       }
     }
   }
 
   private async confirmRelays(): Promise<void> {
-    for (const message of this.p.store.relayingMessages()) await this.confirmRelay(message, false);
+    const byTx = new Map<Hash, MessageRow[]>();
+    for (const message of this.p.store.relayingMessages()) byTx.set(message.relay_tx as Hash, [...(byTx.get(message.relay_tx as Hash) ?? []), message]);
+    for (const [hash, messages] of byTx) await this.confirmRelayTx(hash, messages, false);
   }
 
-  private async confirmRelay(message: MessageRow, wait = true): Promise<void> {
-    const receipt = await this.receipt(message.relay_tx as Hash, wait);
+  private async confirmRelayTx(hash: Hash, messages: readonly MessageRow[], wait = true): Promise<void> {
+    const { store, config, log } = this.p;
+    const receipt = await this.receipt(hash, wait);
     if (receipt === undefined) return;
-    if (receipt === "unknown" || receipt.status !== "success") {
-      this.p.store.setRelay({ id: message.id, status: "pending", route: receipt === "unknown" ? "relay" : "anchor", relay_error: receipt === "unknown" ? null : "TransactionReverted" });
+    if (receipt === "unknown") {
+      store.transaction(() => messages.forEach((message) => store.setRelay({ id: message.id, status: "pending", route: "relay" })));
       return;
     }
-    this.p.store.setRelay({ id: message.id, status: "relayed", route: "relay", relay_tx: message.relay_tx, relay_block: receipt.blockNumber.toString() });
-    this.p.metrics.messagesOnChain.inc({ route: "relay" });
+    if (receipt.status !== "success") {
+      store.transaction(() => messages.forEach((message) => store.setRelay({ id: message.id, status: "pending", route: "anchor", relay_error: "TransactionReverted" })));
+      return;
+    }
+    const results = getBatchItemResults({ logs: receipt.logs, registry: config.registry, itemCount: batchSize(messages.map((message) => message.relay_index)) });
+    // A message whose nonce was already used: find the transaction that recorded it; a different
+    // message under that nonce (the device signed two) leaves this one to be anchored.
+    const recordedElsewhere = new Map<number, { hash: Hash; blockNumber: bigint } | undefined>();
+    for (const message of messages) {
+      if (results[message.relay_index as number].status === "AlreadyApplied") recordedElsewhere.set(message.id, await this.findRecorded(message, receipt.blockNumber));
+    }
+    let onChain = 0;
+    store.transaction(() => {
+      for (const message of messages) {
+        const result = results[message.relay_index as number];
+        const elsewhere = recordedElsewhere.get(message.id);
+        if (result.status === "Applied" || elsewhere !== undefined) {
+          const tx = elsewhere ?? { hash, blockNumber: receipt.blockNumber };
+          store.setRelay({ id: message.id, status: "relayed", route: "relay", relay_tx: tx.hash, relay_index: elsewhere === undefined ? message.relay_index : null, relay_block: tx.blockNumber.toString() });
+          onChain++;
+          continue;
+        }
+        // The chain refuses it (deadline passed during an outage, nonce moved), or its nonce went
+        // to another message: it was acknowledged, so it is anchored in a batch instead.
+        const code = result.error?.code ?? "DataLedgerNonceUsed";
+        store.setRelay({ id: message.id, status: "pending", route: "anchor", relay_error: code });
+        log.warn({ digest: message.digest, code }, "relay refused; the message will be anchored instead");
+      }
+    });
+    this.p.metrics.messagesOnChain.inc({ route: "relay" }, onChain);
+  }
+
+  /**
+   * The transaction that recorded exactly this message (same device, nonce and fields) before
+   * `toBlock`, searched backwards window by window; undefined when none is found.
+   */
+  private async findRecorded(message: MessageRow, toBlock: bigint): Promise<{ hash: Hash; blockNumber: bigint } | undefined> {
+    const { publicClient, config } = this.p;
+    for (let windows = 0, to = toBlock; windows < LOG_WINDOWS && to >= config.fromBlock; windows++, to -= LOG_WINDOW) {
+      const from = to - LOG_WINDOW + 1n > config.fromBlock ? to - LOG_WINDOW + 1n : config.fromBlock;
+      const logs = await getLogs(publicClient, { address: config.registry, event: dataMessageRecorded, args: { gid: message.gid, device: message.device }, fromBlock: from, toBlock: to, strict: true });
+      const match = logs.find(
+        ({ args }) =>
+          args.nonce === BigInt(message.nonce) &&
+          args.oid.toLowerCase() === message.oid &&
+          args.payloadHash.toLowerCase() === message.payload_hash &&
+          args.timestamp === BigInt(message.timestamp) &&
+          args.deadline === BigInt(message.deadline),
+      );
+      if (match !== undefined) return { hash: match.transactionHash, blockNumber: match.blockNumber };
+    }
+    return undefined;
   }
 
   // ------------------------------------------------------------------------- anchored batches
@@ -238,6 +319,8 @@ export class ChainWorker {
   private createBatches(): void {
     const { store, config } = this.p;
     for (const gid of config.groups) {
+      // The registry would refuse to anchor for this group: the messages wait, stored, uncut.
+      if (!this.canAnchor(gid)) continue;
       for (;;) {
         const { count, oldest } = store.pendingStats(gid, "anchor");
         if (count === 0) break;
@@ -260,6 +343,8 @@ export class ChainWorker {
           continue;
         }
       }
+      // A batch cut before its group's Master lost its powers stays open until they return.
+      if (!this.canAnchor(batch.gid)) continue;
       // Created, or sent but dropped or reverted: (re)send. A root already on chain counts as anchored.
       try {
         const hash = await anchorBatch(walletClient, { registry: config.registry, gid: batch.gid, root: batch.root, messageCount: batch.size });
@@ -272,8 +357,14 @@ export class ChainWorker {
           this.markAnchored(batch, batch.tx_hash, undefined);
           continue;
         }
-        // The key may no longer anchor for this group (hand-over, deactivation): the messages stay
-        // stored and listed as a failed batch for an operator.
+        if ((standingErrors as readonly string[]).includes(error.code)) {
+          // The mirror had not seen it yet: hold the batch (open, messages stored) and say why.
+          this.standing.set(batch.gid, { gid: batch.gid, status: error.code as StandingError });
+          log.error({ batch: batch.id, gid: batch.gid, code: error.code }, "the registry refuses this group's Master (it lost its powers): anchoring is held; acknowledged messages stay stored");
+          continue;
+        }
+        // The key may no longer anchor for this group (a hand-over): the messages stay stored and
+        // listed as a failed batch for an operator.
         store.setBatch({ id: batch.id, status: "failed", tx_hash: batch.tx_hash, error_code: error.code });
         log.error({ batch: batch.id, gid: batch.gid, code: error.code }, "the registry refuses this batch; its messages stay stored");
       }
@@ -309,6 +400,11 @@ export class ChainWorker {
       return known === null ? "unknown" : undefined;
     }
   }
+}
+
+/** The number of items of a batch transaction, from the item indices its rows recorded. */
+function batchSize(indices: readonly (number | null)[]): number {
+  return Math.max(...indices.map((index) => index ?? 0)) + 1;
 }
 
 /** The stored message as the SDK's DataMessage. */

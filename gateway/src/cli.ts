@@ -3,7 +3,7 @@
 // Settings come from --config FILE, then IOMT_GATEWAY_* variables, then --flags (see --help).
 import { parseArgs } from "node:util";
 import { IomtError } from "@iomt-auth/sdk";
-import { readConfigFile, resolveConfig, settingNames, settingsFromEnvironment, type RawSettings } from "./config.js";
+import { readConfigFile, resolveConfig, resolveGroup, settingNames, settingsFromEnvironment, type RawSettings } from "./config.js";
 import { enrolDevice } from "./enrolment.js";
 import { startGateway } from "./gateway.js";
 import { GatewayStore } from "./store.js";
@@ -12,7 +12,7 @@ const usage = `usage: iomt-gateway <command> [--config FILE] [--<setting> VALUE 
 
 commands
   start                       run the gateway until SIGINT/SIGTERM
-  enrol --oid ID --address 0x… [--secret S] [--group GID]
+  enrol --oid ID --address 0x… [--secret S] [--group GID|LABEL]
                               allow a device to get its token (oid: a name, number or bytes32)
   devices                     list enrolled devices and their association status
   pending                     list work not yet on chain (messages, batches, associations)
@@ -56,7 +56,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case "enrol": {
       if (values.oid === undefined || values.address === undefined) throw new IomtError("CliUsage", "enrol needs --oid and --address");
-      const gid = values.group === undefined ? config.groups[0] : config.groups.find((served) => served === values.group?.toLowerCase());
+      const wanted = values.group === undefined ? undefined : resolveGroup(values.group, { chainId: config.chainId, registry: config.registry, master: loaded.account.address });
+      const gid = wanted === undefined ? config.groups[0] : config.groups.find((served) => served === wanted);
       if (gid === undefined) throw new IomtError("CliUsage", `--group ${values.group} is not one of the served groups`);
       const store = new GatewayStore(config.databasePath, { durability: config.durability });
       try {

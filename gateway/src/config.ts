@@ -5,7 +5,7 @@ import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { toId } from "@iomt-auth/sdk";
+import { groupId, toId } from "@iomt-auth/sdk";
 import { GatewayConfigError } from "./errors.js";
 import { deriveStorageKey } from "./sessions.js";
 
@@ -18,7 +18,10 @@ export interface GatewayConfig {
   registry: Address;
   /** The registry's deployment block: the mirror scans logs from here. */
   fromBlock: bigint;
-  /** The groups this gateway serves (its Master key masters them, or may anchor for them). */
+  /**
+   * The groups this gateway serves (its Master key masters them, or may anchor for them), as gids.
+   * Configured by gid, or by the label of a group the Master key created (see `resolveGroup`).
+   */
   groups: Hex[];
   databasePath: string;
   host: string;
@@ -139,12 +142,16 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv): RawSettings {
 /** Validates merged settings and loads the Master key. */
 export function resolveConfig(raw: RawSettings): LoadedConfig {
   const merged: RawSettings = { ...defaultConfig, ...raw };
+  const chainId = integer(merged.chainId, "chainId", 1);
+  const registry = address(merged.registry, "registry");
+  const groupItems = groupList(merged.groups);
+  const { account, privateKey } = readKeyFile(text(merged.keyFile, "keyFile"));
   const config: GatewayConfig = {
     rpcUrl: url(merged.rpcUrl, "rpcUrl"),
-    chainId: integer(merged.chainId, "chainId", 1),
-    registry: address(merged.registry, "registry"),
+    chainId,
+    registry,
     fromBlock: BigInt(integer(merged.fromBlock, "fromBlock", 0)),
-    groups: groupList(merged.groups),
+    groups: groupItems.map((item) => resolveGroup(item, { chainId, registry, master: account.address })),
     databasePath: text(merged.databasePath, "databasePath"),
     host: text(merged.host, "host"),
     port: integer(merged.port, "port", 0, 65_535),
@@ -164,7 +171,7 @@ export function resolveConfig(raw: RawSettings): LoadedConfig {
     nativeSecp256k1: boolean(merged.nativeSecp256k1, "nativeSecp256k1"),
   };
   if (config.retryMaxMs < config.retryBaseMs) throw new GatewayConfigError("retryMaxMs must be at least retryBaseMs");
-  const { account, privateKey } = readKeyFile(text(merged.keyFile, "keyFile"));
+  if (new Set(config.groups).size !== config.groups.length) throw new GatewayConfigError("groups names one group twice");
   return { config, account, storageKey: deriveStorageKey(privateKey, config.registry, config.chainId) };
 }
 
@@ -230,16 +237,27 @@ function boolean(value: unknown, name: string): boolean {
   throw new GatewayConfigError(`${name} must be true or false`);
 }
 
-/** Group ids: an array, or a comma-separated list; each a bytes32 or a name (`toId`). */
-function groupList(value: unknown): Hex[] {
+/** Groups: an array, or a comma-separated list, of gids or labels (see `resolveGroup`). */
+function groupList(value: unknown): string[] {
   const items = Array.isArray(value) ? value : typeof value === "string" ? value.split(",").map((item) => item.trim()) : undefined;
-  if (items === undefined || items.length === 0) throw new GatewayConfigError("groups is required (one or more group ids)");
+  if (items === undefined || items.length === 0) throw new GatewayConfigError("groups is required (one or more group ids or labels)");
   return items.map((item) => {
-    if (typeof item !== "string" || item === "") throw new GatewayConfigError("groups must be group ids or names");
-    try {
-      return toId(item).toLowerCase() as Hex;
-    } catch {
-      throw new GatewayConfigError(`groups: ${item} is not a group id`);
-    }
+    if (typeof item !== "string" || item === "") throw new GatewayConfigError("groups must be group ids or labels");
+    return item;
   });
+}
+
+/**
+ * A served group as configured: a gid (`0x` + 64 hex digits) is taken as it is; any other text is
+ * the label of a group the Master key created, so its gid is derived as the registry derives it:
+ * `groupId({ chainId, registry, creator: master, label })` (the label through `toId`). A group the
+ * key did not create — one it took over by hand-over, or one it only anchors for — is named by gid.
+ */
+export function resolveGroup(item: string, { chainId, registry, master }: { chainId: number; registry: Address; master: Address }): Hex {
+  try {
+    if (/^0x[0-9a-fA-F]{64}$/.test(item)) return toId(item);
+    return groupId({ chainId, registry, creator: master, label: item });
+  } catch {
+    throw new GatewayConfigError(`groups: ${item} is neither a group id nor a label`);
+  }
 }

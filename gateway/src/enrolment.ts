@@ -25,7 +25,7 @@ export function checkEnrolmentSecret(secret: string, stored: string): boolean {
 
 export type EnrolParameters = { gid: Hex; oid: string; address: string; secret?: string | undefined };
 
-/** Adds a device to the enrolment list; refuses a taken oid or address with `EnrolmentConflict`. */
+/** Adds a device to the enrolment list; refuses an oid taken in the group, or a taken address, with `EnrolmentConflict`. */
 export function enrolDevice(store: GatewayStore, { gid, oid, address, secret }: EnrolParameters): EnrolmentRow {
   if (!isAddress(address, { strict: false })) throw new ApiError(400, "EnrolmentInvalid", `${address} is not an address`);
   let id: Hex;
@@ -37,7 +37,7 @@ export function enrolDevice(store: GatewayStore, { gid, oid, address, secret }: 
   const device: Address = getAddress(address);
   const row = { oid: id, gid, address: device, secret_hash: secret === undefined || secret === "" ? null : hashEnrolmentSecret(secret), enrolled_at: Date.now() };
   return store.transaction(() => {
-    const taken = store.enrolmentByOid(id) ?? store.enrolmentByAddress(device);
+    const taken = store.enrolment(gid, id) ?? store.enrolmentByAddress(device);
     if (taken !== undefined) throw new ApiError(409, "EnrolmentConflict", `oid ${taken.oid} / address ${taken.address} is already enrolled`);
     store.enrol(row);
     return { ...row, ticket_issued_at: null };

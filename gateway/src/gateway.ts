@@ -1,7 +1,7 @@
 // Puts a gateway together: store, AuthTable mirror, chain worker, sessions, API and HTTP server.
 import { pino } from "pino";
 import { createPublicClient, createWalletClient, defineChain, http, type Address, type Transport } from "viem";
-import { ContractRuleError, isAnchorer, type ReadClient, type WriteClient } from "@iomt-auth/sdk";
+import { ContractRuleError, getGroup, isAnchorer, type ReadClient, type WriteClient } from "@iomt-auth/sdk";
 import { GatewayApi } from "./api.js";
 import { ChainWorker } from "./chain.js";
 import type { LoadedConfig } from "./config.js";
@@ -80,12 +80,17 @@ export async function startGateway({ config, account, storageKey }: LoadedConfig
     });
     const health = () => {
       const open = store.openBatchStats();
+      // A group whose Master lost its powers (revoked in the parent group, or a group on its way
+      // deactivated): the registry refuses to anchor for it, so its messages wait here.
+      const standing = worker.standings();
+      const held = standing.some((group) => group.status !== "ok");
       return {
-        status: worker.chainUp ? "ok" : "degraded",
+        status: worker.chainUp && !held ? "ok" : "degraded",
         master: account.address,
         groups: config.groups,
         policy: config.policy,
         chain: { up: worker.chainUp, indexedBlock: mirror.indexedBlock.toString(), lastError: worker.lastError ?? null },
+        standing,
         // Acknowledged messages not yet on chain: waiting for a batch or relay, or in a batch being anchored.
         backlog: { pendingMessages: store.pendingCount(), openBatches: open.batches, messagesInOpenBatches: open.messages },
         nativeSecp256k1: recovery.native,
@@ -121,16 +126,27 @@ export async function startGateway({ config, account, storageKey }: LoadedConfig
   }
 }
 
+/**
+ * Refuses to start for a group the key neither masters nor may anchor for. A key that is the
+ * group's Master but has lost its powers (revoked in the parent group, group or parent
+ * deactivated) starts anyway: its acknowledged messages stay served and /health reports why
+ * nothing is anchored.
+ */
 async function checkGroupRoles(client: ReadClient, registry: Address, groups: readonly `0x${string}`[], key: Address, log: { warn(object: object, message: string): void }): Promise<void> {
   for (const gid of groups) {
-    let allowed: boolean;
     try {
-      allowed = await isAnchorer(client, { registry, gid, anchorer: key });
+      if (await isAnchorer(client, { registry, gid, anchorer: key })) continue;
+      const group = await getGroup(client, { registry, gid });
+      if (group.exists && group.master === key) {
+        const why = !group.active ? "the group was deactivated" : group.masterRevoked ? "the Master was revoked in the parent group" : "the parent group was deactivated";
+        log.warn({ gid, why }, "the key masters this group but has lost its powers: starting without anchoring for it");
+        continue;
+      }
     } catch (error) {
       if (error instanceof ContractRuleError) throw new GatewayConfigError(`group ${gid}: ${error.message.split("\n")[0]}`);
       log.warn({ gid, error: (error as Error).message.split("\n")[0] }, "cannot check the key's role at start (chain unreachable?); continuing");
       return;
     }
-    if (!allowed) throw new GatewayConfigError(`the key ${key} neither masters group ${gid} nor may anchor for it (is the group created and active?)`);
+    throw new GatewayConfigError(`the key ${key} neither masters group ${gid} nor may anchor for it (is the group created, and is the label or gid right?)`);
   }
 }

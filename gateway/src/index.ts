@@ -1,6 +1,6 @@
 // @iomt-auth/gateway — the Master's API Edge and Blockchain Gateway as one durable HTTP service.
 export { startGateway, type RunningGateway, type StartGatewayOptions } from "./gateway.js";
-export { resolveConfig, readConfigFile, settingsFromEnvironment, readKeyFile, defaultConfig, settingNames, type GatewayConfig, type LoadedConfig, type RawSettings, type SubmissionPolicy } from "./config.js";
+export { resolveConfig, resolveGroup, readConfigFile, settingsFromEnvironment, readKeyFile, defaultConfig, settingNames, type GatewayConfig, type LoadedConfig, type RawSettings, type SubmissionPolicy } from "./config.js";
 export { enrolDevice, hashEnrolmentSecret, checkEnrolmentSecret, type EnrolParameters } from "./enrolment.js";
 export { GatewayStore } from "./store.js";
 export { ApiError, GatewayConfigError } from "./errors.js";

@@ -1,7 +1,10 @@
-// The gateway's local mirror of the AuthTable: the SDK's indexer, kept current from chain events,
-// resumed from a checkpoint in the store, with an (gid, oid) → leaf index per served group so a
-// data message is checked without RPC. Syncs are serialised (the indexer applies logs in order)
-// and coalesced: callers that ask while one runs share it.
+// The gateway's local mirror of the AuthTable: the SDK's indexer, kept current from chain events
+// (contracts v2: entry hashes, Master revocations and epochs, labels), resumed from a checkpoint in
+// the store, with an (gid, oid) → leaf index per served group so a data message is checked without
+// RPC (oids are scoped to their group). It also tells whether a served group's Master still has
+// its powers, so the chain worker does not try to anchor when the registry would refuse. Syncs
+// are serialised (the indexer applies logs in order) and coalesced: callers that ask while one
+// runs share it.
 import { getAddress, type Address, type Hex } from "viem";
 import { createAuthTableIndexer, isLeafRevoked, type AuthPath, type AuthTableCheckpoint, type AuthTableIndexer, type IndexedGroup, type ReadClient, type TrustedState } from "@iomt-auth/sdk";
 import type { GatewayStore } from "./store.js";
@@ -16,10 +19,21 @@ export type MemberView = {
   device: Address;
   master: Address;
   index: number;
-  blockHash: Hex;
+  /** The member's auth-chain entry (the chain head right after it joined). */
+  entryHash: Hex;
   revoked: boolean;
   groupActive: boolean;
 };
+
+/**
+ * Whether a group's Master can use its powers (associate, anchor, …), as the registry decides it:
+ * `ok`, or the registry error it would answer with. A device of a group whose Master lost its
+ * powers is still a member (membership is group-local): only the Master's work stops.
+ */
+export type GroupStanding = { gid: Hex; status: "ok" | StandingError };
+export type StandingError = "GroupRegistryUnknownGroup" | "GroupRegistryGroupInactive" | "GroupRegistryMasterRevoked" | "GroupRegistryParentInactive";
+/** The registry errors by which a group's Master is refused for lack of standing, in the registry's order of checks. */
+export const standingErrors: readonly StandingError[] = ["GroupRegistryUnknownGroup", "GroupRegistryGroupInactive", "GroupRegistryMasterRevoked", "GroupRegistryParentInactive"];
 
 export type AuthTableMirrorParameters = {
   client: ReadClient;
@@ -43,7 +57,9 @@ export class AuthTableMirror {
     this.served = new Set(groups.map((gid) => gid.toLowerCase()));
     const saved = store.getMeta(CHECKPOINT_KEY);
     const checkpoint = saved === undefined ? undefined : (JSON.parse(saved) as AuthTableCheckpoint);
-    const usable = checkpoint !== undefined && getAddress(checkpoint.registry) === getAddress(registry);
+    // A checkpoint of another registry or of another format (version 1 lacks labels, epochs and
+    // Master revocations) is not used: the mirror rebuilds from `fromBlock` instead.
+    const usable = checkpoint !== undefined && checkpoint.version === 2 && getAddress(checkpoint.registry) === getAddress(registry);
     this.indexer = createAuthTableIndexer(client, { registry, fromBlock, ...(usable ? { checkpoint } : {}) });
     this.refreshOidIndex();
   }
@@ -84,6 +100,16 @@ export class AuthTableMirror {
 
   group(gid: Hex): IndexedGroup | undefined {
     return this.indexer.group(gid);
+  }
+
+  /** Whether the Master of `gid` has its powers, as of the last sync (the registry's order of checks). */
+  standing(gid: Hex): GroupStanding {
+    const group = this.indexer.group(gid);
+    if (group === undefined) return { gid, status: "GroupRegistryUnknownGroup" };
+    if (!group.active) return { gid, status: "GroupRegistryGroupInactive" };
+    if (group.masterRevoked) return { gid, status: "GroupRegistryMasterRevoked" };
+    if (BigInt(group.parentGid) !== 0n && this.indexer.group(group.parentGid)?.active === false) return { gid, status: "GroupRegistryParentInactive" };
+    return { gid, status: "ok" };
   }
 
   /** The device's AuthTable path up to a root group (throws the SDK's IndexerNotFound). */
@@ -130,7 +156,7 @@ export class AuthTableMirror {
       device: entry.device,
       master: entry.master,
       index,
-      blockHash: entry.blockHash,
+      entryHash: entry.entryHash,
       revoked: isLeafRevoked(group.revocationWords, index),
       groupActive: group.active,
     };

@@ -8,17 +8,20 @@ import { chmodSync, closeSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { Address, Hex } from "viem";
 
-const SCHEMA_VERSION = 1;
+// Version 2 (contracts v2): enrolments are keyed by (gid, oid), as oids are scoped to their group
+// on chain, and every request relayed in a batch transaction records its item index there.
+const SCHEMA_VERSION = 2;
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS enrolments (
-  oid TEXT PRIMARY KEY,
   gid TEXT NOT NULL,
+  oid TEXT NOT NULL,
   address TEXT NOT NULL UNIQUE,
   secret_hash TEXT,
   enrolled_at INTEGER NOT NULL,
-  ticket_issued_at INTEGER
+  ticket_issued_at INTEGER,
+  PRIMARY KEY (gid, oid)
 ) STRICT;
 CREATE TABLE IF NOT EXISTS sessions (
   id TEXT PRIMARY KEY,
@@ -38,6 +41,7 @@ CREATE TABLE IF NOT EXISTS associations (
   request TEXT NOT NULL,
   status TEXT NOT NULL,
   tx_hash TEXT,
+  tx_index INTEGER,
   error_code TEXT,
   error_message TEXT,
   created_at INTEGER NOT NULL,
@@ -63,6 +67,7 @@ CREATE TABLE IF NOT EXISTS messages (
   batch_id INTEGER,
   leaf_index INTEGER,
   relay_tx TEXT,
+  relay_index INTEGER,
   relay_block TEXT,
   relay_error TEXT,
   UNIQUE (device, nonce)
@@ -86,7 +91,7 @@ CREATE TABLE IF NOT EXISTS batches (
 CREATE INDEX IF NOT EXISTS batches_open ON batches (id) WHERE status IN ('created', 'sent');
 `;
 
-export type EnrolmentRow = { oid: Hex; gid: Hex; address: Address; secret_hash: string | null; enrolled_at: number; ticket_issued_at: number | null };
+export type EnrolmentRow = { gid: Hex; oid: Hex; address: Address; secret_hash: string | null; enrolled_at: number; ticket_issued_at: number | null };
 export type SessionRow = { id: Hex; device: Address; gid: Hex; established_at: number; expires_at: number; sealed_keys: string; send_seq: number; receive_seq: number };
 export type AssociationRowStatus = "queued" | "submitted" | "associated" | "rejected";
 export type AssociationRow = {
@@ -96,6 +101,8 @@ export type AssociationRow = {
   request: string;
   status: AssociationRowStatus;
   tx_hash: Hex | null;
+  /** The request's item index in the batch transaction `tx_hash`. */
+  tx_index: number | null;
   error_code: string | null;
   error_message: string | null;
   created_at: number;
@@ -121,6 +128,8 @@ export type MessageRow = {
   batch_id: number | null;
   leaf_index: number | null;
   relay_tx: Hex | null;
+  /** The message's item index in the batch transaction `relay_tx`. */
+  relay_index: number | null;
   relay_block: string | null;
   relay_error: string | null;
 };
@@ -165,18 +174,21 @@ export class GatewayStore {
     if (version === undefined) this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
     else if (Number(version) !== SCHEMA_VERSION) {
       this.db.close();
-      throw new Error(`${path} has schema version ${version}; this gateway reads version ${SCHEMA_VERSION}`);
+      // Version 1 belongs to a gateway of the v1 registry: its messages were signed for that
+      // registry's domain and can only be anchored there, so it is refused, never converted.
+      const hint = Number(version) === 1 ? " (a database of the v1 registry: drain it with the v1 gateway, then start with a new file)" : "";
+      throw new Error(`${path} has schema version ${version}; this gateway reads version ${SCHEMA_VERSION}${hint}`);
     }
     this.inSavepoint = this.db.transaction((unit: () => unknown) => unit());
     const db = this.db;
     this.statements = {
       getMeta: db.prepare("SELECT value FROM meta WHERE key = ?").pluck(),
       setMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
-      enrol: db.prepare("INSERT INTO enrolments (oid, gid, address, secret_hash, enrolled_at) VALUES (@oid, @gid, @address, @secret_hash, @enrolled_at)"),
+      enrol: db.prepare("INSERT INTO enrolments (gid, oid, address, secret_hash, enrolled_at) VALUES (@gid, @oid, @address, @secret_hash, @enrolled_at)"),
       enrolmentByAddress: db.prepare("SELECT * FROM enrolments WHERE address = ?"),
-      enrolmentByOid: db.prepare("SELECT * FROM enrolments WHERE oid = ?"),
-      enrolments: db.prepare("SELECT * FROM enrolments ORDER BY enrolled_at, oid"),
-      ticketIssued: db.prepare("UPDATE enrolments SET ticket_issued_at = ? WHERE oid = ? AND ticket_issued_at IS NULL"),
+      enrolment: db.prepare("SELECT * FROM enrolments WHERE gid = ? AND oid = ?"),
+      enrolments: db.prepare("SELECT * FROM enrolments ORDER BY enrolled_at, gid, oid"),
+      ticketIssued: db.prepare("UPDATE enrolments SET ticket_issued_at = ? WHERE gid = ? AND oid = ? AND ticket_issued_at IS NULL"),
       insertSession: db.prepare(
         "INSERT INTO sessions (id, device, gid, established_at, expires_at, sealed_keys, send_seq, receive_seq) VALUES (@id, @device, @gid, @established_at, @expires_at, @sealed_keys, @send_seq, @receive_seq)",
       ),
@@ -189,11 +201,11 @@ export class GatewayStore {
         "INSERT INTO associations (device, gid, oid, request, status, created_at, updated_at) VALUES (@device, @gid, @oid, @request, 'queued', @now, @now)",
       ),
       requeueAssociation: db.prepare(
-        "UPDATE associations SET gid = @gid, oid = @oid, request = @request, status = 'queued', tx_hash = NULL, error_code = NULL, error_message = NULL, updated_at = @now WHERE device = @device",
+        "UPDATE associations SET gid = @gid, oid = @oid, request = @request, status = 'queued', tx_hash = NULL, tx_index = NULL, error_code = NULL, error_message = NULL, updated_at = @now WHERE device = @device",
       ),
       associationsWithStatus: db.prepare("SELECT * FROM associations WHERE status = ? ORDER BY created_at, device LIMIT ?"),
       setAssociation: db.prepare(
-        "UPDATE associations SET status = @status, tx_hash = @tx_hash, error_code = @error_code, error_message = @error_message, updated_at = @now WHERE device = @device",
+        "UPDATE associations SET status = @status, tx_hash = @tx_hash, tx_index = @tx_index, error_code = @error_code, error_message = @error_message, updated_at = @now WHERE device = @device",
       ),
       nextNonce: db.prepare("SELECT next_nonce FROM device_nonces WHERE device = ?").pluck(),
       setNextNonce: db.prepare("INSERT INTO device_nonces (device, next_nonce) VALUES (?, ?) ON CONFLICT (device) DO UPDATE SET next_nonce = excluded.next_nonce"),
@@ -206,7 +218,7 @@ export class GatewayStore {
       pendingStats: db.prepare("SELECT count(*) AS count, min(accepted_at) AS oldest FROM messages WHERE status = 'pending' AND gid = ? AND route = ?"),
       pendingMessages: db.prepare("SELECT * FROM messages WHERE status = 'pending' AND gid = ? AND route = ? ORDER BY id LIMIT ?"),
       pendingCount: db.prepare("SELECT (SELECT count(*) FROM messages WHERE status = 'pending') + (SELECT count(*) FROM messages WHERE status = 'relaying')").pluck(),
-      relayingMessages: db.prepare("SELECT * FROM messages WHERE status = 'relaying' ORDER BY id"),
+      relayingMessages: db.prepare("SELECT * FROM messages WHERE status = 'relaying' ORDER BY relay_tx, relay_index"),
       insertBatch: db.prepare("INSERT INTO batches (gid, root, size, status, created_at) VALUES (?, ?, ?, 'created', ?)"),
       assignToBatch: db.prepare("UPDATE messages SET status = 'batched', batch_id = ?, leaf_index = ? WHERE id = ?"),
       openBatches: db.prepare("SELECT * FROM batches WHERE status IN ('created', 'sent') ORDER BY id"),
@@ -215,7 +227,9 @@ export class GatewayStore {
       batchLeaves: db.prepare("SELECT digest FROM messages WHERE batch_id = ? ORDER BY leaf_index").pluck(),
       setBatch: db.prepare("UPDATE batches SET status = @status, tx_hash = @tx_hash, block_number = @block_number, error_code = @error_code, anchored_at = @anchored_at WHERE id = @id"),
       batchCounts: db.prepare("SELECT status, count(*) AS batches, sum(size) AS messages FROM batches GROUP BY status"),
-      setRelay: db.prepare("UPDATE messages SET status = @status, route = @route, relay_tx = @relay_tx, relay_block = @relay_block, relay_error = @relay_error WHERE id = @id"),
+      setRelay: db.prepare(
+        "UPDATE messages SET status = @status, route = @route, relay_tx = @relay_tx, relay_index = @relay_index, relay_block = @relay_block, relay_error = @relay_error WHERE id = @id",
+      ),
       messageCounts: db.prepare("SELECT status, count(*) AS count FROM messages GROUP BY status"),
     };
   }
@@ -274,16 +288,17 @@ export class GatewayStore {
     return this.statements.enrolmentByAddress.get(address) as EnrolmentRow | undefined;
   }
 
-  enrolmentByOid(oid: Hex): EnrolmentRow | undefined {
-    return this.statements.enrolmentByOid.get(oid) as EnrolmentRow | undefined;
+  /** The enrolment of `oid` in group `gid` (oids are scoped to their group, as on chain). */
+  enrolment(gid: Hex, oid: Hex): EnrolmentRow | undefined {
+    return this.statements.enrolment.get(gid, oid) as EnrolmentRow | undefined;
   }
 
   enrolments(): EnrolmentRow[] {
     return this.statements.enrolments.all() as EnrolmentRow[];
   }
 
-  markTicketIssued(oid: Hex, at: number): void {
-    this.statements.ticketIssued.run(at, oid);
+  markTicketIssued(gid: Hex, oid: Hex, at: number): void {
+    this.statements.ticketIssued.run(at, gid, oid);
   }
 
   insertSession(row: SessionRow): void {
@@ -324,8 +339,8 @@ export class GatewayStore {
     return this.statements.associationsWithStatus.all(status, limit) as AssociationRow[];
   }
 
-  setAssociation(row: Pick<AssociationRow, "device" | "status"> & Partial<Pick<AssociationRow, "tx_hash" | "error_code" | "error_message">>): void {
-    this.statements.setAssociation.run({ tx_hash: null, error_code: null, error_message: null, ...row, now: Date.now() });
+  setAssociation(row: Pick<AssociationRow, "device" | "status"> & Partial<Pick<AssociationRow, "tx_hash" | "tx_index" | "error_code" | "error_message">>): void {
+    this.statements.setAssociation.run({ tx_hash: null, tx_index: null, error_code: null, error_message: null, ...row, now: Date.now() });
   }
 
   nextNonce(device: Address): number | undefined {
@@ -395,8 +410,8 @@ export class GatewayStore {
     this.statements.setBatch.run({ tx_hash: null, block_number: null, error_code: null, anchored_at: null, ...row });
   }
 
-  setRelay(row: Pick<MessageRow, "id" | "status" | "route"> & Partial<Pick<MessageRow, "relay_tx" | "relay_block" | "relay_error">>): void {
-    this.statements.setRelay.run({ relay_tx: null, relay_block: null, relay_error: null, ...row });
+  setRelay(row: Pick<MessageRow, "id" | "status" | "route"> & Partial<Pick<MessageRow, "relay_tx" | "relay_index" | "relay_block" | "relay_error">>): void {
+    this.statements.setRelay.run({ relay_tx: null, relay_index: null, relay_block: null, relay_error: null, ...row });
   }
 
   /** Counts by status for the CLI's status output (scans the tables: not for hot paths). */

@@ -6,7 +6,7 @@ import { bytesToHex, hexToBytes, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { secp256k1 } from "@noble/curves/secp256k1";
 import {
-  associateFor,
+  associateBySig,
   completeHandshake,
   createClientHello,
   gatewayRoutes,
@@ -99,7 +99,7 @@ describe("gateway: bad requests", () => {
     devices.member = harness.device("member");
     const token = await issueToken(harness.master, { gid: harness.gid, oid: devices.member.oid, device: devices.member.account.address });
     const association = await signAssociation(devices.member.account, { domain: harness.domain, token, deadline: BigInt(Math.floor(Date.now() / 1000) + 600) });
-    await harness.publicClient.waitForTransactionReceipt({ hash: await associateFor(harness.masterWallet, { registry: harness.registry, association }) });
+    await harness.publicClient.waitForTransactionReceipt({ hash: await associateBySig(harness.masterWallet, { registry: harness.registry, association }) });
     clients.member = devices.member.client(url);
     await eventually("a session for the member", async () => clients.member.keySession().then(() => true, () => undefined));
     // expired: a session with a gateway whose sessions last one second, two seconds ago.

@@ -2,21 +2,24 @@
 // the typed config with its defaults; every invalid setting is refused by name before the gateway
 // starts; the Master's key file must be private and well formed and its text never appears in an
 // error; a config file's unknown keys are refused and its relative paths are its own folder's;
-// IOMT_GATEWAY_* variables map onto the settings.
+// IOMT_GATEWAY_* variables map onto the settings; a group is named by gid or by the label of a group
+// the Master key created (its gid derived as the registry derives it).
 import { expect } from "chai";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getAddress, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { toId } from "@iomt-auth/sdk";
-import { readConfigFile, readKeyFile, resolveConfig, settingNames, settingsFromEnvironment, type RawSettings, type SettingName } from "../src/config.js";
+import { groupId, toId } from "@iomt-auth/sdk";
+import { readConfigFile, readKeyFile, resolveConfig, resolveGroup, settingNames, settingsFromEnvironment, type RawSettings, type SettingName } from "../src/config.js";
 import { GatewayConfigError } from "../src/errors.js";
 import { expectCode } from "../../sdk/test/support/expect.js";
 
 const KEY: Hex = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const REGISTRY = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
-const GID = toId("ward-1").toLowerCase() as Hex;
+const MASTER = privateKeyToAccount(KEY).address;
+/** The group the Master key created with label "ward-1" on chain 31337 (the default settings below). */
+const GID = groupId({ chainId: 31337, registry: REGISTRY, creator: MASTER, label: "ward-1" });
 
 /** Asserts that `fn` is refused with GatewayConfigInvalid and a message naming `setting`; returns the message. */
 function expectRefused(fn: () => unknown, setting: string | RegExp): string {
@@ -111,6 +114,32 @@ describe("gateway config", () => {
       expect(Buffer.from(first).equals(Buffer.from(otherChain))).to.equal(false);
       expect(Buffer.from(first).equals(Buffer.from(otherRegistry))).to.equal(false);
       expect(`0x${Buffer.from(first).toString("hex")}`).to.not.equal(KEY);
+    });
+  });
+
+  describe("groups by gid or by label", () => {
+    it("takes a label as the group the Master key created: its gid is derived from chain, registry, key and label, as on chain", () => {
+      const { config } = resolveConfig({ ...base, groups: "ward-1,icu" });
+      expect(config.groups).to.deep.equal([GID, groupId({ chainId: 31337, registry: REGISTRY, creator: MASTER, label: "icu" })]);
+      // Not the v1 reading of a name (toId), which anyone could have created first.
+      expect(config.groups[0]).to.not.equal(toId("ward-1"));
+      expect(resolveConfig({ ...base, chainId: "1" }).config.groups[0]).to.not.equal(GID);
+      expect(resolveConfig({ ...base, registry: "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512" }).config.groups[0]).to.not.equal(GID);
+    });
+
+    it("takes a bytes32 as the gid itself (a group the key took over, or only anchors for), lower-cased", () => {
+      const other = toId("some group created by another key");
+      expect(resolveConfig({ ...base, groups: [other.toUpperCase().replace("0X", "0x")] }).config.groups).to.deep.equal([other]);
+    });
+
+    it("resolves like the CLI's --group does", () => {
+      expect(resolveGroup("ward-1", { chainId: 31337, registry: getAddress(REGISTRY), master: MASTER })).to.equal(GID);
+      expect(resolveGroup(GID, { chainId: 1, registry: getAddress(REGISTRY), master: MASTER })).to.equal(GID);
+    });
+
+    it("refuses a truncated 0x… id rather than taking it as a label, and a group named twice", () => {
+      expectRefused(() => resolveConfig({ ...base, groups: GID.slice(0, 40) }), /groups: 0x[0-9a-f]+ is neither a group id nor a label/);
+      expectRefused(() => resolveConfig({ ...base, groups: `ward-1,${GID}` }), /groups names one group twice/);
     });
   });
 
@@ -269,7 +298,8 @@ describe("gateway config", () => {
 
     it("gives settings that resolve like flags", () => {
       const env = { IOMT_GATEWAY_RPC_URL: "https://rpc.example", IOMT_GATEWAY_CHAIN_ID: "5", IOMT_GATEWAY_REGISTRY: REGISTRY, IOMT_GATEWAY_GROUPS: "ward-1", IOMT_GATEWAY_KEY_FILE: keyFile, IOMT_GATEWAY_NATIVE_SECP256K1: "0" };
-      expect(resolveConfig(settingsFromEnvironment(env)).config).to.deep.include({ rpcUrl: "https://rpc.example", chainId: 5, groups: [GID], nativeSecp256k1: false });
+      const onChain5 = groupId({ chainId: 5, registry: REGISTRY, creator: MASTER, label: "ward-1" });
+      expect(resolveConfig(settingsFromEnvironment(env)).config).to.deep.include({ rpcUrl: "https://rpc.example", chainId: 5, groups: [onChain5], nativeSecp256k1: false });
     });
   });
 });

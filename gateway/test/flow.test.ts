@@ -3,13 +3,15 @@
 import { expect } from "chai";
 import { getAddress, type Hex } from "viem";
 import {
-  associateFor,
+  associateBySig,
+  createAuthTableIndexer,
   fetchTrustedState,
   issueToken,
   signAssociation,
   revoke,
   verifyAnchoredMessageOnChain,
   verifyAuthPath,
+  verifyAuthPathOnChain,
   verifyBatchProof,
   GatewayError,
   type GatewayClient,
@@ -94,7 +96,7 @@ describe("gateway: the device flow over HTTP against anvil", () => {
       const squatter = harness.device("squatter");
       const squatterToken = await issueToken(harness.master, { gid: harness.gid, oid: frank.oid, device: squatter.account.address });
       const association = await signAssociation(squatter.account, { domain: harness.domain, token: squatterToken, deadline: BigInt(Math.floor(Date.now() / 1000) + 600) });
-      await harness.publicClient.waitForTransactionReceipt({ hash: await associateFor(harness.masterWallet, { registry: harness.registry, association }) });
+      await harness.publicClient.waitForTransactionReceipt({ hash: await associateBySig(harness.masterWallet, { registry: harness.registry, association }) });
 
       const client = frank.client(gateway.url);
       await client.keySession();
@@ -154,6 +156,31 @@ describe("gateway: the device flow over HTTP against anvil", () => {
       expect(path[0].entry.device).to.equal(alice.account.address);
       const trusted = await fetchTrustedState(harness.publicClient, { registry: harness.registry, gids: [harness.gid], trustedRoots: [harness.gid] });
       expect(verifyAuthPath(path, trusted).status).to.equal("Valid");
+    });
+
+    it("keeps a saved path verifiable after more devices join: offline by the mirror's earlier roots, on chain with a consistency proof", async () => {
+      const saved = await bobClient.getAuthPath();
+      const builtFor = saved[0].leafCount;
+      const grace = harness.device("grace");
+      await harness.onboard(gateway, grace);
+
+      // The gateway's verifier holds newer state, and the roots it had at every earlier size.
+      const verdict = await aliceClient.verifyPath({ path: saved });
+      expect(verdict).to.deep.include({ valid: true, status: "Valid" });
+      // A verifier with only the chain's current state calls it Stale, never InvalidProof …
+      const trusted = await fetchTrustedState(harness.publicClient, { registry: harness.registry, gids: [harness.gid], trustedRoots: [harness.gid] });
+      const leafCount = [...(trusted.groups as Iterable<{ leafCount: number }>)][0].leafCount;
+      expect(leafCount).to.be.greaterThan(builtFor);
+      expect(verifyAuthPath(saved, trusted).status).to.equal("Stale");
+      expect((await verifyAuthPathOnChain(harness.publicClient, { registry: harness.registry, path: saved, trustedRootGid: harness.gid })).status).to.equal("Stale");
+      // … and Valid once the step carries an RFC 9162 consistency proof to the current size.
+      const indexer = createAuthTableIndexer(harness.publicClient, { registry: harness.registry, fromBlock: harness.deployBlock });
+      await indexer.sync();
+      const tree = indexer.group(harness.gid)!.tree;
+      expect(tree.size).to.equal(leafCount);
+      const refreshed = [{ ...saved[0], consistency: tree.consistencyProof(builtFor, leafCount) }];
+      expect(verifyAuthPath(refreshed, trusted).status).to.equal("Valid");
+      expect((await verifyAuthPathOnChain(harness.publicClient, { registry: harness.registry, path: refreshed, trustedRootGid: harness.gid })).status).to.equal("Valid");
     });
 
     it("checks a path a peer presented", async () => {

@@ -42,10 +42,11 @@ describe("the main job against a JSON-RPC node", function () {
     expect(Number(batches)).to.be.greaterThan(0);
   });
 
-  it("shows peers' paths valid, then exactly the revoked head's members failing", () => {
+  it("shows peers' paths valid, then exactly the revoked head's members failing, and its gateway cut off by the registry", () => {
     const [, valid, all] = stdout.match(/checked offline by peers: (\d+)\/(\d+) Valid/) ?? [];
     expect(valid).to.equal(all);
     expect(stdout).to.match(/its \d+ members' paths now Revoked at step 1; the other \d+ still Valid/);
+    expect(stdout).to.include("Its gateway's /health: GroupRegistryMasterRevoked");
   });
 
   it("writes the summary as Markdown with SVG charts", () => {

@@ -1,15 +1,18 @@
-// The `relay` policy against anvil: each acknowledged message is recorded on chain in its own
-// `recordData` transaction, which emits its DataMessageRecorded event and consumes the device's
-// nonce; a message the chain refuses (its deadline passed on chain) is anchored in a batch
-// instead, so nothing acknowledged is lost.
+// The `relay` policy against anvil: acknowledged messages are recorded on chain with
+// `recordDataBatchBySig`, which emits a DataMessageRecorded event per message and consumes each
+// device's nonce; the batch never reverts for one message. A message the chain refuses (its
+// deadline passed on chain) is anchored in a batch instead, and one that someone else relayed
+// first counts as relayed, in that other transaction, so nothing acknowledged is lost or doubled.
 import { expect } from "chai";
 import { parseEventLogs, type Hex } from "viem";
 import {
   getNonce,
   iomtRegistryAbi,
+  recordDataBySig,
   verifyAnchoredMessageOnChain,
   verifyBatchProof,
   type GatewayClient,
+  type WriteClient,
 } from "@iomt-auth/sdk";
 import type { RunningGateway } from "../src/index.js";
 import { inclusionWith, startWithTwoDevices, type Device, type Harness, type TwoDevices } from "./support/harness.js";
@@ -21,7 +24,8 @@ describe("gateway: policy relay against anvil", () => {
   let bob: Device;
   let aliceClient: GatewayClient;
   let bobClient: GatewayClient;
-  const chainNonce = (device: Device) => getNonce(harness.publicClient, { registry: harness.registry, device: device.account.address });
+  const chainNonce = (device: Device) => getNonce(harness.publicClient, { registry: harness.registry, gid: harness.gid, oid: device.oid });
+  const sentBy = (wallet: WriteClient) => harness.publicClient.getTransactionCount({ address: wallet.account.address });
 
   let fixture: TwoDevices | undefined;
 
@@ -34,8 +38,8 @@ describe("gateway: policy relay against anvil", () => {
     await fixture?.close();
   });
 
-  describe("a message the chain accepts", () => {
-    it("is relayed in its own transaction, which records it for its device and nonce and advances the device's nonce on chain", async () => {
+  describe("messages the chain accepts", () => {
+    it("are relayed in one recordDataBatchBySig transaction, which records each for its device and nonce and advances the nonce on chain", async () => {
       const first = await chainNonce(alice);
       const messages = [await alice.sign(first, { payload: "hr=72" }), await alice.sign(first + 1n, { payload: "hr=74" })];
       const receipts = await aliceClient.sendData({ messages });
@@ -48,15 +52,49 @@ describe("gateway: policy relay against anvil", () => {
         expect(txReceipt.status).to.equal("success");
         expect(inclusion.relay!.blockNumber).to.equal(txReceipt.blockNumber.toString());
         const events = parseEventLogs({ abi: iomtRegistryAbi, eventName: "DataMessageRecorded", logs: txReceipt.logs });
-        expect(events).to.have.length(1);
-        expect(events[0].address).to.equal(harness.registry.toLowerCase());
         const { message } = messages[i];
-        expect(events[0].args).to.deep.equal({ gid: harness.gid, device: alice.account.address, nonce: message.nonce, payloadHash: message.payloadHash, timestamp: message.timestamp });
+        const event = events.find((log) => log.args.nonce === message.nonce);
+        expect(event?.address).to.equal(harness.registry.toLowerCase());
+        expect(event?.args).to.deep.equal({ gid: harness.gid, device: alice.account.address, oid: alice.oid, nonce: message.nonce, payloadHash: message.payloadHash, timestamp: message.timestamp, deadline: message.deadline });
+        expect(parseEventLogs({ abi: iomtRegistryAbi, eventName: "BatchItemSkipped", logs: txReceipt.logs })).to.have.length(0);
         txHashes.add(inclusion.relay!.txHash);
       }
-      expect(txHashes.size).to.equal(2);
+      // Both were waiting when the worker looked (one request): one transaction, not one each.
+      expect(txHashes.size).to.equal(1);
       expect(await chainNonce(alice)).to.equal(first + 2n);
       expect(gateway.store.counts().batches).to.deep.equal({});
+    });
+  });
+
+  describe("a message someone else relayed first (front-run)", () => {
+    it("is reported relayed in the front-runner's transaction, the others in the gateway's one transaction, and nothing is anchored", async () => {
+      await gateway.worker.stop();
+      try {
+        const first = await chainNonce(alice);
+        const messages = await Promise.all([0n, 1n, 2n].map((k) => alice.sign(first + k, { payload: `front-run ${k}` })));
+        const receipts = await aliceClient.sendData({ messages });
+        // A third party copies the first message out of the gateway's view and records it first.
+        const frontRunner = await harness.fundedWallet();
+        const frontRun = await recordDataBySig(frontRunner, { registry: harness.registry, signed: messages[0] });
+        await harness.publicClient.waitForTransactionReceipt({ hash: frontRun });
+
+        const gatewayTxs = await sentBy(harness.masterWallet);
+        await gateway.worker.tick();
+        expect(await sentBy(harness.masterWallet)).to.equal(gatewayTxs + 1);
+
+        const inclusions = await Promise.all(receipts.map((receipt) => aliceClient.getInclusion(receipt.digest)));
+        expect(inclusions.map((inclusion) => inclusion.status)).to.deep.equal(["relayed", "relayed", "relayed"]);
+        expect(inclusions[0].relay!.txHash).to.equal(frontRun);
+        expect(inclusions[1].relay!.txHash).to.equal(inclusions[2].relay!.txHash).and.not.equal(frontRun);
+        const batchReceipt = await harness.publicClient.getTransactionReceipt({ hash: inclusions[1].relay!.txHash });
+        const skipped = parseEventLogs({ abi: iomtRegistryAbi, eventName: "BatchItemSkipped", logs: batchReceipt.logs });
+        expect(skipped.map((log) => [log.args.index, log.args.status])).to.deep.equal([[0n, 1]]); // item 0 AlreadyApplied
+        expect(gateway.store.messageByDigest(receipts[0].digest)).to.deep.include({ route: "relay", status: "relayed", relay_error: null });
+        expect(await chainNonce(alice)).to.equal(first + 3n);
+        expect(gateway.store.counts().batches).to.deep.equal({});
+      } finally {
+        gateway.worker.start();
+      }
     });
   });
 
@@ -76,7 +114,7 @@ describe("gateway: policy relay against anvil", () => {
       expect((await harness.publicClient.getTransactionReceipt({ hash: txHash! })).status).to.equal("success");
       expect(verifyBatchProof({ root, leaf: receipt.digest, proof })).to.equal(true);
       expect(await verifyAnchoredMessageOnChain(harness.publicClient, { registry: harness.registry, message: signed.message, root, proof })).to.equal(true);
-      expect(gateway.store.messageByDigest(receipt.digest)).to.deep.include({ route: "anchor", relay_tx: null, relay_error: "DataLedgerExpired" });
+      expect(gateway.store.messageByDigest(receipt.digest)).to.deep.include({ route: "anchor", relay_tx: null, relay_error: "RequestExpired" });
       expect(await chainNonce(bob)).to.equal(nonce);
     });
   });

@@ -1,7 +1,8 @@
 // The SQLite store, on a real file: the group commit runs a turn's units in one transaction and
 // rolls a failing unit back alone, answering each caller only once the transaction committed;
 // what was committed is there after the file is closed and opened again; a file of another schema
-// version is refused; session counters only move forward; a batch's leaves are numbered in the
+// version is refused (also a version-1 file of the v1 registry's gateway); enrolments are scoped
+// to their group; session counters only move forward; a batch's leaves are numbered in the
 // order given.
 import { expect } from "chai";
 import Database from "better-sqlite3";
@@ -155,13 +156,35 @@ describe("gateway store", () => {
     });
 
     it("refuses a file of another schema version, and keeps reading its own", () => {
-      expect(store.getMeta("schema_version")).to.equal("1");
+      expect(store.getMeta("schema_version")).to.equal("2");
       store.close();
       store = new GatewayStore(path);
-      expect(store.getMeta("schema_version")).to.equal("1");
-      store.setMeta("schema_version", "2");
+      expect(store.getMeta("schema_version")).to.equal("2");
+      store.setMeta("schema_version", "3");
       store.close();
-      expect(() => new GatewayStore(path)).to.throw(/schema version 2; this gateway reads version 1/);
+      expect(() => new GatewayStore(path)).to.throw(/schema version 3; this gateway reads version 2/);
+    });
+
+    it("refuses a file of the v1 registry's gateway (version 1) instead of converting it: its messages belong to that registry", () => {
+      store.setMeta("schema_version", "1");
+      store.close();
+      expect(() => new GatewayStore(path)).to.throw(/schema version 1; this gateway reads version 2 \(a database of the v1 registry: drain it with the v1 gateway/);
+    });
+  });
+
+  describe("enrolments", () => {
+    it("scopes an oid to its group, as the registry does: the same oid may be enrolled in two groups, not twice in one", () => {
+      const oid = toId("bed-7").toLowerCase() as Hex;
+      const other = toId("ward-2").toLowerCase() as Hex;
+      const second: Address = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+      store.enrol({ gid: GID, oid, address: DEVICE, secret_hash: null, enrolled_at: 1 });
+      store.enrol({ gid: other, oid, address: second, secret_hash: null, enrolled_at: 2 });
+      expect(store.enrolment(GID, oid)?.address).to.equal(DEVICE);
+      expect(store.enrolment(other, oid)?.address).to.equal(second);
+      expect(() => store.enrol({ gid: GID, oid, address: "0x90F79bf6EB2c4f870365E785982E1f101E93b906", secret_hash: null, enrolled_at: 3 })).to.throw(/UNIQUE constraint failed: enrolments.gid, enrolments.oid/);
+      store.markTicketIssued(other, oid, 9);
+      expect(store.enrolment(GID, oid)?.ticket_issued_at).to.equal(null);
+      expect(store.enrolment(other, oid)?.ticket_issued_at).to.equal(9);
     });
   });
 

@@ -1,16 +1,20 @@
-// The gateway tests' shared fixture: anvil with a deployed registry and a root group whose
-// Master key the gateway holds (in a 0600 key file, as in production), a temp folder for the
-// SQLite file and config, and simulated devices that talk to the gateway through the SDK's
-// gateway client over real HTTP.
+// The gateway tests' shared fixture: anvil with a deployed registry and a group whose Master key
+// the gateway holds (in a 0600 key file, as in production), a temp folder for the SQLite file and
+// config, and simulated devices that talk to the gateway through the SDK's gateway client over
+// real HTTP. The group is a root group, or (`hierarchy: true`) a child group of a hospital's root
+// group whose Master is a member of it — a cluster head, which the hospital can revoke.
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPublicClient, createWalletClient, defineChain, http, parseEther, type Address, type Chain, type Hex, type PublicClient, type Transport } from "viem";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import {
+  associateBySig,
   createDataMessage,
   createGatewayClient,
   createGroup,
+  issueToken,
+  signAssociation,
   registryDomain,
   signDataMessage,
   toId,
@@ -44,9 +48,15 @@ export type Harness = {
   registry: Address;
   deployBlock: bigint;
   domain: RegistryDomain;
+  /** The served group, created by `master` with `label`. */
   gid: Hex;
+  label: string;
   master: PrivateKeyAccount;
   masterWallet: WriteClient;
+  /** With `hierarchy: true`: the hospital's root group, of which `master` is member `masterOid`. */
+  root?: { gid: Hex; master: PrivateKeyAccount; wallet: WriteClient; masterOid: Hex };
+  /** A fresh funded key with a wallet, e.g. a third party relaying a signed request first. */
+  fundedWallet(): Promise<WriteClient>;
   dir: string;
   keyFile: string;
   /** Settings for a gateway on this chain (a fresh database file unless `databasePath` is given). */
@@ -61,7 +71,7 @@ export type Harness = {
 
 let databases = 0;
 
-export async function createHarness(anvilOptions: StartAnvilNodeParameters & { groupName?: string } = {}): Promise<Harness> {
+export async function createHarness(anvilOptions: StartAnvilNodeParameters & { groupLabel?: string; hierarchy?: boolean } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "iomt-gateway-"));
   const anvil = await startAnvilNode({ statePath: anvilOptions.statePath, blockTime: anvilOptions.blockTime, chainId: anvilOptions.chainId, hardfork: anvilOptions.hardfork });
   try {
@@ -75,18 +85,41 @@ export async function createHarness(anvilOptions: StartAnvilNodeParameters & { g
     const deployment = await deployRegistry(createWalletClient({ chain, transport, account: deployer }));
     const registry = deployment.address;
 
+    const fundedWallet = async (): Promise<WriteClient> => {
+      const account = privateKeyToAccount(generatePrivateKey());
+      await fund(account.address);
+      return createWalletClient({ chain, transport, account, pollingInterval: 50 }) as WriteClient;
+    };
+    const mined = async (hash: Hex) => {
+      const receipt = await publicClient.waitForTransactionReceipt({ hash });
+      if (receipt.status !== "success") throw new Error(`transaction ${hash} reverted`);
+    };
+    const domain = registryDomain({ chainId: anvil.chainId, registry });
     const masterKey = generatePrivateKey();
     const master = privateKeyToAccount(masterKey);
     await fund(master.address);
     const masterWallet = createWalletClient({ chain, transport, account: master, pollingInterval: 50 }) as WriteClient;
-    const gid = toId(anvilOptions.groupName ?? "ward-1");
-    const hash = await createGroup(masterWallet, { registry, gid, masterOid: toId(`master:${master.address}`), parentGid: `0x${"0".repeat(64)}` });
-    await publicClient.waitForTransactionReceipt({ hash });
+    const masterOid = toId(`master:${master.address}`);
+    const label = anvilOptions.groupLabel ?? "ward-1";
+
+    let root: Harness["root"];
+    if (anvilOptions.hierarchy === true) {
+      // The hospital's root group; the gateway's Master joins it, then creates its cluster below.
+      const rootWallet = await fundedWallet();
+      const rootMaster = rootWallet.account as PrivateKeyAccount;
+      const created = await createGroup(rootWallet, { registry, label: "hospital", masterOid: toId(`master:${rootMaster.address}`) });
+      await mined(created.hash);
+      const token = await issueToken(rootMaster, { gid: created.gid, oid: masterOid, device: master.address });
+      const association = await signAssociation(master, { domain, token, deadline: BigInt(Math.floor(Date.now() / 1000) + 600) });
+      await mined(await associateBySig(rootWallet, { registry, association }));
+      root = { gid: created.gid, master: rootMaster, wallet: rootWallet, masterOid };
+    }
+    const { hash, gid } = await createGroup(masterWallet, { registry, label, masterOid, ...(root === undefined ? {} : { parentGid: root.gid }) });
+    await mined(hash);
 
     const keyFile = join(dir, "master.key");
     writeFileSync(keyFile, `${masterKey}\n`);
     chmodSync(keyFile, 0o600);
-    const domain = registryDomain({ chainId: anvil.chainId, registry });
 
     const harness: Harness = {
       anvil,
@@ -96,8 +129,11 @@ export async function createHarness(anvilOptions: StartAnvilNodeParameters & { g
       deployBlock: deployment.blockNumber,
       domain,
       gid,
+      label,
       master,
       masterWallet,
+      ...(root === undefined ? {} : { root }),
+      fundedWallet,
       dir,
       keyFile,
       settings: (overrides = {}) => ({
@@ -105,7 +141,8 @@ export async function createHarness(anvilOptions: StartAnvilNodeParameters & { g
         chainId: String(anvil.chainId),
         registry,
         fromBlock: deployment.blockNumber.toString(),
-        groups: gid,
+        // By label: the gateway derives the gid from its Master key, as the registry did.
+        groups: label,
         keyFile,
         databasePath: join(dir, `gateway-${++databases}.db`),
         port: "0",
