@@ -385,7 +385,8 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
 
     /// @dev Why the Master of `group` cannot use its powers now, or nothing: the group must exist and
     /// be active, its Master unrevoked in the parent group, and the parent group active.
-    function _masterPowersFailure(Group storage group, bytes32 gid) internal view returns (bytes memory) {
+    /// Success returns the unallocated empty `bytes` (no memory is used on the hot path).
+    function _masterPowersFailure(Group storage group, bytes32 gid) internal view returns (bytes memory none) {
         address master = group.master;
         if (master == address(0)) return abi.encodeWithSelector(GroupRegistryUnknownGroup.selector, gid);
         uint8 status = group.status;
@@ -397,15 +398,13 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
                 return abi.encodeWithSelector(GroupRegistryParentInactive.selector, gid, parentGid);
             }
         }
-        return "";
     }
 
     /// @dev Why `member` (`oid` of the active group `gid`) cannot act now, or nothing.
-    function _memberFailure(bytes32 gid, bytes32 oid, Member storage member) private view returns (bytes memory) {
+    function _memberFailure(bytes32 gid, bytes32 oid, Member storage member) private view returns (bytes memory none) {
         uint8 flags = member.flags;
         if (flags & FLAG_MEMBER == 0) return abi.encodeWithSelector(GroupRegistryNotMember.selector, gid, oid);
         if (flags & FLAG_REVOKED != 0) return abi.encodeWithSelector(GroupRegistryMemberRevoked.selector, gid, oid);
-        return "";
     }
 
     /// @dev A candidate Master of a root group must be a fresh key; of a child group, an active
