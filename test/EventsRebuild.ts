@@ -3,7 +3,7 @@
 // hand-overs) is rebuilt from the logs alone and compared, field by field, with the views.
 import { expect } from "chai";
 import { parseEventLogs, zeroAddress, zeroHash, type Address, type Hex, type LocalAccount } from "viem";
-import { AuthTree, authLeaf, createDataMessage, createExchange, signDataMessage, signExchange } from "../sdk/src/index.js";
+import { AuthTree, authLeaf, createDataMessage, createExchange, randomSalt, signDataMessage, signExchange } from "../sdk/src/index.js";
 import {
   createGroup,
   deployHierarchy,
@@ -143,7 +143,7 @@ async function everyKindOfWrite() {
   const signedData = async (d: { account: LocalAccount; gid: Hex; oid: Hex }, label: string, nonce?: bigint) =>
     signDataMessage(d.account, {
       domain,
-      message: createDataMessage({ gid: d.gid, oid: d.oid, nonce: nonce ?? (await registry.read.nonces([d.gid, d.oid])), payload: label, timestamp: 1n, deadline: 2n ** 40n }),
+      message: createDataMessage({ gid: d.gid, oid: d.oid, nonce: nonce ?? (await registry.read.nonces([d.gid, d.oid])), payload: label, salt: randomSalt(), timestamp: 1n, deadline: 2n ** 40n }),
     });
 
   const gateway = await funded("gateway");
@@ -155,7 +155,7 @@ async function everyKindOfWrite() {
   await registry.write.recordDataBySig([first.message, first.signature]);
   const batch = [await signedData(device(0, 1), "b"), await signedData(device(1, 0), "c"), first];
   await registry.write.recordDataBatchBySig([batch]); // the replayed `first` is skipped
-  const exchange = createExchange({ ...device(1, 1), receiverGid: device(2, 2).gid, receiverOid: device(2, 2).oid, nonce: 1n, payload: "x", timestamp: 1n, deadline: 2n ** 40n });
+  const exchange = createExchange({ ...device(1, 1), receiverGid: device(2, 2).gid, receiverOid: device(2, 2).oid, nonce: 1n, payload: "x", salt: randomSalt(), timestamp: 1n, deadline: 2n ** 40n });
   const signedExchange = await signExchange(device(1, 1).account, { domain, exchange });
   await registry.write.recordExchangeBySig([signedExchange.exchange, signedExchange.signature]);
   const direct = await funded("device-2-0");
