@@ -38,6 +38,7 @@ import {
   authPathSize,
   createAuthTableIndexer,
   createDataMessage,
+  randomSalt,
   encodeAuthPath,
   genesisAnchor,
   groupId,
@@ -263,7 +264,7 @@ const oid = toId("ward-3/ecg-1");
 const token = await issueToken(master, { gid, oid, device: device.address });
 const tokenDevices = Array.from({ length: 64 }, (_, i) => address(`token-device-${i}`));
 const deadline = 2_000_000_000n;
-const message = createDataMessage({ gid, oid, nonce: 1n, payload: '{"hr":72}', timestamp: 1_700_000_000n, deadline });
+const message = createDataMessage({ gid, oid, nonce: 1n, payload: '{"hr":72}', salt: randomSalt(), timestamp: 1_700_000_000n, deadline });
 const signedMessage = await signDataMessage(device, { domain, message });
 const association = await signAssociation(device, { domain, token, deadline });
 
@@ -319,7 +320,7 @@ await runBench({ time: 1_000, iterations: 200, warmupTime: 250, warmupIterations
     name: "sign data message (create + EIP-712 sign)",
     who: "device",
     deviceSide: true,
-    fn: () => signDataMessage(device, { domain, message: createDataMessage({ gid, oid, nonce: BigInt(rotate++), payload: '{"hr":72}' }) }),
+    fn: () => signDataMessage(device, { domain, message: createDataMessage({ gid, oid, nonce: BigInt(rotate++), payload: '{"hr":72}', salt: randomSalt() }) }),
   },
   { name: "verify data message (recover device)", who: "Master / relayer", deviceSide: false, fn: () => verifyDataMessage({ domain, signed: signedMessage, device: device.address }) },
 ]);
