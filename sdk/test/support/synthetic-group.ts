@@ -1,7 +1,7 @@
 // An AuthTable group built off chain, exactly as the registry builds it (genesis anchor, auth
 // chain, tree), for benchmarks that need groups of any size without a chain.
 import type { Address, Hex } from "viem";
-import { AuthTree, authBlockHash, authLeaf, genesisAnchor, toId, type AuthEntry, type Id } from "../../src/index.js";
+import { AuthTree, authEntryHash, authLeaf, genesisAnchor, toId, type AuthEntry, type Id } from "../../src/index.js";
 
 export interface SyntheticGroup {
   gid: Id;
@@ -19,8 +19,8 @@ export function buildGroup(name: string, parentHead: Hex, parentGid: Id, master:
   const entries: AuthEntry[] = [];
   const tree = new AuthTree();
   devices.forEach((device, index) => {
-    head = authBlockHash(head, index, device, master, toId(index + 1));
-    const entry: AuthEntry = { device, master, index, blockHash: head };
+    head = authEntryHash(head, index, device, master, toId(index + 1));
+    const entry: AuthEntry = { device, master, index, entryHash: head };
     entries.push(entry);
     tree.append(authLeaf(entry));
   });
