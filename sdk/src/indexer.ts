@@ -246,7 +246,7 @@ export function createAuthTableIndexer(client: ReadClient, parameters: CreateAut
       const membership = memberships.get(getAddress(device));
       if (membership === undefined) throw new IndexerNotFoundError(`${device} has no AuthTable entry in the indexed blocks`);
       const { group, index } = membership;
-      return { gid: group.gid, entry: { ...group.entries[index] }, leafCount: group.tree.size, proof: group.tree.proof(index) };
+      return { gid: group.gid, entry: { ...group.entries[index] }, leafCount: group.tree.size, proof: group.tree.proof(index), consistency: [] };
     },
 
     getAuthPath(device) {
