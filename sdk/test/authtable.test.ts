@@ -448,6 +448,17 @@ describe("authtable", () => {
       expect(processAuthProof(proof, 0, 5, leaves[1])).to.not.equal(tree.root);
     });
 
+    it("follows the registry's arithmetic for sizes and indices past 2^31 (the leaf count is a uint32)", () => {
+      // The last leaf of a tree of 2^31 + 1 leaves is the root's right child: one sibling, the root of the first 2^31.
+      const [leaf, firstHalf] = [hashOf("leaf 2^31"), hashOf("root of the first 2^31 leaves")];
+      expect(processAuthProof([firstHalf], 2 ** 31, 2 ** 31 + 1, leaf)).to.equal(pair(firstHalf, leaf));
+      // The last leaf of 2^32 − 1 leaves: siblings at every level but the lowest, the largest subtree first from the top.
+      const siblings = Array.from({ length: 31 }, (_, i) => hashOf(`sibling ${i}`));
+      const expected = siblings.reduce((node, sibling) => pair(sibling, node), leaf);
+      expect(processAuthProof(siblings, 2 ** 32 - 2, 2 ** 32 - 1, leaf)).to.equal(expected);
+      expect(processAuthProof(siblings.slice(1), 2 ** 32 - 2, 2 ** 32 - 1, leaf)).to.equal(undefined);
+    });
+
     it("does not accept a proof against another tree size with the same shape at the leaf", () => {
       const six = AuthTree.from(leavesOf(6));
       expect(processAuthProof(tree.proof(0), 0, 6, leaves[0])).to.not.equal(six.root);

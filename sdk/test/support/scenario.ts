@@ -6,7 +6,7 @@
 // the Master of the root group (registry level 0), each level-1 head is a member of the root group
 // and the Master of a child group (registry level 1), and the devices are members of the child groups.
 import { expect } from "chai";
-import { getAddress, parseEventLogs, type Address, type Hash, type LocalAccount, type TransactionReceipt } from "viem";
+import { getAddress, keccak256, parseEventLogs, stringToHex, type Address, type Hash, type LocalAccount, type TransactionReceipt } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { deployRegistry } from "../../src/deploy.js";
 import {
@@ -57,9 +57,21 @@ export interface Deployment {
   unfunded(name: string): Node;
 }
 
-/** Deploys a registry with a fresh funded key. */
-export async function deploy(testChain: TestChain, { evmTarget }: { evmTarget?: "cancun" | "london" } = {}): Promise<Deployment> {
-  const deployer = await testChain.fundedAccount();
+export interface DeployParameters {
+  evmTarget?: "cancun" | "london";
+  /**
+   * Derive every key (the deployer's and each node's, from its name) from this seed instead of
+   * drawing it at random, so that addresses, the registry's address, gids and every hash repeat
+   * from run to run. Names must then be unique.
+   */
+  seed?: string;
+}
+
+/** Deploys a registry with a fresh funded key (or one derived from `seed`). */
+export async function deploy(testChain: TestChain, { evmTarget, seed }: DeployParameters = {}): Promise<Deployment> {
+  const keyOf = (name: string): LocalAccount =>
+    privateKeyToAccount(seed === undefined ? generatePrivateKey() : keccak256(stringToHex(`iomt-auth test key ${seed} ${name}`)));
+  const deployer = await testChain.fundedAccount(keyOf("deployer"));
   const { address: registry, blockNumber: deployBlock } = await deployRegistry(testChain.walletClient(deployer), { evmTarget });
   const node = (name: string, account: LocalAccount): Node => ({
     name,
@@ -83,8 +95,8 @@ export async function deploy(testChain: TestChain, { evmTarget }: { evmTarget?: 
       const latest = await testChain.publicClient.getBlock({ blockTag: "latest" });
       return latest.timestamp + seconds;
     },
-    funded: async (name) => node(name, await testChain.fundedAccount()),
-    unfunded: (name) => node(name, privateKeyToAccount(generatePrivateKey())),
+    funded: async (name) => node(name, await testChain.fundedAccount(keyOf(name))),
+    unfunded: (name) => node(name, keyOf(name)),
   };
 }
 
