@@ -201,6 +201,21 @@ for (const network of networks) {
         expect(error).to.be.instanceOf(IndexerInconsistentError).and.include({ code: "IndexerInconsistent" });
       });
 
+      it("leaves gids it has not indexed out of trustedState, so a path through them is UnknownGroup, as with fetchTrustedState", async function () {
+        const indexer = newIndexer();
+        await indexer.sync();
+        const path = indexer.getAuthPath(h.devices[0].address);
+        const forged = [{ ...path[0], gid: toId("ward/forged-group") }, path[1]];
+        const gids = forged.map((step) => step.gid);
+        const indexed = indexer.trustedState([h.rootGid], gids);
+        expect(trustedGroups(indexed).map((group) => group.gid)).to.deep.equal([h.rootGid]);
+        const fromChain = await h.reader.fetchTrustedState({ gids, trustedRoots: [h.rootGid] });
+        const expected = { status: "UnknownGroup", failedStep: 0 };
+        expect(verifyAuthPath(forged, indexed)).to.deep.equal(expected);
+        expect(verifyAuthPath(forged, fromChain)).to.deep.equal(expected);
+        expect(await h.reader.verifyAuthPathOnChain({ path: forged, trustedRootGid: h.rootGid })).to.deep.equal(expected);
+      });
+
       it("has no proof or path for a device that never associated", async function () {
         const indexer = newIndexer();
         await indexer.sync();
