@@ -33,7 +33,7 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { formClusters, type ClusterNode } from "../src/clustering.js";
 import {
-  authBlockHash,
+  authEntryHash,
   authLeaf,
   authPathSize,
   createAuthTableIndexer,
@@ -94,8 +94,8 @@ function buildHierarchy(leaves: number, heads = 10) {
   };
   /** What `getAuthPath` returns for leaf `index`: the device's step, then its cluster head's step in the root group. */
   const path = (index: number): AuthPath => [
-    { gid: cluster.gid, entry: { ...cluster.entries[index] }, proof: cluster.tree.proof(index) },
-    { gid: root.gid, entry: { ...root.entries[headIndex] }, proof: root.tree.proof(headIndex) },
+    { gid: cluster.gid, entry: { ...cluster.entries[index] }, leafCount: cluster.tree.size, proof: cluster.tree.proof(index), consistency: [] },
+    { gid: root.gid, entry: { ...root.entries[headIndex] }, leafCount: root.tree.size, proof: root.tree.proof(headIndex), consistency: [] },
   ];
   return { root, cluster, trusted, path };
 }
@@ -110,7 +110,7 @@ const LOGS_PER_BLOCK = 100;
 
 /**
  * `count` DeviceAssociated logs (after one GroupCreated) as a node returns them from eth_getLogs,
- * `LOGS_PER_BLOCK` per block as `associateBatch` of that size would emit them, with a correct
+ * `LOGS_PER_BLOCK` per block as `associateBatchBySig` of that size would emit them, with a correct
  * auth chain. Served by a custom transport that JSON-decodes the response as an HTTP one would.
  */
 function syntheticRegistryLogs(count: number) {
@@ -134,14 +134,14 @@ function syntheticRegistryLogs(count: number) {
       1,
       0,
       encodeEventTopics({ abi: iomtRegistryAbi, eventName: "GroupCreated", args: { gid, master, parentGid: zeroHash } }),
-      encodeAbiParameters([{ type: "bytes32" }, { type: "uint8" }, { type: "bytes32" }], [toId("logged-group/master"), 0, genesis]),
+      encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }, { type: "uint8" }, { type: "bytes32" }], [toId("logged-group"), toId("logged-group/master"), 0, genesis]),
     ),
   );
   let head = genesis;
   for (let index = 0; index < count; index++) {
     const device = nthAddress(7, index);
     const oid = toId(index + 1);
-    head = authBlockHash(head, index, device, master, oid);
+    head = authEntryHash(head, index, device, master, oid);
     const block = 2 + Math.floor(index / LOGS_PER_BLOCK);
     logs.push(
       rpcLog(
@@ -333,8 +333,8 @@ await runBench({ time: 1_000, iterations: 200, warmupTime: 250, warmupIterations
     deviceSide: false,
     fn: () => {
       const device = next(appendDevices);
-      appendHead = authBlockHash(appendHead, appendIndex, device, appendGroup.master, toId(appendIndex + 1));
-      appendGroup.tree.append(authLeaf({ device, master: appendGroup.master, index: appendIndex++, blockHash: appendHead }));
+      appendHead = authEntryHash(appendHead, appendIndex, device, appendGroup.master, toId(appendIndex + 1));
+      appendGroup.tree.append(authLeaf({ device, master: appendGroup.master, index: appendIndex++, entryHash: appendHead }));
     },
   },
 ]);
@@ -391,10 +391,10 @@ const serializedToken = serializeToken(token);
 const signedAssociations: SignedAssociation[] = Array.from({ length: 100 }, () => association);
 const signedMessages: SignedDataMessage[] = Array.from({ length: 100 }, () => signedMessage);
 const calldata = {
-  associateFor: encodeFunctionData({ abi: iomtRegistryAbi, functionName: "associateFor", args: [association.request, association.signature, association.token] }),
-  recordData: encodeFunctionData({ abi: iomtRegistryAbi, functionName: "recordData", args: [signedMessage.message, signedMessage.signature] }),
-  associateBatch: encodeFunctionData({ abi: iomtRegistryAbi, functionName: "associateBatch", args: [signedAssociations.map(({ request, signature, token }) => ({ request, signature, token }))] }),
-  recordDataBatch: encodeFunctionData({ abi: iomtRegistryAbi, functionName: "recordDataBatch", args: [signedMessages.map(({ message, signature }) => ({ message, signature }))] }),
+  associateBySig: encodeFunctionData({ abi: iomtRegistryAbi, functionName: "associateBySig", args: [association.request, association.signature, association.token] }),
+  recordDataBySig: encodeFunctionData({ abi: iomtRegistryAbi, functionName: "recordDataBySig", args: [signedMessage.message, signedMessage.signature] }),
+  associateBatchBySig: encodeFunctionData({ abi: iomtRegistryAbi, functionName: "associateBatchBySig", args: [signedAssociations.map(({ request, signature, token }) => ({ request, signature, token }))] }),
+  recordDataBatchBySig: encodeFunctionData({ abi: iomtRegistryAbi, functionName: "recordDataBatchBySig", args: [signedMessages.map(({ message, signature }) => ({ message, signature }))] }),
 };
 const steps = (path: AuthPath) => path.map((step) => step.proof.length).join(" + ");
 
@@ -406,10 +406,10 @@ console.log(
       ["serialized token (gid ‖ oid ‖ device ‖ signature)", `${hexBytes(serializedToken)} (SERIALIZED_TOKEN_BYTES = ${SERIALIZED_TOKEN_BYTES})`],
       [`AuthTable path, 1k-leaf group under a root of 10 heads (siblings ${steps(path1k)}), encodeAuthPath`, String(authPathSize(path1k))],
       [`AuthTable path, 100k-leaf group under a root of 10 heads (siblings ${steps(path100k)}), encodeAuthPath`, String(authPathSize(path100k))],
-      ["association request as relayed: associateFor calldata", String(hexBytes(calldata.associateFor))],
-      ["data message as relayed: recordData calldata", String(hexBytes(calldata.recordData))],
-      ["batch of 100 associations: associateBatch calldata", `${fmtInt(hexBytes(calldata.associateBatch))} (${fmt(hexBytes(calldata.associateBatch) / 100)} per item)`],
-      ["batch of 100 data messages: recordDataBatch calldata", `${fmtInt(hexBytes(calldata.recordDataBatch))} (${fmt(hexBytes(calldata.recordDataBatch) / 100)} per item)`],
+      ["association request as relayed: associateBySig calldata", String(hexBytes(calldata.associateBySig))],
+      ["data message as relayed: recordDataBySig calldata", String(hexBytes(calldata.recordDataBySig))],
+      ["batch of 100 associations: associateBatchBySig calldata", `${fmtInt(hexBytes(calldata.associateBatchBySig))} (${fmt(hexBytes(calldata.associateBatchBySig) / 100)} per item)`],
+      ["batch of 100 data messages: recordDataBatchBySig calldata", `${fmtInt(hexBytes(calldata.recordDataBatchBySig))} (${fmt(hexBytes(calldata.recordDataBatchBySig) / 100)} per item)`],
     ],
     [false, true],
   ),
@@ -434,8 +434,8 @@ console.log(
       [
         "largest consensus message (paper 003)",
         "3.9 KB",
-        `${fmtInt(authPathSize(path100k))} B: a device's 2-step path over a 100k-leaf group; ${fmtInt(hexBytes(calldata.associateFor))} B one relayed association; ` +
-          `${fmt(hexBytes(calldata.associateBatch) / 1024)} KB a 100-association batch transaction`,
+        `${fmtInt(authPathSize(path100k))} B: a device's 2-step path over a 100k-leaf group; ${fmtInt(hexBytes(calldata.associateBySig))} B one relayed association; ` +
+          `${fmt(hexBytes(calldata.associateBatchBySig) / 1024)} KB a 100-association batch transaction`,
       ],
     ],
     [false, true, false],
