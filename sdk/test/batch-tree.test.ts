@@ -149,8 +149,8 @@ describe("batch tree", () => {
       const { chain, registry, domain, mined } = deployed;
       const master = await chain.fundedAccount();
       const wallet = chain.walletClient(master);
-      const gid = toId("batch/ward");
-      await mined(createGroup(wallet, { registry, gid, masterOid: toId("batch/ward/master") }));
+      const { hash, gid } = await createGroup(wallet, { registry, label: "batch/ward", masterOid: toId("batch/ward/master") });
+      await mined(hash);
 
       const messages = Array.from({ length: 5 }, (_, i) =>
         createDataMessage({ gid, oid: toId(`batch/ward/device-${i % 2}`), nonce: BigInt(i), payload: `{"hr":${70 + i}}`, timestamp: 1_700_000_000n + BigInt(i) }),

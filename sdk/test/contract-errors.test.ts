@@ -4,14 +4,23 @@ import {
   ContractFunctionExecutionError,
   ContractFunctionRevertedError,
   HttpRequestError,
+  encodeAbiParameters,
   encodeErrorResult,
+  encodeEventTopics,
   getAddress,
   keccak256,
   stringToHex,
 } from "viem";
-import type { AbiParameter, Hex } from "viem";
+import type { AbiParameter, Address, Hex, Log } from "viem";
 import { createGroup } from "../src/actions/groups.js";
-import { ContractRuleError, decodeRegistryError, registryRules, toRegistryError } from "../src/contract-errors.js";
+import {
+  ContractRuleError,
+  batchItemStatuses,
+  decodeRegistryError,
+  getBatchItemResults,
+  registryRules,
+  toRegistryError,
+} from "../src/contract-errors.js";
 import type { RegistryErrorName } from "../src/contract-errors.js";
 import { IomtError } from "../src/errors.js";
 import { iomtRegistryAbi } from "../src/generated/abi.js";
@@ -51,6 +60,25 @@ const solidityError = (message: string): Hex =>
   encodeErrorResult({ abi: [{ type: "error", name: "Error", inputs: [{ type: "string", name: "message" }] }], errorName: "Error", args: [message] });
 const solidityPanic = (code: bigint): Hex =>
   encodeErrorResult({ abi: [{ type: "error", name: "Panic", inputs: [{ type: "uint256", name: "code" }] }], errorName: "Panic", args: [code] });
+
+const registryAddress = getAddress("0x00000000000000000000000000000000000000aa");
+
+/** A `BatchItemSkipped` log as a node returns it (status: 1 = AlreadyApplied, 2 = Rejected). */
+function skippedLog(index: number, status: number, reason: Hex, address: Address = registryAddress): Log {
+  return {
+    address,
+    topics: encodeEventTopics({ abi: iomtRegistryAbi, eventName: "BatchItemSkipped", args: { index: BigInt(index) } }) as [Hex, ...Hex[]],
+    data: encodeAbiParameters([{ type: "uint8" }, { type: "bytes" }], [status, reason]),
+    blockHash: null,
+    blockNumber: null,
+    logIndex: null,
+    transactionHash: null,
+    transactionIndex: null,
+    removed: false,
+  };
+}
+
+const errorData = (name: string, args: unknown[]): Hex => encode(abiErrors.find((e) => e.name === name)!, args);
 
 describe("contract errors", () => {
   describe("registryRules", () => {
@@ -167,12 +195,11 @@ describe("contract errors", () => {
       const deployed = await deployTestRegistry();
       try {
         const { chain, registry, mined } = deployed;
-        const first = await chain.fundedAccount();
-        const second = await chain.fundedAccount();
-        const gid = toId("errors/ward");
-        await mined(createGroup(chain.walletClient(first), { registry, gid, masterOid: toId("errors/first") }));
-        const error = await createGroup(chain.walletClient(second), { registry, gid, masterOid: toId("errors/second") }).then(
-          () => expect.fail("the second createGroup should revert"),
+        const creator = chain.walletClient(await chain.fundedAccount());
+        const { hash, gid } = await createGroup(creator, { registry, label: "errors/ward", masterOid: toId("errors/first") });
+        await mined(hash);
+        const error = await createGroup(creator, { registry, label: "errors/ward", masterOid: toId("errors/second") }).then(
+          () => expect.fail("the second createGroup with the same label should revert"),
           (caught: unknown) => caught,
         );
         expect(error).to.be.instanceOf(ContractRuleError);
@@ -182,6 +209,61 @@ describe("contract errors", () => {
       } finally {
         await deployed.stop();
       }
+    });
+  });
+
+  describe("getBatchItemResults", () => {
+    const gid = toId("batch/ward");
+    const device = getAddress(`0x${"0d".repeat(20)}`);
+    const alreadyAssociated = errorData("GroupRegistryAlreadyAssociated", [gid, toId("batch/ward/pump"), device]);
+    const expired = errorData("RequestExpired", [1234n]);
+
+    it("names the registry's BatchItemStatus values in its enum order", () => {
+      expect(batchItemStatuses).to.deep.equal(["Applied", "AlreadyApplied", "Rejected"]);
+    });
+
+    it("reports every item without a BatchItemSkipped log as Applied, with no error", () => {
+      expect(getBatchItemResults({ logs: [], registry: registryAddress, itemCount: 3 })).to.deep.equal([
+        { index: 0, status: "Applied" },
+        { index: 1, status: "Applied" },
+        { index: 2, status: "Applied" },
+      ]);
+    });
+
+    it("reports a skipped item with its status and its rule decoded from the log's reason", () => {
+      const results = getBatchItemResults({ logs: [skippedLog(2, 2, expired), skippedLog(0, 1, alreadyAssociated)], registry: registryAddress, itemCount: 3 });
+      expect(results.map(({ index, status }) => [index, status])).to.deep.equal([
+        [0, "AlreadyApplied"],
+        [1, "Applied"],
+        [2, "Rejected"],
+      ]);
+      expect(results[0].error).to.be.instanceOf(ContractRuleError).and.include({ code: "GroupRegistryAlreadyAssociated", rule: registryRules.GroupRegistryAlreadyAssociated });
+      expect(results[0].error!.args).to.deep.equal([gid, toId("batch/ward/pump"), device]);
+      expect(results[2].error).to.include({ code: "RequestExpired" });
+      expect(results[2].error!.args).to.deep.equal([1234n]);
+    });
+
+    it("reports a reason the registry's ABI does not describe as UnknownRevert", () => {
+      const [result] = getBatchItemResults({ logs: [skippedLog(0, 2, "0xdeadbeef")], registry: registryAddress, itemCount: 1 });
+      expect(result).to.include({ status: "Rejected" });
+      expect(result.error).to.include({ code: "UnknownRevert" });
+    });
+
+    it("ignores BatchItemSkipped logs of another contract in the same receipt", () => {
+      const other = getAddress(`0x${"bb".repeat(20)}`);
+      expect(getBatchItemResults({ logs: [skippedLog(0, 2, expired, other)], registry: registryAddress, itemCount: 1 })).to.deep.equal([{ index: 0, status: "Applied" }]);
+    });
+
+    it("throws BatchResultOutOfRange for a log that names an item past the batch", () => {
+      const error = (() => {
+        try {
+          getBatchItemResults({ logs: [skippedLog(3, 2, expired)], registry: registryAddress, itemCount: 3 });
+        } catch (caught) {
+          return caught;
+        }
+        return expect.fail("expected a throw");
+      })();
+      expect(error).to.be.instanceOf(IomtError).and.include({ code: "BatchResultOutOfRange" });
     });
   });
 });

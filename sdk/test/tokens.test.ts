@@ -17,6 +17,8 @@ import { generatePrivateKey, privateKeyToAccount, publicKeyToAddress } from "vie
 import type { Hex, LocalAccount } from "viem";
 import { associate } from "../src/actions/association.js";
 import { createGroup, getMember } from "../src/actions/groups.js";
+import { ContractRuleError } from "../src/contract-errors.js";
+import { deployRegistry } from "../src/deploy.js";
 import { IomtError } from "../src/errors.js";
 import { InvalidIdError, toId } from "../src/ids.js";
 import { InvalidSignatureError, normalizeSignature, recoverSigner } from "../src/signature.js";
@@ -419,14 +421,37 @@ describe("tokens", () => {
       const { chain, registry, mined } = deployed;
       const groupMaster: LocalAccount = await chain.fundedAccount();
       const member: LocalAccount = await chain.fundedAccount();
-      const chainGid = toId("tokens/ward");
       const chainOid = toId("tokens/ward/device");
-      await mined(createGroup(chain.walletClient(groupMaster), { registry, gid: chainGid, masterOid: toId("tokens/ward/master") }));
+      const created = await createGroup(chain.walletClient(groupMaster), { registry, label: "tokens/ward", masterOid: toId("tokens/ward/master") });
+      await mined(created.hash);
+      const chainGid = created.gid;
       const issued = parseToken(serializeToken(await issueToken(groupMaster, { gid: chainGid, oid: chainOid, device: member.address })));
       await mined(associate(chain.walletClient(member), { registry, token: issued }));
-      const record = await getMember(chain.publicClient, { registry, oid: chainOid });
+      const record = await getMember(chain.publicClient, { registry, gid: chainGid, oid: chainOid });
       expect(record.account).to.equal(member.address);
       expect(record.isMember).to.equal(true);
+    });
+
+    it("a token is bound to its registry: the same Master key and label on another registry give another gid, where the token is refused", async () => {
+      const { chain, registry, mined } = deployed;
+      const groupMaster = await chain.fundedAccount();
+      const member = await chain.fundedAccount();
+      const masterWallet = chain.walletClient(groupMaster);
+      const { address: production } = await deployRegistry(masterWallet);
+      const staging = await createGroup(masterWallet, { registry, label: "tokens/bound", masterOid: toId("tokens/bound/master") });
+      await mined(staging.hash);
+      const live = await createGroup(masterWallet, { registry: production, label: "tokens/bound", masterOid: toId("tokens/bound/master") });
+      await mined(live.hash);
+      expect(live.gid, "one label, two registries, two gids").to.not.equal(staging.gid);
+
+      const stagingToken = await issueToken(groupMaster, { gid: staging.gid, oid: toId("tokens/bound/device"), device: member.address });
+      const error = await associate(chain.walletClient(member), { registry: production, token: stagingToken }).then(
+        () => expect.fail("a staging token associated on production"),
+        (caught: unknown) => caught,
+      );
+      expect(error).to.be.instanceOf(ContractRuleError).and.include({ code: "GroupRegistryUnknownGroup" });
+      expect((error as ContractRuleError).args).to.deep.equal([staging.gid]);
+      expect((await getMember(chain.publicClient, { registry: production, gid: live.gid, account: member.address })).isMember).to.equal(false);
     });
   });
 });

@@ -68,10 +68,10 @@ describe("typed data", () => {
   const master = privateKeyToAccount(generatePrivateKey());
 
   describe("registryDomain", () => {
-    it("names the domain iomt-auth version 1 and checksums the registry address", () => {
+    it("names the domain iomt-auth version 2 and checksums the registry address", () => {
       expect(domain).to.deep.equal({
         name: "iomt-auth",
-        version: "1",
+        version: "2",
         chainId: 31337,
         verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
       });
@@ -443,7 +443,7 @@ describe("typed data", () => {
           [
             utf8Hash("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
             utf8Hash("iomt-auth"),
-            utf8Hash("1"),
+            utf8Hash("2"),
             BigInt(onChainDomain.chainId),
             deployed.registry,
           ],
