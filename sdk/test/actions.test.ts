@@ -15,7 +15,7 @@ import {
   getBatchItemResults,
   getGroup,
   groupId,
-  hashPayload,
+  commitPayload,
   iomtRegistryAbi,
   IomtError,
   isLeafRevoked,
@@ -27,6 +27,7 @@ import {
   type Id,
   type RegistryErrorName,
   type SignedDataMessage,
+  randomSalt,
 } from "../src/index.js";
 import { startAnvil, startInProcess, type TestChain } from "./support/chain.js";
 import {
@@ -121,7 +122,7 @@ for (const network of networks) {
         gid: from.gid,
         oid: from.oid,
         nonce: nonce ?? (await h.reader.getNonce({ gid: from.gid, oid: from.oid })),
-        payload: `reading of ${from.name}`,
+        payload: `reading of ${from.name}`, salt: randomSalt(),
         deadline: await h.deadline(),
       });
       return signer.wallet.signDataMessage(message);
@@ -436,7 +437,7 @@ for (const network of networks) {
     describe("recordData (sent by the device itself)", function () {
       it("refuses a message sent by anyone but the device registered under its (gid, oid)", async function () {
         const owner = device(0);
-        const error = await failure(() => stranger.wallet.recordData({ gid: owner.gid, oid: owner.oid, payloadHash: hashPayload("spoofed") }));
+        const error = await failure(() => stranger.wallet.recordData({ gid: owner.gid, oid: owner.oid, payloadHash: commitPayload("spoofed", randomSalt()) }));
         expectRule(error, "DataLedgerWrongSender", [stranger.address, owner.address]);
       });
     });
@@ -450,7 +451,7 @@ for (const network of networks) {
           receiverGid: cluster(1).gid,
           receiverOid: device(2).oid,
           nonce: await h.reader.getNonce({ gid: sender.gid, oid: sender.oid }),
-          payload: "to the wrong cluster",
+          payload: "to the wrong cluster", salt: randomSalt(),
           deadline: await h.deadline(),
         });
         const signed = await sender.wallet.signExchange(exchange);
@@ -466,7 +467,7 @@ for (const network of networks) {
       });
 
       it("refuses a batch anchored by a key the Master did not authorise", async function () {
-        const error = await failure(() => stranger.wallet.anchorBatch({ gid: cluster(0).gid, root: hashPayload("batch"), messageCount: 3 }));
+        const error = await failure(() => stranger.wallet.anchorBatch({ gid: cluster(0).gid, root: commitPayload("batch", randomSalt()), messageCount: 3 }));
         expectRule(error, "DataLedgerNotAnchorer", [cluster(0).gid, stranger.address]);
       });
 
@@ -622,7 +623,7 @@ for (const network of networks) {
         expectRule(await failure(() => rogue.wallet.associate({ token }), [rogue]), "GroupRegistryMasterRevoked", [gid, head.address]);
         expectRule(await failure(() => head.wallet.revoke({ gid, oid: device(0).oid })), "GroupRegistryMasterRevoked", [gid, head.address]);
         expectRule(await failure(() => head.wallet.setAnchorer({ gid, anchorer: rogue.address, allowed: true }), [rogue]), "GroupRegistryMasterRevoked", [gid, head.address]);
-        expectRule(await failure(() => head.wallet.anchorBatch({ gid, root: hashPayload("rogue batch"), messageCount: 1 })), "GroupRegistryMasterRevoked", [gid, head.address]);
+        expectRule(await failure(() => head.wallet.anchorBatch({ gid, root: commitPayload("rogue batch", randomSalt()), messageCount: 1 })), "GroupRegistryMasterRevoked", [gid, head.address]);
         expect(await h.reader.isAnchorer({ gid, anchorer: head.address })).to.equal(false);
       });
 
@@ -663,7 +664,7 @@ describe("deployRegistry on an anvil node with the london hardfork", function ()
     const member = await d.funded("london/device");
     const gid = await createGroup(d, master, "london/root");
     await associateDirect(d, gid, master, member);
-    const message = createDataMessage({ gid, oid: member.oid, nonce: 1n, payload: "42", deadline: await d.deadline() });
+    const message = createDataMessage({ gid, oid: member.oid, nonce: 1n, payload: "42", salt: randomSalt(), deadline: await d.deadline() });
     await d.mined(await master.wallet.recordDataBySig({ signed: await member.wallet.signDataMessage(message) }));
     expect(await d.reader.getNonce({ gid, oid: member.oid })).to.equal(2n);
     const indexer = d.reader.createAuthTableIndexer({ fromBlock: d.deployBlock });

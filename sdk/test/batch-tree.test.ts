@@ -6,7 +6,7 @@ import { createGroup } from "../src/actions/groups.js";
 import { buildBatchTree, verifyBatchProof } from "../src/batch-tree.js";
 import { IomtError } from "../src/errors.js";
 import { toId } from "../src/ids.js";
-import { createDataMessage, hashDataMessage } from "../src/typed-data.js";
+import { createDataMessage, hashDataMessage, randomSalt } from "../src/typed-data.js";
 import { deployTestRegistry } from "./support/registry.js";
 import type { TestRegistry } from "./support/registry.js";
 import { thrown } from "./support/expect.js";
@@ -153,7 +153,7 @@ describe("batch tree", () => {
       await mined(hash);
 
       const messages = Array.from({ length: 5 }, (_, i) =>
-        createDataMessage({ gid, oid: toId(`batch/ward/device-${i % 2}`), nonce: BigInt(i), payload: `{"hr":${70 + i}}`, timestamp: 1_700_000_000n + BigInt(i) }),
+        createDataMessage({ gid, oid: toId(`batch/ward/device-${i % 2}`), nonce: BigInt(i), payload: `{"hr":${70 + i}}`, salt: randomSalt(), timestamp: 1_700_000_000n + BigInt(i) }),
       );
       const tree = buildBatchTree(messages.map((message) => hashDataMessage(domain, message)));
       expect(tree.root).to.equal(naiveRoot(tree.leaves));
@@ -163,7 +163,7 @@ describe("batch tree", () => {
       for (let i = 0; i < messages.length; i++) {
         expect(await verifyAnchoredMessageOnChain(chain.publicClient, { registry, message: messages[i], root: tree.root, proof: tree.proof(i) }), `message ${i}`).to.equal(true);
       }
-      const outsider = createDataMessage({ gid, oid: toId("batch/ward/device-0"), nonce: 99n, payload: "not in the batch", timestamp: 1_700_000_000n });
+      const outsider = createDataMessage({ gid, oid: toId("batch/ward/device-0"), nonce: 99n, payload: "not in the batch", salt: randomSalt(), timestamp: 1_700_000_000n });
       expect(await verifyAnchoredMessageOnChain(chain.publicClient, { registry, message: outsider, root: tree.root, proof: tree.proof(0) })).to.equal(false);
       expect(await verifyAnchoredMessageOnChain(chain.publicClient, { registry, message: messages[1], root: tree.root, proof: tree.proof(2) })).to.equal(false);
     });

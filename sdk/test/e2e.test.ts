@@ -18,7 +18,7 @@ import {
   genesisAnchor,
   getGroupState,
   hashDataMessage,
-  hashPayload,
+  commitPayload,
   iomtRegistryAbi,
   verifyAuthPath,
   verifyBatchProof,
@@ -29,6 +29,7 @@ import {
   type SignedDataMessage,
   type TrustedState,
   type VerifyAuthPathReturnType,
+  randomSalt,
 } from "../src/index.js";
 import { startAnvil, startInProcess, type TestChain } from "./support/chain.js";
 import { associateDirect, buildHierarchy, clusterOf, trustedGroups, type Hierarchy, type Joined, type Node } from "./support/scenario.js";
@@ -61,6 +62,7 @@ for (const network of networks) {
         oid: device.oid,
         nonce: nonce ?? (await h.reader.getNonce({ gid, oid: device.oid })),
         payload,
+        salt: randomSalt(),
         deadline: await h.deadline(),
       });
       return device.wallet.signDataMessage(message);
@@ -150,7 +152,7 @@ for (const network of networks) {
 
       it("records a message the device sends itself, without spending a nonce", async function () {
         const [device] = byForm("direct", 2);
-        const payloadHash = hashPayload('{"temp":36.8}');
+        const payloadHash = commitPayload('{"temp":36.8}', randomSalt());
         const receipt = await h.mined(await device.wallet.recordData({ gid: device.gid, oid: device.oid, payloadHash, timestamp: 1_700_000_000n }));
         const [log] = parseEventLogs({ abi: iomtRegistryAbi, logs: receipt.logs, eventName: "DirectDataMessageRecorded" });
         expect(log.args).to.deep.equal({ gid: device.gid, device: device.address, oid: device.oid, payloadHash, timestamp: 1_700_000_000n });
@@ -179,7 +181,7 @@ for (const network of networks) {
           receiverGid: receiver.gid,
           receiverOid: receiver.oid,
           nonce,
-          payload: "ecg-segment-17",
+          payload: "ecg-segment-17", salt: randomSalt(),
           deadline: await h.deadline(),
         });
         const signed = await sender.wallet.signExchange(exchange);
@@ -214,7 +216,7 @@ for (const network of networks) {
         const { gid, devices } = h.clusters[1];
         const received = await Promise.all(devices.map((device, i) => signedMessage(device, gid, `{"bp":"12${i}/80"}`)));
         // A message claiming to come from devices[0] but signed by devices[1]'s key.
-        forged = await devices[1].wallet.signDataMessage({ ...received[0].message, payloadHash: hashPayload("forged") });
+        forged = await devices[1].wallet.signDataMessage({ ...received[0].message, payloadHash: commitPayload("forged", randomSalt()) });
         received.push(forged);
         const senders = [...devices.map((device) => device.address), devices[0].address];
         accepted = received.filter((signed, i) => verifyDataMessage({ domain: h.domain, signed, device: senders[i] }));
