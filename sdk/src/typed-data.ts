@@ -7,7 +7,7 @@ import { bytesToHex, concat, getAddress, hashTypedData, isHex, keccak256, string
 import { IomtError } from "./errors.js";
 import { assertId, type Id } from "./ids.js";
 import { isSignedBy, normalizeSignature } from "./signature.js";
-import type { Token } from "./tokens.js";
+import { normalizeTokenSignature, type Token } from "./tokens.js";
 
 /** The registry's EIP-712 domain: name "iomt-auth", version "2", the chain and the registry address. */
 export interface RegistryDomain {
@@ -169,7 +169,7 @@ export async function signAssociation(device: TypedDataSigner, parameters: SignA
     deadline: assertUint64(parameters.deadline, "deadline"),
   };
   const signature = await device.signTypedData({ domain, types: associationTypes, primaryType: "Association", message: { ...request } });
-  return { request, signature: normalizeSignature(signature), token: normalizeSignature(token.signature) };
+  return { request, signature: normalizeSignature(signature), token: normalizeTokenSignature(token.signature) };
 }
 
 /** The EIP-712 digest of an association request (the registry's `associationDigest`). */
