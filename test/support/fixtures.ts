@@ -19,9 +19,14 @@ import {
   type AssociationRequest,
   type RegistryDomain,
 } from "../../sdk/src/index.js";
+import { withRecordingAssertions } from "./assertions.js";
 
 export const connection = await network.create();
-export const { viem, networkHelpers } = connection;
+export const { networkHelpers } = connection;
+/** Hardhat's viem helpers, whose custom-error assertions record what they saw for the coverage gate (./assertions.ts). */
+export const viem = withRecordingAssertions(connection.viem);
+/** The same assertions as `viem.assertions`, for `import { assertions } from "./support/fixtures.js"`. */
+export const { assertions } = viem;
 export const publicClient = await viem.getPublicClient();
 export const chainId = await publicClient.getChainId();
 
