@@ -19,13 +19,12 @@ import {
   type SignedDataMessage,
 } from "../src/index.js";
 import { startAnvil, startInProcess, type TestChain } from "./support/chain.js";
+import { expectError } from "./support/expect.js";
 import { associateDirect, associateRelayed, buildHierarchy, deploy, signedAssociation, type Hierarchy, type Joined, type Node } from "./support/scenario.js";
 
 /** The registry's custom error `code`, with these decoded arguments and the rule in words. */
 function expectRule(error: unknown, code: RegistryErrorName, args: readonly unknown[]): void {
-  expect(error).to.be.instanceOf(ContractRuleError);
-  const rule = error as ContractRuleError;
-  expect(rule.code, rule.message).to.equal(code);
+  const rule = expectError(error, ContractRuleError, code);
   expect(rule.args).to.deep.equal(args);
   expect(rule.rule).to.equal(registryRules[code]);
 }
@@ -115,7 +114,7 @@ for (const network of networks) {
 
       it("refuses a malformed gid before sending anything", async function () {
         const error = await failure(() => stranger.wallet.createGroup({ gid: "0x1234", masterOid: stranger.oid }));
-        expect(error).to.be.instanceOf(IomtError).and.include({ code: "InvalidId" });
+        expectError(error, IomtError, "InvalidId");
       });
     });
 
@@ -131,8 +130,8 @@ for (const network of networks) {
         const [owner, thief] = await Promise.all([h.funded("clinic/token-owner"), h.funded("clinic/token-thief")]);
         const token = await cluster(0).head.wallet.issueToken({ gid: cluster(0).gid, oid: owner.oid, device: owner.address });
         const error = await failure(() => thief.wallet.associate({ token }), [owner, thief]);
-        expect(error).to.be.instanceOf(IomtError).and.not.be.instanceOf(ContractRuleError);
-        expect((error as IomtError).code).to.equal("RequestTokenForAnotherDevice");
+        expectError(error, IomtError, "RequestTokenForAnotherDevice");
+        expect(error).not.to.be.instanceOf(ContractRuleError);
       });
 
       it("refuses an oid that is already registered", async function () {

@@ -5,7 +5,6 @@ import {
   keccak256,
   parseEther,
   stringToHex,
-  toHex,
   type Address,
   type Hex,
   type LocalAccount,
@@ -85,15 +84,8 @@ export const signedAssociation = async (
   return signAssociation(device, { domain: domainOf(registry), token, deadline: await farDeadline() });
 };
 
-/** Flips a signature to its malleable high-s twin (s' = n - s, v flipped): same signer, rejected by OZ ECDSA. */
-export function toHighS(signature: Hex): Hex {
-  const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-  const r = signature.slice(2, 66);
-  const s = BigInt(`0x${signature.slice(66, 130)}`);
-  const v = Number.parseInt(signature.slice(130, 132), 16);
-  const flippedV = v === 27 ? 28 : 27;
-  return `0x${r}${toHex(n - s, { size: 32 }).slice(2)}${flippedV.toString(16)}` as Hex;
-}
+/** The malleable high-s twin of a signature (same signer, rejected by OZ ECDSA); shared with the SDK's and gateway's tests. */
+export { toHighS } from "../../sdk/test/support/signatures.js";
 
 /** Associates `device` as `oid` of `gid` through a relayed request that `master` signs a token for and submits. */
 export async function enrol(registry: Registry, master: LocalAccount, device: LocalAccount, gid: Hex, oid: Hex) {

@@ -43,3 +43,14 @@ export function expectCode<E extends Error & { code: string }>(fn: () => unknown
 export async function expectRejection<E extends Error & { code: string }>(promise: Promise<unknown>, errorClass: CodedErrorClass<E>, code: E["code"]): Promise<E> {
   return expectError(await rejection(promise), errorClass, code);
 }
+
+/** Asserts that `action` throws, or returns a promise that rejects, with an `errorClass` with the stable `code`. */
+export async function expectFailure<E extends Error & { code: string }>(action: () => unknown, errorClass: CodedErrorClass<E>, code: E["code"]): Promise<E> {
+  let result: unknown;
+  try {
+    result = action();
+  } catch (error) {
+    return expectError(error, errorClass, code);
+  }
+  return expectRejection(Promise.resolve(result), errorClass, code);
+}
