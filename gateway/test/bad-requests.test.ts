@@ -20,7 +20,7 @@ import {
 } from "@iomt-auth/sdk";
 import { enrolDevice, type RunningGateway } from "../src/index.js";
 import { toHighS } from "../../sdk/test/support/signatures.js";
-import { expectErrorAnswer, get, post, type Answer } from "./support/expect.js";
+import { expectErrorAnswer, get, post, rejection, type Answer } from "./support/expect.js";
 import { createHarness, eventually, type Device, type Harness } from "./support/harness.js";
 
 /** Seals `plaintext` under the client's session (for `sealedFor`'s route) and posts it to `route`. */
@@ -142,8 +142,8 @@ describe("gateway: bad requests", () => {
       status: 403,
       code: "DeviceNotEnrolled",
       async send() {
-        const error = await harness.device("nobody").client(url).keySession().catch((caught: { status: number; code: string; message: string }) => caught);
-        return { status: (error as { status: number }).status, body: { error: error as { code: string; message: string } } };
+        const error = (await rejection(harness.device("nobody").client(url).keySession())) as { status: number; code: string; message: string };
+        return { status: error.status, body: { error } };
       },
     },
     { name: "a sealed request for an unknown session", status: 401, code: "SessionUnknown", send: () => post(url, gatewayRoutes.data, { sessionId: `0x${"00".repeat(32)}`, record: { seq: 0, ciphertext: `0x${"00".repeat(32)}` } }) },
