@@ -84,7 +84,8 @@ try {
   tally(await runSuite({ title: "the test gates (scripts/test)", target: "cancun", runner: "mocha", ...gates, ledger: ledger("gates"), args }));
 
   console.log("\n=== assertion gates ===");
-  const strays = findStrayLedgerWriters(["test", "sdk/test", "gateway/test", "scripts/test"]);
+  // scripts/test is left out: its tests write files that name the ledger on purpose, and no gate reads its ledger's names.
+  const strays = findStrayLedgerWriters(["test", "sdk/test", "gateway/test"]);
   gate({ summary: "ledger writers: only the shared helpers in support folders", problems: strays.map((path) => `${path} writes the assertion ledger itself`) });
   if (filtered) {
     gateLines.push("code and revert gates skipped: a filtered run does not run every test");
@@ -116,7 +117,7 @@ function documentedGatewayCodes(readme) {
   const end = readme.indexOf("\n## ", start + 1);
   const codes = new Set();
   for (const row of readme.slice(start, end === -1 ? undefined : end).split("\n")) {
-    if (/^\|\s*\d/.test(row)) for (const match of row.matchAll(/`([A-Za-z]+)`/g)) codes.add(match[1]);
+    if (/^\|\s*\d/.test(row)) for (const match of row.matchAll(/`([A-Z][A-Za-z]+)`/g)) codes.add(match[1]);
   }
   return codes;
 }

@@ -9,8 +9,8 @@ import { LEDGER_VARIABLE, readLedger } from "./gates.mjs";
 /** The files a folder suite runs: `*.test.ts` at the top of the folder. */
 export const TEST_FILE = /\.test\.ts$/;
 const CODE_FILE = /\.(ts|mts|cts|js|mjs|cjs)$/;
-/** A mocha test or suite declared in a file (`describe(`, `it.only(`, `context(`, …). */
-const MOCHA_CALL = /^\s*(describe|context|suite|it|specify|test)(\.only|\.skip)?\s*\(/m;
+/** A mocha test or suite declared in a file: `describe("…"`, `it.only('…'`, `context(\`…\``, … */
+const MOCHA_CALL = /^\s*(describe|context|suite|it|specify|test|xit|xdescribe)(\.only|\.skip)?\s*\(\s*["'`]/m;
 
 /**
  * The test files of a folder suite, and what is wrong with the folder: no test file at all
@@ -173,7 +173,7 @@ export async function runSuite({ title, target, runner, files = [], problems: fo
     problems.push(...skips.problems);
   }
   for (const problem of problems) log(`${title}: ${problem}`);
-  log(`${title}: ${passed} passed, ${failed} failed, ${pending} pending${justified.length > 0 ? ` (allowed: ${justified.join("; ")})` : ""}`);
+  log(`${title}: ${passed} passed, ${failed + problems.length} failed, ${pending} pending${justified.length > 0 ? ` (allowed: ${justified.join("; ")})` : ""}`);
   return { passed, failed: failed + problems.length, pending, allowed: justified, problems, output };
 }
 

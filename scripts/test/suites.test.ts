@@ -38,6 +38,7 @@ describe("the test runner's suites", function () {
       folder.write("test/c.test.js", passing("c"));
       folder.write("test/nested/d.ts", passing("d"));
       folder.write("test/support/helper.ts", "export const helper = () => 1;\n");
+      folder.write("test/support/skip.ts", "export function skip(context: Mocha.Context) {\n  context.skip();\n}\n");
       folder.write("test/fixtures/e.test.ts", passing("e"));
       const test = join(folder.dir, "test");
       const { files, problems } = suiteFiles(test);
