@@ -37,6 +37,8 @@ export interface GatewayConfig {
   retryBaseMs: number;
   retryMaxMs: number;
   sessionTtlSeconds: number;
+  /** Half-open handshakes held at once (each a few hundred bytes, for up to a minute); more hellos get 503 `HandshakesBusy`. */
+  maxPendingHandshakes: number;
   /** Requests per minute and client IP. */
   rateLimitPerMinute: number;
   bodyLimitBytes: number;
@@ -69,6 +71,7 @@ export const defaultConfig = {
   retryBaseMs: 250,
   retryMaxMs: 15_000,
   sessionTtlSeconds: 3_600,
+  maxPendingHandshakes: 10_000,
   rateLimitPerMinute: 6_000,
   bodyLimitBytes: 1_048_576,
   maxMessagesPerRequest: 256,
@@ -96,6 +99,7 @@ const settings = {
   retryBaseMs: "IOMT_GATEWAY_RETRY_BASE_MS",
   retryMaxMs: "IOMT_GATEWAY_RETRY_MAX_MS",
   sessionTtlSeconds: "IOMT_GATEWAY_SESSION_TTL_SECONDS",
+  maxPendingHandshakes: "IOMT_GATEWAY_MAX_PENDING_HANDSHAKES",
   rateLimitPerMinute: "IOMT_GATEWAY_RATE_LIMIT_PER_MINUTE",
   bodyLimitBytes: "IOMT_GATEWAY_BODY_LIMIT_BYTES",
   maxMessagesPerRequest: "IOMT_GATEWAY_MAX_MESSAGES_PER_REQUEST",
@@ -162,6 +166,7 @@ export function resolveConfig(raw: RawSettings): LoadedConfig {
     retryBaseMs: integer(merged.retryBaseMs, "retryBaseMs", 1),
     retryMaxMs: integer(merged.retryMaxMs, "retryMaxMs", 1),
     sessionTtlSeconds: integer(merged.sessionTtlSeconds, "sessionTtlSeconds", 1),
+    maxPendingHandshakes: integer(merged.maxPendingHandshakes, "maxPendingHandshakes", 1),
     rateLimitPerMinute: integer(merged.rateLimitPerMinute, "rateLimitPerMinute", 1),
     bodyLimitBytes: integer(merged.bodyLimitBytes, "bodyLimitBytes", 1_024),
     maxMessagesPerRequest: integer(merged.maxMessagesPerRequest, "maxMessagesPerRequest", 1, 4_096),

@@ -76,6 +76,7 @@ export async function startGateway({ config, account, storageKey }: LoadedConfig
       registry: config.registry,
       groups: config.groups,
       ttlSeconds: config.sessionTtlSeconds,
+      maxPendingHandshakes: config.maxPendingHandshakes,
       admit: (device, gid) => api.admit(device, gid),
     });
     const health = () => {

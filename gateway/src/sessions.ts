@@ -30,9 +30,6 @@ import {
 import { ApiError } from "./errors.js";
 import type { GatewayStore } from "./store.js";
 
-/** Most half-open handshakes held at once; beyond it new hellos get 503 until old ones expire. */
-const MAX_PENDING_HANDSHAKES = 10_000;
-
 export type SessionManagerParameters = {
   store: GatewayStore;
   account: SessionAccount;
@@ -42,6 +39,8 @@ export type SessionManagerParameters = {
   registry: Address;
   groups: readonly Hex[];
   ttlSeconds: number;
+  /** Most half-open handshakes held at once; beyond it new hellos get 503 `HandshakesBusy` until old ones finish or expire. */
+  maxPendingHandshakes: number;
   /** Refuses a device this gateway does not serve (throws an ApiError). */
   admit(device: Address, gid: Hex): void;
   now?: () => number;
@@ -72,7 +71,7 @@ export class SessionManager {
     const gid = context.gid.toLowerCase() as Hex;
     if (!groups.includes(gid)) throw new ApiError(403, "GroupNotServed", `this gateway does not serve group ${context.gid}`, { gid: context.gid });
     this.sweepHandshakes();
-    if (this.handshakes.size >= MAX_PENDING_HANDSHAKES) throw new ApiError(503, "HandshakesBusy", "too many half-open handshakes; retry shortly");
+    if (this.handshakes.size >= this.parameters.maxPendingHandshakes) throw new ApiError(503, "HandshakesBusy", "too many half-open handshakes; retry shortly");
     const { serverHello, state } = await acceptClientHello({ account, clientHello, context: { chainId, registry, gid }, now: this.now() }).catch(rethrowSession);
     const handshakeId = bytesToHex(randomBytes(16));
     this.handshakes.set(handshakeId, state);
@@ -122,9 +121,13 @@ export class SessionManager {
     return { session, body };
   }
 
-  /** Seals an answer; call inside the commit that also saves the counters. */
+  /** Seals an answer; call inside the commit that also saves the counters. A session that sealed its last record answers 409 `SessionExhausted`. */
   seal(session: Session, route: SealedRoute, answer: unknown): SessionRecord {
-    return sealRecord(session, { plaintext: new TextEncoder().encode(JSON.stringify(answer)), aad: new TextEncoder().encode(route) });
+    try {
+      return sealRecord(session, { plaintext: new TextEncoder().encode(JSON.stringify(answer)), aad: new TextEncoder().encode(route) });
+    } catch (error) {
+      rethrowSession(error);
+    }
   }
 
   saveCounters(session: Session): void {

@@ -85,6 +85,7 @@ describe("gateway config", () => {
         pollIntervalMs: 500,
         retryBaseMs: 250,
         sessionTtlSeconds: 3_600,
+        maxPendingHandshakes: 10_000,
         rateLimitPerMinute: 6_000,
         bodyLimitBytes: 1_048_576,
         maxMessagesPerRequest: 256,
@@ -164,6 +165,7 @@ describe("gateway config", () => {
       ["durability", "sometimes"],
       ["logLevel", "loud"],
       ["batchMaxMessages", "0"],
+      ["maxPendingHandshakes", "0"],
       ["pollIntervalMs", "5"],
       ["bodyLimitBytes", "1e6"],
     ];
@@ -275,6 +277,7 @@ describe("gateway config", () => {
       retryBaseMs: "IOMT_GATEWAY_RETRY_BASE_MS",
       retryMaxMs: "IOMT_GATEWAY_RETRY_MAX_MS",
       sessionTtlSeconds: "IOMT_GATEWAY_SESSION_TTL_SECONDS",
+      maxPendingHandshakes: "IOMT_GATEWAY_MAX_PENDING_HANDSHAKES",
       rateLimitPerMinute: "IOMT_GATEWAY_RATE_LIMIT_PER_MINUTE",
       bodyLimitBytes: "IOMT_GATEWAY_BODY_LIMIT_BYTES",
       maxMessagesPerRequest: "IOMT_GATEWAY_MAX_MESSAGES_PER_REQUEST",

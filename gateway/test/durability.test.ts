@@ -2,40 +2,15 @@
 // anchored after it restarts, and messages acknowledged while the chain is down are anchored once
 // it is back. Also drives the CLI (start, enrol, devices, pending, status) as an operator would.
 import { expect } from "chai";
-import { spawn, execFile, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { parseAbiItem, type Hex } from "viem";
 import { getAnchor, verifyBatchProof, type GatewayClient, type Receipt } from "@iomt-auth/sdk";
 import type { RunningGateway } from "../src/index.js";
+import { freePort } from "../../sdk/test/support/ports.js";
+import { exited, runCliJson as runCli, spawnGateway } from "./support/cli.js";
 import { createHarness, eventually, inclusionWith, type Device, type Harness } from "./support/harness.js";
-
-const cli = join(import.meta.dirname, "..", "dist", "cli.js");
-const run = promisify(execFile);
-
-async function runCli(configFile: string, ...args: string[]): Promise<unknown> {
-  const { stdout } = await run(process.execPath, [cli, ...args, "--config", configFile]);
-  return JSON.parse(stdout);
-}
-
-/** Starts `iomt-gateway start` as its own process and waits until it answers /health. */
-async function spawnGateway(configFile: string, url: string, ...flags: string[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [cli, "start", "--config", configFile, ...flags], { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr?.on("data", (chunk) => (stderr += chunk));
-  await eventually("the gateway process to answer /health", async () => {
-    if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}: ${stderr}`);
-    try {
-      return (await fetch(`${url}/health`)).ok ? true : undefined;
-    } catch {
-      return undefined;
-    }
-  });
-  return child;
-}
-
-const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve())));
 
 /** Waits until every receipt is anchored, then checks each proof offline and each root on chain. */
 async function expectAllAnchored(harness: Harness, client: GatewayClient, receipts: readonly Receipt[]): Promise<void> {
@@ -74,12 +49,12 @@ describe("gateway: restart survival (kill -9) and the CLI", () => {
   });
 
   it("anchors after a restart every message acknowledged before kill -9, and keeps sessions", async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const configFile = join(harness.dir, "gateway.json");
     // Batches only by size, and never reached: nothing is anchored before the kill.
     writeFileSync(configFile, JSON.stringify(harness.settings({ port: String(port), batchMaxMessages: "10000", batchMaxAgeMs: "3600000" }), null, 2));
-    child = await spawnGateway(configFile, url);
+    child = (await spawnGateway(configFile, url)).child;
 
     const devices = [harness.device("p1"), harness.device("p2"), harness.device("p3")];
     for (const device of devices) {
@@ -105,7 +80,7 @@ describe("gateway: restart survival (kill -9) and the CLI", () => {
     const anchoredBefore = await harness.publicClient.getLogs({ address: harness.registry, event: parseAbiItem("event BatchAnchored(bytes32 indexed gid, bytes32 indexed root, address indexed anchorer, uint32 messageCount)"), fromBlock: 0n });
     expect(anchoredBefore).to.have.length(0);
 
-    child = await spawnGateway(configFile, url, "--batchMaxAgeMs", "100");
+    child = (await spawnGateway(configFile, url, "--batchMaxAgeMs", "100")).child;
     await expectAllAnchored(harness, clients[0], receipts);
 
     // The sessions survived the kill too: the same client goes on with its next nonce.

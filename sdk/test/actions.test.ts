@@ -30,6 +30,7 @@ import {
   randomSalt,
 } from "../src/index.js";
 import { startAnvil, startInProcess, type TestChain } from "./support/chain.js";
+import { expectError, rejection } from "./support/expect.js";
 import {
   associateDirect,
   associateRelayed,
@@ -44,9 +45,7 @@ import {
 
 /** The registry's custom error `code`, with these decoded arguments and the rule in words. */
 function expectRule(error: unknown, code: RegistryErrorName, args: readonly unknown[]): void {
-  expect(error).to.be.instanceOf(ContractRuleError);
-  const rule = error as ContractRuleError;
-  expect(rule.code, rule.message).to.equal(code);
+  const rule = expectError(error, ContractRuleError, code);
   expect(rule.args).to.deep.equal(args);
   expect(rule.rule).to.equal(registryRules[code]);
 }
@@ -184,8 +183,7 @@ for (const network of networks) {
           () => stranger.wallet.createGroup({ label: "clinic/x", masterOid: stranger.oid, parentGid: "0x1234" }),
           () => stranger.wallet.createGroup({ label: "", masterOid: stranger.oid }),
         ]) {
-          const error = await failure(action);
-          expect(error).to.be.instanceOf(IomtError).and.include({ code: "InvalidId" });
+          expectError(await failure(action), IomtError, "InvalidId");
         }
       });
     });
@@ -202,8 +200,8 @@ for (const network of networks) {
         const [owner, thief] = await Promise.all([h.funded("clinic/token-owner"), h.funded("clinic/token-thief")]);
         const token = await cluster(0).head.wallet.issueToken({ gid: cluster(0).gid, oid: owner.oid, device: owner.address });
         const error = await failure(() => thief.wallet.associate({ token }), [owner, thief]);
-        expect(error).to.be.instanceOf(IomtError).and.not.be.instanceOf(ContractRuleError);
-        expect((error as IomtError).code).to.equal("RequestTokenForAnotherDevice");
+        expectError(error, IomtError, "RequestTokenForAnotherDevice");
+        expect(error).not.to.be.instanceOf(ContractRuleError);
       });
 
       it("refuses an oid that another identity of the group holds, naming the group and the oid", async function () {
@@ -673,10 +671,7 @@ describe("deployRegistry on an anvil node with the london hardfork", function ()
   });
 
   it("needs that build: the default (cancun) bytecode does not deploy there", async function () {
-    const error = await deploy(testChain).then(
-      () => expect.fail("the cancun build deployed on london"),
-      (caught: unknown) => caught,
-    );
+    const error = await rejection(deploy(testChain));
     // PUSH0 (Shanghai) is not activated on london.
     expect(String(error)).to.match(/NotActivated/);
   });

@@ -26,6 +26,7 @@ import { IomtError } from "../src/errors.js";
 import { iomtRegistryAbi } from "../src/generated/abi.js";
 import { toId } from "../src/ids.js";
 import { deployTestRegistry } from "./support/registry.js";
+import { expectError, expectRejection } from "./support/expect.js";
 
 type AbiError = Extract<(typeof iomtRegistryAbi)[number], { type: "error" }>;
 const abiErrors = iomtRegistryAbi.filter((item): item is AbiError => item.type === "error");
@@ -122,24 +123,22 @@ describe("contract errors", () => {
 
     it("gives UnknownRevert, with the data as its argument, for a selector the ABI does not declare", () => {
       const data = `${keccak256(stringToHex("NotARegistryError()")).slice(0, 10)}` as Hex;
-      const decoded = decodeRegistryError(data);
-      expect(decoded.code).to.equal("UnknownRevert");
+      const decoded = expectError(decodeRegistryError(data), ContractRuleError, "UnknownRevert");
       expect(decoded.args).to.deep.equal([data]);
     });
 
     it("gives UnknownRevert for empty revert data", () => {
-      expect(decodeRegistryError("0x").code).to.equal("UnknownRevert");
+      expectError(decodeRegistryError("0x"), ContractRuleError, "UnknownRevert");
     });
 
     it("gives UnknownRevert for a custom error's selector with truncated arguments", () => {
       const data = encode(abiErrors.find((e) => e.name === "GroupRegistryGidTaken")!, [toId("x")]);
-      expect(decodeRegistryError(data.slice(0, 20) as Hex).code).to.equal("UnknownRevert");
+      expectError(decodeRegistryError(data.slice(0, 20) as Hex), ContractRuleError, "UnknownRevert");
     });
 
     it("gives UnknownRevert with a rule for a plain Error(string) revert and a Panic", () => {
       for (const data of [solidityError("boom"), solidityPanic(0x11n)]) {
-        const decoded = decodeRegistryError(data);
-        expect(decoded.code).to.equal("UnknownRevert");
+        const decoded = expectError(decodeRegistryError(data), ContractRuleError, "UnknownRevert");
         expect(decoded.rule).to.be.a("string").and.not.equal("");
       }
     });
@@ -168,16 +167,13 @@ describe("contract errors", () => {
     });
 
     it("gives UnknownRevert carrying the reason for an Error(string) revert", () => {
-      const converted = toRegistryError(revertError(solidityError("boom"))) as ContractRuleError;
-      expect(converted).to.be.instanceOf(ContractRuleError);
-      expect(converted.code).to.equal("UnknownRevert");
+      const converted = expectError(toRegistryError(revertError(solidityError("boom"))), ContractRuleError, "UnknownRevert");
       expect(converted.args).to.deep.equal(["boom"]);
     });
 
     it("gives UnknownRevert for a Panic and for an undeclared selector", () => {
-      expect((toRegistryError(revertError(solidityPanic(0x12n))) as ContractRuleError).code).to.equal("UnknownRevert");
-      const unknown = toRegistryError(revertError("0xdeadbeef")) as ContractRuleError;
-      expect(unknown.code).to.equal("UnknownRevert");
+      expectError(toRegistryError(revertError(solidityPanic(0x12n))), ContractRuleError, "UnknownRevert");
+      const unknown = expectError(toRegistryError(revertError("0xdeadbeef")), ContractRuleError, "UnknownRevert");
       expect(unknown.args).to.deep.equal(["0xdeadbeef"]);
     });
 
@@ -198,14 +194,9 @@ describe("contract errors", () => {
         const creator = chain.walletClient(await chain.fundedAccount());
         const { hash, gid } = await createGroup(creator, { registry, label: "errors/ward", masterOid: toId("errors/first") });
         await mined(hash);
-        const error = await createGroup(creator, { registry, label: "errors/ward", masterOid: toId("errors/second") }).then(
-          () => expect.fail("the second createGroup with the same label should revert"),
-          (caught: unknown) => caught,
-        );
-        expect(error).to.be.instanceOf(ContractRuleError);
-        expect((error as ContractRuleError).code).to.equal("GroupRegistryGidTaken");
-        expect((error as ContractRuleError).args).to.deep.equal([gid]);
-        expect((error as ContractRuleError).cause).to.be.instanceOf(BaseError);
+        const error = await expectRejection(createGroup(creator, { registry, label: "errors/ward", masterOid: toId("errors/second") }), ContractRuleError, "GroupRegistryGidTaken");
+        expect(error.args).to.deep.equal([gid]);
+        expect(error.cause).to.be.instanceOf(BaseError);
       } finally {
         await deployed.stop();
       }

@@ -5,15 +5,12 @@ import { InvalidIdError, assertId, groupId, toId } from "../src/ids.js";
 import { iomtRegistryAbi } from "../src/generated/abi.js";
 import type { Address, Hex } from "viem";
 import { deployTestRegistry, type TestRegistry } from "./support/registry.js";
-import { thrown } from "./support/expect.js";
+import { expectCode, thrown } from "./support/expect.js";
 
 const MAX_UINT256 = (1n << 256n) - 1n;
 
 function expectInvalidId(fn: () => unknown): void {
-  const error = thrown(fn);
-  expect(error).to.be.instanceOf(InvalidIdError);
-  expect(error).to.be.instanceOf(IomtError);
-  expect((error as InvalidIdError).code).to.equal("InvalidId");
+  expect(expectCode(fn, InvalidIdError, "InvalidId")).to.be.instanceOf(IomtError);
 }
 
 describe("ids", () => {
@@ -27,8 +24,10 @@ describe("ids", () => {
       expect(toId("ward-3/ecg-1")).to.equal("0x50a8aa6a229c7498c50bd487e59118dbdb61a89d99ec313ae43a5d2b19bfb2b1");
     });
 
-    it("gives the same id for the same name on every call", () => {
-      expect(toId("icu/monitor-7")).to.equal(toId("icu/monitor-7"));
+    it("gives a name's id back unchanged when that id is passed again, instead of hashing it twice", () => {
+      const id = toId("icu/monitor-7");
+      expect(id).to.equal(keccak256(new Uint8Array(Buffer.from("icu/monitor-7", "utf8"))));
+      expect(toId(id)).to.equal(id);
     });
 
     it("gives different ids for names differing only in case", () => {

@@ -10,6 +10,7 @@ import {
   iomtRegistryAbi,
   IndexerInconsistentError,
   IndexerNotFoundError,
+  IomtError,
   isLeafRevoked,
   toId,
   verifyAuthPath,
@@ -17,6 +18,7 @@ import {
   type AuthTableIndexer,
 } from "../src/index.js";
 import { startAnvil, startInProcess, type TestChain } from "./support/chain.js";
+import { expectCode, expectRejection } from "./support/expect.js";
 import {
   associateInBatch,
   associateRelayed,
@@ -33,14 +35,6 @@ const networks = [
   { name: "anvil", start: () => startAnvil() },
   { name: "the in-process network", start: () => startInProcess() },
 ];
-
-/** The error a promise rejects with (fails when it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => expect.fail("expected a rejection"),
-    (error: unknown) => error,
-  );
-}
 
 for (const network of networks) {
   describe(`the AuthTable indexer on ${network.name}`, function () {
@@ -126,6 +120,11 @@ for (const network of networks) {
         expect(result.requests).to.equal(spans.length);
         await expectMatchesChain(indexer);
       });
+
+      it("refuses a maxBlockRange below 1 when it is created, before it reads anything", function () {
+        for (const maxBlockRange of [0n, -1n]) expectCode(() => newIndexer({ maxBlockRange }), IomtError, "IndexerInvalidParameter");
+        expect(newIndexer({ maxBlockRange: 1n }).nextBlock).to.equal(h.deployBlock);
+      });
     });
 
     describe("checkpoints", function () {
@@ -177,9 +176,7 @@ for (const network of networks) {
         await indexer.sync();
         const other = await deploy(testChain);
         const checkpoint = indexer.checkpoint();
-        expect(() => other.reader.createAuthTableIndexer({ checkpoint }))
-          .to.throw(IndexerInconsistentError)
-          .with.property("code", "IndexerInconsistent");
+        expectCode(() => other.reader.createAuthTableIndexer({ checkpoint }), IndexerInconsistentError, "IndexerInconsistent");
       });
 
       it("detects a checkpoint whose next block skips an association", async function () {
@@ -189,16 +186,14 @@ for (const network of networks) {
         const skipped = await associateRelayed(h, gid, head, h.unfunded("ward/cluster-2/skipped"));
         await associateRelayed(h, gid, head, h.unfunded("ward/cluster-2/after-the-skipped-one"));
         const tampered = { ...indexer.checkpoint(), nextBlock: String(skipped.blockNumber + 1n) };
-        const error = await rejection(h.reader.createAuthTableIndexer({ checkpoint: tampered }).sync());
-        expect(error).to.be.instanceOf(IndexerInconsistentError).and.include({ code: "IndexerInconsistent" });
+        await expectRejection(h.reader.createAuthTableIndexer({ checkpoint: tampered }).sync(), IndexerInconsistentError, "IndexerInconsistent");
       });
     });
 
     describe("consistency", function () {
       it("refuses logs that start after some associations (a gap), instead of building a wrong root", async function () {
         const late = h.reader.createAuthTableIndexer({ fromBlock: h.devices[3].associatedIn });
-        const error = await rejection(late.sync());
-        expect(error).to.be.instanceOf(IndexerInconsistentError).and.include({ code: "IndexerInconsistent" });
+        await expectRejection(late.sync(), IndexerInconsistentError, "IndexerInconsistent");
       });
 
       it("leaves gids it has not indexed out of trustedState, so a path through them is UnknownGroup, as with fetchTrustedState", async function () {
@@ -221,7 +216,7 @@ for (const network of networks) {
         await indexer.sync();
         const stranger = h.unfunded("ward/never-associated");
         for (const lookup of [() => indexer.getAuthProof(stranger.address), () => indexer.getAuthPath(stranger.address)]) {
-          expect(lookup).to.throw(IndexerNotFoundError).with.property("code", "IndexerNotFound");
+          expectCode(lookup, IndexerNotFoundError, "IndexerNotFound");
         }
       });
     });
@@ -233,7 +228,7 @@ for (const network of networks) {
         await associateRelayed(h, h.clusters[1].gid, h.clusters[1].head, newcomer);
         const head = await testChain.publicClient.getBlockNumber({ cacheTime: 0 });
         expect((await indexer.sync()).toBlock).to.equal(head - 3n);
-        expect(() => indexer.getAuthProof(newcomer.address)).to.throw(IndexerNotFoundError);
+        expectCode(() => indexer.getAuthProof(newcomer.address), IndexerNotFoundError, "IndexerNotFound");
         await expectMatchesChain(indexer);
 
         for (let i = 0; i < 3; i++) await testChain.increaseTime(1);
