@@ -20,7 +20,7 @@ import {
   signExchange,
   type P256Account,
 } from "../sdk/src/index.js";
-import { deployHierarchy, domainOf, funded, id, networkHelpers, publicClient, viem, type Registry } from "./support/fixtures.js";
+import { deployHierarchy, domainOf, id, networkHelpers, publicClient, viem, type Registry } from "./support/fixtures.js";
 
 const { assertions } = viem;
 const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { concat, encodeAbiParameters, keccak256 } from "viem";
+import { bytesToHex, concat, encodeAbiParameters, keccak256 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { Address, Hex } from "viem";
 import { getRegistryDomain } from "../src/actions/domain.js";
