@@ -3,8 +3,10 @@
 // gas-reports/benchmark-report.md and SVG charts; run by `./iomt gas` after the gas report.
 //
 // Gas figures are receipts' gasUsed on Hardhat's in-process network (the tests' compiler
-// settings). Times are wall-clock on this machine: means and standard deviations over repeated
-// runs, reported as measured.
+// settings); they and the sizes are the same bytes on every run for the same contracts (fixed keys,
+// timestamps and deadlines, seeded fields), which `./iomt gas:check` relies on. Times are
+// wall-clock on this machine: means and standard deviations over repeated runs, reported as
+// measured in gas-reports/timings.{md,json}, which differ on every run (IOMT_GAS_TIMINGS=0 skips them).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -58,7 +60,7 @@ import { startAnvilNode } from "../sdk/test/support/anvil.js";
 import { seededRandom } from "../sdk/test/support/random.js";
 import { buildGroup } from "../sdk/test/support/synthetic-group.js";
 import { REFERENCES } from "./lib/references.js";
-import { intrinsicGas } from "./lib/gas.js";
+import { intrinsicGas, REPORT_DEADLINE, REPORT_TIMESTAMP, reportDir } from "./lib/gas.js";
 import { setBalance, startLoopbackGateway } from "./lib/nodes.js";
 import { barChart } from "./lib/svg-chart.js";
 
@@ -133,7 +135,7 @@ async function gasAgainstScale(): Promise<{ bySize: GasRow[]; byBatch: GasRow[] 
   await chain.fund(deployer.address);
   const { address: registry } = await deployRegistry(chain.wallet(deployer));
   const domain = registryDomain({ chainId: chain.chainId, registry });
-  const deadline = BigInt(Math.floor(Date.now() / 1000) + 86_400);
+  const deadline = REPORT_DEADLINE;
 
   async function sample(hash: Promise<Hash>, items = 1): Promise<GasSample> {
     const receipt = await publicClient.waitForTransactionReceipt({ hash: await hash });
@@ -168,7 +170,7 @@ async function gasAgainstScale(): Promise<{ bySize: GasRow[]; byBatch: GasRow[] 
   }
   async function message(gid: Hex, device: PrivateKeyAccount, label: string): Promise<SignedDataMessage> {
     const nonce = await getNonce(publicClient, { registry, device: device.address });
-    return signDataMessage(device, { domain, message: createDataMessage({ gid, oid: oidOf(device.address), nonce, payload: label, validFor: 86_400n }) });
+    return signDataMessage(device, { domain, message: createDataMessage({ gid, oid: oidOf(device.address), nonce, payload: label, timestamp: REPORT_TIMESTAMP, deadline }) });
   }
 
   // One group grown to each size in turn; the operations are measured at that size.
@@ -367,16 +369,22 @@ function clusterFigures(count: number, seed: number): ClusterFigures {
 
 log("benchmark report: gas against group size and batch size (in-process network)");
 const gas = await gasAgainstScale();
-log("benchmark report: paper 000 Table 2 (preparation times)");
-const table2 = await preparationTimes();
-log("benchmark report: paper 003 Table 5 (time to authenticate a node), in-process");
-const inProcessConnection = await network.create();
-const inProcess = await authenticationTimes(await connect(custom(inProcessConnection.provider, { retryCount: 0 }), () => inProcessConnection.close()), "in-process");
-await inProcessConnection.close();
-log("benchmark report: paper 003 Table 5, anvil with 1 s blocks");
-const anvil = await startAnvilNode({ chainId: 1337, blockTime: 1 });
-const onAnvil = await authenticationTimes(await connect(http(anvil.url, { retryCount: 0 }), () => anvil.stop()), "anvil");
-await anvil.stop();
+
+/** Wall-clock times: paper 000 Table 2 and paper 003 Table 5. */
+async function timings() {
+  log("benchmark report: paper 000 Table 2 (preparation times)");
+  const table2 = await preparationTimes();
+  log("benchmark report: paper 003 Table 5 (time to authenticate a node), in-process");
+  const inProcessConnection = await network.create();
+  const inProcess = await authenticationTimes(await connect(custom(inProcessConnection.provider, { retryCount: 0 }), () => inProcessConnection.close()), "in-process");
+  await inProcessConnection.close();
+  log("benchmark report: paper 003 Table 5, anvil with 1 s blocks");
+  const anvil = await startAnvilNode({ chainId: 1337, blockTime: 1 });
+  const onAnvil = await authenticationTimes(await connect(http(anvil.url, { retryCount: 0 }), () => anvil.stop()), "anvil");
+  await anvil.stop();
+  return { table2, inProcess, onAnvil };
+}
+const times = process.env.IOMT_GAS_TIMINGS === "0" ? null : await timings();
 log("benchmark report: paper 003 Fig. 17 and 19 (clusters of 10 to 135 nodes)");
 const clusters = [10, 20, 40, 60, 80, 100, 120, 135].map((count) => clusterFigures(count, 17 + count));
 
@@ -391,9 +399,9 @@ const referenceRows = REFERENCES.filter((reference) => reference.ours !== "revok
   return { ...reference, oursLabel: `${ours!.label} (${ours!.operation === "associateBatch" ? `batch of ${ours!.scale}` : `group of ${fmt(ours!.scale)}`})`, oursGas: ours!.perItem, ratio: round(ours!.perItem / reference.gas, 2) };
 });
 
-const outDir = "gas-reports";
+const outDir = reportDir;
 mkdirSync(outDir, { recursive: true });
-const report = { generatedBy: "scripts/benchmark-report.ts (./iomt gas)", floorModel: { FRESH_SLOT, UPDATED_SLOT, ECRECOVER, operations: floorParts }, gas, references: referenceRows, paper000Table2: table2, paper003Table5: { inProcess, anvil1sBlocks: onAnvil }, paper003Clusters: clusters, storedPerDevice };
+const report = { generatedBy: "scripts/benchmark-report.ts (./iomt gas)", floorModel: { FRESH_SLOT, UPDATED_SLOT, ECRECOVER, operations: floorParts }, gas, references: referenceRows, paper003Clusters: clusters, storedPerDevice };
 writeFileSync(join(outDir, "benchmark-report.json"), `${JSON.stringify(report, null, 2)}\n`);
 
 const sizeTable = (operation: Operation) => {
@@ -406,7 +414,7 @@ const batchTable = (operation: Operation) => {
 };
 const markdown = `# Benchmark report
 
-Generated by \`./iomt gas\` (\`scripts/benchmark-report.ts\`). Gas: receipts' \`gasUsed\` on Hardhat's in-process network, default (Cancun) build, median of ${SAMPLES} transactions per point. Times: wall-clock on this machine (2 shared vCPUs), mean ± standard deviation. Raw figures: [\`benchmark-report.json\`](benchmark-report.json).
+Generated by \`./iomt gas\` (\`scripts/benchmark-report.ts\`). Gas: receipts' \`gasUsed\` on Hardhat's in-process network, default (Cancun) build, median of ${SAMPLES} transactions per point. Raw figures: [\`benchmark-report.json\`](benchmark-report.json). The same contracts give the same report, byte for byte. Times (paper 000 Table 2, paper 003 Table 5) are measured, so they differ on every run: [\`timings.md\`](timings.md).
 
 ## Gas against group size
 
@@ -433,22 +441,6 @@ ${(["associateBatch", "recordDataBatch", "anchorBatch"] as const).map(batchTable
 | ours | gas | reference | gas | ours / reference |
 | --- | ---: | --- | ---: | ---: |
 ${referenceRows.map((row) => `| ${row.oursLabel} | ${fmt(row.oursGas)} | ${row.reference}${row.approximate ? " (approximate)" : ""} | ${fmt(row.gas)} | ${row.ratio} |`).join("\n")}
-
-## Paper 000, Table 2: preparation time on the device (${table2.runs} runs after 20 warm-up runs)
-
-| | ours (this machine) | paper (laptop) | paper (Raspberry Pi 4) |
-| --- | ---: | ---: | ---: |
-| association request (EIP-712 signature over gid, oid, device, nonce, deadline) | ${table2.association.mean} ± ${table2.association.sd} ms | 1.03 ± 0.12 ms | 1.7 ± 0.029 ms |
-| data message (create + EIP-712 signature, with nonce and deadline) | ${table2.data.mean} ± ${table2.data.sd} ms | 0.13 ± 0.001 ms | 0.6 ± 0.029 ms |
-
-## Paper 003, Table 5: time to authenticate a node (${inProcess.runs} nodes each)
-
-| | in-process network | anvil, 1 s blocks | paper |
-| --- | ---: | ---: | --- |
-| AuthReq signed, relayed and mined (the AuthTable entry exists) | ${inProcess.onChain.mean} ± ${inProcess.onChain.sd} ms | ${onAnvil.onChain.mean} ± ${onAnvil.onChain.sd} ms | block creation 0.031 s (Docker), 0.267 s (PC), 0.302 s (RPi 3B+) |
-| whole device flow through its gateway (keySession → getTicket → assoc → entry) | ${inProcess.throughGateway.mean} ± ${inProcess.throughGateway.sd} ms | ${onAnvil.throughGateway.mean} ± ${onAnvil.throughGateway.sd} ms | |
-
-On anvil with 1 s blocks the time is the wait for the block that includes the association: the nodes here join one after another, each right after the previous block, so each waits about a full interval (a node arriving at a random moment waits half of one on average). The rest — signing, the handshake, the ticket, the relay — is the in-process column.
 
 ## Paper 003, Fig. 17: AuthTable size per cluster (random fields in 150 m × 150 m, range 30 m)
 
@@ -480,6 +472,31 @@ The paper: 3.9 KB hierarchical against 8.66 KB single level (its consensus messa
 | AuthTable entry (off chain, per device) | ${storedPerDevice.authTableEntry} B: device 20, Master 20, index 4, block hash 32, oid 32 | 289 B per entry |
 `;
 writeFileSync(join(outDir, "benchmark-report.md"), markdown);
+if (times !== null) {
+  const { table2, inProcess, onAnvil } = times;
+  const timingsMarkdown = `# Timings
+
+Generated by \`./iomt gas\` (\`scripts/benchmark-report.ts\`) beside [the benchmark report](benchmark-report.md). Wall-clock on the machine that ran it (2 shared vCPUs here), mean ± standard deviation: unlike the gas figures, these differ on every run, and \`./iomt gas:check\` does not compare them. Raw figures: [\`timings.json\`](timings.json).
+
+## Paper 000, Table 2: preparation time on the device (${table2.runs} runs after 20 warm-up runs)
+
+| | ours (this machine) | paper (laptop) | paper (Raspberry Pi 4) |
+| --- | ---: | ---: | ---: |
+| association request (EIP-712 signature over gid, oid, device, nonce, deadline) | ${table2.association.mean} ± ${table2.association.sd} ms | 1.03 ± 0.12 ms | 1.7 ± 0.029 ms |
+| data message (create + EIP-712 signature, with nonce and deadline) | ${table2.data.mean} ± ${table2.data.sd} ms | 0.13 ± 0.001 ms | 0.6 ± 0.029 ms |
+
+## Paper 003, Table 5: time to authenticate a node (${inProcess.runs} nodes each)
+
+| | in-process network | anvil, 1 s blocks | paper |
+| --- | ---: | ---: | --- |
+| AuthReq signed, relayed and mined (the AuthTable entry exists) | ${inProcess.onChain.mean} ± ${inProcess.onChain.sd} ms | ${onAnvil.onChain.mean} ± ${onAnvil.onChain.sd} ms | block creation 0.031 s (Docker), 0.267 s (PC), 0.302 s (RPi 3B+) |
+| whole device flow through its gateway (keySession → getTicket → assoc → entry) | ${inProcess.throughGateway.mean} ± ${inProcess.throughGateway.sd} ms | ${onAnvil.throughGateway.mean} ± ${onAnvil.throughGateway.sd} ms | |
+
+On anvil with 1 s blocks the time is the wait for the block that includes the association: the nodes here join one after another, each right after the previous block, so each waits about a full interval (a node arriving at a random moment waits half of one on average). The rest — signing, the handshake, the ticket, the relay — is the in-process column.
+`;
+  writeFileSync(join(outDir, "timings.md"), timingsMarkdown);
+  writeFileSync(join(outDir, "timings.json"), `${JSON.stringify({ generatedBy: "scripts/benchmark-report.ts (./iomt gas)", paper000Table2: table2, paper003Table5: { inProcess, anvil1sBlocks: onAnvil } }, null, 2)}\n`);
+}
 const sizeBars = gas.bySize.map((row) => ({ label: `${row.label} · ${fmt(row.scale)}`, value: row.perItem, reference: row.floor }));
 writeFileSync(join(outDir, "gas-vs-group-size.svg"), barChart({ title: "Gas per transaction as the group grows (1 to 10,000 members)", unit: "gas", bars: sizeBars, series: ["ours", "EVM floor"] }));
 const batchBars = gas.byBatch.map((row) => ({ label: `${row.label} · ${row.scale}`, value: row.perItem, reference: row.floor }));
@@ -488,4 +505,4 @@ writeFileSync(join(outDir, "paper-fig17.svg"), barChart({ title: "AuthTable entr
 writeFileSync(join(outDir, "paper-fig19.svg"), barChart({ title: "Largest AuthTable path a device presents", unit: "B", bars: clusters.map((row) => ({ label: `${row.nodes} nodes`, value: row.hierarchicalPath, reference: row.singleLevelPath })), series: ["hierarchical", "single level"] }));
 
 console.log(markdown);
-log(`benchmark report written to ${outDir}/benchmark-report.{md,json} and 4 SVG charts`);
+log(`benchmark report written to ${outDir}/benchmark-report.{md,json} and 4 SVG charts${times === null ? " (timings skipped: IOMT_GAS_TIMINGS=0)" : `, timings to ${outDir}/timings.{md,json}`}`);
