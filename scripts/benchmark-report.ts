@@ -62,7 +62,7 @@ import { buildGroup } from "../sdk/test/support/synthetic-group.js";
 import { REFERENCES } from "./lib/references.js";
 import { intrinsicGas, REPORT_DEADLINE, REPORT_TIMESTAMP, reportDir } from "./lib/gas.js";
 import { setBalance, startLoopbackGateway } from "./lib/nodes.js";
-import { barChart } from "./lib/svg-chart.js";
+import { lineChart, renderSvg, type LinePoint } from "./lib/charts.js";
 
 const GROUP_SIZES = [1, 10, 100, 1_000, 10_000];
 const BATCH_SIZES = [1, 10, 50, 100, 200];
@@ -497,12 +497,17 @@ On anvil with 1 s blocks the time is the wait for the block that includes the as
   writeFileSync(join(outDir, "timings.md"), timingsMarkdown);
   writeFileSync(join(outDir, "timings.json"), `${JSON.stringify({ generatedBy: "scripts/benchmark-report.ts (./iomt gas)", paper000Table2: table2, paper003Table5: { inProcess, anvil1sBlocks: onAnvil } }, null, 2)}\n`);
 }
-const sizeBars = gas.bySize.map((row) => ({ label: `${row.label} · ${fmt(row.scale)}`, value: row.perItem, reference: row.floor }));
-writeFileSync(join(outDir, "gas-vs-group-size.svg"), barChart({ title: "Gas per transaction as the group grows (1 to 10,000 members)", unit: "gas", bars: sizeBars, series: ["ours", "EVM floor"] }));
-const batchBars = gas.byBatch.map((row) => ({ label: `${row.label} · ${row.scale}`, value: row.perItem, reference: row.floor }));
-writeFileSync(join(outDir, "gas-vs-batch-size.svg"), barChart({ title: "Gas per item as batches grow (1 to 200)", unit: "gas", bars: batchBars, series: ["ours", "EVM floor"], logScale: true }));
-writeFileSync(join(outDir, "paper-fig17.svg"), barChart({ title: "AuthTable entries: largest cluster vs single level", unit: "entries", bars: clusters.map((row) => ({ label: `${row.nodes} nodes`, value: row.largestCluster, reference: row.singleLevel })), series: ["largest cluster", "single level"] }));
-writeFileSync(join(outDir, "paper-fig19.svg"), barChart({ title: "Largest AuthTable path a device presents", unit: "B", bars: clusters.map((row) => ({ label: `${row.nodes} nodes`, value: row.hierarchicalPath, reference: row.singleLevelPath })), series: ["hierarchical", "single level"] }));
+// Charts: the measured series solid, the EVM floor (or the single level) dashed, y from zero.
+const gasPoints = (rows: GasRow[]): LinePoint[] => rows.flatMap((row) => [{ x: row.scale, y: row.perItem, reference: false, panel: row.label }, { x: row.scale, y: row.floor, reference: true, panel: row.label }]);
+const panelsOf = (rows: GasRow[]) => [...new Set(rows.map((row) => row.label))];
+const floorNote = "EVM floor: 21,000 + calldata + the storage the operation must write + 3,000 per ecrecover";
+const charts = {
+  "gas-vs-group-size.svg": lineChart({ title: "Gas per transaction as the group grows (1 to 10,000 members)", subtitle: `Median of ${SAMPLES} transactions per point. ${floorNote}`, points: gasPoints(gas.bySize), panels: panelsOf(gas.bySize), xTitle: "members in the group", xScale: "log", yTitle: "gas per transaction", series: ["ours", "EVM floor"], width: 170, height: 170 }),
+  "gas-vs-batch-size.svg": lineChart({ title: "Gas per item as batches grow (1 to 200)", subtitle: `One batch per point; the 21,000 base is shared by the batch. ${floorNote}`, points: gasPoints(gas.byBatch), panels: panelsOf(gas.byBatch), independentY: true, xTitle: "items in the batch", yTitle: "gas per item", series: ["ours", "EVM floor"], width: 240, height: 180 }),
+  "paper-fig17.svg": lineChart({ title: "AuthTable entries: largest cluster vs single level", subtitle: "Random fields in 150 m × 150 m, range 30 m (paper 003, Fig. 17)", points: clusters.flatMap((row) => [{ x: row.nodes, y: row.largestCluster, reference: false }, { x: row.nodes, y: row.singleLevel, reference: true }]), xTitle: "nodes in the field", yTitle: "AuthTable entries", series: ["largest cluster", "single level"] }),
+  "paper-fig19.svg": lineChart({ title: "Largest AuthTable path a device presents", subtitle: "Compact encoding, same fields as Fig. 17 (paper 003, Fig. 19)", points: clusters.flatMap((row) => [{ x: row.nodes, y: row.hierarchicalPath, reference: false }, { x: row.nodes, y: row.singleLevelPath, reference: true }]), xTitle: "nodes in the field", yTitle: "bytes", series: ["hierarchical", "single level"] }),
+};
+for (const [file, spec] of Object.entries(charts)) writeFileSync(join(outDir, file), await renderSvg(spec));
 
 console.log(markdown);
 log(`benchmark report written to ${outDir}/benchmark-report.{md,json} and 4 SVG charts${times === null ? " (timings skipped: IOMT_GAS_TIMINGS=0)" : `, timings to ${outDir}/timings.{md,json}`}`);
