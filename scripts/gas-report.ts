@@ -6,14 +6,14 @@
 // intrinsic gas, calldata and execution, after refunds), with the compiler settings of
 // hardhat.config.ts. Writes gas-reports/gas-report.json and gas-reports/gas-report.md and prints
 // the main table. Targets are judged on the median (per item for batches); a missed target is
-// reported as missed, with the measured figure unchanged.
-import { execFileSync } from "node:child_process";
+// reported as missed, with the measured figure unchanged. The same contracts give the same bytes
+// (fixed keys, timestamps and deadlines; no date): `./iomt gas:check` relies on it.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { artifacts, config, network } from "hardhat";
 import { concat, createWalletClient, custom, encodeFunctionData, hashMessage, keccak256, parseEther, stringToHex, zeroHash, type Hex, type LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { intrinsicGas } from "./lib/gas.js";
+import { intrinsicGas, REPORT_DEADLINE, REPORT_TIMESTAMP, reportDir } from "./lib/gas.js";
 import { REFERENCES } from "./lib/references.js";
 import {
   createAuthTableIndexer,
@@ -123,8 +123,9 @@ async function measure(op: OpKey | null, sent: Promise<Hex>, client: typeof publ
   return gas;
 }
 
-const now = BigInt(await networkHelpers.time.latest());
-const deadline = now + 24n * 3600n;
+// Fixed instants, not the chain's clock, so that the signed calldata is the same on every run.
+const now = REPORT_TIMESTAMP;
+const deadline = REPORT_DEADLINE;
 
 interface Device {
   account: LocalAccount;
@@ -498,17 +499,8 @@ if (buildInfoPath === undefined) throw new Error("no build info for IomtRegistry
 const buildInfo = JSON.parse(await readFile(buildInfoPath, "utf8")) as BuildInfoFile;
 const settings = buildInfo.input.settings;
 const networkConfig = connection.networkConfig;
-
-/** The commit measured, and whether contracts/ differs from it; null outside a git checkout. */
-function gitState(): { commit: string; contractsModified: boolean } | null {
-  try {
-    const git = (...args: string[]): string => execFileSync("git", args, { cwd: config.paths.root, encoding: "utf8" }).trim();
-    return { commit: git("rev-parse", "HEAD"), contractsModified: git("status", "--porcelain", "--", "contracts").length > 0 };
-  } catch {
-    return null;
-  }
-}
-const git = gitState();
+// Names the contracts measured without a date or a commit (which would change on every run or commit).
+const creationBytecodeKeccak256 = keccak256((await artifacts.readArtifact("IomtRegistry")).bytecode as Hex);
 
 const metadata = {
   contract: "IomtRegistry",
@@ -518,9 +510,7 @@ const metadata = {
   optimizerRuns: settings.optimizer?.runs ?? null,
   network: connection.networkName,
   hardfork: networkConfig.type === "edr-simulated" ? networkConfig.hardfork : null,
-  date: new Date().toISOString(),
-  gitCommit: git?.commit ?? null,
-  contractsModifiedSinceCommit: git?.contractsModified ?? null,
+  creationBytecodeKeccak256,
   gasMeasure: "receipt.gasUsed of each transaction: 21,000 intrinsic + calldata + execution, after refunds",
   intrinsicGasMedian: "median of 21,000 + calldata gas (4 per zero byte, 16 per other byte) of the same transactions",
   targetCriterion: "median of the samples (per item for batches) <= target",
@@ -584,7 +574,7 @@ const referenceTable = table(
 const missed = results.filter((r) => r.meetsTarget === false);
 const markdown = `# iomt-auth gas report
 
-Contract \`${metadata.contract}\`, solc ${metadata.solcVersion}, EVM target \`${metadata.evmTarget}\`, optimizer ${metadata.optimizer ? `on (${metadata.optimizerRuns} runs)` : "off"}, in-process Hardhat network (\`${metadata.network}\`, hardfork \`${metadata.hardfork}\`), ${metadata.date}${metadata.gitCommit === null ? "" : `, commit \`${metadata.gitCommit.slice(0, 7)}\`${metadata.contractsModifiedSinceCommit ? " with uncommitted changes in contracts/" : ""}`}.
+Contract \`${metadata.contract}\`, solc ${metadata.solcVersion}, EVM target \`${metadata.evmTarget}\`, optimizer ${metadata.optimizer ? `on (${metadata.optimizerRuns} runs)` : "off"}, in-process Hardhat network (\`${metadata.network}\`, hardfork \`${metadata.hardfork}\`); creation bytecode keccak256 \`${metadata.creationBytecodeKeccak256}\`.
 
 Every figure is \`gasUsed\` from a transaction receipt: the whole transaction (21,000 intrinsic gas, calldata and execution, after refunds); n is the number of transactions measured. A target is met when the median (per item for batches) is within it.
 
@@ -607,7 +597,7 @@ These figures were measured by the team on Hardhat's network (the Semaphore figu
 ${referenceTable}
 `;
 
-const outDir = path.join(config.paths.root, "gas-reports");
+const outDir = path.resolve(config.paths.root, reportDir);
 await mkdir(outDir, { recursive: true });
 const json = {
   metadata,
