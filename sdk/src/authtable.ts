@@ -3,7 +3,9 @@
 // carried up), proofs, and offline verification of hierarchical AuthTable paths. Everything here
 // is pure — a verifier that holds the groups' state needs no RPC.
 import { bytesToHex, concat, encodeAbiParameters, getAddress, hexToBytes, isAddress, isHex, keccak256, numberToHex, zeroHash, type Address, type Hex } from "viem";
+import { equal32, fixedHexToBytes, putHex, putUint, toHex } from "./bytes.js";
 import { IomtError } from "./errors.js";
+import { keccak256Bytes, keccak256Into } from "./keccak.js";
 import type { Id } from "./ids.js";
 
 /** One row of a group's AuthTable (Al Ahmed et al.: NodeID, CHID, block index, block hash). */
@@ -34,63 +36,228 @@ export interface AuthPathStep {
 /** A device's path: its own step first, then each cluster head's step in the parent group, up to a root group. */
 export type AuthPath = AuthPathStep[];
 
+// The encodings below take a byte-level path — fixed buffers hashed with the SDK's own keccak
+// (keccak.ts) — whenever the arguments are what viem's ABI encoder accepts without a question
+// (strict hex of the right size, checksummed or lower-case addresses, a safe integer index), and
+// fall back to the generic encoder otherwise, so odd input fails (or passes) exactly as before.
 const encodeHash = (types: readonly string[], values: readonly unknown[]): Hex =>
   keccak256(encodeAbiParameters(types.map((type) => ({ type })), values));
 
+/** Writes an address as an ABI word (left-padded); false unless viem's encoder takes it as is (`isAddress`, strict). */
+function putAddressWord(value: unknown, target: Uint8Array, offset: number): boolean {
+  if (typeof value !== "string" || !isAddress(value)) return false;
+  target.fill(0, offset, offset + 12);
+  return putHex(value, 20, target, offset + 12);
+}
+
+const isIndex = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+const genesisBuffer = new Uint8Array(128);
+const entryBuffer = new Uint8Array(160);
+const leafBuffer = new Uint8Array(128);
+const pairBuffer = new Uint8Array(64);
+
 /** `keccak256(abi.encode(parentHead, parentGid, gid, master))`: a child group's first auth-chain link. */
 export const genesisAnchor = (parentHead: Hex, parentGid: Id, gid: Id, master: Address): Hex =>
-  encodeHash(["bytes32", "bytes32", "bytes32", "address"], [parentHead, parentGid, gid, master]);
+  putHex(parentHead, 32, genesisBuffer, 0) && putHex(parentGid, 32, genesisBuffer, 32) && putHex(gid, 32, genesisBuffer, 64) && putAddressWord(master, genesisBuffer, 96)
+    ? toHex(keccak256Bytes(genesisBuffer))
+    : encodeHash(["bytes32", "bytes32", "bytes32", "address"], [parentHead, parentGid, gid, master]);
 
 /** `keccak256(abi.encode(prevHead, index, device, master, oid))`: the auth-chain entry of an association (the new chain head). */
-export const authEntryHash = (prevHead: Hex, index: number, device: Address, master: Address, oid: Id): Hex =>
-  encodeHash(["bytes32", "uint256", "address", "address", "bytes32"], [prevHead, BigInt(index), device, master, oid]);
+export const authEntryHash = (prevHead: Hex, index: number, device: Address, master: Address, oid: Id): Hex => {
+  if (isIndex(index) && putHex(prevHead, 32, entryBuffer, 0) && putAddressWord(device, entryBuffer, 64) && putAddressWord(master, entryBuffer, 96) && putHex(oid, 32, entryBuffer, 128)) {
+    putUint(index, entryBuffer, 32);
+    return toHex(keccak256Bytes(entryBuffer));
+  }
+  return encodeHash(["bytes32", "uint256", "address", "address", "bytes32"], [prevHead, BigInt(index), device, master, oid]);
+};
 
 /** `keccak256(abi.encode(device, master, index, entryHash))`: an AuthTable leaf (128-byte preimage, so no node passes for a leaf). */
-export const authLeaf = ({ device, master, index, entryHash }: AuthEntry): Hex =>
-  encodeHash(["address", "address", "uint256", "bytes32"], [device, master, BigInt(index), entryHash]);
+export const authLeaf = (entry: AuthEntry): Hex => {
+  const leaf = authLeafBytes(entry);
+  return leaf !== undefined ? toHex(leaf) : encodeHash(["address", "address", "uint256", "bytes32"], [entry.device, entry.master, BigInt(entry.index), entry.entryHash]);
+};
 
+/** The leaf as bytes on the byte-level path; undefined when the entry needs the generic encoder. */
+function authLeafBytes({ device, master, index, entryHash }: AuthEntry): Uint8Array | undefined {
+  if (!isIndex(index) || !putAddressWord(device, leafBuffer, 0) || !putAddressWord(master, leafBuffer, 32) || !putHex(entryHash, 32, leafBuffer, 96)) return undefined;
+  putUint(index, leafBuffer, 64);
+  return keccak256Bytes(leafBuffer);
+}
+
+/**
+ * Internal (the indexer's rebuild; not exported by the package): the auth-chain entry hash from
+ * raw parts — a 32-byte previous head, 20-byte addresses, a 32-byte oid — written into `out`.
+ */
+export function authEntryHashFromBytes(prevHead: Uint8Array, index: number, device: Uint8Array, master: Uint8Array, oid: Uint8Array, out: Uint8Array): void {
+  entryBuffer.set(prevHead, 0);
+  putUint(index, entryBuffer, 32);
+  entryBuffer.fill(0, 64, 76);
+  entryBuffer.set(device, 76);
+  entryBuffer.fill(0, 96, 108);
+  entryBuffer.set(master, 108);
+  entryBuffer.set(oid, 128);
+  keccak256Into(entryBuffer, out, 0);
+}
+
+/** Internal: the AuthTable leaf from raw parts (20-byte addresses, a 32-byte entry hash). */
+export function authLeafFromBytes(device: Uint8Array, master: Uint8Array, index: number, entryHash: Uint8Array): Uint8Array {
+  leafBuffer.fill(0, 0, 12);
+  leafBuffer.set(device, 12);
+  leafBuffer.fill(0, 32, 44);
+  leafBuffer.set(master, 44);
+  putUint(index, leafBuffer, 64);
+  leafBuffer.set(entryHash, 96);
+  return keccak256Bytes(leafBuffer);
+}
+
+/** The generic pair hash over hex, kept for nodes that are not 32-byte hex (it hashes whatever it is given). */
 const hashPair = (left: Hex, right: Hex): Hex => keccak256(concat([left, right]));
 
-const sameId = (a: Hex, b: Hex): boolean => BigInt(a) === BigInt(b);
+function hashPairBytes(left: Uint8Array, right: Uint8Array): Uint8Array {
+  pairBuffer.set(left, 0);
+  pairBuffer.set(right, 32);
+  return keccak256Bytes(pairBuffer);
+}
+
+/** Every node as 32 bytes, or undefined when one is not 32-byte hex. */
+function nodesToBytes(nodes: readonly Hex[]): Uint8Array[] | undefined {
+  const out: Uint8Array[] = new Array(nodes.length);
+  for (let i = 0; i < nodes.length; i++) {
+    const node = fixedHexToBytes(nodes[i], 32);
+    if (node === undefined) return undefined;
+    out[i] = node;
+  }
+  return out;
+}
+
+const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
+
+/** The same 256-bit value (`BigInt(a) === BigInt(b)`, which throws for non-hex); a string comparison when both are 32-byte hex. */
+const sameId = (a: Hex, b: Hex): boolean =>
+  typeof a === "string" && typeof b === "string" && BYTES32.test(a) && BYTES32.test(b) ? a.toLowerCase() === b.toLowerCase() : BigInt(a) === BigInt(b);
+
+/** `sameId(bytes, hex)` without a round trip when `hex` is 32-byte hex. */
+function sameIdBytes(bytes: Uint8Array, hex: Hex): boolean {
+  const other = fixedHexToBytes(hex, 32);
+  return other !== undefined ? equal32(bytes, 0, other, 0) : sameId(toHex(bytes), hex);
+}
 
 /** The largest power of two strictly below `n` (n ≥ 2): where RFC 9162 splits a tree of n leaves. */
 const splitPoint = (n: number): number => 2 ** Math.floor(Math.log2(n - 1));
 
+/** One level of an AuthTree: `count` nodes of 32 bytes, back to back, and the hex of those a proof or root has asked for. */
+interface Level {
+  nodes: Uint8Array;
+  count: number;
+  hex: (Hex | undefined)[];
+}
+
+const newLevel = (): Level => ({ nodes: new Uint8Array(32 * 4), count: 0, hex: [] });
+
+function push(level: Level, node: Uint8Array): void {
+  if (32 * (level.count + 1) > level.nodes.length) {
+    const grown = new Uint8Array(level.nodes.length * 2);
+    grown.set(level.nodes);
+    level.nodes = grown;
+  }
+  level.nodes.set(node, 32 * level.count++);
+  // A dense slot for the node's hex (filled when first read): sparse arrays are slow to read.
+  level.hex.push(undefined);
+}
+
+let appendBytes: (tree: AuthTree, leaf: Uint8Array) => void;
+
 /**
- * An append-only lean Merkle tree that keeps every level, so appending costs O(log n) hashes and
- * a proof is read, not recomputed. Roots and proofs equal the registry's (`AuthTree.sol`). The
+ * An append-only lean Merkle tree. Roots and proofs equal the registry's (`AuthTree.sol`). The
  * shape is RFC 9162's (split at the largest power of two below n), so the tree also gives the
  * roots and inclusion proofs of any earlier size, and consistency proofs between two sizes.
+ *
+ * It stores every complete subtree's root (level k holds those of 2^k leaves, as bytes), so an
+ * append costs one hash amortised; the nodes on the right edge of the current size, which an
+ * unpaired node makes, are computed once per size when a root or proof asks for them.
  */
 export class AuthTree {
-  readonly #levels: Hex[][] = [[]];
+  readonly #levels: Level[] = [newLevel()];
+  /** The right-edge node of each level for the current size (undefined where the level has none); cleared by an append. */
+  #edge: (Uint8Array | undefined)[] | undefined;
+  /** Their hex, as asked for; cleared with them. */
+  #edgeHex: (Hex | undefined)[] = [];
+
+  static {
+    appendBytes = (tree, leaf) => tree.#append(leaf);
+  }
 
   /** Number of leaves. */
   get size(): number {
-    return this.#levels[0].length;
+    return this.#levels[0].count;
   }
 
   /** The root: zero for an empty tree, the leaf itself for one leaf. */
   get root(): Hex {
     if (this.size === 0) return zeroHash;
-    return this.#levels[this.#levels.length - 1][0];
+    let level = 0;
+    while (Math.ceil(this.size / 2 ** level) > 1) level++;
+    return this.#nodeHex(level, 0);
   }
 
   leaf(index: number): Hex {
     this.#checkIndex(index, this.size);
-    return this.#levels[0][index];
+    return this.#nodeHex(0, index);
   }
 
   append(leaf: Hex): void {
-    this.#levels[0].push(leaf);
-    let index = this.size - 1;
-    for (let level = 0; this.#levels[level].length > 1; level++, index >>= 1) {
-      const nodes = this.#levels[level];
-      const left = index & ~1;
-      const parent = left + 1 < nodes.length ? hashPair(nodes[left], nodes[left + 1]) : nodes[left];
-      if (level + 1 === this.#levels.length) this.#levels.push([]);
-      this.#levels[level + 1][index >> 1] = parent;
+    const bytes = fixedHexToBytes(leaf, 32);
+    if (bytes === undefined) throw new IomtError("AuthTreeInvalidLeaf", `a leaf is 32 bytes of hex, got ${String(leaf)}`);
+    this.#append(bytes);
+  }
+
+  #append(leaf: Uint8Array): void {
+    this.#edge = undefined;
+    if (this.#edgeHex.length > 0) this.#edgeHex = [];
+    push(this.#levels[0], leaf);
+    // Each pair completed at a level makes one node of the level above.
+    for (let level = 0; this.#levels[level].count % 2 === 0; level++) {
+      const { nodes, count } = this.#levels[level];
+      if (level + 1 === this.#levels.length) this.#levels.push(newLevel());
+      push(this.#levels[level + 1], keccak256Bytes(nodes.subarray(32 * (count - 2), 32 * count)));
     }
+  }
+
+  /**
+   * Node `index` of `level` in the lean tree of the current size, as hex: a complete subtree's
+   * root, or the level's right-edge node; converted once per node (proofs and roots are read far
+   * more often than the tree changes).
+   */
+  #nodeHex(level: number, index: number): Hex {
+    const stored = this.#levels[level];
+    if (stored !== undefined && index < stored.count) {
+      return (stored.hex[index] ??= toHex(stored.nodes, 32 * index, 32 * index + 32));
+    }
+    return (this.#edgeHex[level] ??= toHex(this.#edgeNodes()[level]!));
+  }
+
+  /**
+   * The right-edge nodes of the current size n: at level k, when 2^k does not divide n, the node
+   * over the last n mod 2^k leaves' subtree — the hash of the complete node to its left and the
+   * edge node below when the level below has an odd number of complete nodes, else the edge node
+   * below carried up.
+   */
+  #edgeNodes(): (Uint8Array | undefined)[] {
+    if (this.#edge !== undefined) return this.#edge;
+    const edge: (Uint8Array | undefined)[] = [undefined];
+    for (let level = 1; Math.ceil(this.size / 2 ** (level - 1)) > 1; level++) {
+      const below = this.#levels[level - 1];
+      const lower = edge[level - 1];
+      if (below.count % 2 === 1) {
+        const left = below.nodes.subarray(32 * (below.count - 1), 32 * below.count);
+        edge[level] = lower === undefined ? left : hashPairBytes(left, lower);
+      } else {
+        edge[level] = lower;
+      }
+    }
+    this.#edge = edge;
+    return edge;
   }
 
   /** Siblings of leaf `index` from the leaf up, in the tree of the first `size` leaves (default: all); at most ⌈log₂ size⌉. */
@@ -99,19 +266,23 @@ export class AuthTree {
     this.#checkIndex(index, size);
     if (size === this.size) {
       const proof: Hex[] = [];
-      for (let level = 0, i = index; this.#levels[level].length > 1; level++, i >>= 1) {
-        const sibling = i ^ 1;
-        if (sibling < this.#levels[level].length) proof.push(this.#levels[level][sibling]);
+      const levels = this.#levels;
+      // Sizes and indices stay below 2^32 (uint32 on chain), so unsigned shifts halve them exactly.
+      for (let level = 0, i = index, width = size; width > 1; level++, i >>>= 1, width -= width >>> 1) {
+        const sibling = (i & 1) === 0 ? i + 1 : i - 1;
+        if (sibling >= width) continue;
+        const stored = levels[level];
+        proof.push((sibling < stored.count ? stored.hex[sibling] : undefined) ?? this.#nodeHex(level, sibling));
       }
       return proof;
     }
-    return this.#path(index, 0, size);
+    return this.#path(index, 0, size).map((node) => toHex(node));
   }
 
   /** The root of the first `size` leaves (zero for none): the root the tree had at that size. */
   rootAt(size: number): Hex {
     this.#checkSize(size);
-    return size === 0 ? zeroHash : this.#subtreeRoot(0, size);
+    return size === 0 ? zeroHash : toHex(this.#subtreeRoot(0, size));
   }
 
   /**
@@ -123,22 +294,22 @@ export class AuthTree {
     if (!Number.isInteger(oldSize) || oldSize < 1 || oldSize >= newSize) {
       throw new IomtError("AuthTreeIndexOutOfRange", `a consistency proof goes from 1 … ${newSize - 1} leaves to ${newSize}, not from ${oldSize}`);
     }
-    return this.#subproof(oldSize, 0, newSize, true);
+    return this.#subproof(oldSize, 0, newSize, true).map((node) => toHex(node));
   }
 
-  /** RFC 9162 MTH(D[start:end]): read from the levels when the range is an aligned complete subtree. */
-  #subtreeRoot(start: number, end: number): Hex {
+  /** RFC 9162 MTH(D[start:end]) for end ≤ size: read from the levels when the range is an aligned complete subtree. */
+  #subtreeRoot(start: number, end: number): Uint8Array {
     const width = end - start;
     if ((width & (width - 1)) === 0 && start % width === 0) {
       const level = Math.log2(width);
-      return this.#levels[level][start / width];
+      return this.#levels[level].nodes.subarray(32 * (start / width), 32 * (start / width) + 32);
     }
     const k = splitPoint(width);
-    return hashPair(this.#subtreeRoot(start, start + k), this.#subtreeRoot(start + k, end));
+    return hashPairBytes(this.#subtreeRoot(start, start + k), this.#subtreeRoot(start + k, end));
   }
 
   /** RFC 9162 PATH(m, D[start:end]), siblings from the leaf up. */
-  #path(index: number, start: number, end: number): Hex[] {
+  #path(index: number, start: number, end: number): Uint8Array[] {
     if (end - start <= 1) return [];
     const k = splitPoint(end - start);
     return index < start + k
@@ -147,7 +318,7 @@ export class AuthTree {
   }
 
   /** RFC 9162 SUBPROOF(m, D[start:end], b). */
-  #subproof(m: number, start: number, end: number, complete: boolean): Hex[] {
+  #subproof(m: number, start: number, end: number, complete: boolean): Uint8Array[] {
     const width = end - start;
     if (m === width) return complete ? [] : [this.#subtreeRoot(start, end)];
     const k = splitPoint(width);
@@ -176,12 +347,26 @@ export class AuthTree {
   }
 }
 
+/** Internal (the indexer's rebuild): appends a 32-byte leaf without a hex round trip. */
+export const appendLeafBytes = (tree: AuthTree, leaf: Uint8Array): void => appendBytes(tree, leaf);
+
 /**
  * Checks an RFC 9162 §2.1.4.2 consistency proof (with this tree's hashes): true when the tree of
  * `oldSize` leaves with root `oldRoot` is a prefix of the tree of `newSize` leaves with root
  * `newRoot`. The same algorithm as the registry's `AuthTree.verifyConsistency`; never throws.
  */
 export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Hex, newRoot: Hex, proof: readonly Hex[]): boolean {
+  const nodes = nodesToBytes(proof);
+  const oldBytes = fixedHexToBytes(oldRoot, 32);
+  const newBytes = fixedHexToBytes(newRoot, 32);
+  if (nodes !== undefined && oldBytes !== undefined && newBytes !== undefined) {
+    return checkConsistency(oldSize, newSize, oldBytes, newBytes, nodes, hashPairBytes, (a, b) => equal32(a, 0, b, 0));
+  }
+  return checkConsistency(oldSize, newSize, oldRoot, newRoot, proof, hashPair, sameId);
+}
+
+/** RFC 9162 §2.1.4.2 over any node type: bytes on the fast path, hex for odd input. */
+function checkConsistency<T>(oldSize: number, newSize: number, oldRoot: T, newRoot: T, proof: readonly T[], hash: (left: T, right: T) => T, same: (a: T, b: T) => boolean): boolean {
   if (!Number.isInteger(oldSize) || !Number.isInteger(newSize) || oldSize < 1 || oldSize >= newSize) return false;
   const oldIsComplete = (oldSize & (oldSize - 1)) === 0;
   if (!oldIsComplete && proof.length === 0) return false;
@@ -199,19 +384,19 @@ export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Hex
     if (sn === 0n) return false;
     const node = proof[next];
     if ((fn & 1n) === 1n || fn === sn) {
-      oldNode = hashPair(node, oldNode);
-      newNode = hashPair(node, newNode);
+      oldNode = hash(node, oldNode);
+      newNode = hash(node, newNode);
       while ((fn & 1n) === 0n && fn !== 0n) {
         fn >>= 1n;
         sn >>= 1n;
       }
     } else {
-      newNode = hashPair(newNode, node);
+      newNode = hash(newNode, node);
     }
     fn >>= 1n;
     sn >>= 1n;
   }
-  return sameId(oldNode, oldRoot) && sameId(newNode, newRoot) && sn === 0n;
+  return same(oldNode, oldRoot) && same(newNode, newRoot) && sn === 0n;
 }
 
 /**
@@ -220,6 +405,16 @@ export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Hex
  * a trusted `size` (the registry's leaf count).
  */
 export function processAuthProof(proof: readonly Hex[], index: number, size: number, leaf: Hex): Hex | undefined {
+  const nodes = nodesToBytes(proof);
+  const leafBytes = fixedHexToBytes(leaf, 32);
+  if (nodes !== undefined && leafBytes !== undefined) {
+    const root = walkProof(nodes, index, size, leafBytes, hashPairBytes);
+    return root === undefined ? undefined : toHex(root);
+  }
+  return walkProof(proof, index, size, leaf, hashPair);
+}
+
+function walkProof<T>(proof: readonly T[], index: number, size: number, leaf: T, hash: (left: T, right: T) => T): T | undefined {
   if (!Number.isInteger(index) || index < 0 || index >= size) return undefined;
   let node = leaf;
   let used = 0;
@@ -228,7 +423,7 @@ export function processAuthProof(proof: readonly Hex[], index: number, size: num
     const isRight = i % 2 === 1;
     if (isRight || i + 1 < width) {
       if (used === proof.length) return undefined;
-      node = isRight ? hashPair(proof[used++], node) : hashPair(node, proof[used++]);
+      node = isRight ? hash(proof[used++], node) : hash(node, proof[used++]);
     }
   }
   return used === proof.length ? node : undefined;
@@ -319,7 +514,7 @@ export function verifyAuthPath(path: readonly AuthPathStep[], trusted: TrustedSt
     if (!group.active) return { status: "InactiveGroup", failedStep: step };
     if (below !== undefined) {
       if (!sameId(below.parentGid, gid)) return { status: "NotParentGroup", failedStep: step };
-      if (getAddress(entry.device) !== getAddress(below.master)) return { status: "NotGroupMaster", failedStep: step };
+      if (!sameAddress(entry.device, below.master)) return { status: "NotGroupMaster", failedStep: step };
     }
     const status = checkStep(path[step], group);
     if (status !== "Valid") return { status, failedStep: step };
@@ -331,23 +526,38 @@ export function verifyAuthPath(path: readonly AuthPathStep[], trusted: TrustedSt
   return { status: "Valid", failedStep: 0 };
 }
 
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+/** `getAddress(a) === getAddress(b)` (which throws for a non-address) without computing two checksums. */
+const sameAddress = (a: Address, b: Address): boolean =>
+  typeof a === "string" && typeof b === "string" && ADDRESS.test(a) && ADDRESS.test(b) ? a.toLowerCase() === b.toLowerCase() : getAddress(a) === getAddress(b);
+
 /** One step after the group and link checks, as the registry's `_checkStep`: index, proof, revocation. */
 function checkStep({ entry, leafCount: builtFor, proof, consistency = [] }: AuthPathStep, group: TrustedGroupState): AuthPathStatus {
   const size = group.leafCount;
   if (!Number.isInteger(entry.index) || !Number.isInteger(builtFor) || entry.index < 0 || entry.index >= builtFor) return "IndexOutOfRange";
   if (builtFor > size) return "Stale";
-  const builtRoot = processAuthProof(proof, entry.index, builtFor, authLeaf(entry));
+  const builtRoot = stepRoot(entry, proof, builtFor);
   if (builtRoot === undefined) return "InvalidProof";
+  const isBuiltRoot = (root: Hex): boolean => (builtRoot instanceof Uint8Array ? sameIdBytes(builtRoot, root) : sameId(builtRoot, root));
   if (builtFor === size) {
-    if (!sameId(builtRoot, group.root)) return "InvalidProof";
+    if (!isBuiltRoot(group.root)) return "InvalidProof";
   } else if (consistency.length > 0) {
-    if (!verifyConsistency(builtFor, size, builtRoot, group.root, consistency)) return "InvalidProof";
+    if (!verifyConsistency(builtFor, size, builtRoot instanceof Uint8Array ? toHex(builtRoot) : builtRoot, group.root, consistency)) return "InvalidProof";
   } else {
     const knownRoot = group.rootAt?.(builtFor);
     if (knownRoot === undefined) return "Stale";
-    if (!sameId(builtRoot, knownRoot)) return "InvalidProof";
+    if (!isBuiltRoot(knownRoot)) return "InvalidProof";
   }
   return isLeafRevoked(group.revocationWords, entry.index) ? "Revoked" : "Valid";
+}
+
+/** The root a step's proof leads to: as bytes on the byte-level path, as hex through the generic one for odd input. */
+function stepRoot(entry: AuthEntry, proof: readonly Hex[], builtFor: number): Uint8Array | Hex | undefined {
+  const leaf = authLeafBytes(entry);
+  const nodes = leaf === undefined ? undefined : nodesToBytes(proof);
+  if (leaf !== undefined && nodes !== undefined) return walkProof(nodes, entry.index, builtFor, leaf, hashPairBytes);
+  return processAuthProof(proof, entry.index, builtFor, authLeaf(entry));
 }
 
 // ---------------------------------------------------------------------------- compact encoding

@@ -250,6 +250,51 @@ describe("authtable", () => {
       expect(authLeaf({ ...entry, entryHash: oid })).to.not.equal(leaf);
       expect(authLeaf({ ...entry, device: dev.toLowerCase() as Address })).to.equal(leaf);
     });
+
+    // The encodings hash fixed byte buffers when their arguments are what viem's ABI encoder takes
+    // as is, and go through the encoder otherwise: both must give the same hash, and odd input must
+    // fail (or pass) exactly as the encoder makes it.
+    const viaEncoder = (types: string[], values: unknown[]): Hex => keccak256(encodeAbiParameters(types.map((type) => ({ type })), values));
+    const thrownBy = (fn: () => unknown): string => {
+      try {
+        fn();
+      } catch (error) {
+        return (error as Error).constructor.name;
+      }
+      return "no error";
+    };
+
+    it("hashes bytes exactly as viem's ABI encoder over random inputs (seeded): checksummed and lower-case addresses, indices up to 2^53 − 1", () => {
+      const random = seededRandom(55);
+      const word = (): Hex => `0x${Array.from({ length: 64 }, () => Math.floor(random() * 16).toString(16)).join("")}`;
+      const someAddress = (): Address => {
+        const address = getAddress(slice(word(), 12));
+        return random() < 0.5 ? address : (address.toLowerCase() as Address);
+      };
+      const someIndex = (): number => [0, 1, 255, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, Math.floor(random() * 2 ** 40)][Math.floor(random() * 7)];
+      for (let i = 0; i < 300; i++) {
+        const [a, b, c, d] = [word(), word(), word(), someAddress()];
+        const [device, index, oid] = [someAddress(), someIndex(), word()];
+        expect(genesisAnchor(a, b, c, d)).to.equal(viaEncoder(["bytes32", "bytes32", "bytes32", "address"], [a, b, c, d]));
+        expect(authEntryHash(a, index, device, d, oid)).to.equal(viaEncoder(["bytes32", "uint256", "address", "address", "bytes32"], [a, BigInt(index), device, d, oid]));
+        expect(authLeaf({ device, master: d, index, entryHash: upper(a) })).to.equal(viaEncoder(["address", "address", "uint256", "bytes32"], [device, d, BigInt(index), a]));
+      }
+    });
+
+    it("takes odd input through viem's encoder, so it fails (or hashes) as before: a bad checksum, a short hash, a fractional or unsafe index", () => {
+      const badChecksum = (dev.slice(0, 2) + (dev[2] === dev[2].toUpperCase() ? dev[2].toLowerCase() : dev[2].toUpperCase()) + dev.slice(3)) as Address;
+      const cases: [string, () => unknown, () => unknown][] = [
+        ["bad checksum", () => authLeaf({ device: badChecksum, master, index: 1, entryHash: parentHead }), () => viaEncoder(["address", "address", "uint256", "bytes32"], [badChecksum, master, 1n, parentHead])],
+        ["31-byte entry hash", () => authLeaf({ device: dev, master, index: 1, entryHash: slice(parentHead, 1) }), () => viaEncoder(["address", "address", "uint256", "bytes32"], [dev, master, 1n, slice(parentHead, 1)])],
+        ["fractional index", () => authEntryHash(parentHead, 1.5, dev, master, oid), () => BigInt(1.5)],
+        ["unsafe index", () => authEntryHash(parentHead, 2 ** 60, dev, master, oid), () => undefined],
+        ["upper-case 0X prefix", () => genesisAnchor(`0X${parentHead.slice(2)}` as Hex, parentGid, gid, master), () => viaEncoder(["bytes32", "bytes32", "bytes32", "address"], [`0X${parentHead.slice(2)}`, parentGid, gid, master])],
+      ];
+      for (const [what, ours, encoder] of cases) expect(thrownBy(ours), what).to.equal(thrownBy(encoder));
+      expect(authEntryHash(parentHead, 2 ** 60, dev, master, oid), "an unsafe index is hashed by the encoder").to.equal(
+        viaEncoder(["bytes32", "uint256", "address", "address", "bytes32"], [parentHead, BigInt(2 ** 60), dev, master, oid]),
+      );
+    });
   });
 
   describe("AuthTree against RFC 9162", () => {
@@ -337,6 +382,23 @@ describe("authtable", () => {
 
     it("returns the leaf at an index", () => {
       expect(AuthTree.from(leaves.slice(0, 5)).leaf(4)).to.equal(leaves[4]);
+    });
+
+    it("takes leaves in either case and gives its nodes in lower case", () => {
+      const mixed = AuthTree.from(leaves.slice(0, 6).map((leaf, i) => (i % 2 === 0 ? upper(leaf) : leaf)));
+      expect(mixed.root).to.equal(tree.rootAt(6));
+      expect(mixed.leaf(0)).to.equal(leaves[0].toLowerCase());
+      expect(mixed.proof(3)).to.deep.equal(tree.proof(3, 6));
+    });
+
+    it("throws AuthTreeInvalidLeaf for a leaf that is not 32 bytes of hex, and stays as it was", () => {
+      const small = AuthTree.from(leavesOf(3));
+      const root = small.root;
+      for (const leaf of [slice(leaves[0], 1), `${leaves[0]}00`, `0x${"zz".repeat(32)}`, leaves[0].slice(2), 42 as unknown as Hex]) {
+        expectCode(() => small.append(leaf as Hex), IomtError, "AuthTreeInvalidLeaf");
+      }
+      expect(small.size).to.equal(3);
+      expect(small.root).to.equal(root);
     });
 
     it("throws AuthTreeIndexOutOfRange for a leaf or proof outside the tree, or a size it never had", () => {
