@@ -3,10 +3,32 @@
 // resumes from a JSON checkpoint. Each association is checked against the auth chain as it is
 // applied (index in sequence, entry hash recomputed from the previous head), so a missing or
 // forged log is detected instead of silently producing a wrong root.
-import { getAbiItem, getAddress, type Address, type GetLogsReturnType, type Hex } from "viem";
-import { getBlockNumber, getLogs } from "viem/actions";
+//
+// Association logs, nearly all of a rebuild, are read straight from the node's JSON: the fields the
+// auth chain and the tree need are sliced out of the topics and data as bytes, hashed with the
+// SDK's keccak, and only the two addresses are turned into checksummed strings. A log of any other
+// shape (another event, extra or missing topics, other data) goes through viem's strict decoder,
+// as every log did before, so the result is the same: an undecodable log is skipped.
+import { getAbiItem, getAddress, numberToHex, parseEventLogs, toEventSelector, type Address, type GetLogsReturnType, type Hex, type RpcLog } from "viem";
+import { getBlockNumber } from "viem/actions";
 import type { ReadClient, RegistryParameter } from "./actions/internal.js";
-import { AuthTree, LEAVES_PER_REVOCATION_WORD, REVOCATION_WORD_ALLOCATED, authEntryHash, authLeaf, isLeafRevoked, type AuthEntry, type AuthPath, type AuthPathStep, type TrustedGroupState, type TrustedState } from "./authtable.js";
+import {
+  AuthTree,
+  LEAVES_PER_REVOCATION_WORD,
+  REVOCATION_WORD_ALLOCATED,
+  appendLeafBytes,
+  authEntryHash,
+  authEntryHashFromBytes,
+  authLeaf,
+  authLeafFromBytes,
+  isLeafRevoked,
+  type AuthEntry,
+  type AuthPath,
+  type AuthPathStep,
+  type TrustedGroupState,
+  type TrustedState,
+} from "./authtable.js";
+import { checksumLowerAddress, decodeHexInto, equal32, fixedHexToBytes, toHex } from "./bytes.js";
 import { IomtError } from "./errors.js";
 import { iomtRegistryAbi } from "./generated/abi.js";
 import type { Id } from "./ids.js";
@@ -35,6 +57,42 @@ const indexedEvents = [
   getAbiItem({ abi: iomtRegistryAbi, name: "GroupMasterRevoked" }),
 ] as const;
 type IndexedLog = GetLogsReturnType<undefined, typeof indexedEvents, true>[number];
+const indexedSelectors = indexedEvents.map((event) => toEventSelector(event));
+const deviceAssociatedSelector = toEventSelector(getAbiItem({ abi: iomtRegistryAbi, name: "DeviceAssociated" }));
+
+/** The fields of a DeviceAssociated log that the auth chain and the tree need, sliced from a log of the exact expected shape. */
+interface RawAssociation {
+  gid: Hex;
+  device: Uint8Array;
+  oid: Uint8Array;
+  master: Uint8Array;
+  index: number;
+  entryHash: Uint8Array;
+}
+
+const isZero = (bytes: Uint8Array, from: number, to: number): boolean => {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
+  return true;
+};
+
+/**
+ * `DeviceAssociated(bytes32 indexed gid, address indexed device, bytes32 indexed oid, address
+ * master, uint32 index, bytes32 entryHash)` from a log with exactly four 32-byte hex topics and
+ * 96 bytes of data whose index word fits in 32 bits; undefined for anything else (viem decodes it).
+ */
+function sliceAssociation(log: RpcLog): RawAssociation | undefined {
+  const { topics, data } = log;
+  if (topics?.length !== 4 || typeof data !== "string" || data.length !== 2 + 2 * 96 || !data.startsWith("0x")) return undefined;
+  const [, gid, deviceTopic, oidTopic] = topics;
+  if (typeof gid !== "string" || gid.length !== 66 || fixedHexToBytes(gid, 32) === undefined) return undefined;
+  // Addresses are the low 20 bytes of their word (viem ignores the rest as well).
+  const deviceWord = fixedHexToBytes(deviceTopic, 32);
+  const oid = fixedHexToBytes(oidTopic, 32);
+  const words = new Uint8Array(96);
+  if (deviceWord === undefined || oid === undefined || !decodeHexInto(data, 2, 96, words, 0) || !isZero(words, 32, 60)) return undefined;
+  const index = ((words[60] << 24) | (words[61] << 16) | (words[62] << 8) | words[63]) >>> 0;
+  return { gid: gid.toLowerCase() as Hex, device: deviceWord.subarray(12), oid, master: words.subarray(12, 32), index, entryHash: words.subarray(64, 96) };
+}
 
 /** A group as the indexer rebuilt it. */
 export interface IndexedGroup {
@@ -151,6 +209,43 @@ export function createAuthTableIndexer(client: ReadClient, parameters: CreateAut
     memberships.set(device, { group, index });
   }
 
+  // The chain head as bytes, per group, as long as `chainHead` is the hex it was taken from.
+  const heads = new WeakMap<IndexedGroup, { hex: Hex; bytes: Uint8Array }>();
+  const checksummed = new Map<string, Address>();
+  const checksumOf = (lower: string): Address => {
+    let address = checksummed.get(lower);
+    if (address === undefined) checksummed.set(lower, (address = checksumLowerAddress(lower)));
+    return address;
+  };
+  const expectedHead = new Uint8Array(32);
+
+  /** `addEntry` for a sliced log: the same checks, in the same order, on bytes. False when the group's head is not 32-byte hex (then `addEntry` takes it). */
+  function addRawEntry(group: IndexedGroup, raw: RawAssociation): boolean {
+    let head = heads.get(group);
+    if (head === undefined || head.hex !== group.chainHead) {
+      const bytes = fixedHexToBytes(group.chainHead, 32);
+      if (bytes === undefined) return false;
+      heads.set(group, (head = { hex: group.chainHead, bytes }));
+    }
+    const { device: deviceBytes, master: masterBytes, index, entryHash, oid } = raw;
+    if (index !== group.entries.length) {
+      throw new IndexerInconsistentError(`group ${group.gid}: association ${index} arrives after ${group.entries.length} entries (missing logs?)`);
+    }
+    authEntryHashFromBytes(head.bytes, index, deviceBytes, masterBytes, oid, expectedHead);
+    if (!equal32(expectedHead, 0, entryHash, 0)) throw new IndexerInconsistentError(`group ${group.gid}: entry ${index} does not extend the auth chain`);
+    const entryHashHex = toHex(entryHash);
+    const device = checksumLowerAddress(toHex(deviceBytes));
+    const entry: AuthEntry = { device, master: checksumOf(toHex(masterBytes)), index, entryHash: entryHashHex };
+    group.entries.push(entry);
+    group.oids.push(toHex(oid));
+    group.chainHead = entryHashHex;
+    heads.set(group, { hex: entryHashHex, bytes: entryHash.slice() });
+    appendLeafBytes(group.tree, authLeafFromBytes(deviceBytes, masterBytes, index, entryHash));
+    if (index % LEAVES_PER_REVOCATION_WORD === 0) group.revocationWords.push(REVOCATION_WORD_ALLOCATED);
+    memberships.set(device, { group, index });
+    return true;
+  }
+
   function revokeEntry(group: IndexedGroup, index: number): void {
     if (index >= group.entries.length) throw new IndexerInconsistentError(`group ${group.gid}: revocation of unknown leaf ${index}`);
     group.revocationWords[Math.floor(index / LEAVES_PER_REVOCATION_WORD)] |= 1n << BigInt(index % LEAVES_PER_REVOCATION_WORD);
@@ -201,8 +296,22 @@ export function createAuthTableIndexer(client: ReadClient, parameters: CreateAut
     }
   }
 
-  async function fetchRange(fromBlock: bigint, toBlock: bigint): Promise<IndexedLog[]> {
-    return getLogs(client, { address: registry, events: indexedEvents, fromBlock, toBlock, strict: true });
+  /** Applies one log as the node returned it: an association from its bytes, anything else through viem's strict decoder. */
+  function applyRaw(log: RpcLog): void {
+    if (log.topics?.[0] === deviceAssociatedSelector) {
+      const raw = sliceAssociation(log);
+      if (raw !== undefined && addRawEntry(groupOf(raw.gid), raw)) return;
+    }
+    // Unrecognised or undecodable logs are skipped, as viem's strict decoding skips them.
+    for (const decoded of parseEventLogs({ abi: indexedEvents, logs: [log], strict: true })) apply(decoded as IndexedLog);
+  }
+
+  /** eth_getLogs for the indexed events, the request viem's `getLogs({ events })` makes. */
+  async function fetchRange(fromBlock: bigint, toBlock: bigint): Promise<RpcLog[]> {
+    return client.request({
+      method: "eth_getLogs",
+      params: [{ address: registry, topics: [indexedSelectors], fromBlock: numberToHex(fromBlock), toBlock: numberToHex(toBlock) }],
+    });
   }
 
   const indexer: AuthTableIndexer = {
@@ -219,7 +328,7 @@ export function createAuthTableIndexer(client: ReadClient, parameters: CreateAut
       let requests = 0;
       while (nextBlock <= target) {
         const end = nextBlock + range - 1n < target ? nextBlock + range - 1n : target;
-        let page: IndexedLog[];
+        let page: RpcLog[];
         try {
           requests++;
           page = await fetchRange(nextBlock, end);
@@ -231,7 +340,7 @@ export function createAuthTableIndexer(client: ReadClient, parameters: CreateAut
           range = asked / 2n;
           continue;
         }
-        for (const log of page) apply(log);
+        for (const log of page) applyRaw(log);
         logs += page.length;
         nextBlock = end + 1n;
       }

@@ -127,6 +127,68 @@ for (const network of networks) {
       });
     });
 
+    describe("log shapes", function () {
+      // The indexer slices association logs itself and hands every other shape to viem's strict
+      // decoder: the state must be the one viem's decoding gives, whatever the node's hex looks like.
+      type RpcLog = { topics: Hex[]; data: Hex; blockNumber: Hex };
+      const reshaped = (change: (logs: RpcLog[]) => RpcLog[]) =>
+        createPublicClient({
+          chain: testChain.chain,
+          transport: custom(
+            {
+              async request({ method, params }: { method: string; params?: unknown }) {
+                const answer = await testChain.publicClient.request({ method, params } as never);
+                return method === "eth_getLogs" ? change(answer as RpcLog[]) : answer;
+              },
+            },
+            { retryCount: 0 },
+          ),
+        }).extend(iomtPublicActions({ registry: h.registry }));
+      const associationSelector = async (): Promise<Hex> => {
+        const [log] = await testChain.publicClient.getContractEvents({ address: h.registry, abi: iomtRegistryAbi, eventName: "DeviceAssociated", fromBlock: h.deployBlock });
+        return log.topics[0]!;
+      };
+      const upperDigits = (hex: Hex): Hex => `0x${hex.slice(2).toUpperCase()}`;
+
+      it("rebuilds the same state from upper-case hex, extra data bytes and extra topics (the last two through viem's decoder)", async function () {
+        const selector = await associationSelector();
+        const plain = newIndexer();
+        await plain.sync();
+        let association = 0;
+        const odd = reshaped((logs) =>
+          logs.map((log) => {
+            if (log.topics[0] !== selector) return { ...log, topics: [...log.topics, zeroHash] };
+            const shape = association++ % 3;
+            if (shape === 0) return { ...log, topics: [log.topics[0], ...log.topics.slice(1).map(upperDigits)], data: upperDigits(log.data) };
+            if (shape === 1) return { ...log, data: `${log.data}${"00".repeat(32)}` as Hex };
+            return { ...log, topics: [...log.topics, zeroHash] };
+          }),
+        ).createAuthTableIndexer({ fromBlock: h.deployBlock });
+        await odd.sync();
+        expect(association, "associations reshaped").to.be.greaterThan(6);
+        expect(odd.checkpoint()).to.deep.equal(plain.checkpoint());
+        await expectMatchesChain(odd);
+      });
+
+      it("skips an association log viem cannot decode (truncated data), as the strict decoder does", async function () {
+        const selector = await associationSelector();
+        let dropped: Hex | undefined;
+        const truncated = reshaped((logs) => {
+          const last = logs.findLastIndex((log) => log.topics[0] === selector);
+          if (last === -1) return logs;
+          dropped = logs[last].topics[1];
+          return logs.map((log, i) => (i === last ? { ...log, data: log.data.slice(0, 2 + 64 * 2) as Hex } : log));
+        }).createAuthTableIndexer({ fromBlock: h.deployBlock });
+        await truncated.sync();
+        const plain = newIndexer();
+        await plain.sync();
+        expect(dropped).to.be.a("string");
+        const gid = dropped!;
+        expect(truncated.group(gid)!.entries.length).to.equal(plain.group(gid)!.entries.length - 1);
+        expect(truncated.group(gid)!.entries).to.deep.equal(plain.group(gid)!.entries.slice(0, -1));
+      });
+    });
+
     describe("checkpoints", function () {
       it("resumes from a checkpoint that went through JSON to the state of a fresh full sync", async function () {
         const first = newIndexer();
