@@ -29,6 +29,8 @@ await build({
   sourcemap: true,
   sourcesContent: true,
   logLevel: "warning",
+  // native-secp256k1.ts reads import.meta.url only where `require` is missing (its ES build).
+  logOverride: { "empty-import-meta": "silent" },
 });
 for (const file of filesIn(dist, ".d.ts").filter((file) => !file.startsWith("cjs"))) {
   mkdirSync(dirname(join(cjs, file)), { recursive: true });

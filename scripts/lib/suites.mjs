@@ -2,6 +2,7 @@
 // it against temporary folders: which files a suite runs, what its runner reported, and which of
 // its skipped tests are allowed.
 import { spawn, spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { LEDGER_VARIABLE, readLedger } from "./gates.mjs";
@@ -107,7 +108,19 @@ export function runHardhat({ target, runner, files = [], env = {}, args = [], ec
 export const allowedSkips = {
   // sdk/test/package.test.ts runs the README example on Node 20 where the machine has one.
   "no-node-20": () => (findNode20() === undefined ? `no Node 20 at ${NODE_20}` : undefined),
+  // sdk/test/secp256k1.test.ts compares libsecp256k1 with the pure-JS signer where the binding loads.
+  "no-native-secp256k1": () => nativeSecp256k1Problem(),
 };
+
+/** Why the optional `secp256k1` binding does not load here (the runner's own check), or undefined when it loads. */
+export function nativeSecp256k1Problem() {
+  try {
+    createRequire(join(process.cwd(), "sdk", "package.json"))("secp256k1/bindings");
+    return undefined;
+  } catch (error) {
+    return `the secp256k1 binding does not load here (${String(error?.message ?? error).split("\n")[0]})`;
+  }
+}
 
 /** Where the SDK's package test looks for Node 20 (sdk/test/package.test.ts). */
 export const NODE_20 = "/usr/bin/node";

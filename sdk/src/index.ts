@@ -1,8 +1,20 @@
 // @iomt-auth/sdk — tokens, association, signed data, AuthTable proofs, clustering and session
-// crypto for iomt-auth, on viem. Deployment (with the bytecode) lives in `@iomt-auth/sdk/deploy`.
+// crypto for iomt-auth, on viem. Deployment (with the bytecode) lives in `@iomt-auth/sdk/deploy`;
+// the optional native signing backend in `@iomt-auth/sdk/native-secp256k1`.
 export { IomtError } from "./errors.js";
 export { toId, assertId, groupId, InvalidIdError, type Id, type GroupIdParameters } from "./ids.js";
 export { normalizeSignature, recoverSigner, InvalidSignatureError } from "./signature.js";
+export {
+  privateKeyToSecp256k1Signer,
+  nobleSecp256k1,
+  libsecp256k1Backend,
+  isDigestSigner,
+  type Secp256k1Backend,
+  type Secp256k1Signer,
+  type DigestSigner,
+  type Libsecp256k1Binding,
+  type PrivateKeyToSecp256k1SignerOptions,
+} from "./secp256k1.js";
 export {
   P256_ADDRESS_TAG,
   p256Address,

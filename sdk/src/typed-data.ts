@@ -3,9 +3,12 @@
 // makes the contract revert with a wrong-signer error). Signing with a LocalAccount and every
 // hash/verify function here are pure: no RPC.
 import { randomBytes } from "@noble/hashes/utils";
-import { bytesToHex, concat, getAddress, hashTypedData, isAddress, isHex, keccak256, stringToBytes, toHex, type Address, type Hex } from "viem";
+import { bytesToHex, concat, domainSeparator, getAddress, hashTypedData, hexToBytes, isAddress, isHex, keccak256, stringToBytes, toHex, type Address, type Hex } from "viem";
+import { putHex, toHex as bytesToLowerHex } from "./bytes.js";
 import { IomtError } from "./errors.js";
 import { assertId, type Id } from "./ids.js";
+import { keccak256Bytes, keccak256Into } from "./keccak.js";
+import { isDigestSigner, type DigestSigner } from "./secp256k1.js";
 import { isSignedBy, normalizeSignature } from "./signature.js";
 import { normalizeTokenSignature, type Token } from "./tokens.js";
 
@@ -214,9 +217,16 @@ export function randomSalt(): Hex {
  * rate 143") cannot be recovered from the commitment by trying candidates (`docs/protocol.md` §6.1).
  */
 export function commitPayload(payload: Uint8Array | string, salt: Hex): Hex {
-  const saltBytes = assertHash(salt, "salt");
-  return keccak256(concat([saltBytes, typeof payload === "string" ? toHex(stringToBytes(payload)) : toHex(payload)]));
+  const saltHex = assertHash(salt, "salt");
+  const bytes = typeof payload === "string" ? utf8.encode(payload) : payload instanceof Uint8Array ? payload : undefined;
+  if (bytes === undefined) return keccak256(concat([saltHex, toHex(payload)]));
+  const preimage = new Uint8Array(32 + bytes.length);
+  putHex(saltHex, 32, preimage, 0);
+  preimage.set(bytes, 32);
+  return bytesToLowerHex(keccak256Bytes(preimage));
 }
+
+const utf8 = new TextEncoder();
 
 const nowSeconds = (): bigint => BigInt(Math.floor(Date.now() / 1000));
 
@@ -245,16 +255,78 @@ function payloadHashOf(parameters: { payload?: Uint8Array | string; salt?: Hex; 
   return assertHash(parameters.payloadHash, "payloadHash");
 }
 
-/** The device signs a data message. */
-export async function signDataMessage(device: TypedDataSigner, parameters: { domain: RegistryDomain; message: DataMessage }): Promise<SignedDataMessage> {
+/**
+ * The device signs a data message. A signer that signs digests itself (`privateKeyToSecp256k1Signer`,
+ * `p256Account`) gets the digest from `hashDataMessage`; any other (a viem account, a wallet
+ * client) signs the typed data. The signature is the same either way.
+ */
+export async function signDataMessage(device: TypedDataSigner | (TypedDataSigner & DigestSigner), parameters: { domain: RegistryDomain; message: DataMessage }): Promise<SignedDataMessage> {
   const { domain, message } = parameters;
-  const signature = await device.signTypedData({ domain, types: dataMessageTypes, primaryType: "DataMessage", message: { ...message } });
+  const signature = isDigestSigner(device)
+    ? await device.signDigest(hashDataMessage(domain, message))
+    : await device.signTypedData({ domain, types: dataMessageTypes, primaryType: "DataMessage", message: { ...message } });
   return { message, signature: normalizeSignature(signature) };
+}
+
+// The data message's EIP-712 digest on bytes: every field of the type is static, so its encoding
+// is the type hash and six 32-byte words, and the digest is keccak256(0x1901 ‖ domain separator ‖
+// keccak256(encoding)). The domain separator is viem's, computed once per domain. Used only when
+// the domain and message are exactly what viem's hashTypedData takes without a question;
+// anything else goes through viem, which then hashes or throws as it always did.
+const DATA_MESSAGE_TYPEHASH = keccak256Bytes(stringToBytes(`DataMessage(${dataMessageTypes.DataMessage.map(({ type, name }) => `${type} ${name}`).join(",")})`));
+const separators = new Map<string, Uint8Array>();
+const structBuffer = new Uint8Array(7 * 32);
+const envelopeBuffer = new Uint8Array(66);
+const U256_MAX = (1n << 256n) - 1n;
+
+function separatorOf(domain: RegistryDomain): Uint8Array | undefined {
+  const { name, version, chainId, verifyingContract } = domain;
+  if (name !== "iomt-auth" || version !== "2" || !Number.isSafeInteger(chainId) || chainId < 0 || typeof verifyingContract !== "string") return undefined;
+  if ((domain as { salt?: unknown }).salt !== undefined) return undefined;
+  const key = `${chainId}/${verifyingContract}`;
+  let separator = separators.get(key);
+  if (separator === undefined) {
+    if (!isAddress(verifyingContract)) return undefined;
+    if (separators.size >= 64) separators.clear();
+    separators.set(key, (separator = hexToBytes(domainSeparator({ domain: { name, version, chainId, verifyingContract } }))));
+  }
+  return separator;
+}
+
+function putUint256(value: unknown, max: bigint, target: Uint8Array, offset: number): boolean {
+  if (typeof value !== "bigint" || value < 0n || value > max) return false;
+  let rest = value;
+  for (let i = offset + 31; i >= offset; i--) {
+    target[i] = Number(rest & 0xffn);
+    rest >>= 8n;
+  }
+  return true;
+}
+
+/** Writes the digest into `envelopeBuffer`'s hash (returned as new bytes), or undefined when viem must hash it. */
+function dataMessageDigestBytes(domain: RegistryDomain, message: DataMessage): Uint8Array | undefined {
+  const separator = separatorOf(domain);
+  if (separator === undefined) return undefined;
+  structBuffer.set(DATA_MESSAGE_TYPEHASH, 0);
+  const encoded =
+    putHex(message.gid, 32, structBuffer, 32) &&
+    putHex(message.oid, 32, structBuffer, 64) &&
+    putUint256(message.nonce, U256_MAX, structBuffer, 96) &&
+    putHex(message.payloadHash, 32, structBuffer, 128) &&
+    putUint256(message.timestamp, U64_MAX, structBuffer, 160) &&
+    putUint256(message.deadline, U64_MAX, structBuffer, 192);
+  if (!encoded) return undefined;
+  envelopeBuffer[0] = 0x19;
+  envelopeBuffer[1] = 0x01;
+  envelopeBuffer.set(separator, 2);
+  keccak256Into(structBuffer, envelopeBuffer, 34);
+  return keccak256Bytes(envelopeBuffer);
 }
 
 /** The EIP-712 digest of a data message: the registry's `dataMessageDigest`, and a batch tree's leaf. */
 export function hashDataMessage(domain: RegistryDomain, message: DataMessage): Hex {
-  return hashTypedData({ domain, types: dataMessageTypes, primaryType: "DataMessage", message });
+  const digest = dataMessageDigestBytes(domain, message);
+  return digest !== undefined ? bytesToLowerHex(digest) : hashTypedData({ domain, types: dataMessageTypes, primaryType: "DataMessage", message });
 }
 
 export interface VerifySignedParameters<T> {
