@@ -8,12 +8,23 @@
 //
 // Inputs are deterministic (seeded); only the timings vary between runs. No chain is involved:
 // the AuthTable rebuild reads 10,000 synthetic DeviceAssociated logs through a custom viem
-// transport, so it times the indexer (JSON decoding, ABI decoding, auth-chain checks, tree) and
+// transport, so it times the indexer (JSON decoding, log decoding, auth-chain checks, tree) and
 // not a node.
-import { existsSync, readFileSync } from "node:fs";
+//
+// Before and after in one run: the hot paths (AuthTable rebuild, path verification and building,
+// appending a block, signing a data message) are also timed on the SDK as it was at a baseline
+// commit — its sdk/src extracted with `git archive` into sdk/bench/.baseline/ (git-ignored) and
+// imported beside the current one — and the table of ratios compares the two, measured back to
+// back. IOMT_BENCH_BASELINE=<commit> picks the baseline (default 668f328, the SDK before the
+// byte-level hashing, the own keccak and the native signer); IOMT_BENCH_BASELINE=none skips it.
+// Data-message signing is timed on every path the SDK has: a viem account (pure JS, through
+// viem's typed-data encoder), privateKeyToSecp256k1Signer with the pure-JS backend, and with
+// libsecp256k1 where the optional `secp256k1` binding loads (the bench says whether it did).
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Bench, type Task } from "tinybench";
 import {
   createPublicClient,
@@ -53,11 +64,13 @@ import {
   verifyAuthPath,
   verifyDataMessage,
   verifyToken,
+  privateKeyToSecp256k1Signer,
   type AuthPath,
   type SignedAssociation,
   type SignedDataMessage,
   type TrustedState,
 } from "../src/index.js";
+import { loadNativeSecp256k1 } from "../src/native-secp256k1.js";
 import { seededRandom } from "../test/support/random.js";
 import { buildGroup } from "../test/support/synthetic-group.js";
 
@@ -99,7 +112,7 @@ function buildHierarchy(leaves: number, heads = 10) {
     { gid: cluster.gid, entry: { ...cluster.entries[index] }, leafCount: cluster.tree.size, proof: cluster.tree.proof(index), consistency: [] },
     { gid: root.gid, entry: { ...root.entries[headIndex] }, leafCount: root.tree.size, proof: root.tree.proof(headIndex), consistency: [] },
   ];
-  return { root, cluster, trusted, path };
+  return { root, cluster, trusted, path, headIndex };
 }
 
 /** The registry's revocation words for `size` leaves, none revoked (bit 255 marks an allocated word). */
@@ -249,8 +262,45 @@ const versionOf = (name: string): string => {
   return "?";
 };
 
+// ------------------------------------------------------------------ the baseline SDK (before)
+
+type Sdk = typeof import("../src/index.js");
+
+/** The SDK's sources at `ref`, extracted into sdk/bench/.baseline/<ref>/ and imported; undefined (with the reason) when git or the commit is missing. */
+async function loadBaseline(ref: string): Promise<{ sdk: Sdk; commit: string } | { reason: string }> {
+  const benchDir = dirname(fileURLToPath(import.meta.url));
+  try {
+    const git = (args: string[]) => execFileSync("git", args, { cwd: benchDir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+    const commit = git(["rev-parse", "--verify", `${ref}^{commit}`]);
+    const root = join(benchDir, ".baseline", commit.slice(0, 12));
+    if (!existsSync(join(root, "sdk", "src", "index.ts"))) {
+      rmSync(root, { recursive: true, force: true });
+      mkdirSync(root, { recursive: true });
+      execFileSync("sh", ["-c", `git archive ${commit} sdk/src | tar -x -C "${root}"`], { cwd: git(["rev-parse", "--show-toplevel"]), stdio: ["ignore", "ignore", "pipe"] });
+    }
+    return { sdk: (await import(pathToFileURL(join(root, "sdk", "src", "index.ts")).href)) as Sdk, commit: commit.slice(0, 7) };
+  } catch (error) {
+    return { reason: (error as Error).message.split("\n")[0] };
+  }
+}
+
+const baselineRef = process.env.IOMT_BENCH_BASELINE ?? "668f328";
+const baselineLoad = baselineRef === "none" ? { reason: "IOMT_BENCH_BASELINE=none" } : await loadBaseline(baselineRef);
+const baseline = "sdk" in baselineLoad ? baselineLoad : undefined;
+const native = loadNativeSecp256k1();
+
 console.log("iomt-auth SDK benchmark (tinybench " + versionOf("tinybench") + ", timer: process.hrtime)");
 console.log(`machine: ${cpus()[0]?.model ?? "unknown CPU"} × ${cpus().length}, Node ${process.versions.node}, viem ${versionOf("viem")}`);
+console.log(
+  baseline !== undefined
+    ? `baseline: the SDK at commit ${baseline.commit} (IOMT_BENCH_BASELINE=${baselineRef}), timed beside the current one`
+    : `baseline: none (${"reason" in baselineLoad ? baselineLoad.reason : ""})`,
+);
+console.log(
+  native !== undefined
+    ? `native signing: libsecp256k1 loaded (secp256k1 ${versionOf("secp256k1")}, its binding checked against the pure-JS signer)`
+    : "native signing: the secp256k1 binding does not load here; only the pure-JS paths are timed",
+);
 console.log("setting up inputs (AuthTable groups of 1k and 100k leaves, 10k synthetic logs, clustering fields)…");
 const setupStart = performance.now();
 
@@ -266,6 +316,14 @@ const tokenDevices = Array.from({ length: 64 }, (_, i) => address(`token-device-
 const deadline = 2_000_000_000n;
 const message = createDataMessage({ gid, oid, nonce: 1n, payload: '{"hr":72}', salt: randomSalt(), timestamp: 1_700_000_000n, deadline });
 const signedMessage = await signDataMessage(device, { domain, message });
+const deviceKey = label("key:device");
+const nobleDevice = privateKeyToSecp256k1Signer(deviceKey);
+const nativeDevice = native === undefined ? undefined : privateKeyToSecp256k1Signer(deviceKey, { backend: native });
+for (const signer of [nobleDevice, nativeDevice]) {
+  if (signer === undefined) continue;
+  const signed = await signDataMessage(signer, { domain, message });
+  if (signed.signature !== signedMessage.signature) throw new Error(`setup: the ${signer.backend} signer's data message signature differs from the viem account's`);
+}
 const association = await signAssociation(device, { domain, token, deadline });
 
 const hierarchies = { "1k": buildHierarchy(1_000), "100k": buildHierarchy(100_000) };
@@ -300,11 +358,57 @@ const logs = syntheticRegistryLogs(LOG_COUNT);
   }
 }
 
+if (baseline !== undefined) {
+  const indexer = baseline.sdk.createAuthTableIndexer(logs.client, { registry: REGISTRY });
+  await indexer.sync();
+  const group = indexer.group(logs.gid);
+  const current = createAuthTableIndexer(logs.client, { registry: REGISTRY });
+  await current.sync();
+  if (JSON.stringify(indexer.checkpoint()) !== JSON.stringify(current.checkpoint()) || group?.tree.root !== current.group(logs.gid)?.tree.root) {
+    throw new Error("setup: the baseline and the current indexer rebuild different states");
+  }
+  for (const [size, paths] of Object.entries(samplePaths)) {
+    const { trusted } = hierarchies[size as keyof typeof hierarchies];
+    for (const path of paths) {
+      if (baseline.sdk.verifyAuthPath(path, trusted).status !== "Valid") throw new Error(`setup: the baseline does not verify a ${size} path`);
+    }
+  }
+}
+
+/** The baseline's own trees over the same leaves, for timing its path building. */
+const baselineTrees =
+  baseline === undefined
+    ? undefined
+    : Object.fromEntries(
+        Object.entries(hierarchies).map(([size, { cluster, root }]) => {
+          const leavesOf = (tree: typeof cluster.tree) => Array.from({ length: tree.size }, (_, i) => tree.leaf(i));
+          return [size, { cluster: baseline.sdk.AuthTree.from(leavesOf(cluster.tree)), root: baseline.sdk.AuthTree.from(leavesOf(root.tree)) }];
+        }),
+      );
+/** What the baseline's tree gives for `getAuthPath` of leaf `index` (the same steps as `hierarchies[size].path`). */
+const baselinePath = (size: keyof typeof hierarchies, index: number): AuthPath => {
+  const { cluster, root, headIndex } = hierarchies[size];
+  const trees = baselineTrees![size];
+  return [
+    { gid: cluster.gid, entry: { ...cluster.entries[index] }, leafCount: trees.cluster.size, proof: trees.cluster.proof(index), consistency: [] },
+    { gid: root.gid, entry: { ...root.entries[headIndex] }, leafCount: trees.root.size, proof: trees.root.proof(headIndex), consistency: [] },
+  ];
+};
+if (baselineTrees !== undefined) {
+  for (const size of ["1k", "100k"] as const) {
+    for (const index of [0, 1, 499, 998]) {
+      if (JSON.stringify(baselinePath(size, index)) !== JSON.stringify(hierarchies[size].path(index))) throw new Error(`setup: the baseline builds another ${size} path for leaf ${index}`);
+    }
+  }
+}
+
 // The growing tree of the "append one AuthTable block" task: starts at 10k leaves, like the rebuilt group.
 const appendGroup = buildGroup("append", zeroHash, zeroHash, address("append-master"), Array.from({ length: 10_000 }, (_, i) => nthAddress(9, i)));
 const appendDevices = Array.from({ length: 1024 }, (_, i) => address(`append-device-${i}`));
 let appendHead = appendGroup.head;
 let appendIndex = appendGroup.tree.size;
+// The baseline's own growing tree, from the same 10k leaves.
+const baselineAppend = baseline === undefined ? undefined : { tree: baseline.sdk.AuthTree.from(Array.from({ length: appendGroup.tree.size }, (_, i) => appendGroup.tree.leaf(i))), head: appendGroup.head, index: appendGroup.tree.size };
 console.log(`setup done in ${fmt((performance.now() - setupStart) / 1000)} s; timing…\n`);
 
 // ------------------------------------------------------------------ the timed operations
@@ -322,6 +426,22 @@ await runBench({ time: 1_000, iterations: 200, warmupTime: 250, warmupIterations
     deviceSide: true,
     fn: () => signDataMessage(device, { domain, message: createDataMessage({ gid, oid, nonce: BigInt(rotate++), payload: '{"hr":72}', salt: randomSalt() }) }),
   },
+  {
+    name: "sign data message: secp256k1 signer, pure JS (noble)",
+    who: "device",
+    deviceSide: true,
+    fn: () => signDataMessage(nobleDevice, { domain, message: createDataMessage({ gid, oid, nonce: BigInt(rotate++), payload: '{"hr":72}', salt: randomSalt() }) }),
+  },
+  ...(nativeDevice === undefined
+    ? []
+    : [
+        {
+          name: "sign data message: secp256k1 signer, native (libsecp256k1)",
+          who: "device",
+          deviceSide: true,
+          fn: () => signDataMessage(nativeDevice, { domain, message: createDataMessage({ gid, oid, nonce: BigInt(rotate++), payload: '{"hr":72}', salt: randomSalt() }) }),
+        },
+      ]),
   { name: "verify data message (recover device)", who: "Master / relayer", deviceSide: false, fn: () => verifyDataMessage({ domain, signed: signedMessage, device: device.address }) },
 ]);
 
@@ -365,7 +485,7 @@ const body = rows.map(({ task, deviceSide, who }) => {
   return [task.name, fmt(ms * 1000, ms < 0.01 ? 2 : 1), opsPerSecond < 100 ? fmt(opsPerSecond, 2) : fmtInt(opsPerSecond), deviceSide ? "yes" : `no (${who})`, deviceSide ? (under ? "yes" : "NO") : under ? "(yes)" : "(no)", String(task.result.state === "completed" ? task.result.latency.samplesCount : 0)];
 });
 console.log(table(["operation", "median µs/op", "ops/s", "device-side?", "under 0.5 ms?", "samples"], body, [false, true, true, false, false, true]));
-const deviceOver = rows.filter((row) => row.deviceSide && medianMs(row.task) >= DEVICE_BUDGET_MS);
+const deviceOver = rows.filter((row) => row.deviceSide && !row.task.name.includes("[baseline") && medianMs(row.task) >= DEVICE_BUDGET_MS);
 console.log(
   `\nops/s = 1 / median. Device-side aim: every device-side operation under ${DEVICE_BUDGET_MS} ms here — ` +
     (deviceOver.length === 0 ? "met." : `missed by: ${deviceOver.map((row) => row.task.name).join(", ")}.`) +
@@ -378,8 +498,106 @@ console.log(
 );
 console.log(
   `AuthTable rebuild: ${fmtInt(LOG_COUNT)} synthetic DeviceAssociated logs (+1 GroupCreated), ${LOGS_PER_BLOCK} per block, correct auth chain, ` +
-    "served by a custom viem transport (JSON-decoded per request); times createAuthTableIndexer(…).sync() end to end: ABI decoding, auth-chain checks, leaves and tree. No node or network.",
+    "served by a custom viem transport (JSON-decoded per request); times createAuthTableIndexer(…).sync() end to end: log decoding, auth-chain checks, leaves and tree. No node or network.",
 );
+
+// ------------------------------------------------------------------ before and after, in this run
+
+/**
+ * Median µs/op of each task, timed in `rounds` slices of about `sliceMs`, the tasks interleaved
+ * (A B C, A B C, …) so that a shared machine's drift hits each alike; the median of the slices'
+ * medians. A slice runs at least one call; `inner` calls are timed together for sub-µs work.
+ */
+async function interleaved(tasks: { name: string; fn: () => unknown; inner?: number }[], rounds: number, sliceMs: number): Promise<Map<string, number>> {
+  const perRound = new Map<string, number[]>(tasks.map((task) => [task.name, []]));
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  for (const task of tasks) for (let i = 0; i < 3; i++) await task.fn(); // warm-up
+  for (let round = 0; round < rounds; round++) {
+    for (const { name, fn, inner = 1 } of tasks) {
+      const samples: number[] = [];
+      const end = performance.now() + sliceMs;
+      do {
+        const start = process.hrtime.bigint();
+        for (let i = 0; i < inner; i++) {
+          const result = fn();
+          if (result instanceof Promise) await result;
+        }
+        samples.push(Number(process.hrtime.bigint() - start) / 1e3 / inner);
+      } while (performance.now() < end);
+      perRound.get(name)!.push(median(samples));
+    }
+  }
+  return new Map([...perRound].map(([name, values]) => [name, median(values)]));
+}
+
+const signingPaths = [
+  { name: "sign data message: viem account (pure JS, viem's typed-data encoder)", signer: device },
+  { name: "sign data message: secp256k1 signer, pure JS (noble)", signer: nobleDevice },
+  ...(nativeDevice === undefined ? [] : [{ name: "sign data message: secp256k1 signer, native (libsecp256k1)", signer: nativeDevice }]),
+];
+const newMessage = () => createDataMessage({ gid, oid, nonce: BigInt(rotate++), payload: '{"hr":72}', salt: randomSalt() });
+if (baseline !== undefined && baselineAppend !== undefined) {
+  const b = baseline.sdk;
+  console.log(`\nBefore and after, interleaved in this run (the SDK at ${baseline.commit}, then this tree; slices of each in turn, median of the slices' medians)…`);
+  const comparisons: { after: string; before: string; afterFn: () => unknown; beforeFn: () => unknown; inner?: number; rounds?: number }[] = [
+    {
+      after: `rebuild AuthTable from ${fmtInt(LOG_COUNT)} association logs (indexer.sync)`,
+      before: "rebuild (before)",
+      afterFn: () => createAuthTableIndexer(logs.client, { registry: REGISTRY }).sync(),
+      beforeFn: () => b.createAuthTableIndexer(logs.client, { registry: REGISTRY }).sync(),
+      rounds: 5,
+    },
+    { after: "verify path, 1k-leaf group (2 steps)", before: "verify 1k (before)", afterFn: () => verifyAuthPath(next(samplePaths["1k"]), hierarchies["1k"].trusted), beforeFn: () => b.verifyAuthPath(next(samplePaths["1k"]), hierarchies["1k"].trusted), inner: 20 },
+    { after: "verify path, 100k-leaf group (2 steps)", before: "verify 100k (before)", afterFn: () => verifyAuthPath(next(samplePaths["100k"]), hierarchies["100k"].trusted), beforeFn: () => b.verifyAuthPath(next(samplePaths["100k"]), hierarchies["100k"].trusted), inner: 20 },
+    { after: "build path, 1k-leaf group (2 steps)", before: "build 1k (before)", afterFn: () => hierarchies["1k"].path(randomIndex(1_000)), beforeFn: () => baselinePath("1k", randomIndex(1_000)), inner: 200 },
+    { after: "build path, 100k-leaf group (2 steps)", before: "build 100k (before)", afterFn: () => hierarchies["100k"].path(randomIndex(100_000)), beforeFn: () => baselinePath("100k", randomIndex(100_000)), inner: 200 },
+    {
+      after: "append one AuthTable block (chain hash + leaf + tree)",
+      before: "append (before)",
+      afterFn: () => {
+        const device = next(appendDevices);
+        appendHead = authEntryHash(appendHead, appendIndex, device, appendGroup.master, toId(appendIndex + 1));
+        appendGroup.tree.append(authLeaf({ device, master: appendGroup.master, index: appendIndex++, entryHash: appendHead }));
+      },
+      beforeFn: () => {
+        const device = next(appendDevices);
+        baselineAppend.head = b.authEntryHash(baselineAppend.head, baselineAppend.index, device, appendGroup.master, toId(baselineAppend.index + 1));
+        baselineAppend.tree.append(b.authLeaf({ device, master: appendGroup.master, index: baselineAppend.index++, entryHash: baselineAppend.head }));
+      },
+      inner: 20,
+    },
+  ];
+  const body: string[][] = [];
+  for (const { after, before, afterFn, beforeFn, inner, rounds } of comparisons) {
+    const timed = await interleaved([{ name: before, fn: beforeFn, inner }, { name: after, fn: afterFn, inner }], rounds ?? 9, 150);
+    const [beforeUs, afterUs] = [timed.get(before)!, timed.get(after)!];
+    const perSecond = after.startsWith("rebuild") ? ` (${fmtInt((LOG_COUNT / beforeUs) * 1e6)} → ${fmtInt((LOG_COUNT / afterUs) * 1e6)} logs/s)` : "";
+    body.push([after, fmt(beforeUs, beforeUs < 10 ? 2 : 1), fmt(afterUs, afterUs < 10 ? 2 : 1), `${fmt(beforeUs / afterUs, 2)}×${perSecond}`]);
+  }
+  const beforeSigning = "sign data message: viem account, SDK before";
+  const signing = await interleaved(
+    [
+      { name: beforeSigning, fn: () => b.signDataMessage(device, { domain, message: b.createDataMessage({ gid, oid, nonce: BigInt(rotate++), payload: '{"hr":72}', salt: b.randomSalt() }) }) },
+      ...signingPaths.map(({ name, signer }) => ({ name, fn: () => signDataMessage(signer, { domain, message: newMessage() }) })),
+    ],
+    9,
+    200,
+  );
+  for (const { name } of signingPaths) {
+    const [beforeUs, afterUs] = [signing.get(beforeSigning)!, signing.get(name)!];
+    body.push([`${name} (create + sign)`, fmt(beforeUs), fmt(afterUs), `${fmt(beforeUs / afterUs, 2)}×`]);
+  }
+  console.log(`\nBefore (the SDK at ${baseline.commit}) and after (this tree), interleaved in this run; ratio = before / after (higher is faster)\n`);
+  console.log(table(["operation (after)", "before µs/op", "after µs/op", "ratio"], body, [false, true, true, false]));
+  const nativeUs = signing.get(signingPaths[2]?.name ?? "");
+  if (nativeUs !== undefined) {
+    const [viemUs, nobleUs] = [signing.get(signingPaths[0].name)!, signing.get(signingPaths[1].name)!];
+    console.log(
+      `\nData-message signing, create + sign, interleaved: viem account ${fmt(viemUs)} µs, pure-JS signer ${fmt(nobleUs)} µs, native signer ${fmt(nativeUs)} µs ` +
+        `(native: ${fmt(viemUs / nativeUs, 2)}× the viem account, ${fmt(nobleUs / nativeUs, 2)}× the pure-JS signer; goal ≤ 100 µs: ${nativeUs <= 100 ? "met" : "missed"} here).`,
+    );
+  }
+}
 
 // ------------------------------------------------------------------ sizes
 
