@@ -9,8 +9,9 @@
 //                   [--horizon 3600] [--fields 8] [--seed 2026] [--out reports]
 //
 // Inputs, and which are measured here:
-// - measured: every gas figure, read from gas-reports/gas-report.json and benchmark-report.json
-//   (./iomt gas), never typed in here; the gateway's batching defaults, read from
+// - measured: every gas figure, read from gas-reports/gas-report.json (./iomt gas), never typed
+//   in here (its benchmark-report.json shows the same operations flat from 1 to 10,000 members,
+//   which is why one figure per operation serves every group size); the gateway's batching defaults, read from
 //   gateway/src/config.ts; the cluster sizes, from formClusters (the SDK's paper-003 clustering)
 //   run on seeded random fields;
 // - assumed: the chain (gas limit, period, blocks always full-sized and on time, the whole block
@@ -46,7 +47,7 @@ import {
   type PolicyLoad,
   type RootTree,
 } from "./lib/scale-model.js";
-import { barChart } from "./lib/svg-chart.js";
+import { renderSvg, seriesChart, type SeriesPoint } from "./lib/charts.js";
 
 const { values: flags } = parseArgs({
   options: {
@@ -89,7 +90,6 @@ interface Measured {
 const measured: Record<string, Measured> = {};
 const readJson = (path: string) => JSON.parse(readFileSync(path, "utf8"));
 const gasReport = readJson("gas-reports/gas-report.json") as { operations: { operation: string; median: number; perItem: number | null; batchSize: number | null }[] };
-const benchmarkReport = readJson("gas-reports/benchmark-report.json") as { gas: Record<"bySize" | "byBatch", { operation: string; label: string; scale: number; perItem: number }[]> };
 
 function fromGasReport(key: string, operation: string, field: "median" | "perItem" = "median"): number {
   const row = gasReport.operations.find((candidate) => candidate.operation === operation);
@@ -97,12 +97,6 @@ function fromGasReport(key: string, operation: string, field: "median" | "perIte
   if (typeof value !== "number") throw new Error(`gas-reports/gas-report.json has no "${operation}" (${field}); run ./iomt gas`);
   measured[key] = { value, source: "gas-reports/gas-report.json", row: `${operation}, ${field === "median" ? "median gas per transaction" : "median gas per item"}` };
   return value;
-}
-function fromBenchmarkReport(key: string, table: "bySize" | "byBatch", operation: string, scale: number): number {
-  const row = benchmarkReport.gas[table].find((candidate) => candidate.operation === operation && candidate.scale === scale);
-  if (row === undefined) throw new Error(`gas-reports/benchmark-report.json has no ${table} row ${operation} at ${scale}; run ./iomt gas`);
-  measured[key] = { value: row.perItem, source: "gas-reports/benchmark-report.json", row: `${row.label}, ${table === "bySize" ? `group of ${scale}` : `batch of ${scale}`} (a root group)` };
-  return row.perItem;
 }
 function gatewayDefault(key: string, name: string): number {
   const source = readFileSync("gateway/src/config.ts", "utf8");
@@ -120,24 +114,26 @@ const enrolmentGas: EnrolmentGas = {
   createRoot: fromGasReport("createRoot", "createGroup (root)"),
   createChild: fromGasReport("createChild", "createGroup (child, by an active member of the parent)"),
   direct: { root: fromGasReport("associateRoot", "associate (device is msg.sender; root group)"), child: fromGasReport("associateChild", "associate (device is msg.sender; child group)") },
-  relayed: { root: fromBenchmarkReport("associateBySigRoot", "bySize", "associateBySig", 10), child: fromGasReport("associateBySigChild", "associateBySig (relayed, Master submits; child group)") },
-  batched: {
-    root: fromBenchmarkReport("associateBatchRoot", "byBatch", "associateBatchBySig", associationBatchSize),
-    child: fromGasReport("associateBatchChild", batchedChildRow?.operation ?? "associateBatchBySig (N = ?)", "perItem"),
-    batchSize: associationBatchSize,
-  },
+  relayed: { root: NaN, child: fromGasReport("associateBySigChild", "associateBySig (relayed, Master submits; child group)") },
+  batched: { root: NaN, child: fromGasReport("associateBatchChild", batchedChildRow?.operation ?? "associateBatchBySig (N = ?)", "perItem"), batchSize: associationBatchSize },
 };
+// The gas report measures relayed and batched associations, and anchoring, in child groups only: the
+// root-group ones (a tenth of the associations, the root groups' own anchors) are costed the same,
+// an upper bound (a root group skips the read of a parent: direct association is 4 % cheaper there).
+enrolmentGas.relayed.root = enrolmentGas.relayed.child;
+enrolmentGas.batched.root = enrolmentGas.batched.child;
 const relayBatchedRow = gasReport.operations.find((row) => row.operation.startsWith("recordDataBatchBySig (N = ") && row.operation.includes("distinct devices"));
 const dataGas: DataGas = {
   anchorChild: fromGasReport("anchorChild", "anchorBatch (by the Master, 100 messages)"),
-  anchorRoot: fromBenchmarkReport("anchorRoot", "bySize", "anchorBatch", 10),
+  anchorRoot: NaN,
   anchorAggregate: NaN,
   relaySingle: fromGasReport("relaySingle", "recordDataBySig (relayed, steady state)"),
   relayBatched: fromGasReport("relayBatched", relayBatchedRow?.operation ?? "recordDataBatchBySig (N = ?, distinct devices)", "perItem"),
   relayBatchSize: relayBatchedRow?.batchSize ?? NaN,
 };
-// Assumption: the planned aggregate anchor costs what anchorBatch costs in a root group today.
-dataGas.anchorAggregate = dataGas.anchorRoot;
+dataGas.anchorRoot = dataGas.anchorChild;
+// Assumption: the planned aggregate anchor costs what anchorBatch costs today.
+dataGas.anchorAggregate = dataGas.anchorChild;
 const data: DataAssumptions = {
   messageInterval,
   pollInterval: gatewayDefault("pollIntervalMs", "pollIntervalMs") / 1000,
@@ -284,7 +280,8 @@ const assumptions = {
     capabilityMix: `${FIELD.levelTwoShare * 100} % processing index 3, ${FIELD.levelOneShare * 100} % index 2, the rest 1; energy uniform in [0, 100) (the SDK benchmark's field)`,
   },
   messages: { messageIntervalSeconds: messageInterval, note: "every member of a group (level-1 heads and level-0 devices; a root Master is no member) sends one message every interval on average, Poisson" },
-  hierarchicalAnchor: "not built yet: one anchor per root group per interval, costing what anchorBatch costs in a root group today; the hand-over of child roots is off chain and free",
+  hierarchicalAnchor: "not built yet: one anchor per root group per interval, costing what anchorBatch costs today; the hand-over of child roots is off chain and free",
+  rootGroupCosts: "relayed and batched associations into root groups, and root groups' anchors, cost what the gas report measures in child groups (an upper bound: a root group skips the read of its parent)",
   relayBatches: `relayed messages go in batches of ${dataGas.relayBatchSize} (the measured batch size) or one per transaction`,
   enrolmentBatches: `associations in batches of ${enrolmentGas.batched.batchSize} across groups of one level (one relayer for the hospital)`,
   gatewayBatching: "a batch is cut on the first poll after its oldest message is the batch age old, or at batchMaxMessages; a message is relayed on the next poll",
@@ -310,7 +307,7 @@ mkdirSync(out, { recursive: true });
 writeFileSync(join(out, "scale.json"), `${JSON.stringify(report, null, 2)}\n`);
 
 const fmt = (value: number, digits = 0): string => value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const mgas = (gas: number): string => fmt(gas / 1e6, gas >= 1e8 ? 0 : gas >= 1e6 ? 1 : 2);
+const mgas = (gas: number): string => fmt(gas / 1e6, gas >= 1e8 || Number.isInteger(gas / 1e6) ? 0 : gas >= 1e6 ? 1 : 2);
 const duration = (seconds: number): string =>
   seconds < 120 ? `${fmt(seconds, seconds < 10 ? 1 : 0)} s` : seconds < 7_200 ? `${fmt(seconds / 60, 1)} min` : seconds < 172_800 ? `${fmt(seconds / 3_600, 1)} h` : `${fmt(seconds / 86_400, 1)} d`;
 const policyName = (p: { policy: string; seconds: number | null }) => (p.seconds === null ? p.policy : `${p.policy}, ${p.policy.startsWith("hierarchical") ? "interval" : "batch age"} ${p.seconds} s`);
@@ -337,6 +334,7 @@ const md: string[] = [
   `- Data: every group member sends a message every ${messageInterval} s on average (\`--message-interval\`), Poisson; a root Master is not a member and sends none.`,
   `- Gateways: ${assumptions.gatewayBatching}.`,
   `- Hierarchical anchoring: ${assumptions.hierarchicalAnchor}.`,
+  `- Root groups: ${assumptions.rootGroupCosts}.`,
   `- Relaying: ${assumptions.relayBatches}. Enrolment batches: ${assumptions.enrolmentBatches}.`,
   "",
   `**Quoted, not measured**: Besu QBFT, ${quoted.besuQbft}. As gas, that is ${mgas(besuGasPerSecond[0])}–${mgas(besuGasPerSecond[1])} Mgas/s of ${fmt(TRANSFER_GAS)}-gas transfers, at or below the modelled ${mgas(capacity(chain))} Mgas/s: the enrolment table gives the times at that rate too, and the saturation points scale with the rate (\`--gas-limit ${besuGasPerSecond[0]}\` reruns everything at the low end).`,
@@ -401,7 +399,7 @@ md.push(
   "",
   "## Charts",
   "",
-  "Drawn with `scripts/lib/svg-chart.ts` (horizontal bars; the Vega-Lite charts of the packaging branch are not on main yet).",
+  "Vega-Lite, rendered to SVG by `scripts/lib/charts.ts` (`seriesChart`); both axes on log scales.",
   "",
   "![chain gas per second by policy](scale-gas-per-second.svg)",
   "",
@@ -423,47 +421,67 @@ writeFileSync(join(out, "scale.md"), md.join("\n"));
 
 // ------------------------------------------------------------------ charts
 
-const middle = networks.find((network) => network.clusters === 10_000) ?? networks[0];
-const shortName = (p: { policy: string; seconds: number | null }) =>
-  p.policy.startsWith("per-cluster") ? `per-cluster anchoring, age ${p.seconds} s` : p.policy.startsWith("hierarchical") ? `hierarchical (planned), interval ${p.seconds} s` : p.policy.replace("relay every message", "relay every message");
-writeFileSync(
-  join(out, "scale-gas-per-second.svg"),
-  barChart({
-    title: `Chain gas per second for data, ${fmt(middle.clusters)} clusters (Mgas/s)`,
-    unit: "Mgas/s",
-    bars: middle.policies.map((p) => ({ label: shortName(p), value: round(p.gasPerSecond / 1e6, 2), reference: round(capacity(chain) / 1e6, 2) })),
-    series: ["offered", `chain capacity (${mgas(capacity(chain))} Mgas/s)`],
-    logScale: true,
+const FAMILIES = ["per-cluster anchoring", "relaying", "hierarchical anchoring (planned)"];
+const familyOf = (policy: string): string => (policy.startsWith("per-cluster") ? FAMILIES[0] : policy.startsWith("relay") ? FAMILIES[1] : FAMILIES[2]);
+const seriesOf = (p: { policy: string; seconds: number | null }): string => (p.seconds !== null ? `${p.seconds} s` : p.policy.includes("batches") ? `batches of ${dataGas.relayBatchSize}` : "one per transaction");
+const SERIES = [...AGES.map((age) => `${age} s`), "one per transaction", `batches of ${dataGas.relayBatchSize}`];
+const policyPoints = (value: (p: PolicyResult) => number): SeriesPoint[] =>
+  networks.flatMap((network) => network.policies.map((p) => ({ x: network.clusters, y: value(p), series: seriesOf(p), panel: familyOf(p.policy) })));
+const charts = {
+  "scale-gas-per-second.svg": seriesChart({
+    title: "Chain gas per second for data",
+    subtitle: `Lines: batch age (per cluster) or interval (hierarchical); relaying one message per transaction or in batches. A message every ${messageInterval} s per member.`,
+    points: policyPoints((p) => round(p.gasPerSecond / 1e6, 3)),
+    series: SERIES,
+    seriesTitle: "age / interval / relay",
+    panels: FAMILIES,
+    xTitle: "clusters",
+    yTitle: "Mgas per second",
+    xScale: "log",
+    yScale: "log",
+    rule: { y: capacity(chain) / 1e6, label: `capacity ${mgas(capacity(chain))} Mgas/s` },
+    width: 200,
   }),
-);
-const atDefault = sensitivity.find((s) => s.messageInterval === messageInterval)!;
-writeFileSync(
-  join(out, "scale-saturation.svg"),
-  barChart({
-    title: `Clusters the chain carries before it saturates (a message every ${messageInterval} s)`,
-    unit: "clusters",
-    bars: atDefault.clusters.map((entry) => ({ label: shortName(entry), value: entry.saturationClusters })),
-    logScale: true,
+  "scale-wait.svg": seriesChart({
+    title: "How long a message waits to be anchored (or relayed)",
+    subtitle: `Mean while the chain keeps up; past saturation, the wait of a message sent after ${duration(horizon)} (it keeps growing).`,
+    points: policyPoints((p) => p.meanMessageWait ?? p.waitAtEnd),
+    series: SERIES,
+    seriesTitle: "age / interval / relay",
+    panels: FAMILIES,
+    xTitle: "clusters",
+    yTitle: "seconds",
+    xScale: "log",
+    yScale: "log",
+    width: 200,
   }),
-);
-writeFileSync(
-  join(out, "scale-enrolment.svg"),
-  barChart({
-    title: "Time to enrol every device (minutes)",
-    unit: "min",
-    bars: networks.flatMap((network) => network.enrolment.map((result) => ({ label: `${fmt(network.clusters)} clusters, ${result.method}`, value: round(result.seconds / 60, 1) }))),
-    logScale: true,
+  "scale-saturation.svg": seriesChart({
+    title: "Clusters the chain carries before it saturates",
+    subtitle: `${mgas(capacity(chain))} Mgas/s; the cluster mix of the ${fmt(largestSize.clusters)}-cluster network (${fmt(largestSize.devices / largestSize.clusters, 2)} devices per cluster).`,
+    points: sensitivity.flatMap((s) => s.clusters.map((entry) => ({ x: s.messageInterval, y: entry.saturationClusters, series: seriesOf(entry), panel: familyOf(entry.policy) }))),
+    series: SERIES,
+    seriesTitle: "age / interval / relay",
+    panels: FAMILIES,
+    xTitle: "s between messages",
+    yTitle: "clusters",
+    xScale: "log",
+    yScale: "log",
+    width: 200,
   }),
-);
-writeFileSync(
-  join(out, "scale-wait.svg"),
-  barChart({
-    title: `Message wait to be anchored, ${fmt(middle.clusters)} clusters (s; saturated: after ${duration(horizon)})`,
-    unit: "s",
-    bars: middle.policies.map((p) => ({ label: `${shortName(p)}${p.saturated ? " (saturated)" : ""}`, value: p.meanMessageWait ?? p.waitAtEnd })),
-    logScale: true,
+  "scale-enrolment.svg": seriesChart({
+    title: "Time to enrol every device",
+    subtitle: `${fmt(chain.gasLimit)} gas every ${chain.period} s; the four phases in order; batches of ${enrolmentGas.batched.batchSize}.`,
+    points: networks.flatMap((network) => network.enrolment.map((result) => ({ x: network.clusters, y: round(result.seconds / 60, 2), series: result.method }))),
+    series: methods,
+    seriesTitle: "association",
+    xTitle: "clusters",
+    yTitle: "minutes",
+    xScale: "log",
+    yScale: "log",
+    width: 320,
   }),
-);
+};
+for (const [file, spec] of Object.entries(charts)) writeFileSync(join(out, file), await renderSvg(spec));
 
 console.log(md.slice(0, md.indexOf("## Charts")).join("\n"));
 console.log(`wrote ${join(out, "scale.json")}, ${join(out, "scale.md")} and four charts`);

@@ -222,3 +222,74 @@ export function distributionChart({ title, subtitle, values, valueTitle, unit, b
     ],
   } as TopLevelSpec;
 }
+
+export type SeriesPoint = {
+  x: number;
+  y: number;
+  /** The line this point belongs to (a colour, in the order of `series`). */
+  series: string;
+  /** The panel, when the chart has several side by side. */
+  panel?: string;
+};
+
+export type SeriesChartParameters = {
+  title: string;
+  subtitle?: string;
+  points: readonly SeriesPoint[];
+  /** Line names in legend order. */
+  series: readonly string[];
+  /** The legend's title (what tells the lines apart). */
+  seriesTitle: string;
+  xTitle: string;
+  yTitle: string;
+  /** Log axes for measures over several orders of magnitude (the titles say so). Default: linear from zero. */
+  xScale?: "linear" | "log";
+  yScale?: "linear" | "log";
+  /** A horizontal limit drawn dashed in every panel (a capacity), with its label. */
+  rule?: { y: number; label: string };
+  panels?: readonly string[];
+  width?: number;
+  height?: number;
+};
+
+/** Several lines of a measure against a size, one colour each, optionally per panel, with a dashed limit. */
+export function seriesChart({ title, subtitle, points, series, seriesTitle, xTitle, yTitle, xScale = "linear", yScale = "linear", rule, panels, width = 240, height = 200 }: SeriesChartParameters): TopLevelSpec {
+  const xs = [...new Set(points.map((point) => point.x))].sort((a, b) => a - b);
+  const palette = [OURS, REFERENCE, "#3a9b5c", MEDIAN, "#7b5ea7", "#5b5b5b", "#1fa3a3", "#b5479b"];
+  const scaleOf = (type: "linear" | "log") => (type === "log" ? { type: "log" } : { zero: true });
+  // On a log axis, ticks at the powers of ten the data spans (Vega's own pick crowds the labels).
+  const ys = [...points.map((point) => point.y), ...(rule === undefined ? [] : [rule.y])].filter((y) => y > 0);
+  const decades = Array.from({ length: Math.floor(Math.log10(Math.max(...ys))) - Math.floor(Math.log10(Math.min(...ys))) + 1 }, (_, i) => 10 ** (Math.floor(Math.log10(Math.min(...ys))) + i));
+  const encoding = {
+    x: { field: "x", type: "quantitative", title: xScale === "log" ? `${xTitle} (log scale)` : xTitle, scale: xScale === "log" ? { type: "log" } : { zero: false, nice: false, domain: [xs[0], xs[xs.length - 1]] }, axis: { values: xs, labelExpr: COMPACT, labelFlush: true, labelOverlap: "greedy" } },
+    y: { field: "y", type: "quantitative", title: yScale === "log" ? `${yTitle} (log scale)` : yTitle, scale: scaleOf(yScale), axis: yScale === "log" ? { labelExpr: COMPACT, values: decades } : { labelExpr: COMPACT } },
+    color: { field: "series", type: "nominal", title: seriesTitle, scale: { domain: [...series], range: palette.slice(0, series.length) }, legend: { symbolType: "stroke", symbolSize: 300 } },
+  } as const;
+  const layer: object[] = [
+    { mark: { type: "line", strokeWidth: 2.5 }, encoding },
+    { mark: { type: "point", filled: true, size: 36 }, encoding },
+  ];
+  if (rule !== undefined) {
+    // A datum, not data of its own, so that every panel draws it; the data aggregated to one row (per panel), so it is drawn once.
+    const once = [{ aggregate: [{ op: "count", as: "points" }] }];
+    layer.push(
+      { transform: once, mark: { type: "rule", color: "#444", strokeWidth: 1.5, strokeDash: [6, 4] }, encoding: { y: { datum: rule.y, type: "quantitative" } } },
+      { transform: once, mark: { type: "text", color: "#444", align: "left", baseline: "bottom", x: 4, dy: -3, fontSize: 11 }, encoding: { y: { datum: rule.y, type: "quantitative" }, text: { value: rule.label } } },
+    );
+  }
+  const titleBlock = subtitle === undefined ? { text: title } : { text: title, subtitle };
+  const values = [...points];
+  if (panels === undefined) {
+    return { $schema: "https://vega.github.io/schema/vega-lite/v6.json", title: titleBlock, config, data: { values }, width, height, layer } as TopLevelSpec;
+  }
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: titleBlock,
+    config,
+    data: { values },
+    facet: { field: "panel", type: "nominal", title: null, sort: [...panels], header: { labelFontWeight: "bold", labelLimit: 0 } },
+    columns: panels.length,
+    spec: { width, height, layer },
+    resolve: { scale: { y: "shared" } },
+  } as TopLevelSpec;
+}
