@@ -271,8 +271,8 @@ export class AuthTree {
       for (let level = 0, i = index, width = size; width > 1; level++, i >>>= 1, width -= width >>> 1) {
         const sibling = (i & 1) === 0 ? i + 1 : i - 1;
         if (sibling >= width) continue;
-        const stored = levels[level];
-        proof.push((sibling < stored.count ? stored.hex[sibling] : undefined) ?? this.#nodeHex(level, sibling));
+        // A complete node's cached hex (the array holds one slot per complete node), else computed.
+        proof.push(levels[level].hex[sibling] ?? this.#nodeHex(level, sibling));
       }
       return proof;
     }
