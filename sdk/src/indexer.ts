@@ -9,7 +9,7 @@
 // SDK's keccak, and only the two addresses are turned into checksummed strings. A log of any other
 // shape (another event, extra or missing topics, other data) goes through viem's strict decoder,
 // as every log did before, so the result is the same: an undecodable log is skipped.
-import { getAbiItem, getAddress, numberToHex, parseEventLogs, toEventSelector, type Address, type GetLogsReturnType, type Hex, type RpcLog } from "viem";
+import { decodeEventLog, encodeEventTopics, getAbiItem, getAddress, numberToHex, type Address, type GetLogsReturnType, type Hex, type RpcLog } from "viem";
 import { getBlockNumber } from "viem/actions";
 import type { ReadClient, RegistryParameter } from "./actions/internal.js";
 import {
@@ -57,8 +57,23 @@ const indexedEvents = [
   getAbiItem({ abi: iomtRegistryAbi, name: "GroupMasterRevoked" }),
 ] as const;
 type IndexedLog = GetLogsReturnType<undefined, typeof indexedEvents, true>[number];
-const indexedSelectors = indexedEvents.map((event) => toEventSelector(event));
-const deviceAssociatedSelector = toEventSelector(getAbiItem({ abi: iomtRegistryAbi, name: "DeviceAssociated" }));
+// Selectors through encodeEventTopics, which every viem of the peer range has (toEventSelector came later).
+const selectorOf = (event: (typeof indexedEvents)[number]): Hex => (encodeEventTopics({ abi: [event], eventName: event.name } as never) as Hex[])[0];
+const indexedSelectors = indexedEvents.map(selectorOf);
+const eventBySelector = new Map(indexedEvents.map((event, i) => [indexedSelectors[i], event]));
+const deviceAssociatedSelector = selectorOf(getAbiItem({ abi: iomtRegistryAbi, name: "DeviceAssociated" }));
+
+/** A log of any indexed event decoded as viem's strict `getLogs` decodes it; undefined where that skips it. */
+function decodeStrict(log: RpcLog): IndexedLog | undefined {
+  const event = eventBySelector.get(log.topics?.[0] as Hex);
+  if (event === undefined) return undefined;
+  try {
+    const { eventName, args } = decodeEventLog({ abi: [event], data: log.data, topics: log.topics as [Hex, ...Hex[]], strict: true });
+    return { eventName, args } as IndexedLog;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The fields of a DeviceAssociated log that the auth chain and the tree need, sliced from a log of the exact expected shape. */
 interface RawAssociation {
@@ -303,7 +318,8 @@ export function createAuthTableIndexer(client: ReadClient, parameters: CreateAut
       if (raw !== undefined && addRawEntry(groupOf(raw.gid), raw)) return;
     }
     // Unrecognised or undecodable logs are skipped, as viem's strict decoding skips them.
-    for (const decoded of parseEventLogs({ abi: indexedEvents, logs: [log], strict: true })) apply(decoded as IndexedLog);
+    const decoded = decodeStrict(log);
+    if (decoded !== undefined) apply(decoded);
   }
 
   /** eth_getLogs for the indexed events, the request viem's `getLogs({ events })` makes. */
