@@ -46,7 +46,7 @@ describe("the main job against a JSON-RPC node", function () {
     const [, valid, all] = stdout.match(/checked offline by peers: (\d+)\/(\d+) Valid/) ?? [];
     expect(valid).to.equal(all);
     expect(stdout).to.match(/its \d+ members' paths now Revoked at step 1; the other \d+ still Valid/);
-    expect(stdout).to.include("Its gateway's /health: GroupRegistryMasterRevoked");
+    expect(stdout).to.include("Its gateway's /health/ready: GroupRegistryMasterRevoked");
   });
 
   it("writes the summary as Markdown with SVG charts", () => {
