@@ -62,7 +62,8 @@ export async function createServer(parameters: ServerParameters): Promise<Fastif
 
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     const { status, body } = toErrorBody(error);
-    if (status >= 500) request.log.error({ err: error }, "request failed");
+    // Expected refusals (503 busy, syncing, chain down) are not faults; anything else 5xx is.
+    if (body.code === "InternalError") request.log.error({ err: error }, "request failed");
     metrics.rejections.inc({ code: body.code });
     void reply.status(status).send({ error: body });
   });
@@ -119,7 +120,7 @@ async function sealedRoutes(app: FastifyInstance, { config, api, sessions, store
         // Not opened: a plain refusal, through the error handler.
         if (opened === undefined) throw error;
         const refusal = toErrorBody(error instanceof OpenedError ? error.error : (error as Error));
-        if (refusal.status >= 500) request.log.error({ err: error }, "request failed");
+        if (refusal.body.code === "InternalError") request.log.error({ err: error }, "request failed");
         metrics.rejections.inc({ code: refusal.body.code });
         status = refusal.status;
         answer = { ok: false, error: refusal.body };
