@@ -5,7 +5,7 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {IDataLedger} from "./interfaces/IDataLedger.sol";
 import {GroupRegistry} from "./GroupRegistry.sol";
 import {BatchResults} from "./libraries/BatchResults.sol";
-import {CalldataSignature} from "./libraries/CalldataSignature.sol";
+import {DeviceSignature} from "./libraries/DeviceSignature.sol";
 
 /// @title DataLedger — signed data messages, device-to-device exchanges and batch anchors
 /// @notice See {IDataLedger}. It shares the registry's storage and EIP-712 domain, so a data
@@ -173,7 +173,7 @@ abstract contract DataLedger is GroupRegistry, IDataLedger {
         bytes32[] calldata proof
     ) external view returns (bool) {
         Member storage member = _member(message.gid, message.oid);
-        address signer = CalldataSignature.tryRecover(dataMessageDigest(message), signature);
+        address signer = DeviceSignature.tryRecover(dataMessageDigest(message), signature);
         return verifyAnchoredMessage(message, root, proof) && _isMemberRecord(member) && signer != address(0)
             && signer == member.account;
     }
@@ -208,7 +208,7 @@ abstract contract DataLedger is GroupRegistry, IDataLedger {
         failure = _activeMemberFailure(gid, oid, member);
         if (failure.length != 0) return (device, failure);
         device = member.account;
-        address signer = CalldataSignature.tryRecover(digest, signature);
+        address signer = DeviceSignature.tryRecover(digest, signature);
         if (signer == address(0)) return (device, abi.encodeWithSelector(RequestInvalidSignature.selector));
         if (signer != device) return (device, abi.encodeWithSelector(RequestWrongSigner.selector, signer, device));
         uint32 expected = member.nonce;

@@ -8,6 +8,8 @@ import {AuthTable} from "./libraries/AuthTable.sol";
 import {AuthTree} from "./libraries/AuthTree.sol";
 import {BatchResults} from "./libraries/BatchResults.sol";
 import {CalldataSignature} from "./libraries/CalldataSignature.sol";
+import {ContractSignature} from "./libraries/ContractSignature.sol";
+import {DeviceSignature} from "./libraries/DeviceSignature.sol";
 
 /// @title GroupRegistry — virtual groups, token-verified association and the hierarchical AuthTable
 /// @notice See {IGroupRegistry}. No admin: trust roots are chosen by verifiers, who pin the root
@@ -212,6 +214,11 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
     }
 
     /// @inheritdoc IGroupRegistry
+    function p256Address(bytes32 qx, bytes32 qy) external pure returns (address) {
+        return DeviceSignature.p256Address(qx, qy);
+    }
+
+    /// @inheritdoc IGroupRegistry
     function tokenDigest(bytes32 gid, bytes32 oid, address device) public pure returns (bytes32) {
         return keccak256(abi.encodePacked(gid, oid, device));
     }
@@ -348,10 +355,17 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
         if (_oidOf[device] != bytes32(0)) return abi.encodeWithSelector(GroupRegistryAddressTaken.selector, device);
 
         address master = group.master;
-        address recovered =
-            CalldataSignature.tryRecover(MessageHashUtils.toEthSignedMessageHash(tokenDigest(gid, oid, device)), token);
-        if (recovered == address(0)) return abi.encodeWithSelector(GroupRegistryInvalidToken.selector);
-        if (recovered != master) return abi.encodeWithSelector(GroupRegistryTokenNotFromMaster.selector, recovered, master);
+        bytes32 tokenHash = MessageHashUtils.toEthSignedMessageHash(tokenDigest(gid, oid, device));
+        if (master.code.length != 0) {
+            // A contract Master (a hospital's multisig) approves its tokens through ERC-1271.
+            if (!ContractSignature.isValid(master, tokenHash, token)) {
+                return abi.encodeWithSelector(GroupRegistryTokenNotFromMaster.selector, address(0), master);
+            }
+        } else {
+            address recovered = CalldataSignature.tryRecover(tokenHash, token);
+            if (recovered == address(0)) return abi.encodeWithSelector(GroupRegistryInvalidToken.selector);
+            if (recovered != master) return abi.encodeWithSelector(GroupRegistryTokenNotFromMaster.selector, recovered, master);
+        }
 
         uint32 index = group.leafCount;
         if (index == type(uint32).max) return abi.encodeWithSelector(GroupRegistryGroupFull.selector, gid);
@@ -377,7 +391,7 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
         }
         if (block.timestamp > request.deadline) return abi.encodeWithSelector(RequestExpired.selector, request.deadline);
         if (request.nonce != 0) return abi.encodeWithSelector(RequestInvalidNonce.selector, device, 0);
-        address signer = CalldataSignature.tryRecover(associationDigest(request), signature);
+        address signer = DeviceSignature.tryRecover(associationDigest(request), signature);
         if (signer == address(0)) return abi.encodeWithSelector(RequestInvalidSignature.selector);
         if (signer != device) return abi.encodeWithSelector(RequestWrongSigner.selector, signer, device);
         return _tryAssociate(request.gid, request.oid, device, token);

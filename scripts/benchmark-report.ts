@@ -3,8 +3,10 @@
 // gas-reports/benchmark-report.md and SVG charts; run by `./iomt gas` after the gas report.
 //
 // Gas figures are receipts' gasUsed on Hardhat's in-process network (the tests' compiler
-// settings). Times are wall-clock on this machine: means and standard deviations over repeated
-// runs, reported as measured.
+// settings); they and the sizes are the same bytes on every run for the same contracts (fixed keys,
+// timestamps and deadlines, seeded fields), which `./iomt gas:check` relies on. Times are
+// wall-clock on this machine: means and standard deviations over repeated runs, reported as
+// measured in gas-reports/timings.{md,json}, which differ on every run (IOMT_GAS_TIMINGS=0 skips them).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -60,9 +62,9 @@ import { startAnvilNode } from "../sdk/test/support/anvil.js";
 import { seededRandom } from "../sdk/test/support/random.js";
 import { buildGroup } from "../sdk/test/support/synthetic-group.js";
 import { REFERENCES } from "./lib/references.js";
-import { intrinsicGas } from "./lib/gas.js";
+import { intrinsicGas, REPORT_DEADLINE, REPORT_TIMESTAMP, reportDir } from "./lib/gas.js";
 import { setBalance, startLoopbackGateway } from "./lib/nodes.js";
-import { barChart } from "./lib/svg-chart.js";
+import { lineChart, renderSvg, type LinePoint } from "./lib/charts.js";
 
 const GROUP_SIZES = [1, 10, 100, 1_000, 10_000];
 const BATCH_SIZES = [1, 10, 50, 100, 200];
@@ -135,7 +137,7 @@ async function gasAgainstScale(): Promise<{ bySize: GasRow[]; byBatch: GasRow[] 
   await chain.fund(deployer.address);
   const { address: registry } = await deployRegistry(chain.wallet(deployer));
   const domain = registryDomain({ chainId: chain.chainId, registry });
-  const deadline = BigInt(Math.floor(Date.now() / 1000) + 86_400);
+  const deadline = REPORT_DEADLINE;
 
   async function sample(hash: Promise<Hash> | Hash, items = 1): Promise<GasSample> {
     const receipt = await publicClient.waitForTransactionReceipt({ hash: await hash });
@@ -170,7 +172,7 @@ async function gasAgainstScale(): Promise<{ bySize: GasRow[]; byBatch: GasRow[] 
   }
   async function message(gid: Hex, device: PrivateKeyAccount, label: string): Promise<SignedDataMessage> {
     const nonce = await getNonce(publicClient, { registry, gid, oid: oidOf(device.address) });
-    return signDataMessage(device, { domain, message: createDataMessage({ gid, oid: oidOf(device.address), nonce, payload: label, salt: keccak256(toHex(`salt:${label}`)), validFor: 86_400n }) });
+    return signDataMessage(device, { domain, message: createDataMessage({ gid, oid: oidOf(device.address), nonce, payload: label, salt: keccak256(toHex(`salt:${label}`)), timestamp: REPORT_TIMESTAMP, deadline }) });
   }
 
   // One group grown to each size in turn; the operations are measured at that size.
@@ -371,16 +373,22 @@ function clusterFigures(count: number, seed: number): ClusterFigures {
 
 log("benchmark report: gas against group size and batch size (in-process network)");
 const gas = await gasAgainstScale();
-log("benchmark report: paper 000 Table 2 (preparation times)");
-const table2 = await preparationTimes();
-log("benchmark report: paper 003 Table 5 (time to authenticate a node), in-process");
-const inProcessConnection = await network.create();
-const inProcess = await authenticationTimes(await connect(custom(inProcessConnection.provider, { retryCount: 0 }), () => inProcessConnection.close()), "in-process");
-await inProcessConnection.close();
-log("benchmark report: paper 003 Table 5, anvil with 1 s blocks");
-const anvil = await startAnvilNode({ chainId: 1337, blockTime: 1 });
-const onAnvil = await authenticationTimes(await connect(http(anvil.url, { retryCount: 0 }), () => anvil.stop()), "anvil");
-await anvil.stop();
+
+/** Wall-clock times: paper 000 Table 2 and paper 003 Table 5. */
+async function timings() {
+  log("benchmark report: paper 000 Table 2 (preparation times)");
+  const table2 = await preparationTimes();
+  log("benchmark report: paper 003 Table 5 (time to authenticate a node), in-process");
+  const inProcessConnection = await network.create();
+  const inProcess = await authenticationTimes(await connect(custom(inProcessConnection.provider, { retryCount: 0 }), () => inProcessConnection.close()), "in-process");
+  await inProcessConnection.close();
+  log("benchmark report: paper 003 Table 5, anvil with 1 s blocks");
+  const anvil = await startAnvilNode({ chainId: 1337, blockTime: 1 });
+  const onAnvil = await authenticationTimes(await connect(http(anvil.url, { retryCount: 0 }), () => anvil.stop()), "anvil");
+  await anvil.stop();
+  return { table2, inProcess, onAnvil };
+}
+const times = process.env.IOMT_GAS_TIMINGS === "0" ? null : await timings();
 log("benchmark report: paper 003 Fig. 17 and 19 (clusters of 10 to 135 nodes)");
 const clusters = [10, 20, 40, 60, 80, 100, 120, 135].map((count) => clusterFigures(count, 17 + count));
 
@@ -400,9 +408,9 @@ const referenceRows = REFERENCES.filter((reference) => reference.ours !== "revok
   return { ...reference, oursLabel: `${ours!.label} (${ours!.operation === "associateBatchBySig" ? `batch of ${ours!.scale}` : `group of ${fmt(ours!.scale)}`})`, oursGas: ours!.perItem, ratio: round(ours!.perItem / reference.gas, 2) };
 });
 
-const outDir = "gas-reports";
+const outDir = reportDir;
 mkdirSync(outDir, { recursive: true });
-const report = { generatedBy: "scripts/benchmark-report.ts (./iomt gas)", floorModel: { FRESH_SLOT, UPDATED_SLOT, ECRECOVER, operations: floorParts }, gas, references: referenceRows, paper000Table2: table2, paper003Table5: { inProcess, anvil1sBlocks: onAnvil }, paper003Clusters: clusters, storedPerDevice };
+const report = { generatedBy: "scripts/benchmark-report.ts (./iomt gas)", floorModel: { FRESH_SLOT, UPDATED_SLOT, ECRECOVER, operations: floorParts }, gas, references: referenceRows, paper003Clusters: clusters, storedPerDevice };
 writeFileSync(join(outDir, "benchmark-report.json"), `${JSON.stringify(report, null, 2)}\n`);
 
 const sizeTable = (operation: Operation) => {
@@ -415,7 +423,7 @@ const batchTable = (operation: Operation) => {
 };
 const markdown = `# Benchmark report
 
-Generated by \`./iomt gas\` (\`scripts/benchmark-report.ts\`). Gas: receipts' \`gasUsed\` on Hardhat's in-process network, default (Cancun) build, median of ${SAMPLES} transactions per point. Times: wall-clock on this machine (2 shared vCPUs), mean ± standard deviation. Raw figures: [\`benchmark-report.json\`](benchmark-report.json).
+Generated by \`./iomt gas\` (\`scripts/benchmark-report.ts\`). Gas: receipts' \`gasUsed\` on Hardhat's in-process network, default (Cancun) build, median of ${SAMPLES} transactions per point. Raw figures: [\`benchmark-report.json\`](benchmark-report.json). The same contracts give the same report, byte for byte. Times (paper 000 Table 2, paper 003 Table 5) are measured, so they differ on every run: [\`timings.md\`](timings.md).
 
 ## Gas against group size
 
@@ -442,22 +450,6 @@ ${(["associateBatchBySig", "recordDataBatchBySig", "anchorBatch"] as const).map(
 | ours | gas | reference | gas | ours / reference |
 | --- | ---: | --- | ---: | ---: |
 ${referenceRows.map((row) => `| ${row.oursLabel} | ${fmt(row.oursGas)} | ${row.reference}${row.approximate ? " (approximate)" : ""} | ${fmt(row.gas)} | ${row.ratio} |`).join("\n")}
-
-## Paper 000, Table 2: preparation time on the device (${table2.runs} runs after 20 warm-up runs)
-
-| | ours (this machine) | paper (laptop) | paper (Raspberry Pi 4) |
-| --- | ---: | ---: | ---: |
-| association request (EIP-712 signature over gid, oid, device, nonce, deadline) | ${table2.association.mean} ± ${table2.association.sd} ms | 1.03 ± 0.12 ms | 1.7 ± 0.029 ms |
-| data message (create + EIP-712 signature, with nonce and deadline) | ${table2.data.mean} ± ${table2.data.sd} ms | 0.13 ± 0.001 ms | 0.6 ± 0.029 ms |
-
-## Paper 003, Table 5: time to authenticate a node (${inProcess.runs} nodes each)
-
-| | in-process network | anvil, 1 s blocks | paper |
-| --- | ---: | ---: | --- |
-| AuthReq signed, relayed and mined (the AuthTable entry exists) | ${inProcess.onChain.mean} ± ${inProcess.onChain.sd} ms | ${onAnvil.onChain.mean} ± ${onAnvil.onChain.sd} ms | block creation 0.031 s (Docker), 0.267 s (PC), 0.302 s (RPi 3B+) |
-| whole device flow through its gateway (keySession → getTicket → assoc → entry) | ${inProcess.throughGateway.mean} ± ${inProcess.throughGateway.sd} ms | ${onAnvil.throughGateway.mean} ± ${onAnvil.throughGateway.sd} ms | |
-
-On anvil with 1 s blocks the time is the wait for the block that includes the association: the nodes here join one after another, each right after the previous block, so each waits about a full interval (a node arriving at a random moment waits half of one on average). The rest — signing, the handshake, the ticket, the relay — is the in-process column.
 
 ## Paper 003, Fig. 17: AuthTable size per cluster (random fields in 150 m × 150 m, range 30 m)
 
@@ -489,12 +481,42 @@ The paper: 3.9 KB hierarchical against 8.66 KB single level (its consensus messa
 | AuthTable entry (off chain, per device) | ${storedPerDevice.authTableEntry} B: device 20, Master 20, index 4, entry hash 32, oid 32 | 289 B per entry |
 `;
 writeFileSync(join(outDir, "benchmark-report.md"), markdown);
-const sizeBars = gas.bySize.map((row) => ({ label: `${row.label} · ${fmt(row.scale)}`, value: row.perItem, reference: row.floor }));
-writeFileSync(join(outDir, "gas-vs-group-size.svg"), barChart({ title: "Gas per transaction as the group grows (1 to 10,000 members)", unit: "gas", bars: sizeBars, series: ["ours", "EVM floor"] }));
-const batchBars = gas.byBatch.map((row) => ({ label: `${row.label} · ${row.scale}`, value: row.perItem, reference: row.floor }));
-writeFileSync(join(outDir, "gas-vs-batch-size.svg"), barChart({ title: "Gas per item as batches grow (1 to 200)", unit: "gas", bars: batchBars, series: ["ours", "EVM floor"], logScale: true }));
-writeFileSync(join(outDir, "paper-fig17.svg"), barChart({ title: "AuthTable entries: largest cluster vs single level", unit: "entries", bars: clusters.map((row) => ({ label: `${row.nodes} nodes`, value: row.largestCluster, reference: row.singleLevel })), series: ["largest cluster", "single level"] }));
-writeFileSync(join(outDir, "paper-fig19.svg"), barChart({ title: "Largest AuthTable path a device presents", unit: "B", bars: clusters.map((row) => ({ label: `${row.nodes} nodes`, value: row.hierarchicalPath, reference: row.singleLevelPath })), series: ["hierarchical", "single level"] }));
+if (times !== null) {
+  const { table2, inProcess, onAnvil } = times;
+  const timingsMarkdown = `# Timings
+
+Generated by \`./iomt gas\` (\`scripts/benchmark-report.ts\`) beside [the benchmark report](benchmark-report.md). Wall-clock on the machine that ran it (2 shared vCPUs here), mean ± standard deviation: unlike the gas figures, these differ on every run, and \`./iomt gas:check\` does not compare them. Raw figures: [\`timings.json\`](timings.json).
+
+## Paper 000, Table 2: preparation time on the device (${table2.runs} runs after 20 warm-up runs)
+
+| | ours (this machine) | paper (laptop) | paper (Raspberry Pi 4) |
+| --- | ---: | ---: | ---: |
+| association request (EIP-712 signature over gid, oid, device, nonce, deadline) | ${table2.association.mean} ± ${table2.association.sd} ms | 1.03 ± 0.12 ms | 1.7 ± 0.029 ms |
+| data message (create + EIP-712 signature, with nonce and deadline) | ${table2.data.mean} ± ${table2.data.sd} ms | 0.13 ± 0.001 ms | 0.6 ± 0.029 ms |
+
+## Paper 003, Table 5: time to authenticate a node (${inProcess.runs} nodes each)
+
+| | in-process network | anvil, 1 s blocks | paper |
+| --- | ---: | ---: | --- |
+| AuthReq signed, relayed and mined (the AuthTable entry exists) | ${inProcess.onChain.mean} ± ${inProcess.onChain.sd} ms | ${onAnvil.onChain.mean} ± ${onAnvil.onChain.sd} ms | block creation 0.031 s (Docker), 0.267 s (PC), 0.302 s (RPi 3B+) |
+| whole device flow through its gateway (keySession → getTicket → assoc → entry) | ${inProcess.throughGateway.mean} ± ${inProcess.throughGateway.sd} ms | ${onAnvil.throughGateway.mean} ± ${onAnvil.throughGateway.sd} ms | |
+
+On anvil with 1 s blocks the time is the wait for the block that includes the association: the nodes here join one after another, each right after the previous block, so each waits about a full interval (a node arriving at a random moment waits half of one on average). The rest — signing, the handshake, the ticket, the relay — is the in-process column.
+`;
+  writeFileSync(join(outDir, "timings.md"), timingsMarkdown);
+  writeFileSync(join(outDir, "timings.json"), `${JSON.stringify({ generatedBy: "scripts/benchmark-report.ts (./iomt gas)", paper000Table2: table2, paper003Table5: { inProcess, anvil1sBlocks: onAnvil } }, null, 2)}\n`);
+}
+// Charts: the measured series solid, the EVM floor (or the single level) dashed, y from zero.
+const gasPoints = (rows: GasRow[]): LinePoint[] => rows.flatMap((row) => [{ x: row.scale, y: row.perItem, reference: false, panel: row.label }, { x: row.scale, y: row.floor, reference: true, panel: row.label }]);
+const panelsOf = (rows: GasRow[]) => [...new Set(rows.map((row) => row.label))];
+const floorNote = "EVM floor: 21,000 + calldata + the storage the operation must write + 3,000 per ecrecover";
+const charts = {
+  "gas-vs-group-size.svg": lineChart({ title: "Gas per transaction as the group grows (1 to 10,000 members)", subtitle: `Median of ${SAMPLES} transactions per point. ${floorNote}`, points: gasPoints(gas.bySize), panels: panelsOf(gas.bySize), xTitle: "members in the group", xScale: "log", yTitle: "gas per transaction", series: ["ours", "EVM floor"], width: 170, height: 170 }),
+  "gas-vs-batch-size.svg": lineChart({ title: "Gas per item as batches grow (1 to 200)", subtitle: `One batch per point; the 21,000 base is shared by the batch. ${floorNote}`, points: gasPoints(gas.byBatch), panels: panelsOf(gas.byBatch), independentY: true, xTitle: "items in the batch", yTitle: "gas per item", series: ["ours", "EVM floor"], width: 240, height: 180 }),
+  "paper-fig17.svg": lineChart({ title: "AuthTable entries: largest cluster vs single level", subtitle: "Random fields in 150 m × 150 m, range 30 m (paper 003, Fig. 17)", points: clusters.flatMap((row) => [{ x: row.nodes, y: row.largestCluster, reference: false }, { x: row.nodes, y: row.singleLevel, reference: true }]), xTitle: "nodes in the field", yTitle: "AuthTable entries", series: ["largest cluster", "single level"] }),
+  "paper-fig19.svg": lineChart({ title: "Largest AuthTable path a device presents", subtitle: "Compact encoding, same fields as Fig. 17 (paper 003, Fig. 19)", points: clusters.flatMap((row) => [{ x: row.nodes, y: row.hierarchicalPath, reference: false }, { x: row.nodes, y: row.singleLevelPath, reference: true }]), xTitle: "nodes in the field", yTitle: "bytes", series: ["hierarchical", "single level"] }),
+};
+for (const [file, spec] of Object.entries(charts)) writeFileSync(join(outDir, file), await renderSvg(spec));
 
 console.log(markdown);
-log(`benchmark report written to ${outDir}/benchmark-report.{md,json} and 4 SVG charts`);
+log(`benchmark report written to ${outDir}/benchmark-report.{md,json} and 4 SVG charts${times === null ? " (timings skipped: IOMT_GAS_TIMINGS=0)" : `, timings to ${outDir}/timings.{md,json}`}`);

@@ -46,7 +46,7 @@ import { deployRegistry } from "@iomt-auth/sdk/deploy";
 import { enrolDevice, type RunningGateway } from "../gateway/src/index.js";
 import { seededRandom } from "../sdk/test/support/random.js";
 import { setBalance, startLoopbackGateway } from "./lib/nodes.js";
-import { barChart } from "./lib/svg-chart.js";
+import { barChart, distributionChart, median, renderSvg } from "./lib/charts.js";
 
 const { values: flags } = parseArgs({
   options: {
@@ -331,7 +331,6 @@ rmSync(workDir, { recursive: true, force: true });
 
 const sizes = runs.map((run) => authPathSize(run.path!)).sort((a, b) => a - b);
 const authTimes = runs.map((run) => run.authMs).sort((a, b) => a - b);
-const median = (values: number[]) => values[Math.floor(values.length / 2)];
 const messages = runs.reduce((sum, run) => sum + run.receipts.length, 0);
 const ok =
   validBefore === runs.length &&
@@ -384,9 +383,15 @@ const summary = [
 
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, "summary.md"), summary);
-writeFileSync(join(outDir, "gas.svg"), barChart({ title: "Gas per operation", unit: "gas", bars: gasRows.map((row) => ({ label: row.operation, value: row.perOperation })), logScale: true }));
-writeFileSync(join(outDir, "auth-time.svg"), barChart({ title: "Time to authenticate each device (keySession → associated)", unit: "ms", bars: runs.map((run) => ({ label: run.id, value: Math.round(run.authMs) })) }));
-writeFileSync(join(outDir, "path-size.svg"), barChart({ title: "AuthTable path size per device", unit: "B", bars: runs.map((run) => ({ label: run.id, value: authPathSize(run.path!) })) }));
+// Linear axes. An operation over 5× the next largest (the one-off deployment) would flatten every
+// other bar: it is named in the subtitle instead of drawn.
+const byGas = [...gasRows].sort((a, b) => b.perOperation - a.perOperation);
+const outliers = byGas.length > 1 && byGas[0].perOperation > 5 * byGas[1].perOperation ? [byGas[0]] : [];
+const drawn = gasRows.filter((row) => !outliers.includes(row));
+const gasSubtitle = `Mean per operation${outliers.map((row) => `; not drawn: ${row.operation}, ${row.perOperation.toLocaleString("en-US")} gas ×${row.count}`).join("")}`;
+writeFileSync(join(outDir, "gas.svg"), await renderSvg(barChart({ title: "Gas per operation", subtitle: gasSubtitle, bars: drawn.map((row) => ({ label: `${row.operation} ×${row.count}`, value: row.perOperation })), valueTitle: "gas" })));
+writeFileSync(join(outDir, "auth-time.svg"), await renderSvg(distributionChart({ title: "Time to authenticate a device (keySession → associated)", subtitle: `${runs.length} devices`, values: authTimes, valueTitle: "milliseconds", unit: "ms" })));
+writeFileSync(join(outDir, "path-size.svg"), await renderSvg(distributionChart({ title: "AuthTable path size per device", subtitle: `${runs.length} devices; compact encoding`, values: sizes, valueTitle: "bytes", unit: "B", discrete: true })));
 
 console.log(`\nGas per operation (mean):`);
 for (const row of gasRows) console.log(`  ${row.operation.padEnd(58)} ${row.perOperation.toLocaleString("en-US").padStart(10)} gas  ×${row.count}`);

@@ -6,20 +6,23 @@
 // intrinsic gas, calldata and execution, after refunds), with the compiler settings of
 // hardhat.config.ts. Writes gas-reports/gas-report.json and gas-reports/gas-report.md and prints
 // the main table. Targets are judged on the median (per item for batches); a missed target is
-// reported as missed, with the measured figure unchanged.
-import { execFileSync } from "node:child_process";
+// reported as missed, with the measured figure unchanged. The same contracts give the same bytes
+// (fixed keys, timestamps and deadlines; no date): `./iomt gas:check` relies on it.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { artifacts, config, network } from "hardhat";
-import { createWalletClient, custom, encodeFunctionData, keccak256, parseEther, stringToHex, zeroHash, type Hex, type LocalAccount } from "viem";
+import { concat, createWalletClient, custom, encodeFunctionData, hashMessage, keccak256, parseEther, stringToHex, zeroHash, type Hex, type LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { intrinsicGas } from "./lib/gas.js";
+import { intrinsicGas, REPORT_DEADLINE, REPORT_TIMESTAMP, reportDir } from "./lib/gas.js";
 import { REFERENCES } from "./lib/references.js";
 import {
   createAuthTableIndexer,
   groupId,
   issueToken,
+  p256Account,
+  privateKeyToP256Signer,
   registryDomain,
+  tokenDigest as tokenDigestOf,
   signAssociation,
   signDataMessage,
   signExchange,
@@ -73,6 +76,11 @@ const OPS = {
   deactivate: { operation: "deactivateGroup", target: null },
   verifyPath: { operation: "verifyAuthPath (view; 2-step path, current sizes)", target: null, note: "Both verifyAuthPath rows: the view called in a transaction so that its gas is a receipt's gasUsed like every other row (an eth_call costs nothing, but a contract calling it pays this). A device in a child group of 20 and its cluster head in the root group; 5 samples, one per device." },
   verifyPathConsistency: { operation: "verifyAuthPath (view; 2-step path, step 0 built at 5 leaves, with a consistency proof to 20)", target: null },
+  p256AssociatePrecompile: { operation: "associateBySig (P-256 device, relayed; EIP-7951 precompile, Osaka network)", target: 115_000, note: "20 P-256 devices into one fresh root group (leaf indices 0-19), on a second in-process network with hardfork osaka." },
+  p256AssociateSolidity: { operation: "associateBySig (P-256 device, relayed; no precompile: OpenZeppelin's Solidity verifier)", target: null, note: "The same on the default (Cancun) network, where address 0x100 has no precompile." },
+  p256DataPrecompile: { operation: "recordDataBySig (P-256 device; EIP-7951 precompile, Osaka network)", target: 50_000, note: "First message of each of the 20 P-256 devices." },
+  p256DataSolidity: { operation: "recordDataBySig (P-256 device; no precompile: OpenZeppelin's Solidity verifier)", target: null },
+  multisigAssociate: { operation: "associate (device is msg.sender; root group mastered by a 2-of-3 multisig: token checked with ERC-1271)", target: null, note: "20 associations into one fresh root group whose Master is contracts/mocks/MultisigMaster.sol; the token is two owners' signatures (130 bytes)." },
 } satisfies Record<string, OperationSpec>;
 
 type OpKey = keyof typeof OPS;
@@ -100,13 +108,13 @@ async function fundedKey(label: string): Promise<LocalAccount> {
 const measured = new Map<OpKey, { gasUsed: number[]; intrinsic: number[] }>();
 
 /** Waits for the transaction, requires success and records its receipt's gasUsed under `op`. */
-async function measure(op: OpKey | null, sent: Promise<Hex>): Promise<number> {
+async function measure(op: OpKey | null, sent: Promise<Hex>, client: typeof publicClient = publicClient): Promise<number> {
   const hash = await sent;
-  const receipt = await publicClient.waitForTransactionReceipt({ hash });
+  const receipt = await client.waitForTransactionReceipt({ hash });
   if (receipt.status !== "success") throw new Error(`transaction ${hash} (${op ?? "setup"}) failed`);
   const gas = Number(receipt.gasUsed);
   if (op !== null) {
-    const { input } = await publicClient.getTransaction({ hash });
+    const { input } = await client.getTransaction({ hash });
     const entry = measured.get(op) ?? { gasUsed: [], intrinsic: [] };
     entry.gasUsed.push(gas);
     entry.intrinsic.push(intrinsicGas(input));
@@ -115,8 +123,9 @@ async function measure(op: OpKey | null, sent: Promise<Hex>): Promise<number> {
   return gas;
 }
 
-const now = BigInt(await networkHelpers.time.latest());
-const deadline = now + 24n * 3600n;
+// Fixed instants, not the chain's clock, so that the signed calldata is the same on every run.
+const now = REPORT_TIMESTAMP;
+const deadline = REPORT_DEADLINE;
 
 interface Device {
   account: LocalAccount;
@@ -340,6 +349,48 @@ for (const i of [10, 11, 12]) {
   await measure("takeOver", registry.write.takeOverGroup([childGid(i), heads[i + 3].address], { account: hierarchyMaster }));
 }
 
+// ------------------------------------------------------------------ P-256 devices and contract Masters
+
+/** 20 P-256 devices associated (relayed) into a fresh root group of `target`, then one message each. */
+async function p256Rows(target: { viem: typeof viem; networkHelpers: typeof networkHelpers }, ops: { associate: OpKey; data: OpKey }, label: string) {
+  const client = await target.viem.getPublicClient();
+  const p256Registry = target === connection ? registry : await target.viem.deployContract("IomtRegistry");
+  const p256Domain = registryDomain({ chainId, registry: p256Registry.address });
+  const master = keyOf(`p256-master-${label}`);
+  await target.networkHelpers.setBalance(master.address, parseEther("100"));
+  await measure(null, p256Registry.write.createGroup([id(`p256-${label}`), id(`oid:p256-master-${label}`), zeroHash], { account: master }), client);
+  const gid = groupId({ chainId, registry: p256Registry.address, creator: master.address, label: id(`p256-${label}`) });
+  const devices = range(20).map((i) => ({ account: p256Account(privateKeyToP256Signer(id(`iomt-gas-p256:${label}:${i}`))), oid: id(`oid:p256-${i}`) }));
+  for (const d of devices) {
+    const token = await issueToken(master, { gid, oid: d.oid, device: d.account.address });
+    const item = await signAssociation(d.account, { domain: p256Domain, token, deadline });
+    await measure(ops.associate, p256Registry.write.associateBySig([item.request, item.signature, item.token], { account: master }), client);
+  }
+  for (const d of devices) {
+    const message: DataMessage = { gid, oid: d.oid, nonce: 1n, payloadHash: id(`payload:p256-${label}`), timestamp: now, deadline };
+    const { signature } = await signDataMessage(d.account, { domain: p256Domain, message });
+    await measure(ops.data, p256Registry.write.recordDataBySig([message, signature], { account: master }), client);
+  }
+}
+const osaka = await network.create({ override: { hardfork: "osaka" } } as never);
+await p256Rows(osaka, { associate: "p256AssociatePrecompile", data: "p256DataPrecompile" }, "osaka");
+await p256Rows(connection, { associate: "p256AssociateSolidity", data: "p256DataSolidity" }, "cancun");
+await osaka.close();
+
+// A root group whose Master is a 2-of-3 multisig: it creates the group through its `execute`, and
+// its tokens are two owners' signatures, which the registry checks with ERC-1271.
+const owners = range(3).map((i) => keyOf(`multisig-owner-${i}`)).sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1));
+const multisig = await viem.deployContract("MultisigMaster", [owners.map((owner) => owner.address) as [Hex, Hex, Hex]]);
+const approve = async (hash: Hex, signers: LocalAccount[]) => concat(await Promise.all(signers.map((signer) => signer.sign!({ hash }))));
+const createCall = encodeFunctionData({ abi: registry.abi, functionName: "createGroup", args: [id("multisig-ward"), id("oid:multisig"), zeroHash] });
+await measure(null, multisig.write.execute([registry.address, createCall, await approve(hashMessage({ raw: await multisig.read.executionHash([registry.address, createCall]) }), owners.slice(0, 2))]));
+const multisigGid = groupId({ chainId, registry: registry.address, creator: multisig.address, label: id("multisig-ward") });
+for (const i of range(20)) {
+  const d = await fundedKey(`multisig-device-${i}`);
+  const token = await approve(hashMessage({ raw: tokenDigestOf({ gid: multisigGid, oid: id(`oid:multisig-device-${i}`), device: d.address }) }), owners.slice(1));
+  await measure("multisigAssociate", registry.write.associate([multisigGid, id(`oid:multisig-device-${i}`), token], { account: d }));
+}
+
 // ------------------------------------------------------------------ revocation (last: it removes members)
 
 await measure("revokeFirst", registry.write.revoke([batchGid, batchDevices[149].oid], { account: batchMaster }));
@@ -448,17 +499,8 @@ if (buildInfoPath === undefined) throw new Error("no build info for IomtRegistry
 const buildInfo = JSON.parse(await readFile(buildInfoPath, "utf8")) as BuildInfoFile;
 const settings = buildInfo.input.settings;
 const networkConfig = connection.networkConfig;
-
-/** The commit measured, and whether contracts/ differs from it; null outside a git checkout. */
-function gitState(): { commit: string; contractsModified: boolean } | null {
-  try {
-    const git = (...args: string[]): string => execFileSync("git", args, { cwd: config.paths.root, encoding: "utf8" }).trim();
-    return { commit: git("rev-parse", "HEAD"), contractsModified: git("status", "--porcelain", "--", "contracts").length > 0 };
-  } catch {
-    return null;
-  }
-}
-const git = gitState();
+// Names the contracts measured without a date or a commit (which would change on every run or commit).
+const creationBytecodeKeccak256 = keccak256((await artifacts.readArtifact("IomtRegistry")).bytecode as Hex);
 
 const metadata = {
   contract: "IomtRegistry",
@@ -468,9 +510,7 @@ const metadata = {
   optimizerRuns: settings.optimizer?.runs ?? null,
   network: connection.networkName,
   hardfork: networkConfig.type === "edr-simulated" ? networkConfig.hardfork : null,
-  date: new Date().toISOString(),
-  gitCommit: git?.commit ?? null,
-  contractsModifiedSinceCommit: git?.contractsModified ?? null,
+  creationBytecodeKeccak256,
   gasMeasure: "receipt.gasUsed of each transaction: 21,000 intrinsic + calldata + execution, after refunds",
   intrinsicGasMedian: "median of 21,000 + calldata gas (4 per zero byte, 16 per other byte) of the same transactions",
   targetCriterion: "median of the samples (per item for batches) <= target",
@@ -534,7 +574,7 @@ const referenceTable = table(
 const missed = results.filter((r) => r.meetsTarget === false);
 const markdown = `# iomt-auth gas report
 
-Contract \`${metadata.contract}\`, solc ${metadata.solcVersion}, EVM target \`${metadata.evmTarget}\`, optimizer ${metadata.optimizer ? `on (${metadata.optimizerRuns} runs)` : "off"}, in-process Hardhat network (\`${metadata.network}\`, hardfork \`${metadata.hardfork}\`), ${metadata.date}${metadata.gitCommit === null ? "" : `, commit \`${metadata.gitCommit.slice(0, 7)}\`${metadata.contractsModifiedSinceCommit ? " with uncommitted changes in contracts/" : ""}`}.
+Contract \`${metadata.contract}\`, solc ${metadata.solcVersion}, EVM target \`${metadata.evmTarget}\`, optimizer ${metadata.optimizer ? `on (${metadata.optimizerRuns} runs)` : "off"}, in-process Hardhat network (\`${metadata.network}\`, hardfork \`${metadata.hardfork}\`); creation bytecode keccak256 \`${metadata.creationBytecodeKeccak256}\`.
 
 Every figure is \`gasUsed\` from a transaction receipt: the whole transaction (21,000 intrinsic gas, calldata and execution, after refunds); n is the number of transactions measured. A target is met when the median (per item for batches) is within it.
 
@@ -557,7 +597,7 @@ These figures were measured by the team on Hardhat's network (the Semaphore figu
 ${referenceTable}
 `;
 
-const outDir = path.join(config.paths.root, "gas-reports");
+const outDir = path.resolve(config.paths.root, reportDir);
 await mkdir(outDir, { recursive: true });
 const json = {
   metadata,

@@ -14,12 +14,15 @@ const files = {
     header +
     "/** The ABI of `IomtRegistry` (GroupRegistry + DataLedger): functions, events and custom errors. */\n" +
     `export const iomtRegistryAbi = ${JSON.stringify(cancun.abi, null, 2)} as const;\n`,
+  // Annotated `Hex`, not `as const`: the declaration file then says `Hex` instead of repeating the
+  // whole bytecode as a literal type.
   "sdk/src/generated/bytecode.ts":
     header +
+    'import type { Hex } from "viem";\n\n' +
     "/** Creation bytecode of `IomtRegistry` for the default EVM target (Cancun). */\n" +
-    `export const iomtRegistryBytecode = "${cancun.bytecode}" as const;\n\n` +
+    `export const iomtRegistryBytecode: Hex = "${cancun.bytecode}";\n\n` +
     "/** Creation bytecode of `IomtRegistry` for pre-Shanghai chains (`london`: no PUSH0, no MCOPY). */\n" +
-    `export const iomtRegistryBytecodeLondon = "${london.bytecode}" as const;\n`,
+    `export const iomtRegistryBytecodeLondon: Hex = "${london.bytecode}";\n`,
 };
 
 if (JSON.stringify(cancun.abi) !== JSON.stringify(london.abi)) {

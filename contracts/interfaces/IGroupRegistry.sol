@@ -35,8 +35,8 @@ interface IGroupRegistry is ISignedRequests {
     /// the Master's token for (gid, oid, device).
     struct SignedAssociation {
         AssociationRequest request; // what the device asks for
-        bytes signature; // the device's 65-byte EIP-712 signature over `request`
-        bytes token; // the Master's 65-byte EIP-191 signature over {tokenDigest}
+        bytes signature; // the device's EIP-712 signature over `request`: 65 bytes secp256k1 or 128 bytes P-256 (see DeviceSignature)
+        bytes token; // the Master's signature over {tokenDigest}: 65-byte EIP-191, or ERC-1271 for a contract Master
     }
 
     /// @notice An AuthTable entry: the leaf is `keccak256(abi.encode(device, master, index, entryHash))`.
@@ -192,9 +192,11 @@ interface IGroupRegistry is ISignedRequests {
     error GroupRegistryNotParentMember(bytes32 parentGid, address account);
     /// @dev A child group's masterOid must be its creator's oid in the parent group (`expected`).
     error GroupRegistryMasterOidMismatch(bytes32 expected, bytes32 given);
-    /// @dev The token is not a 65-byte low-s signature that recovers to an address.
+    /// @dev The token is not a 65-byte low-s signature that recovers to an address (a Master that is an
+    /// externally owned account).
     error GroupRegistryInvalidToken();
-    /// @dev The token recovers to `recovered`, not to the group's current Master `master`.
+    /// @dev The token recovers to `recovered`, not to the group's current Master `master`; for a contract
+    /// Master (ERC-1271), `recovered` is zero and the contract did not approve the token.
     error GroupRegistryTokenNotFromMaster(address recovered, address master);
     /// @dev The caller is not the Master of `gid`.
     error GroupRegistryNotMaster(bytes32 gid, address caller);
@@ -249,7 +251,8 @@ interface IGroupRegistry is ISignedRequests {
     /// Emits a {DeviceAssociated} event.
     /// @param gid The group to join.
     /// @param oid The device's object id in the group.
-    /// @param token The Master's 65-byte EIP-191 signature over {tokenDigest}(gid, oid, caller).
+    /// @param token The Master's 65-byte EIP-191 signature over {tokenDigest}(gid, oid, caller), or, for
+    /// a contract Master, whatever its ERC-1271 `isValidSignature` approves for that EIP-191 hash.
     function associate(bytes32 gid, bytes32 oid, bytes calldata token) external;
 
     /// @notice Associates a device on its behalf; anyone may submit (a Master or gateway pays gas).
@@ -334,6 +337,14 @@ interface IGroupRegistry is ISignedRequests {
     /// @param label The creator's label.
     /// @return The gid.
     function groupId(address creator, bytes32 label) external view returns (bytes32);
+
+    /// @notice The address that names a P-256 device (a key in a secure element):
+    /// `address(uint160(uint256(keccak256(abi.encodePacked(keccak256("iomt-auth/p256-device"), qx, qy)))))`.
+    /// Tokens, association requests and nonces name it like any device; its signatures carry the key.
+    /// @param qx The public key's x coordinate.
+    /// @param qy The public key's y coordinate.
+    /// @return The device's address.
+    function p256Address(bytes32 qx, bytes32 qy) external pure returns (address);
 
     /// @notice The token digest `keccak256(abi.encodePacked(gid, oid, device))` a Master signs (EIP-191).
     /// @param gid The group.

@@ -41,8 +41,8 @@ export interface GatewayConfig {
   maxSessions: number;
   /** …and per device. */
   maxSessionsPerDevice: number;
-  /** Half-open handshakes held at once; beyond it hellos get 503 `HandshakesBusy`. */
-  maxHandshakes: number;
+  /** Half-open handshakes held at once (each a few hundred bytes, for up to a minute); more hellos get 503 `HandshakesBusy`. */
+  maxPendingHandshakes: number;
   /** Requests per minute and client IP on the routes without a session (handshake, unknown routes). */
   rateLimitPerMinute: number;
   /** Sealed requests per minute and device, counted once the record opened. */
@@ -85,7 +85,7 @@ export const defaultConfig = {
   sessionTtlSeconds: 3_600,
   maxSessions: 100_000,
   maxSessionsPerDevice: 4,
-  maxHandshakes: 10_000,
+  maxPendingHandshakes: 10_000,
   rateLimitPerMinute: 6_000,
   deviceRateLimitPerMinute: 1_200,
   requestTimeoutMs: 10_000,
@@ -119,7 +119,7 @@ const settings = {
   sessionTtlSeconds: "IOMT_GATEWAY_SESSION_TTL_SECONDS",
   maxSessions: "IOMT_GATEWAY_MAX_SESSIONS",
   maxSessionsPerDevice: "IOMT_GATEWAY_MAX_SESSIONS_PER_DEVICE",
-  maxHandshakes: "IOMT_GATEWAY_MAX_HANDSHAKES",
+  maxPendingHandshakes: "IOMT_GATEWAY_MAX_PENDING_HANDSHAKES",
   rateLimitPerMinute: "IOMT_GATEWAY_RATE_LIMIT_PER_MINUTE",
   deviceRateLimitPerMinute: "IOMT_GATEWAY_DEVICE_RATE_LIMIT_PER_MINUTE",
   requestTimeoutMs: "IOMT_GATEWAY_REQUEST_TIMEOUT_MS",
@@ -192,7 +192,7 @@ export function resolveConfig(raw: RawSettings): LoadedConfig {
     sessionTtlSeconds: integer(merged.sessionTtlSeconds, "sessionTtlSeconds", 1),
     maxSessions: integer(merged.maxSessions, "maxSessions", 1),
     maxSessionsPerDevice: integer(merged.maxSessionsPerDevice, "maxSessionsPerDevice", 1, 1_000),
-    maxHandshakes: integer(merged.maxHandshakes, "maxHandshakes", 1),
+    maxPendingHandshakes: integer(merged.maxPendingHandshakes, "maxPendingHandshakes", 1),
     rateLimitPerMinute: integer(merged.rateLimitPerMinute, "rateLimitPerMinute", 1),
     deviceRateLimitPerMinute: integer(merged.deviceRateLimitPerMinute, "deviceRateLimitPerMinute", 1),
     requestTimeoutMs: integer(merged.requestTimeoutMs, "requestTimeoutMs", 100, 600_000),

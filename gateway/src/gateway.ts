@@ -86,7 +86,7 @@ export async function startGateway({ config, account, masterKey }: LoadedConfig,
       ttlSeconds: config.sessionTtlSeconds,
       maxSessions: config.maxSessions,
       maxSessionsPerDevice: config.maxSessionsPerDevice,
-      maxHandshakes: config.maxHandshakes,
+      maxPendingHandshakes: config.maxPendingHandshakes,
       admit: (device, gid) => api.admit(device, gid),
       onKeyExchange: () => metrics.keyExchanges.inc(),
     });

@@ -50,7 +50,8 @@ export type SessionManagerParameters = {
   ttlSeconds: number;
   maxSessions: number;
   maxSessionsPerDevice: number;
-  maxHandshakes: number;
+  /** Most half-open handshakes held at once; beyond it new hellos get 503 `HandshakesBusy` until old ones finish or expire. */
+  maxPendingHandshakes: number;
   /**
    * Refuses a device this gateway does not serve, before any asymmetric work: throws an ApiError
    * (`DeviceNotAdmitted`, `DeviceRevoked`, `GroupInactive`, `MirrorSyncing`).
@@ -116,8 +117,8 @@ export class SessionManager {
     const nonce = clientHello.nonce.toLowerCase();
     if (this.answeredHellos.has(nonce)) throw apiError("HelloReplayed", "this ClientHello was already answered; start a new handshake");
     await this.parameters.admit(clientHello.device, gid);
-    if (this.handshakes.size >= this.parameters.maxHandshakes || this.answeredHellos.size >= 4 * this.parameters.maxHandshakes) this.sweepHandshakes(now);
-    if (this.handshakes.size >= this.parameters.maxHandshakes || this.answeredHellos.size >= 4 * this.parameters.maxHandshakes) {
+    if (this.handshakes.size >= this.parameters.maxPendingHandshakes || this.answeredHellos.size >= 4 * this.parameters.maxPendingHandshakes) this.sweepHandshakes(now);
+    if (this.handshakes.size >= this.parameters.maxPendingHandshakes || this.answeredHellos.size >= 4 * this.parameters.maxPendingHandshakes) {
       throw apiError("HandshakesBusy", "too many half-open handshakes; retry shortly");
     }
     // Checked again and remembered before the key exchange, so concurrent copies of one hello cost one exchange.
@@ -176,7 +177,11 @@ export class SessionManager {
 
   /** Seals the answer to an opened request, bound to it (route, sequence number, record hash). */
   seal({ session, binding }: OpenedRequest, answer: SealedAnswerBody<unknown>): SessionRecord {
-    return sealAnswer(session, binding, answer);
+    try {
+      return sealAnswer(session, binding, answer);
+    } catch (error) {
+      rethrowSession(error); // a session that sealed its last record: 409 SessionExhausted, plain
+    }
   }
 
   /** Drops expired sessions, expired half-open handshakes and hellos that can no longer be fresh. */

@@ -3,9 +3,8 @@
 // tables' row counts and nonces are unchanged), and leave the gateway serving everyone else (a
 // healthy device's next message is acknowledged right after).
 import { expect } from "chai";
-import { bytesToHex, hexToBytes, type Hex } from "viem";
+import { bytesToHex, hexToBytes } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { secp256k1 } from "@noble/curves/secp256k1";
 import {
   associateBySig,
   bindingOf,
@@ -26,28 +25,15 @@ import {
   type WireSignedDataMessage,
 } from "@iomt-auth/sdk";
 import { apiErrors, enrolDevice, type ApiErrorCode, type RunningGateway } from "../src/index.js";
+import { toHighS } from "../../sdk/test/support/signatures.js";
+import { expectErrorAnswer, get, post, rejection, type Answer } from "./support/expect.js";
 import { createHarness, eventually, type Device, type Harness } from "./support/harness.js";
-
-/** An answer: its status and error, and whether the error came sealed (opened with the request's binding). */
-type Answer = { status: number; body: { error?: { code: string; message: string } }; sealed: boolean };
-
-async function post(url: string, path: string, body: unknown, contentType = "application/json"): Promise<Answer> {
-  const response = await fetch(`${url}${path}`, { method: "POST", headers: { "content-type": contentType }, body: typeof body === "string" ? body : JSON.stringify(body) });
-  return { status: response.status, body: (await response.json()) as Answer["body"], sealed: false };
-}
-
-async function get(url: string, path: string): Promise<Answer> {
-  const response = await fetch(`${url}${path}`);
-  return { status: response.status, body: (await response.json()) as Answer["body"], sealed: false };
-}
 
 /** The hello with its cookie round (the first answer is the cookie). */
 async function helloWithCookie(url: string, clientHello: ClientHello): Promise<Answer & { json: Record<string, unknown> }> {
-  const first = await fetch(`${url}${gatewayRoutes.hello}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ clientHello }) });
-  const { cookie } = (await first.json()) as { cookie: string };
-  const second = await fetch(`${url}${gatewayRoutes.hello}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ clientHello, cookie }) });
-  const json = (await second.json()) as Record<string, unknown>;
-  return { status: second.status, body: json as Answer["body"], sealed: false, json };
+  const { body } = await post(url, gatewayRoutes.hello, { clientHello });
+  const second = await post(url, gatewayRoutes.hello, { clientHello, cookie: body.cookie });
+  return { ...second, sealed: false, json: second.body };
 }
 
 /**
@@ -73,16 +59,6 @@ const wire = async (device: Device, nonce: bigint, options?: Parameters<Device["
   const signed = await device.sign(nonce, options);
   return { message: toWireDataMessage(signed.message), signature: signed.signature, payload: signed.payload, salt: signed.salt };
 };
-
-/** The same signature with s replaced by n − s: valid for ecrecover, refused as malleable. */
-function highS(signature: Hex): Hex {
-  const bytes = hexToBytes(signature);
-  const s = BigInt(bytesToHex(bytes.subarray(32, 64)));
-  const flipped = hexToBytes(`0x${(secp256k1.CURVE.n - s).toString(16).padStart(64, "0")}`);
-  bytes.set(flipped, 32);
-  bytes[64] = bytes[64] === 27 ? 28 : 27;
-  return bytesToHex(bytes);
-}
 
 describe("gateway: bad requests", () => {
   let harness: Harness;
@@ -125,10 +101,11 @@ describe("gateway: bad requests", () => {
     await harness.publicClient.waitForTransactionReceipt({ hash: await associateBySig(harness.masterWallet, { registry: harness.registry, association }) });
     clients.member = devices.member.client(url);
     await eventually("a session for the member", async () => clients.member.keySession().then(() => true, () => undefined));
-    // expired: a session with a gateway whose sessions last one second, two seconds ago.
+    // expired: a session with a gateway whose sessions last one second, once the gateway's clock
+    // (whole seconds) has passed its expiry.
     clients.expired = devices.good.client(shortLived.url);
-    await clients.expired.keySession();
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const { expiresAt } = await clients.expired.keySession();
+    await eventually("the short-lived session to expire", () => (Math.floor(Date.now() / 1000) > expiresAt ? true : undefined), 10_000);
   });
 
   after(async () => {
@@ -211,8 +188,8 @@ describe("gateway: bad requests", () => {
       status: 403,
       code: "DeviceNotAdmitted",
       async send() {
-        const error = await harness.device("nobody").client(url).keySession().catch((caught: { status: number; code: string; message: string; authenticated: boolean }) => caught);
-        return { status: (error as { status: number }).status, body: { error: error as { code: string; message: string } }, sealed: (error as { authenticated: boolean }).authenticated };
+        const error = (await rejection(harness.device("nobody").client(url).keySession())) as { status: number; code: string; message: string; authenticated: boolean };
+        return { status: error.status, body: { error }, sealed: error.authenticated };
       },
     },
     { name: "a sealed request for an unknown session", status: 401, code: "SessionUnknown", send: () => post(url, gatewayRoutes.data, { sessionId: `0x${"00".repeat(32)}`, record: { seq: 0, ciphertext: `0x${"00".repeat(32)}` } }) },
@@ -225,7 +202,9 @@ describe("gateway: bad requests", () => {
       async send() {
         const session = clients.victim.session!;
         const record = sealRecord(session, { plaintext: new TextEncoder().encode("{}"), aad: requestAad(gatewayRoutes.proof) });
-        await post(url, gatewayRoutes.proof, { sessionId: session.id, record });
+        const first = await post(url, gatewayRoutes.proof, { sessionId: session.id, record });
+        expect(first.status, JSON.stringify(first.body)).to.equal(200);
+        expect(first.body.record, "the first use of the record is answered, sealed").to.have.keys(["seq", "ciphertext"]);
         return post(url, gatewayRoutes.proof, { sessionId: session.id, record });
       },
     },
@@ -239,7 +218,7 @@ describe("gateway: bad requests", () => {
     { name: "a message with an unknown field", status: 400, code: "RequestInvalid", sealed: true, send: async () => { const m = await wire(devices.good, goodNonce); return sealed(url, clients.good, gatewayRoutes.data, { messages: [{ ...m, message: { ...m.message, priority: "high" } }] }); } },
     { name: "a nonce written in hex", status: 400, code: "RequestInvalid", sealed: true, send: async () => { const m = await wire(devices.good, goodNonce); return sealed(url, clients.good, gatewayRoutes.data, { messages: [{ ...m, message: { ...m.message, nonce: "0x1" } }] }); } },
     { name: "a message signed by another key", status: 401, code: "SignatureMismatch", send: async () => { const m = await wire(devices.good, goodNonce); const forged = await wire(devices.other, goodNonce, { oid: devices.good.oid }); return sealed(url, clients.good, gatewayRoutes.data, { messages: [{ ...m, signature: forged.signature }] }); } },
-    { name: "a malleable (high-s) signature", status: 400, code: "SignatureInvalid", send: async () => { const m = await wire(devices.good, goodNonce); return sealed(url, clients.good, gatewayRoutes.data, { messages: [{ ...m, signature: highS(m.signature) }] }); } },
+    { name: "a malleable (high-s) signature", status: 400, code: "SignatureInvalid", send: async () => { const m = await wire(devices.good, goodNonce); return sealed(url, clients.good, gatewayRoutes.data, { messages: [{ ...m, signature: toHighS(m.signature) }] }); } },
     { name: "a message under another device's oid", status: 403, code: "OidNotOwned", send: async () => sealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { oid: devices.other.oid })] }) },
     { name: "a message under an oid nobody registered", status: 403, code: "DeviceNotMember", send: async () => sealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { oid: `0x${"12".repeat(32)}` })] }) },
     { name: "a message for another group than the session's", status: 403, code: "GroupMismatch", send: async () => sealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { gid: `0x${"34".repeat(32)}` })] }) },
@@ -316,20 +295,14 @@ describe("gateway: bad requests", () => {
     },
   ];
 
-  it("has at least 30 cases", () => {
-    expect(cases.length).to.be.at.least(30);
-  });
-
   for (const { name, status, code, sealed: sealedCase, target, send } of cases) {
     const isSealed = sealedCase ?? apiErrors[code].sealed === "yes";
     it(`answers ${name} with ${status} ${code}${isSealed ? " (sealed)" : ""}, stores nothing and keeps serving`, async () => {
       const before = snapshot(target?.());
       const answer = await send();
-      expect(answer.body.error?.code, JSON.stringify(answer.body)).to.equal(code);
-      expect(answer.status).to.equal(status);
+      expectErrorAnswer(answer, status, code);
       expect(apiErrors[code].status).to.equal(status);
-      expect(answer.sealed, "sealed").to.equal(isSealed);
-      expect(answer.body.error?.message).to.be.a("string").and.not.equal("");
+      expect(answer.sealed ?? false, "sealed").to.equal(isSealed);
       expect(snapshot(target?.())).to.deep.equal(before);
       const [receipt] = await clients.good.sendData({ messages: [await devices.good.sign(goodNonce)] });
       expect(receipt.nonce).to.equal(String(goodNonce));

@@ -56,7 +56,7 @@ describe("gateway: pre-authentication denial of service", () => {
     before(async () => {
       gateway = await harness.start();
       proxied = await harness.start({ trustProxy: "true" });
-      busy = await harness.start({ maxHandshakes: "2" });
+      busy = await harness.start({ maxPendingHandshakes: "2" });
       member = harness.device("member");
       await harness.onboard(gateway, member);
     });
@@ -122,7 +122,7 @@ describe("gateway: pre-authentication denial of service", () => {
       expect(await keyExchanges(gateway)).to.equal(before);
     });
 
-    it("holds at most maxHandshakes half-open handshakes: beyond, HandshakesBusy", async () => {
+    it("holds at most maxPendingHandshakes half-open handshakes: beyond, HandshakesBusy", async () => {
       const opened = [];
       for (let i = 0; i < 3; i++) {
         const clientHello = helloOf(member);
@@ -146,7 +146,7 @@ describe("gateway: pre-authentication denial of service", () => {
         ttlSeconds: 3_600,
         maxSessions: 10,
         maxSessionsPerDevice: 2,
-        maxHandshakes: 10,
+        maxPendingHandshakes: 10,
         admit: async () => undefined,
         now: () => clock,
       });

@@ -4,22 +4,15 @@
 // gateway's memory only). Also drives the CLI (start, enrol, devices, pending, status) as an
 // operator would.
 import { expect } from "chai";
-import { execFile, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { parseAbiItem, type Hex } from "viem";
 import { getAnchor, verifyBatchProof, type GatewayClient, type Receipt } from "@iomt-auth/sdk";
 import type { RunningGateway } from "../src/index.js";
+import { freePort } from "../../sdk/test/support/ports.js";
+import { exited, runCliJson as runCli, spawnGateway } from "./support/cli.js";
 import { createHarness, eventually, inclusionWith, type Device, type Harness } from "./support/harness.js";
-import { cli, exited, spawnGateway } from "./support/process.js";
-
-const run = promisify(execFile);
-
-async function runCli(configFile: string, ...args: string[]): Promise<unknown> {
-  const { stdout } = await run(process.execPath, [cli, ...args, "--config", configFile]);
-  return JSON.parse(stdout);
-}
 
 /**
  * Waits until every receipt is anchored, then checks each proof offline and each root on chain.
@@ -62,12 +55,12 @@ describe("gateway: restart survival (kill -9) and the CLI", () => {
   });
 
   it("anchors after a restart every message acknowledged before kill -9, and its devices go on through a new handshake", async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const configFile = join(harness.dir, "gateway.json");
     // Batches only by size, and never reached: nothing is anchored before the kill.
     writeFileSync(configFile, JSON.stringify(harness.settings({ port: String(port), batchMaxMessages: "10000", batchMaxAgeMs: "3600000" }), null, 2));
-    child = await spawnGateway(configFile, url);
+    child = (await spawnGateway(configFile, url)).child;
 
     const devices = [harness.device("p1"), harness.device("p2"), harness.device("p3")];
     for (const device of devices) {
@@ -94,7 +87,7 @@ describe("gateway: restart survival (kill -9) and the CLI", () => {
     const anchoredBefore = await harness.publicClient.getLogs({ address: harness.registry, event: parseAbiItem("event BatchAnchored(bytes32 indexed gid, bytes32 indexed root, address indexed anchorer, uint32 messageCount)"), fromBlock: 0n });
     expect(anchoredBefore).to.have.length(0);
 
-    child = await spawnGateway(configFile, url, "--batchMaxAgeMs", "100");
+    child = (await spawnGateway(configFile, url, "--batchMaxAgeMs", "100")).child;
     await expectAllAnchored(harness, clients, receipts);
 
     // The sessions did not survive the kill (they live in memory only): the same client runs a

@@ -14,10 +14,10 @@ import {
   verifyAuthPath,
   verifyAuthPathOnChain,
   verifyBatchProof,
-  GatewayError,
   type GatewayClient,
 } from "@iomt-auth/sdk";
 import { enrolDevice, type RunningGateway } from "../src/index.js";
+import { expectGatewayError } from "./support/expect.js";
 import { eventually, inclusionWith, startWithTwoDevices, type Device, type Harness, type TwoDevices } from "./support/harness.js";
 
 describe("gateway: the device flow over HTTP against anvil", () => {
@@ -63,11 +63,8 @@ describe("gateway: the device flow over HTTP against anvil", () => {
 
     it("refuses a session to a device that is neither enrolled nor a member", async () => {
       const stranger = harness.device("stranger");
-      const error = await stranger.client(gateway.url).keySession().catch((caught: unknown) => caught);
-      expect(error).to.be.instanceOf(GatewayError);
-      expect((error as GatewayError).code).to.equal("DeviceNotAdmitted");
-      expect((error as GatewayError).status).to.equal(403);
-      expect((error as GatewayError).authenticated).to.equal(false);
+      const error = await expectGatewayError(stranger.client(gateway.url).keySession(), 403, "DeviceNotAdmitted");
+      expect(error.authenticated).to.equal(false);
     });
   });
 
@@ -210,8 +207,7 @@ describe("gateway: the device flow over HTTP against anvil", () => {
         return answer.valid ? undefined : answer;
       });
       expect(verdict.status).to.equal("Revoked");
-      const error = await erinClient.sendData({ messages: [await erin.sign(1n)] }).catch((caught: unknown) => caught);
-      expect((error as GatewayError).code).to.equal("DeviceRevoked");
+      await expectGatewayError(erinClient.sendData({ messages: [await erin.sign(1n)] }), 403, "DeviceRevoked");
     });
   });
 

@@ -11,6 +11,13 @@ import { startAnvilNode, type AnvilNode } from "../../sdk/test/support/anvil.js"
 
 const run = promisify(execFile);
 
+/** The numbers `pattern` captures in `text`; fails, naming the line, when the line is missing. */
+function numbers(text: string, pattern: RegExp): number[] {
+  const match = text.match(pattern);
+  expect(match, `no line matches ${pattern}`).to.not.equal(null);
+  return match!.slice(1).map(Number);
+}
+
 describe("the main job against a JSON-RPC node", function () {
   this.timeout(300_000);
   let anvil: AnvilNode;
@@ -32,18 +39,19 @@ describe("the main job against a JSON-RPC node", function () {
 
   it("plans a random field, runs every device over HTTP and anchors every message", () => {
     expect(stdout).to.match(/Plan \(paper 003, Algorithm 1; 24 devices/);
-    const [, enrolled, total, associated] = stdout.match(/devices enrolled (\d+)\/(\d+) · associated (\d+)\//) ?? [];
-    expect(Number(enrolled)).to.equal(Number(total)).and.be.greaterThan(0);
-    expect(Number(associated)).to.equal(Number(total));
-    const [, sent, acknowledged, anchoredCount, batches] = stdout.match(/messages sent (\d+) \(acknowledged (\d+)\) · anchored (\d+) in (\d+) batches/) ?? [];
-    expect(Number(sent)).to.equal(4 * Number(total));
-    expect(Number(acknowledged)).to.equal(Number(sent));
-    expect(Number(anchoredCount)).to.equal(Number(sent));
-    expect(Number(batches)).to.be.greaterThan(0);
+    const [enrolled, total, associated] = numbers(stdout, /devices enrolled (\d+)\/(\d+) · associated (\d+)\//);
+    expect(enrolled).to.equal(total).and.be.greaterThan(0);
+    expect(associated).to.equal(total);
+    const [sent, acknowledged, anchoredCount, batches] = numbers(stdout, /messages sent (\d+) \(acknowledged (\d+)\) · anchored (\d+) in (\d+) batches/);
+    expect(sent).to.equal(4 * total);
+    expect(acknowledged).to.equal(sent);
+    expect(anchoredCount).to.equal(sent);
+    expect(batches).to.be.greaterThan(0);
   });
 
   it("shows peers' paths valid, then exactly the revoked head's members failing, and its gateway cut off by the registry", () => {
-    const [, valid, all] = stdout.match(/checked offline by peers: (\d+)\/(\d+) Valid/) ?? [];
+    const [valid, all] = numbers(stdout, /checked offline by peers: (\d+)\/(\d+) Valid/);
+    expect(all).to.be.greaterThan(0);
     expect(valid).to.equal(all);
     expect(stdout).to.match(/its \d+ members' paths now Revoked at step 1; the other \d+ still Valid/);
     expect(stdout).to.include("Its gateway's /health/ready: GroupRegistryMasterRevoked");

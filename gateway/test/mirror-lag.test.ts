@@ -42,7 +42,7 @@ describe("rule: a member known on chain is never refused because the mirror is c
 
     before(async function () {
       this.timeout(180_000);
-      const port = randomPort();
+      const port = await randomPort();
       const url = `http://127.0.0.1:${port}`;
       const configFile = join(harness.dir, "lag.json");
       // The gateway reaches the chain through a slow link: each log query takes 1.5 s.

@@ -96,8 +96,8 @@ function buildHierarchy(leaves: number, heads = 10) {
   };
   /** What `getAuthPath` returns for leaf `index`: the device's step, then its cluster head's step in the root group. */
   const path = (index: number): AuthPath => [
-    { gid: cluster.gid, entry: { ...cluster.entries[index] }, leafCount: cluster.tree.size, proof: cluster.tree.proof(index) },
-    { gid: root.gid, entry: { ...root.entries[headIndex] }, leafCount: root.tree.size, proof: root.tree.proof(headIndex) },
+    { gid: cluster.gid, entry: { ...cluster.entries[index] }, leafCount: cluster.tree.size, proof: cluster.tree.proof(index), consistency: [] },
+    { gid: root.gid, entry: { ...root.entries[headIndex] }, leafCount: root.tree.size, proof: root.tree.proof(headIndex), consistency: [] },
   ];
   return { root, cluster, trusted, path };
 }

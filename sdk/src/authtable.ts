@@ -223,8 +223,9 @@ export function processAuthProof(proof: readonly Hex[], index: number, size: num
   if (!Number.isInteger(index) || index < 0 || index >= size) return undefined;
   let node = leaf;
   let used = 0;
-  for (let width = size, i = index; width > 1; width = (width + 1) >> 1, i >>= 1) {
-    const isRight = (i & 1) === 1;
+  // Halving by division, not by `>>`: sizes and indices go up to 2^32 − 1, past JavaScript's 32-bit shifts.
+  for (let width = size, i = index; width > 1; width = Math.ceil(width / 2), i = Math.floor(i / 2)) {
+    const isRight = i % 2 === 1;
     if (isRight || i + 1 < width) {
       if (used === proof.length) return undefined;
       node = isRight ? hashPair(proof[used++], node) : hashPair(node, proof[used++]);

@@ -1,6 +1,6 @@
 // Group ids (gid) and object ids (oid) are bytes32 on chain. These rules are part of the SDK's
 // stable interface: the same name or number gives the same id in every release.
-import { encodeAbiParameters, getAddress, isHex, keccak256, numberToHex, stringToBytes, type Address, type Hex } from "viem";
+import { encodeAbiParameters, getAddress, isAddress, isHex, keccak256, numberToHex, stringToBytes, type Address, type Hex } from "viem";
 import { IomtError } from "./errors.js";
 
 /** A gid or oid: 32 bytes, non-zero, lower-case hex. */
@@ -73,6 +73,9 @@ export interface GroupIdParameters {
  */
 export function groupId({ chainId, registry, creator, label }: GroupIdParameters): Id {
   if (!Number.isSafeInteger(chainId) || chainId <= 0) throw new InvalidIdError(`chain id ${chainId} is not a positive safe integer`);
+  for (const [what, value] of [["registry", registry], ["creator", creator]] as const) {
+    if (!isAddress(value, { strict: false })) throw new InvalidIdError(`the ${what} ${String(value)} is not an address`);
+  }
   return keccak256(
     encodeAbiParameters(
       [{ type: "uint256" }, { type: "address" }, { type: "address" }, { type: "bytes32" }],

@@ -4,7 +4,24 @@ export { IomtError } from "./errors.js";
 export { toId, assertId, groupId, InvalidIdError, type Id, type GroupIdParameters } from "./ids.js";
 export { normalizeSignature, recoverSigner, InvalidSignatureError } from "./signature.js";
 export {
+  P256_ADDRESS_TAG,
+  p256Address,
+  assertP256PublicKey,
+  encodeP256Signature,
+  recoverP256Signer,
+  privateKeyToP256Signer,
+  webCryptoP256Signer,
+  generateWebCryptoP256Signer,
+  p256Account,
+  P256Error,
+  type P256PublicKey,
+  type P256Signer,
+  type P256Account,
+  type WebCryptoKeyPair,
+} from "./p256.js";
+export {
   tokenDigest,
+  normalizeTokenSignature,
   issueToken,
   recoverTokenSigner,
   verifyToken,

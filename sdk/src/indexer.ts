@@ -102,7 +102,11 @@ export interface AuthTableIndexer {
   getAuthProof(device: Address): AuthPathStep;
   /** The device's path: its step, then each cluster head's step in the parent group, up to a root group. */
   getAuthPath(device: Address): AuthPath;
-  /** The indexed state of the given groups, in the shape `verifyAuthPath` takes (trust it as far as you trust the log source). */
+  /**
+   * The indexed state of the given groups (default: all), in the shape `verifyAuthPath` takes (trust
+   * it as far as you trust the log source). Gids it has not indexed are left out, as
+   * `fetchTrustedState` leaves out gids that name no group: a path through them is `UnknownGroup`.
+   */
   trustedState(trustedRoots: readonly Id[], gids?: readonly Id[]): TrustedState;
   checkpoint(): AuthTableCheckpoint;
 }
@@ -246,7 +250,7 @@ export function createAuthTableIndexer(client: ReadClient, parameters: CreateAut
       const membership = memberships.get(getAddress(device));
       if (membership === undefined) throw new IndexerNotFoundError(`${device} has no AuthTable entry in the indexed blocks`);
       const { group, index } = membership;
-      return { gid: group.gid, entry: { ...group.entries[index] }, leafCount: group.tree.size, proof: group.tree.proof(index) };
+      return { gid: group.gid, entry: { ...group.entries[index] }, leafCount: group.tree.size, proof: group.tree.proof(index), consistency: [] };
     },
 
     getAuthPath(device) {
@@ -261,7 +265,7 @@ export function createAuthTableIndexer(client: ReadClient, parameters: CreateAut
     },
 
     trustedState(trustedRoots, gids) {
-      const selected = gids === undefined ? [...groups.values()] : gids.map((gid) => groupOf(gid));
+      const selected = gids === undefined ? [...groups.values()] : [...new Set(gids.map(key))].flatMap((gid) => groups.get(gid) ?? []);
       const states: TrustedGroupState[] = selected.map((group) => ({
         gid: group.gid,
         master: group.master,

@@ -291,6 +291,7 @@ function takeHandshake<State extends object, Secrets>(handshakes: WeakMap<State,
 const COMPRESSED_POINT_BYTES = 33;
 const NONCE_BYTES = 32;
 const SIGNATURE_BYTES = 65;
+const P256_SIGNATURE_BYTES = 128;
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const SESSION_ID_BYTES = 32;
@@ -813,9 +814,12 @@ async function verifyTranscriptSignature(
   recover: SignerRecoverer = recoverSigner,
 ): Promise<void> {
   const sender = role === "master" ? "ServerHello" : "ClientFinish";
-  const bytes = parseFixedBytes(signature, SIGNATURE_BYTES, `${sender} signature`);
+  // A device may hold a P-256 key (a secure element): its 128-byte signature carries the key and
+  // is checked against the device's p256Address. A Master signs with a secp256k1 key.
+  const p256 = role === "device" && typeof signature === "string" && signature.length === 2 + 2 * P256_SIGNATURE_BYTES;
+  const bytes = parseFixedBytes(signature, p256 ? P256_SIGNATURE_BYTES : SIGNATURE_BYTES, `${sender} signature`);
   const v = bytes[SIGNATURE_BYTES - 1];
-  if (v !== 27 && v !== 28) {
+  if (!p256 && v !== 27 && v !== 28) {
     throw new SessionError("SessionMalformed", `${sender} signature has v = ${v}; expected 27 or 28`);
   }
   let signer: Address;

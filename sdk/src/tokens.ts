@@ -27,6 +27,17 @@ export class InvalidTokenError extends IomtError {}
 /** Length of a serialized token: gid (32) ‖ oid (32) ‖ device (20) ‖ signature (65). */
 export const SERIALIZED_TOKEN_BYTES = 149;
 
+/**
+ * A token's signature in the form the registry takes: a Master key's signature (65 bytes, or
+ * EIP-2098 compact 64) strictly normalised; anything longer is a contract Master's ERC-1271
+ * approval (e.g. a multisig's owners' signatures) and is passed on as it is, since only the
+ * wallet can judge it (the registry asks it).
+ */
+export function normalizeTokenSignature(signature: Hex): Hex {
+  if (typeof signature === "string" && isHex(signature, { strict: true }) && signature.length > 2 + 2 * 65) return signature.toLowerCase() as Hex;
+  return normalizeSignature(signature);
+}
+
 export type TokenDigestParameters = Pick<Token, "gid" | "oid" | "device">;
 
 /** `keccak256(abi.encodePacked(gid, oid, device))`, the registry's `tokenDigest`. */

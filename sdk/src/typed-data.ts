@@ -3,11 +3,11 @@
 // makes the contract revert with a wrong-signer error). Signing with a LocalAccount and every
 // hash/verify function here are pure: no RPC.
 import { randomBytes } from "@noble/hashes/utils";
-import { bytesToHex, concat, getAddress, hashTypedData, isHex, keccak256, stringToBytes, toHex, type Address, type Hex } from "viem";
+import { bytesToHex, concat, getAddress, hashTypedData, isAddress, isHex, keccak256, stringToBytes, toHex, type Address, type Hex } from "viem";
 import { IomtError } from "./errors.js";
 import { assertId, type Id } from "./ids.js";
 import { isSignedBy, normalizeSignature } from "./signature.js";
-import type { Token } from "./tokens.js";
+import { normalizeTokenSignature, type Token } from "./tokens.js";
 
 /** The registry's EIP-712 domain: name "iomt-auth", version "2", the chain and the registry address. */
 export interface RegistryDomain {
@@ -22,8 +22,13 @@ export interface RegistryDomainParameters {
   registry: Address;
 }
 
-/** Builds the registry's domain without RPC (the device knows its chain id and registry address). */
+/**
+ * Builds the registry's domain without RPC (the device knows its chain id and registry address).
+ * @throws {InvalidRequestError} `RequestInvalidField` for a chain id that is not a positive safe integer or a registry that is not an address.
+ */
 export function registryDomain({ chainId, registry }: RegistryDomainParameters): RegistryDomain {
+  if (!Number.isSafeInteger(chainId) || chainId < 1) throw new InvalidRequestError("RequestInvalidField", `chainId must be a positive safe integer, got ${String(chainId)}`);
+  if (typeof registry !== "string" || !isAddress(registry, { strict: false })) throw new InvalidRequestError("RequestInvalidField", `registry must be an address, got ${String(registry)}`);
   return { name: "iomt-auth", version: "2", chainId, verifyingContract: getAddress(registry) };
 }
 
@@ -169,7 +174,7 @@ export async function signAssociation(device: TypedDataSigner, parameters: SignA
     deadline: assertUint64(parameters.deadline, "deadline"),
   };
   const signature = await device.signTypedData({ domain, types: associationTypes, primaryType: "Association", message: { ...request } });
-  return { request, signature: normalizeSignature(signature), token: normalizeSignature(token.signature) };
+  return { request, signature: normalizeSignature(signature), token: normalizeTokenSignature(token.signature) };
 }
 
 /** The EIP-712 digest of an association request (the registry's `associationDigest`). */

@@ -6,16 +6,10 @@ import { createGroup } from "../src/actions/groups.js";
 import { buildBatchTree, verifyBatchProof } from "../src/batch-tree.js";
 import { IomtError } from "../src/errors.js";
 import { toId } from "../src/ids.js";
-import { createDataMessage, hashDataMessage } from "../src/typed-data.js";
+import { createDataMessage, hashDataMessage, randomSalt } from "../src/typed-data.js";
 import { deployTestRegistry } from "./support/registry.js";
 import type { TestRegistry } from "./support/registry.js";
-import { thrown } from "./support/expect.js";
-
-function expectCode(fn: () => unknown, code: string): void {
-  const error = thrown(fn);
-  expect(error).to.be.instanceOf(IomtError);
-  expect((error as IomtError).code).to.equal(code);
-}
+import { expectCode } from "./support/expect.js";
 
 const leavesOf = (count: number, salt = "leaf"): Hex[] =>
   Array.from({ length: count }, (_, i) => keccak256(concat([numberToHex(i + 1, { size: 32 }), stringToHex(salt)])));
@@ -96,12 +90,12 @@ describe("batch tree", () => {
     });
 
     it("throws BatchEmpty for no leaves", () => {
-      expectCode(() => buildBatchTree([]), "BatchEmpty");
+      expectCode(() => buildBatchTree([]), IomtError, "BatchEmpty");
     });
 
     it("throws BatchIndexOutOfRange for a proof index outside the batch", () => {
       const tree = buildBatchTree(leavesOf(5));
-      for (const index of [-1, 5, 6, 1.5, Number.NaN]) expectCode(() => tree.proof(index), "BatchIndexOutOfRange");
+      for (const index of [-1, 5, 6, 1.5, Number.NaN]) expectCode(() => tree.proof(index), IomtError, "BatchIndexOutOfRange");
     });
   });
 
@@ -149,11 +143,11 @@ describe("batch tree", () => {
       const { chain, registry, domain, mined } = deployed;
       const master = await chain.fundedAccount();
       const wallet = chain.walletClient(master);
-      const gid = toId("batch/ward");
-      await mined(createGroup(wallet, { registry, gid, masterOid: toId("batch/ward/master") }));
+      const { hash, gid } = await createGroup(wallet, { registry, label: "batch/ward", masterOid: toId("batch/ward/master") });
+      await mined(hash);
 
       const messages = Array.from({ length: 5 }, (_, i) =>
-        createDataMessage({ gid, oid: toId(`batch/ward/device-${i % 2}`), nonce: BigInt(i), payload: `{"hr":${70 + i}}`, timestamp: 1_700_000_000n + BigInt(i) }),
+        createDataMessage({ gid, oid: toId(`batch/ward/device-${i % 2}`), nonce: BigInt(i), payload: `{"hr":${70 + i}}`, salt: randomSalt(), timestamp: 1_700_000_000n + BigInt(i) }),
       );
       const tree = buildBatchTree(messages.map((message) => hashDataMessage(domain, message)));
       expect(tree.root).to.equal(naiveRoot(tree.leaves));
@@ -163,7 +157,7 @@ describe("batch tree", () => {
       for (let i = 0; i < messages.length; i++) {
         expect(await verifyAnchoredMessageOnChain(chain.publicClient, { registry, message: messages[i], root: tree.root, proof: tree.proof(i) }), `message ${i}`).to.equal(true);
       }
-      const outsider = createDataMessage({ gid, oid: toId("batch/ward/device-0"), nonce: 99n, payload: "not in the batch", timestamp: 1_700_000_000n });
+      const outsider = createDataMessage({ gid, oid: toId("batch/ward/device-0"), nonce: 99n, payload: "not in the batch", salt: randomSalt(), timestamp: 1_700_000_000n });
       expect(await verifyAnchoredMessageOnChain(chain.publicClient, { registry, message: outsider, root: tree.root, proof: tree.proof(0) })).to.equal(false);
       expect(await verifyAnchoredMessageOnChain(chain.publicClient, { registry, message: messages[1], root: tree.root, proof: tree.proof(2) })).to.equal(false);
     });

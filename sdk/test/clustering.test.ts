@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { ClusteringInputError, formClusters, planHierarchy } from "../src/clustering.js";
 import type { ClusterNode, FormClustersReturnType, HierarchyCall } from "../src/clustering.js";
 import { IomtError } from "../src/errors.js";
+import { expectCode } from "./support/expect.js";
 import { seededRandom } from "./support/random.js";
 
 function node(id: string, x: number, y: number, processingIndex: 1 | 2 | 3, energy: number): ClusterNode {
@@ -143,16 +144,8 @@ function twoHeadField(): ClusterNode[] {
 }
 
 function expectInputError(run: () => unknown, field: string, nodeId: string | undefined): ClusteringInputError {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).to.be.instanceOf(ClusteringInputError);
-  const error = caught as ClusteringInputError;
+  const error = expectCode(run, ClusteringInputError, "ClusteringInvalidInput");
   expect(error).to.be.instanceOf(IomtError);
-  expect(error.code).to.equal("ClusteringInvalidInput");
   expect(error.name).to.equal("ClusteringInputError");
   expect(error.field).to.equal(field);
   expect(error.nodeId).to.equal(nodeId);

@@ -4,19 +4,29 @@ import {
   ContractFunctionExecutionError,
   ContractFunctionRevertedError,
   HttpRequestError,
+  encodeAbiParameters,
   encodeErrorResult,
+  encodeEventTopics,
   getAddress,
   keccak256,
   stringToHex,
 } from "viem";
-import type { AbiParameter, Hex } from "viem";
+import type { AbiParameter, Address, Hex, Log } from "viem";
 import { createGroup } from "../src/actions/groups.js";
-import { ContractRuleError, decodeRegistryError, registryRules, toRegistryError } from "../src/contract-errors.js";
+import {
+  ContractRuleError,
+  batchItemStatuses,
+  decodeRegistryError,
+  getBatchItemResults,
+  registryRules,
+  toRegistryError,
+} from "../src/contract-errors.js";
 import type { RegistryErrorName } from "../src/contract-errors.js";
 import { IomtError } from "../src/errors.js";
 import { iomtRegistryAbi } from "../src/generated/abi.js";
 import { toId } from "../src/ids.js";
 import { deployTestRegistry } from "./support/registry.js";
+import { expectError, expectRejection } from "./support/expect.js";
 
 type AbiError = Extract<(typeof iomtRegistryAbi)[number], { type: "error" }>;
 const abiErrors = iomtRegistryAbi.filter((item): item is AbiError => item.type === "error");
@@ -51,6 +61,25 @@ const solidityError = (message: string): Hex =>
   encodeErrorResult({ abi: [{ type: "error", name: "Error", inputs: [{ type: "string", name: "message" }] }], errorName: "Error", args: [message] });
 const solidityPanic = (code: bigint): Hex =>
   encodeErrorResult({ abi: [{ type: "error", name: "Panic", inputs: [{ type: "uint256", name: "code" }] }], errorName: "Panic", args: [code] });
+
+const registryAddress = getAddress("0x00000000000000000000000000000000000000aa");
+
+/** A `BatchItemSkipped` log as a node returns it (status: 1 = AlreadyApplied, 2 = Rejected). */
+function skippedLog(index: number, status: number, reason: Hex, address: Address = registryAddress): Log {
+  return {
+    address,
+    topics: encodeEventTopics({ abi: iomtRegistryAbi, eventName: "BatchItemSkipped", args: { index: BigInt(index) } }) as [Hex, ...Hex[]],
+    data: encodeAbiParameters([{ type: "uint8" }, { type: "bytes" }], [status, reason]),
+    blockHash: null,
+    blockNumber: null,
+    logIndex: null,
+    transactionHash: null,
+    transactionIndex: null,
+    removed: false,
+  };
+}
+
+const errorData = (name: string, args: unknown[]): Hex => encode(abiErrors.find((e) => e.name === name)!, args);
 
 describe("contract errors", () => {
   describe("registryRules", () => {
@@ -94,24 +123,22 @@ describe("contract errors", () => {
 
     it("gives UnknownRevert, with the data as its argument, for a selector the ABI does not declare", () => {
       const data = `${keccak256(stringToHex("NotARegistryError()")).slice(0, 10)}` as Hex;
-      const decoded = decodeRegistryError(data);
-      expect(decoded.code).to.equal("UnknownRevert");
+      const decoded = expectError(decodeRegistryError(data), ContractRuleError, "UnknownRevert");
       expect(decoded.args).to.deep.equal([data]);
     });
 
     it("gives UnknownRevert for empty revert data", () => {
-      expect(decodeRegistryError("0x").code).to.equal("UnknownRevert");
+      expectError(decodeRegistryError("0x"), ContractRuleError, "UnknownRevert");
     });
 
     it("gives UnknownRevert for a custom error's selector with truncated arguments", () => {
       const data = encode(abiErrors.find((e) => e.name === "GroupRegistryGidTaken")!, [toId("x")]);
-      expect(decodeRegistryError(data.slice(0, 20) as Hex).code).to.equal("UnknownRevert");
+      expectError(decodeRegistryError(data.slice(0, 20) as Hex), ContractRuleError, "UnknownRevert");
     });
 
     it("gives UnknownRevert with a rule for a plain Error(string) revert and a Panic", () => {
       for (const data of [solidityError("boom"), solidityPanic(0x11n)]) {
-        const decoded = decodeRegistryError(data);
-        expect(decoded.code).to.equal("UnknownRevert");
+        const decoded = expectError(decodeRegistryError(data), ContractRuleError, "UnknownRevert");
         expect(decoded.rule).to.be.a("string").and.not.equal("");
       }
     });
@@ -140,16 +167,13 @@ describe("contract errors", () => {
     });
 
     it("gives UnknownRevert carrying the reason for an Error(string) revert", () => {
-      const converted = toRegistryError(revertError(solidityError("boom"))) as ContractRuleError;
-      expect(converted).to.be.instanceOf(ContractRuleError);
-      expect(converted.code).to.equal("UnknownRevert");
+      const converted = expectError(toRegistryError(revertError(solidityError("boom"))), ContractRuleError, "UnknownRevert");
       expect(converted.args).to.deep.equal(["boom"]);
     });
 
     it("gives UnknownRevert for a Panic and for an undeclared selector", () => {
-      expect((toRegistryError(revertError(solidityPanic(0x12n))) as ContractRuleError).code).to.equal("UnknownRevert");
-      const unknown = toRegistryError(revertError("0xdeadbeef")) as ContractRuleError;
-      expect(unknown.code).to.equal("UnknownRevert");
+      expectError(toRegistryError(revertError(solidityPanic(0x12n))), ContractRuleError, "UnknownRevert");
+      const unknown = expectError(toRegistryError(revertError("0xdeadbeef")), ContractRuleError, "UnknownRevert");
       expect(unknown.args).to.deep.equal(["0xdeadbeef"]);
     });
 
@@ -167,21 +191,70 @@ describe("contract errors", () => {
       const deployed = await deployTestRegistry();
       try {
         const { chain, registry, mined } = deployed;
-        const first = await chain.fundedAccount();
-        const second = await chain.fundedAccount();
-        const gid = toId("errors/ward");
-        await mined(createGroup(chain.walletClient(first), { registry, gid, masterOid: toId("errors/first") }));
-        const error = await createGroup(chain.walletClient(second), { registry, gid, masterOid: toId("errors/second") }).then(
-          () => expect.fail("the second createGroup should revert"),
-          (caught: unknown) => caught,
-        );
-        expect(error).to.be.instanceOf(ContractRuleError);
-        expect((error as ContractRuleError).code).to.equal("GroupRegistryGidTaken");
-        expect((error as ContractRuleError).args).to.deep.equal([gid]);
-        expect((error as ContractRuleError).cause).to.be.instanceOf(BaseError);
+        const creator = chain.walletClient(await chain.fundedAccount());
+        const { hash, gid } = await createGroup(creator, { registry, label: "errors/ward", masterOid: toId("errors/first") });
+        await mined(hash);
+        const error = await expectRejection(createGroup(creator, { registry, label: "errors/ward", masterOid: toId("errors/second") }), ContractRuleError, "GroupRegistryGidTaken");
+        expect(error.args).to.deep.equal([gid]);
+        expect(error.cause).to.be.instanceOf(BaseError);
       } finally {
         await deployed.stop();
       }
+    });
+  });
+
+  describe("getBatchItemResults", () => {
+    const gid = toId("batch/ward");
+    const device = getAddress(`0x${"0d".repeat(20)}`);
+    const alreadyAssociated = errorData("GroupRegistryAlreadyAssociated", [gid, toId("batch/ward/pump"), device]);
+    const expired = errorData("RequestExpired", [1234n]);
+
+    it("names the registry's BatchItemStatus values in its enum order", () => {
+      expect(batchItemStatuses).to.deep.equal(["Applied", "AlreadyApplied", "Rejected"]);
+    });
+
+    it("reports every item without a BatchItemSkipped log as Applied, with no error", () => {
+      expect(getBatchItemResults({ logs: [], registry: registryAddress, itemCount: 3 })).to.deep.equal([
+        { index: 0, status: "Applied" },
+        { index: 1, status: "Applied" },
+        { index: 2, status: "Applied" },
+      ]);
+    });
+
+    it("reports a skipped item with its status and its rule decoded from the log's reason", () => {
+      const results = getBatchItemResults({ logs: [skippedLog(2, 2, expired), skippedLog(0, 1, alreadyAssociated)], registry: registryAddress, itemCount: 3 });
+      expect(results.map(({ index, status }) => [index, status])).to.deep.equal([
+        [0, "AlreadyApplied"],
+        [1, "Applied"],
+        [2, "Rejected"],
+      ]);
+      expect(results[0].error).to.be.instanceOf(ContractRuleError).and.include({ code: "GroupRegistryAlreadyAssociated", rule: registryRules.GroupRegistryAlreadyAssociated });
+      expect(results[0].error!.args).to.deep.equal([gid, toId("batch/ward/pump"), device]);
+      expect(results[2].error).to.include({ code: "RequestExpired" });
+      expect(results[2].error!.args).to.deep.equal([1234n]);
+    });
+
+    it("reports a reason the registry's ABI does not describe as UnknownRevert", () => {
+      const [result] = getBatchItemResults({ logs: [skippedLog(0, 2, "0xdeadbeef")], registry: registryAddress, itemCount: 1 });
+      expect(result).to.include({ status: "Rejected" });
+      expect(result.error).to.include({ code: "UnknownRevert" });
+    });
+
+    it("ignores BatchItemSkipped logs of another contract in the same receipt", () => {
+      const other = getAddress(`0x${"bb".repeat(20)}`);
+      expect(getBatchItemResults({ logs: [skippedLog(0, 2, expired, other)], registry: registryAddress, itemCount: 1 })).to.deep.equal([{ index: 0, status: "Applied" }]);
+    });
+
+    it("throws BatchResultOutOfRange for a log that names an item past the batch", () => {
+      const error = (() => {
+        try {
+          getBatchItemResults({ logs: [skippedLog(3, 2, expired)], registry: registryAddress, itemCount: 3 });
+        } catch (caught) {
+          return caught;
+        }
+        return expect.fail("expected a throw");
+      })();
+      expect(error).to.be.instanceOf(IomtError).and.include({ code: "BatchResultOutOfRange" });
     });
   });
 });

@@ -1,12 +1,14 @@
 // End to end through the SDK alone, against a real anvil node (started on 127.0.0.1 on a free port,
 // stopped after) and against Hardhat's in-process network: paper 003's three-level hierarchy with
 // 20 devices, association in all three forms, the data plane, batch anchoring, AuthTable paths
-// verified offline and on chain, and the lifecycle (revocation, hand-over, deactivation) breaking
-// exactly the paths it should.
+// verified offline and on chain (and kept verifiable as the groups grow), and the lifecycle
+// (revocation, hand-over, take-over of a revoked head's cluster, deactivation) breaking exactly
+// the paths it should and no others.
 import { expect } from "chai";
 import { parseEventLogs, zeroAddress, zeroHash, type Hex } from "viem";
 import {
   authPathSize,
+  getBatchItemResults,
   buildBatchTree,
   createDataMessage,
   createExchange,
@@ -16,7 +18,7 @@ import {
   genesisAnchor,
   getGroupState,
   hashDataMessage,
-  hashPayload,
+  commitPayload,
   iomtRegistryAbi,
   verifyAuthPath,
   verifyBatchProof,
@@ -27,6 +29,7 @@ import {
   type SignedDataMessage,
   type TrustedState,
   type VerifyAuthPathReturnType,
+  randomSalt,
 } from "../src/index.js";
 import { startAnvil, startInProcess, type TestChain } from "./support/chain.js";
 import { associateDirect, buildHierarchy, clusterOf, trustedGroups, type Hierarchy, type Joined, type Node } from "./support/scenario.js";
@@ -57,8 +60,9 @@ for (const network of networks) {
       const message = createDataMessage({
         gid,
         oid: device.oid,
-        nonce: nonce ?? (await h.reader.getNonce({ device: device.address })),
+        nonce: nonce ?? (await h.reader.getNonce({ gid, oid: device.oid })),
         payload,
+        salt: randomSalt(),
         deadline: await h.deadline(),
       });
       return device.wallet.signDataMessage(message);
@@ -82,7 +86,7 @@ for (const network of networks) {
         expect(h.clusters.map(({ head }) => head.form)).to.deep.equal(["direct", "relayed", "batch"]);
         for (const [i, { head }] of h.clusters.entries()) {
           expect(head.sentBy, `${head.name} sent by`).to.equal(head.form === "direct" ? head.address : h.rootMaster.address);
-          const member = await h.reader.getMember({ account: head.address });
+          const member = await h.reader.getMember({ gid: h.rootGid, account: head.address });
           expect(member).to.include({ gid: h.rootGid, oid: head.oid, leafIndex: i, isMember: true, isMaster: true, revoked: false });
           expect(await h.reader.isAuthenticated({ gid: h.rootGid, oid: head.oid, device: head.address })).to.equal(true);
         }
@@ -106,7 +110,7 @@ for (const network of networks) {
           const { head } = clusterOf(h, device);
           expect(device.sentBy, `${device.name} sent by`).to.equal(device.form === "direct" ? device.address : head.address);
           expect(await h.reader.isAuthenticated({ gid: device.gid, oid: device.oid, device: device.address }), device.name).to.equal(true);
-          expect(await h.reader.getMember({ oid: device.oid })).to.include({ account: device.address, gid: device.gid, isMember: true, isMaster: false, nonce: 1 });
+          expect(await h.reader.getMember({ gid: device.gid, oid: device.oid })).to.include({ account: device.address, gid: device.gid, isMember: true, isMaster: false, nonce: 1 });
         }
       });
 
@@ -126,62 +130,67 @@ for (const network of networks) {
         const signed = await signedMessage(device, device.gid, '{"hr":72}');
         expect(signed.message.nonce).to.equal(1n);
         expect(verifyDataMessage({ domain: h.domain, signed, device: device.address })).to.equal(true);
-        const receipt = await h.mined(await head.wallet.recordData({ signed }));
+        const receipt = await h.mined(await head.wallet.recordDataBySig({ signed }));
         const [log] = parseEventLogs({ abi: iomtRegistryAbi, logs: receipt.logs, eventName: "DataMessageRecorded" });
-        expect(log.args).to.deep.include({ gid: device.gid, device: device.address, nonce: 1n, payloadHash: hashPayload('{"hr":72}') });
-        expect(await h.reader.getNonce({ device: device.address })).to.equal(2n);
+        // Everything the device signed is in the log, so its digest (a batch leaf) can be rebuilt from logs alone.
+        expect(log.args).to.deep.equal({ ...signed.message, device: device.address });
+        expect(hashDataMessage(h.domain, { gid: log.args.gid!, oid: log.args.oid!, nonce: log.args.nonce!, payloadHash: log.args.payloadHash!, timestamp: log.args.timestamp!, deadline: log.args.deadline! })).to.equal(
+          hashDataMessage(h.domain, signed.message),
+        );
+        expect(await h.reader.getNonce({ gid: device.gid, oid: device.oid })).to.equal(2n);
       });
 
       it("records messages of several devices of a cluster in one batch transaction", async function () {
         const devices = h.clusters[1].devices.slice(0, 4);
         const messages = await Promise.all(devices.map((device, i) => signedMessage(device, device.gid, `{"spo2":${95 + i}}`)));
-        const receipt = await h.mined(await h.clusters[1].head.wallet.recordDataBatch({ messages }));
+        const receipt = await h.mined(await h.clusters[1].head.wallet.recordDataBatchBySig({ messages }));
+        expect(getBatchItemResults({ logs: receipt.logs, registry: h.registry, itemCount: messages.length }).every((item) => item.status === "Applied")).to.equal(true);
         const logs = parseEventLogs({ abi: iomtRegistryAbi, logs: receipt.logs, eventName: "DataMessageRecorded" });
         expect(logs.map((log) => log.args.device)).to.deep.equal(devices.map((device) => device.address));
-        for (const device of devices) expect(await h.reader.getNonce({ device: device.address }), device.name).to.equal(2n);
+        for (const device of devices) expect(await h.reader.getNonce({ gid: device.gid, oid: device.oid }), device.name).to.equal(2n);
       });
 
       it("records a message the device sends itself, without spending a nonce", async function () {
         const [device] = byForm("direct", 2);
-        const payloadHash = hashPayload('{"temp":36.8}');
-        const receipt = await h.mined(await device.wallet.recordDataDirect({ gid: device.gid, oid: device.oid, payloadHash, timestamp: 1_700_000_000n }));
+        const payloadHash = commitPayload('{"temp":36.8}', randomSalt());
+        const receipt = await h.mined(await device.wallet.recordData({ gid: device.gid, oid: device.oid, payloadHash, timestamp: 1_700_000_000n }));
         const [log] = parseEventLogs({ abi: iomtRegistryAbi, logs: receipt.logs, eventName: "DirectDataMessageRecorded" });
-        expect(log.args).to.deep.equal({ gid: device.gid, device: device.address, payloadHash, timestamp: 1_700_000_000n });
-        expect(await h.reader.getNonce({ device: device.address })).to.equal(1n);
+        expect(log.args).to.deep.equal({ gid: device.gid, device: device.address, oid: device.oid, payloadHash, timestamp: 1_700_000_000n });
+        expect(await h.reader.getNonce({ gid: device.gid, oid: device.oid })).to.equal(1n);
       });
 
       it("records a sequence a device signed offline with a local nonce counter that persists before use", async function () {
         const [device] = byForm("batch");
         const persisted: bigint[] = [];
-        const counter = createNonceCounter({ next: await h.reader.getNonce({ device: device.address }), persist: (next) => persisted.push(next) });
+        const counter = createNonceCounter({ next: await h.reader.getNonce({ gid: device.gid, oid: device.oid }), persist: (next) => persisted.push(next) });
         const messages: SignedDataMessage[] = [];
         for (let i = 0; i < 3; i++) messages.push(await signedMessage(device, device.gid, `{"seq":${i}}`, counter.take()));
         expect(messages.map((signed) => signed.message.nonce)).to.deep.equal([1n, 2n, 3n]);
         expect(persisted).to.deep.equal([2n, 3n, 4n]);
-        for (const signed of messages) await h.mined(await clusterOf(h, device).head.wallet.recordData({ signed }));
-        expect(await h.reader.getNonce({ device: device.address })).to.equal(counter.next);
+        for (const signed of messages) await h.mined(await clusterOf(h, device).head.wallet.recordDataBySig({ signed }));
+        expect(await h.reader.getNonce({ gid: device.gid, oid: device.oid })).to.equal(counter.next);
       });
 
       it("records a device-to-device exchange between devices of two different clusters", async function () {
         const sender = h.clusters[0].devices[1];
         const receiver = h.clusters[2].devices[1];
-        const nonce = await h.reader.getNonce({ device: sender.address });
+        const nonce = await h.reader.getNonce({ gid: sender.gid, oid: sender.oid });
         const exchange = createExchange({
           gid: sender.gid,
           oid: sender.oid,
           receiverGid: receiver.gid,
           receiverOid: receiver.oid,
           nonce,
-          payload: "ecg-segment-17",
+          payload: "ecg-segment-17", salt: randomSalt(),
           deadline: await h.deadline(),
         });
         const signed = await sender.wallet.signExchange(exchange);
         expect(verifyExchange({ domain: h.domain, signed, device: sender.address })).to.equal(true);
         expect(verifyExchange({ domain: h.domain, signed, device: receiver.address })).to.equal(false);
-        const receipt = await h.mined(await h.rootMaster.wallet.recordExchange({ signed }));
+        const receipt = await h.mined(await h.rootMaster.wallet.recordExchangeBySig({ signed }));
         const [log] = parseEventLogs({ abi: iomtRegistryAbi, logs: receipt.logs, eventName: "ExchangeRecorded" });
         expect(log.args).to.deep.include({ sender: sender.address, receiver: receiver.address, receiverGid: receiver.gid, nonce });
-        expect(await h.reader.getNonce({ device: sender.address })).to.equal(nonce + 1n);
+        expect(await h.reader.getNonce({ gid: sender.gid, oid: sender.oid })).to.equal(nonce + 1n);
       });
     });
 
@@ -207,7 +216,7 @@ for (const network of networks) {
         const { gid, devices } = h.clusters[1];
         const received = await Promise.all(devices.map((device, i) => signedMessage(device, gid, `{"bp":"12${i}/80"}`)));
         // A message claiming to come from devices[0] but signed by devices[1]'s key.
-        forged = await devices[1].wallet.signDataMessage({ ...received[0].message, payloadHash: hashPayload("forged") });
+        forged = await devices[1].wallet.signDataMessage({ ...received[0].message, payloadHash: commitPayload("forged", randomSalt()) });
         received.push(forged);
         const senders = [...devices.map((device) => device.address), devices[0].address];
         accepted = received.filter((signed, i) => verifyDataMessage({ domain: h.domain, signed, device: senders[i] }));
@@ -230,6 +239,19 @@ for (const network of networks) {
           expect(verifyBatchProof({ root, leaf: hashDataMessage(h.domain, message), proof }), `message ${i} offline`).to.equal(true);
           expect(await h.reader.verifyAnchoredMessageOnChain({ message, root, proof }), `message ${i} on chain`).to.equal(true);
         }
+      });
+
+      it("proves on chain that the member registered under each message's (gid, oid) signed it, and not for another signature", async function () {
+        const tree = buildBatchTree(accepted.map((signed) => hashDataMessage(h.domain, signed.message)));
+        for (const [i, { message, signature }] of accepted.entries()) {
+          const proof = tree.proof(i);
+          expect(await h.reader.verifyAnchoredSignedMessageOnChain({ message, signature, root, proof }), `message ${i}`).to.equal(true);
+        }
+        const [first, second] = accepted;
+        const proof = tree.proof(0);
+        expect(await h.reader.verifyAnchoredSignedMessageOnChain({ message: first.message, signature: second.signature, root, proof })).to.equal(false);
+        expect(await h.reader.verifyAnchoredSignedMessageOnChain({ message: first.message, signature: forged.signature, root, proof })).to.equal(false);
+        expect(await h.reader.verifyAnchoredSignedMessageOnChain({ message: forged.message, signature: forged.signature, root, proof })).to.equal(false);
       });
 
       it("proves no message the gateway rejected, and no root that was never anchored", async function () {
@@ -342,6 +364,27 @@ for (const network of networks) {
       });
     });
 
+    describe("paths that last", function () {
+      it("keeps a saved path verifiable as its groups grow: Stale without a consistency proof, Valid with one or with the indexer's state", async function () {
+        const indexer = h.reader.createAuthTableIndexer({ fromBlock: h.deployBlock });
+        await indexer.sync();
+        const device = h.clusters[1].devices[2];
+        const saved = indexer.getAuthPath(device.address);
+        // Both groups on the path grow: a new device in the cluster, a new member in the root group.
+        await associateDirect(h, device.gid, h.clusters[1].head, await h.funded("hospital/cluster-1/joins-later"));
+        await associateDirect(h, h.rootGid, h.rootMaster, await h.funded("hospital/root/joins-later"));
+        await indexer.sync();
+
+        await expectVerdict(saved, { status: "Stale", failedStep: 0 }, "the saved path");
+        const withConsistency = saved.map((step) => ({ ...step, consistency: indexer.group(step.gid)!.tree.consistencyProof(step.leafCount) }));
+        await expectVerdict(withConsistency, VALID, "the saved path with consistency proofs");
+        expect(decodeAuthPath(encodeAuthPath(withConsistency))).to.deep.equal(withConsistency);
+        expect(verifyAuthPath(saved, indexer.trustedState([h.rootGid])), "with the indexer's state").to.deep.equal(VALID);
+        // Only the cluster's step carries a proof: the root step is still Stale.
+        await expectVerdict([withConsistency[0], saved[1]], { status: "Stale", failedStep: 1 }, "a consistency proof on one step only");
+      });
+    });
+
     describe("revocation", function () {
       let indexer: AuthTableIndexer;
       let stateBefore: TrustedState;
@@ -356,7 +399,8 @@ for (const network of networks) {
         stateBefore = await h.reader.fetchTrustedState({ gids: h.gids, trustedRoots: [h.rootGid] });
         await h.mined(await h.rootMaster.wallet.revoke({ gid: h.rootGid, oid: revoked.head.oid }));
         await indexer.sync();
-        expect(await h.reader.getMember({ oid: revoked.head.oid })).to.include({ revoked: true });
+        expect(await h.reader.getMember({ gid: h.rootGid, oid: revoked.head.oid })).to.include({ revoked: true });
+        expect(await h.reader.getGroup({ gid: revoked.gid })).to.include({ masterRevoked: true, active: true });
         for (const device of revoked.devices) await expectVerdict(indexer.getAuthPath(device.address), { status: "Revoked", failedStep: 1 }, device.name);
       });
 
@@ -399,8 +443,9 @@ for (const network of networks) {
         expect(await h.reader.getGroup({ gid })).to.include({ master: head.address, pendingMaster: h.spare.address });
         await h.mined(await h.spare.wallet.acceptMaster({ gid }));
         expect(await h.reader.getGroup({ gid })).to.include({ master: h.spare.address, pendingMaster: zeroAddress, masterOid: h.spare.oid });
-        expect(await h.reader.getMember({ account: h.spare.address })).to.include({ isMaster: true });
-        expect(await h.reader.getMember({ account: head.address })).to.include({ isMaster: false });
+        expect(await h.reader.getMember({ gid: h.rootGid, account: h.spare.address })).to.include({ isMaster: true });
+        expect(await h.reader.getMember({ gid: h.rootGid, account: head.address })).to.include({ isMaster: false });
+        expect(await h.reader.getGroup({ gid })).to.include({ masterEpoch: 1 });
       });
 
       it("keeps the cluster's paths valid through the new Master's entry in the root, once re-synced", async function () {
@@ -427,6 +472,45 @@ for (const network of networks) {
         const path = indexer.getAuthPath(device.address);
         expect(path[0].entry.master).to.equal(h.spare.address);
         await expectVerdict(path, VALID, device.name);
+      });
+    });
+
+    describe("take-over of a revoked cluster head's cluster", function () {
+      let indexer: AuthTableIndexer;
+      let deputy: Node;
+
+      before(async function () {
+        indexer = h.reader.createAuthTableIndexer({ fromBlock: h.deployBlock });
+        await indexer.sync();
+      });
+
+      it("leaves the revoked head without powers: its tokens no longer enrol anyone", async function () {
+        const { gid, head } = h.clusters[0];
+        const rogue = await h.funded("hospital/cluster-0/rogue");
+        const token = await head.wallet.issueToken({ gid, oid: rogue.oid, device: rogue.address });
+        const error = await rogue.wallet.associate({ token }).then(
+          () => expect.fail("a revoked head enrolled a device"),
+          (caught: unknown) => caught,
+        );
+        expect(error).to.include({ code: "GroupRegistryMasterRevoked" });
+      });
+
+      it("lets the root Master hand the cluster to a new member of the root group", async function () {
+        const { gid } = h.clusters[0];
+        deputy = await h.funded("hospital/level-1-deputy");
+        await associateDirect(h, h.rootGid, h.rootMaster, deputy);
+        await h.mined(await h.rootMaster.wallet.takeOverGroup({ gid, newMaster: deputy.address }));
+        expect(await h.reader.getGroup({ gid })).to.include({ master: deputy.address, masterOid: deputy.oid, masterRevoked: false, masterEpoch: 1 });
+        await indexer.sync();
+        expect(indexer.group(gid)).to.include({ master: deputy.address, masterRevoked: false });
+      });
+
+      it("makes the paths of the devices enrolled before valid again, through the new Master's entry", async function () {
+        for (const device of h.clusters[0].devices) {
+          const path = indexer.getAuthPath(device.address);
+          expect(path[1].entry.device).to.equal(deputy.address);
+          await expectVerdict(path, VALID, device.name);
+        }
       });
     });
 

@@ -1,17 +1,16 @@
 import { expect } from "chai";
-import { keccak256 } from "viem";
+import { concat, getAddress, keccak256, numberToHex, pad } from "viem";
 import { IomtError } from "../src/errors.js";
-import { InvalidIdError, assertId, toId } from "../src/ids.js";
-import type { Hex } from "viem";
-import { thrown } from "./support/expect.js";
+import { InvalidIdError, assertId, groupId, toId } from "../src/ids.js";
+import { iomtRegistryAbi } from "../src/generated/abi.js";
+import type { Address, Hex } from "viem";
+import { deployTestRegistry, type TestRegistry } from "./support/registry.js";
+import { expectCode, thrown } from "./support/expect.js";
 
 const MAX_UINT256 = (1n << 256n) - 1n;
 
 function expectInvalidId(fn: () => unknown): void {
-  const error = thrown(fn);
-  expect(error).to.be.instanceOf(InvalidIdError);
-  expect(error).to.be.instanceOf(IomtError);
-  expect((error as InvalidIdError).code).to.equal("InvalidId");
+  expect(expectCode(fn, InvalidIdError, "InvalidId")).to.be.instanceOf(IomtError);
 }
 
 describe("ids", () => {
@@ -25,8 +24,10 @@ describe("ids", () => {
       expect(toId("ward-3/ecg-1")).to.equal("0x50a8aa6a229c7498c50bd487e59118dbdb61a89d99ec313ae43a5d2b19bfb2b1");
     });
 
-    it("gives the same id for the same name on every call", () => {
-      expect(toId("icu/monitor-7")).to.equal(toId("icu/monitor-7"));
+    it("gives a name's id back unchanged when that id is passed again, instead of hashing it twice", () => {
+      const id = toId("icu/monitor-7");
+      expect(id).to.equal(keccak256(new Uint8Array(Buffer.from("icu/monitor-7", "utf8"))));
+      expect(toId(id)).to.equal(id);
     });
 
     it("gives different ids for names differing only in case", () => {
@@ -141,6 +142,76 @@ describe("ids", () => {
     it("names the field in its message", () => {
       const error = thrown(() => assertId("0x01", "receiverGid"));
       expect((error as Error).message).to.contain("receiverGid");
+    });
+  });
+
+  describe("groupId", () => {
+    const registry: Address = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+    const creator: Address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    const base = { chainId: 31337, registry, creator, label: "ward-3" };
+
+    it("is keccak256 of the chain id, the registry, the creator and toId(label), each a 32-byte word", () => {
+      const word = (address: Address): Hex => pad(address.toLowerCase() as Hex, { size: 32 });
+      const expected = keccak256(concat([numberToHex(31337, { size: 32 }), word(registry), word(creator), toId("ward-3")]));
+      expect(groupId(base)).to.equal(expected);
+    });
+
+    it("takes the label as toId does: a name, a number or a bytes32", () => {
+      expect(groupId({ ...base, label: 7 })).to.equal(groupId({ ...base, label: toId(7) }));
+      expect(groupId({ ...base, label: 7n })).to.equal(groupId({ ...base, label: 7 }));
+      expect(groupId({ ...base, label: toId("ward-3") })).to.equal(groupId(base));
+    });
+
+    it("changes with the chain, the registry, the creator and the label, so no other party can derive yours", () => {
+      const gids = [
+        groupId(base),
+        groupId({ ...base, chainId: 1 }),
+        groupId({ ...base, registry: creator }),
+        groupId({ ...base, creator: registry }),
+        groupId({ ...base, label: "ward-4" }),
+      ];
+      expect(new Set(gids).size).to.equal(gids.length);
+    });
+
+    it("does not depend on the addresses' case", () => {
+      expect(groupId({ ...base, registry: registry.toLowerCase() as Address, creator: creator.toLowerCase() as Address })).to.equal(groupId(base));
+    });
+
+    it("rejects a chain id that is not a positive safe integer, a malformed address and an empty label", () => {
+      for (const chainId of [0, -1, 1.5, Number.MAX_SAFE_INTEGER + 1]) expectInvalidId(() => groupId({ ...base, chainId }));
+      expectInvalidId(() => groupId({ ...base, registry: "0x1234" }));
+      expectInvalidId(() => groupId({ ...base, creator: "not an address" as Address }));
+      expectInvalidId(() => groupId({ ...base, label: "" }));
+      expectInvalidId(() => groupId({ ...base, label: 0 }));
+    });
+
+    describe("against a deployed registry", () => {
+      let deployed: TestRegistry;
+
+      before(async () => {
+        deployed = await deployTestRegistry();
+      });
+
+      after(async () => {
+        await deployed?.stop();
+      });
+
+      it("equals the registry's groupId view for every creator and label", async () => {
+        const chainId = await deployed.chain.publicClient.getChainId();
+        const creators = [deployed.deployer.address, creator, getAddress(`0x${"00".repeat(19)}01`)];
+        const labels: (string | number | bigint)[] = ["ward-3", "hospital/root", 1, (1n << 256n) - 1n, toId("icu")];
+        for (const who of creators) {
+          for (const label of labels) {
+            const onChain = await deployed.chain.publicClient.readContract({
+              address: deployed.registry,
+              abi: iomtRegistryAbi,
+              functionName: "groupId",
+              args: [who, toId(label)],
+            });
+            expect(groupId({ chainId, registry: deployed.registry, creator: who, label }), `${who} ${String(label)}`).to.equal(onChain);
+          }
+        }
+      });
     });
   });
 });

@@ -14,7 +14,6 @@ import {
   parseAbiParameters,
   parseSignature,
   recoverMessageAddress,
-  serializeSignature,
   stringToBytes,
   toHex,
   type Hex,
@@ -37,6 +36,8 @@ import {
   type SessionContext,
   type SessionErrorCode,
 } from "../src/session.js";
+import { expectFailure } from "./support/expect.js";
+import { toHighS } from "./support/signatures.js";
 
 const NOW = 1_750_000_000;
 
@@ -55,25 +56,8 @@ function overTheWire<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
-async function expectSessionError(action: () => unknown, code: SessionErrorCode): Promise<SessionError> {
-  let caught: unknown;
-  try {
-    await action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, `expected a SessionError ${code}`).to.be.instanceOf(SessionError);
-  const error = caught as SessionError;
-  expect(error.code, error.message).to.equal(code);
-  return error;
-}
-
-/** Replaces s by n − s and flips the parity: the same signer, a malleated signature. */
-function toHighS(signature: Hex): Hex {
-  const { r, s, yParity } = parseSignature(signature);
-  const highS = secp256k1.CURVE.n - BigInt(s);
-  return serializeSignature({ r, s: numberToHex(highS, { size: 32 }), yParity: yParity === 0 ? 1 : 0 });
-}
+/** `action` throws, or returns a promise that rejects, with a SessionError of this code. */
+const expectSessionError = (action: () => unknown, code: SessionErrorCode): Promise<SessionError> => expectFailure(action, SessionError, code);
 
 /** A byte-flipped copy of a hex string, at byte `index` (negative counts from the end). */
 function flipByte(value: Hex, index: number): Hex {

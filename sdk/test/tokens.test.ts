@@ -17,6 +17,8 @@ import { generatePrivateKey, privateKeyToAccount, publicKeyToAddress } from "vie
 import type { Hex, LocalAccount } from "viem";
 import { associate } from "../src/actions/association.js";
 import { createGroup, getMember } from "../src/actions/groups.js";
+import { ContractRuleError } from "../src/contract-errors.js";
+import { deployRegistry } from "../src/deploy.js";
 import { IomtError } from "../src/errors.js";
 import { InvalidIdError, toId } from "../src/ids.js";
 import { InvalidSignatureError, normalizeSignature, recoverSigner } from "../src/signature.js";
@@ -33,7 +35,8 @@ import {
 import type { MessageSigner, Token } from "../src/tokens.js";
 import { deployTestRegistry, iomtRegistryAbi } from "./support/registry.js";
 import type { TestRegistry } from "./support/registry.js";
-import { thrown, expectCode } from "./support/expect.js";
+import { expectCode, expectRejection } from "./support/expect.js";
+import { toHighS } from "./support/signatures.js";
 
 const N = secp256k1.CURVE.n;
 const HALF_N = N >> 1n;
@@ -47,11 +50,6 @@ function split(signature: Hex): { r: bigint; s: bigint; v: number } {
   return { r: BigInt(bytesToHex(bytes.subarray(0, 32))), s: BigInt(bytesToHex(bytes.subarray(32, 64))), v: bytes[64] };
 }
 
-/** The malleated twin of a low-s signature: s' = n − s with the other recovery parity; just as valid mathematically. */
-function highS(signature: Hex): Hex {
-  const { r, s, v } = split(signature);
-  return rawSignature(r, N - s, v === 27 ? 28 : 27);
-}
 
 const hashOf = (label: string): Hex => keccak256(new Uint8Array(Buffer.from(label, "utf8")));
 
@@ -136,7 +134,7 @@ describe("signatures", () => {
     });
 
     it("rejects the high-s twin of a valid signature, which still recovers the same key", () => {
-      const twin = highS(signature);
+      const twin = toHighS(signature);
       const { r, s, v } = split(twin);
       const key = new secp256k1.Signature(r, s).addRecoveryBit(v - 27).recoverPublicKey(hexToBytes(hash)).toRawBytes(false);
       expect(publicKeyToAddress(bytesToHex(key))).to.equal(account.address);
@@ -152,7 +150,7 @@ describe("signatures", () => {
     });
 
     it("throws errors that are IomtErrors", () => {
-      expect(thrown(() => normalizeSignature("0x"))).to.be.instanceOf(IomtError);
+      expect(expectCode(() => normalizeSignature("0x"), InvalidSignatureError, "SignatureInvalidLength")).to.be.instanceOf(IomtError);
     });
   });
 
@@ -172,7 +170,7 @@ describe("signatures", () => {
     });
 
     it("throws SignatureHighS for the high-s twin instead of recovering", () => {
-      expectCode(() => recoverSigner(hash, highS(signature)), InvalidSignatureError, "SignatureHighS");
+      expectCode(() => recoverSigner(hash, toHighS(signature)), InvalidSignatureError, "SignatureHighS");
     });
 
     it("throws SignatureUnrecoverable when r is not the x-coordinate of a curve point", () => {
@@ -250,11 +248,7 @@ describe("tokens", () => {
         },
       };
       for (const bad of [{ gid: `0x${"00".repeat(32)}` as Hex, oid }, { gid, oid: "0x1234" as Hex }]) {
-        const error = await issueToken(counting, { ...bad, device: device.address }).then(
-          () => undefined,
-          (caught: unknown) => caught,
-        );
-        expect(error).to.be.instanceOf(InvalidIdError);
+        await expectRejection(issueToken(counting, { ...bad, device: device.address }), InvalidIdError, "InvalidId");
       }
       expect(calls).to.equal(0);
     });
@@ -280,7 +274,7 @@ describe("tokens", () => {
     });
 
     it("is false, not a throw, for the high-s twin of the Master's signature", () => {
-      expect(verifyToken({ token: { ...token, signature: highS(token.signature) }, master: master.address })).to.equal(false);
+      expect(verifyToken({ token: { ...token, signature: toHighS(token.signature) }, master: master.address })).to.equal(false);
     });
 
     it("is false for a malformed signature", () => {
@@ -294,7 +288,7 @@ describe("tokens", () => {
     });
 
     it("throws InvalidSignatureError for a high-s signature", () => {
-      expectCode(() => recoverTokenSigner({ ...token, signature: highS(token.signature) }), InvalidSignatureError, "SignatureHighS");
+      expectCode(() => recoverTokenSigner({ ...token, signature: toHighS(token.signature) }), InvalidSignatureError, "SignatureHighS");
     });
   });
 
@@ -315,8 +309,8 @@ describe("tokens", () => {
     });
 
     it("refuses a token with a zero id or a high-s signature", () => {
-      expect(thrown(() => serializeToken({ ...token, oid: `0x${"00".repeat(32)}` }))).to.be.instanceOf(InvalidIdError);
-      expectCode(() => serializeToken({ ...token, signature: highS(token.signature) }), InvalidSignatureError, "SignatureHighS");
+      expectCode(() => serializeToken({ ...token, oid: `0x${"00".repeat(32)}` }), InvalidIdError, "InvalidId");
+      expectCode(() => serializeToken({ ...token, signature: toHighS(token.signature) }), InvalidSignatureError, "SignatureHighS");
     });
   });
 
@@ -364,7 +358,7 @@ describe("tokens", () => {
     });
 
     it("throws SignatureHighS for a token carrying the high-s twin", () => {
-      const serialized = concat([slice(serializeToken(token), 0, 84), highS(token.signature)]);
+      const serialized = concat([slice(serializeToken(token), 0, 84), toHighS(token.signature)]);
       const error = expectCode(() => parseToken(serialized), InvalidTokenError, "SignatureHighS");
       expect(error.cause).to.be.instanceOf(InvalidSignatureError);
     });
@@ -419,14 +413,37 @@ describe("tokens", () => {
       const { chain, registry, mined } = deployed;
       const groupMaster: LocalAccount = await chain.fundedAccount();
       const member: LocalAccount = await chain.fundedAccount();
-      const chainGid = toId("tokens/ward");
       const chainOid = toId("tokens/ward/device");
-      await mined(createGroup(chain.walletClient(groupMaster), { registry, gid: chainGid, masterOid: toId("tokens/ward/master") }));
+      const created = await createGroup(chain.walletClient(groupMaster), { registry, label: "tokens/ward", masterOid: toId("tokens/ward/master") });
+      await mined(created.hash);
+      const chainGid = created.gid;
       const issued = parseToken(serializeToken(await issueToken(groupMaster, { gid: chainGid, oid: chainOid, device: member.address })));
       await mined(associate(chain.walletClient(member), { registry, token: issued }));
-      const record = await getMember(chain.publicClient, { registry, oid: chainOid });
+      const record = await getMember(chain.publicClient, { registry, gid: chainGid, oid: chainOid });
       expect(record.account).to.equal(member.address);
       expect(record.isMember).to.equal(true);
+    });
+
+    it("a token is bound to its registry: the same Master key and label on another registry give another gid, where the token is refused", async () => {
+      const { chain, registry, mined } = deployed;
+      const groupMaster = await chain.fundedAccount();
+      const member = await chain.fundedAccount();
+      const masterWallet = chain.walletClient(groupMaster);
+      const { address: production } = await deployRegistry(masterWallet);
+      const staging = await createGroup(masterWallet, { registry, label: "tokens/bound", masterOid: toId("tokens/bound/master") });
+      await mined(staging.hash);
+      const live = await createGroup(masterWallet, { registry: production, label: "tokens/bound", masterOid: toId("tokens/bound/master") });
+      await mined(live.hash);
+      expect(live.gid, "one label, two registries, two gids").to.not.equal(staging.gid);
+
+      const stagingToken = await issueToken(groupMaster, { gid: staging.gid, oid: toId("tokens/bound/device"), device: member.address });
+      const error = await associate(chain.walletClient(member), { registry: production, token: stagingToken }).then(
+        () => expect.fail("a staging token associated on production"),
+        (caught: unknown) => caught,
+      );
+      expect(error).to.be.instanceOf(ContractRuleError).and.include({ code: "GroupRegistryUnknownGroup" });
+      expect((error as ContractRuleError).args).to.deep.equal([staging.gid]);
+      expect((await getMember(chain.publicClient, { registry: production, gid: live.gid, account: member.address })).isMember).to.equal(false);
     });
   });
 });

@@ -5,7 +5,6 @@ import {
   keccak256,
   parseEther,
   stringToHex,
-  toHex,
   zeroHash,
   type Address,
   type Hex,
@@ -21,9 +20,14 @@ import {
   type AssociationRequest,
   type RegistryDomain,
 } from "../../sdk/src/index.js";
+import { withRecordingAssertions } from "./assertions.js";
 
 export const connection = await network.create();
-export const { viem, networkHelpers } = connection;
+export const { networkHelpers } = connection;
+/** Hardhat's viem helpers, whose custom-error assertions record what they saw for the coverage gate (./assertions.ts). */
+export const viem = withRecordingAssertions(connection.viem);
+/** The same assertions as `viem.assertions`, for `import { assertions } from "./support/fixtures.js"`. */
+export const { assertions } = viem;
 export const publicClient = await viem.getPublicClient();
 export const chainId = await publicClient.getChainId();
 
@@ -82,15 +86,8 @@ export const signedAssociation = async (
   return signAssociation(device, { domain: domainOf(registry), token, deadline: await farDeadline() });
 };
 
-/** Flips a signature to its malleable high-s twin (s' = n - s, v flipped): same signer, rejected by OZ ECDSA. */
-export function toHighS(signature: Hex): Hex {
-  const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-  const r = signature.slice(2, 66);
-  const s = BigInt(`0x${signature.slice(66, 130)}`);
-  const v = Number.parseInt(signature.slice(130, 132), 16);
-  const flippedV = v === 27 ? 28 : 27;
-  return `0x${r}${toHex(n - s, { size: 32 }).slice(2)}${flippedV.toString(16)}` as Hex;
-}
+/** The malleable high-s twin of a signature (same signer, rejected by OZ ECDSA); shared with the SDK's and gateway's tests. */
+export { toHighS } from "../../sdk/test/support/signatures.js";
 
 /** Associates `device` as `oid` of `gid` through a relayed request that `master` signs a token for and submits. */
 export async function enrol(registry: Registry, master: LocalAccount, device: LocalAccount, gid: Hex, oid: Hex) {

@@ -28,8 +28,8 @@ export interface TestChain {
   rpcUrl?: string;
   /** A wallet client for `account`, which `fund` gave ether. */
   walletClient(account: LocalAccount): WalletClient<Transport, Chain, Account>;
-  /** A fresh local account with 1,000 ether. */
-  fundedAccount(): Promise<LocalAccount>;
+  /** A fresh local account (or the one given) with 1,000 ether. */
+  fundedAccount(account?: LocalAccount): Promise<LocalAccount>;
   /** Mines one block with a timestamp `seconds` later. */
   increaseTime(seconds: number): Promise<void>;
   stop(): Promise<void>;
@@ -51,8 +51,7 @@ async function fromTransport(name: TestChain["name"], transport: Transport, stop
     publicClient,
     rpcUrl,
     walletClient: (account) => createWalletClient({ account, chain, transport, pollingInterval: 50 }),
-    async fundedAccount() {
-      const account = privateKeyToAccount(generatePrivateKey());
+    async fundedAccount(account = privateKeyToAccount(generatePrivateKey())) {
       await request({ method: "hardhat_setBalance", params: [account.address, `0x${parseEther("1000").toString(16)}`] });
       return account;
     },

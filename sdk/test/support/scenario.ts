@@ -6,11 +6,13 @@
 // the Master of the root group (registry level 0), each level-1 head is a member of the root group
 // and the Master of a child group (registry level 1), and the devices are members of the child groups.
 import { expect } from "chai";
-import { getAddress, type Address, type Hash, type LocalAccount, type TransactionReceipt } from "viem";
+import { getAddress, keccak256, parseEventLogs, stringToHex, type Address, type Hash, type LocalAccount, type TransactionReceipt } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { deployRegistry } from "../../src/deploy.js";
 import {
+  getBatchItemResults,
   iomtPublicActions,
+  iomtRegistryAbi,
   iomtWalletActions,
   registryDomain,
   toId,
@@ -55,9 +57,21 @@ export interface Deployment {
   unfunded(name: string): Node;
 }
 
-/** Deploys a registry with a fresh funded key. */
-export async function deploy(testChain: TestChain, { evmTarget }: { evmTarget?: "cancun" | "london" } = {}): Promise<Deployment> {
-  const deployer = await testChain.fundedAccount();
+export interface DeployParameters {
+  evmTarget?: "cancun" | "london";
+  /**
+   * Derive every key (the deployer's and each node's, from its name) from this seed instead of
+   * drawing it at random, so that addresses, the registry's address, gids and every hash repeat
+   * from run to run. Names must then be unique.
+   */
+  seed?: string;
+}
+
+/** Deploys a registry with a fresh funded key (or one derived from `seed`). */
+export async function deploy(testChain: TestChain, { evmTarget, seed }: DeployParameters = {}): Promise<Deployment> {
+  const keyOf = (name: string): LocalAccount =>
+    privateKeyToAccount(seed === undefined ? generatePrivateKey() : keccak256(stringToHex(`iomt-auth test key ${seed} ${name}`)));
+  const deployer = await testChain.fundedAccount(keyOf("deployer"));
   const { address: registry, blockNumber: deployBlock } = await deployRegistry(testChain.walletClient(deployer), { evmTarget });
   const node = (name: string, account: LocalAccount): Node => ({
     name,
@@ -81,8 +95,8 @@ export async function deploy(testChain: TestChain, { evmTarget }: { evmTarget?: 
       const latest = await testChain.publicClient.getBlock({ blockTag: "latest" });
       return latest.timestamp + seconds;
     },
-    funded: async (name) => node(name, await testChain.fundedAccount()),
-    unfunded: (name) => node(name, privateKeyToAccount(generatePrivateKey())),
+    funded: async (name) => node(name, await testChain.fundedAccount(keyOf(name))),
+    unfunded: (name) => node(name, keyOf(name)),
   };
 }
 
@@ -102,16 +116,31 @@ export async function associateDirect(d: Deployment, gid: Id, master: Node, devi
   return d.mined(await device.wallet.associate({ token }));
 }
 
-/** The device signs, `relayer` (by default the Master) submits it with `associateFor`. */
+/** The device signs, `relayer` (by default the Master) submits it with `associateBySig`. */
 export async function associateRelayed(d: Deployment, gid: Id, master: Node, device: Node, relayer = master): Promise<TransactionReceipt> {
-  return d.mined(await relayer.wallet.associateFor({ association: await signedAssociation(d, gid, master, device) }));
+  return d.mined(await relayer.wallet.associateBySig({ association: await signedAssociation(d, gid, master, device) }));
 }
 
-/** The devices sign, `relayer` (by default the Master) submits them all in one `associateBatch`. */
+/**
+ * The devices sign, `relayer` (by default the Master) submits them all in one `associateBatchBySig`,
+ * and every item must have been applied (a batch skips bad items instead of reverting).
+ */
 export async function associateInBatch(d: Deployment, gid: Id, master: Node, devices: readonly Node[], relayer = master): Promise<TransactionReceipt> {
   const deadline = await d.deadline();
   const associations = await Promise.all(devices.map((device) => signedAssociation(d, gid, master, device, deadline)));
-  return d.mined(await relayer.wallet.associateBatch({ associations }));
+  const receipt = await d.mined(await relayer.wallet.associateBatchBySig({ associations }));
+  const results = getBatchItemResults({ logs: receipt.logs, registry: d.registry, itemCount: associations.length });
+  expect(results.filter((result) => result.status !== "Applied"), "skipped batch items").to.deep.equal([]);
+  return receipt;
+}
+
+/** `node` creates a group (a root group without `parentGid`); returns the gid the SDK derived, checked against the registry's log. */
+export async function createGroup(d: Deployment, node: Node, label: string, parentGid?: Id): Promise<Id> {
+  const { hash, gid } = await node.wallet.createGroup({ label, masterOid: node.oid, parentGid });
+  const receipt = await d.mined(hash);
+  const [created] = parseEventLogs({ abi: iomtRegistryAbi, eventName: "GroupCreated", logs: receipt.logs });
+  expect(created.args.gid, "the gid the SDK derived is the one the registry created").to.equal(gid);
+  return gid;
 }
 
 // ----------------------------------------------------------------------------- the hierarchy
@@ -161,9 +190,8 @@ function joined(node: Node, gid: Id, form: AssociationForm, receipt: Transaction
  */
 export async function buildHierarchy(testChain: TestChain, { devices: deviceCount = 20, label = "hospital" } = {}): Promise<Hierarchy> {
   const d = await deploy(testChain);
-  const rootGid = toId(`${label}/root`);
   const rootMaster = await d.funded(`${label}/level-2-head`);
-  await d.mined(await rootMaster.wallet.createGroup({ gid: rootGid, masterOid: rootMaster.oid }));
+  const rootGid = await createGroup(d, rootMaster, `${label}/root`);
 
   const [head0, head1, head2, spareNode] = await Promise.all([0, 1, 2].map((i) => d.funded(`${label}/level-1-head-${i}`)).concat(d.funded(`${label}/level-1-spare`)));
   const heads: Joined[] = [];
@@ -175,8 +203,7 @@ export async function buildHierarchy(testChain: TestChain, { devices: deviceCoun
 
   const clusters: Cluster[] = [];
   for (const [i, head] of heads.entries()) {
-    const gid = toId(`${label}/cluster-${i}`);
-    await d.mined(await head.wallet.createGroup({ gid, masterOid: head.oid, parentGid: rootGid }));
+    const gid = await createGroup(d, head, `${label}/cluster-${i}`, rootGid);
     clusters.push({ gid, head, devices: [] });
   }
 

@@ -1,0 +1,372 @@
+// Refusals the bad-request table cannot reach, each from a real cause: a group deactivated on
+// chain (data refused, and a batch the registry refuses for good kept and listed by `pending`),
+// the chain going away (a new device's first nonce, and the worker's doubling back-off), too many
+// half-open handshakes, enrolment mistakes, sessions refused over HTTP (the wrong Master, a
+// session that sealed its last record), a database another process holds locked (the 500 path),
+// and the CLI's failure paths. Real anvil, real HTTP on loopback, real SQLite files.
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { expect } from "chai";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import {
+  completeHandshake,
+  createClientHello,
+  createGatewayClient,
+  deactivateGroup,
+  gatewayRoutes,
+  registryRules,
+  SESSION_RECORD_LIMIT,
+  SessionError,
+  type GatewayClient,
+  type RegistryErrorName,
+} from "@iomt-auth/sdk";
+import { ApiError, enrolDevice, GatewayStore, resolveConfig, startGateway, type RunningGateway } from "../src/index.js";
+import { freePort } from "../../sdk/test/support/ports.js";
+import { exited, expectCliFailure, runCli, runCliJson, spawnGateway, type GatewayProcess } from "./support/cli.js";
+import { expectCode, expectErrorAnswer, expectGatewayError, expectRejection, post, type Answer } from "./support/expect.js";
+import { createHarness, eventually, type Device, type Harness } from "./support/harness.js";
+
+/** Writes the harness's settings (with overrides) as a JSON config file for the CLI. */
+function configFile(harness: Harness, name: string, overrides: Parameters<Harness["settings"]>[0] = {}): string {
+  const path = join(harness.dir, `${name}.json`);
+  writeFileSync(path, JSON.stringify(harness.settings(overrides), null, 2));
+  return path;
+}
+
+const hello = (harness: Harness, device: Device) =>
+  createClientHello({ account: device.account, master: harness.master.address, context: { chainId: harness.anvil.chainId, registry: harness.registry, gid: harness.gid } });
+
+describe("gateway: a group deactivated on chain", function () {
+  this.timeout(120_000);
+  let harness: Harness;
+  let gateway: RunningGateway | undefined;
+  let databasePath: string;
+  let alice: Device;
+  let client: GatewayClient;
+
+  before(async () => {
+    harness = await createHarness();
+    databasePath = join(harness.dir, "deactivated.db");
+    // Batches only by size, never reached: the two messages wait while the group is deactivated.
+    gateway = await harness.start({ databasePath, batchMaxMessages: "1000", batchMaxAgeMs: "3600000" });
+    alice = harness.device("alice");
+    client = await harness.onboard(gateway, alice);
+    await client.sendData({ messages: [await alice.sign(1n), await alice.sign(2n)] });
+    const path = await client.getAuthPath();
+    await harness.publicClient.waitForTransactionReceipt({ hash: await deactivateGroup(harness.masterWallet, { registry: harness.registry, gid: harness.gid }) });
+    await eventually("the mirror to see the deactivation", async () => ((await client.verifyPath({ path })).valid ? undefined : true));
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await harness?.close();
+  });
+
+  it("refuses the group's data with 403 GroupInactive and stores nothing", async () => {
+    const before = gateway!.store.counts();
+    await expectGatewayError(client.sendData({ messages: [await alice.sign(3n)] }), 403, "GroupInactive");
+    expect(gateway!.store.counts()).to.deep.equal(before);
+  });
+
+  it("marks a batch the registry refuses for good as failed, keeps its messages, and lists it in `pending`", async () => {
+    await gateway!.close();
+    gateway = undefined;
+    // Restarted with batches cut at once; the role check at start would refuse the inactive group.
+    gateway = await startGateway(resolveConfig(harness.settings({ databasePath, batchMaxAgeMs: "0" })), { checkRoles: false });
+    const running = gateway;
+    const failed = await eventually("the batch to fail", () => running.store.db.prepare("SELECT id, size, error_code AS errorCode FROM batches WHERE status = 'failed'").get() as { id: number; size: number; errorCode: string } | undefined);
+    expect(failed.size).to.equal(2);
+    expect(registryRules[failed.errorCode as RegistryErrorName], failed.errorCode).to.match(/deactivated/);
+    expect(running.store.db.prepare("SELECT count(*) FROM messages WHERE device = ?").pluck().get(alice.account.address)).to.equal(2);
+    const pending = (await runCliJson(configFile(harness, "deactivated", { databasePath }), "pending")) as { batches: { id: number; status: string; errorCode: string | null; size: number }[] };
+    expect(pending.batches.find((batch) => batch.id === failed.id)).to.deep.include({ status: "failed", errorCode: failed.errorCode, size: 2 });
+    const health = (await (await fetch(`${running.url}/health`)).json()) as { status: string };
+    expect(health.status, "a refused batch is not a chain outage").to.equal("ok");
+  });
+
+  it("refuses, through the CLI, to start a gateway whose key no longer masters a served group (exit 2, GatewayConfigInvalid)", async () => {
+    const result = await runCli(["start", "--config", configFile(harness, "inactive-start")]);
+    expect(expectCliFailure(result, 2, "GatewayConfigInvalid")).to.contain(harness.gid);
+  });
+});
+
+describe("gateway: the chain away", function () {
+  this.timeout(120_000);
+  let harness: Harness;
+  let gateway: GatewayProcess;
+  let url: string;
+  let bob: Device;
+  let client: GatewayClient;
+  let config: string;
+
+  before(async () => {
+    harness = await createHarness({ statePath: join(process.env.TMPDIR ?? "/tmp", `iomt-anvil-away-${process.pid}-${Date.now()}.json`) });
+    url = `http://127.0.0.1:${await freePort()}`;
+    config = configFile(harness, "away", { port: new URL(url).port, retryBaseMs: "50", retryMaxMs: "400", logLevel: "info" });
+    gateway = await spawnGateway(config, url);
+    bob = harness.device("bob");
+    expect(((await runCliJson(config, "enrol", "--oid", bob.oid, "--address", bob.account.address)) as { enrolled: { oid: string } }).enrolled.oid).to.equal(bob.oid);
+    client = bob.client(url);
+    await client.keySession();
+    await client.associate({ token: await client.getTicket() });
+    expect((await client.waitForAssociation({ pollIntervalMs: 50 })).status).to.equal("associated");
+    await harness.anvil.stop();
+  });
+
+  after(async () => {
+    gateway?.child.kill("SIGKILL");
+    if (gateway !== undefined) await exited(gateway.child);
+    await harness?.close();
+  });
+
+  it("answers a device's first data, whose nonce must be read from the chain, with 503 ChainUnavailable and stores nothing", async () => {
+    await expectGatewayError(client.sendData({ messages: [await bob.sign(1n)] }), 503, "ChainUnavailable");
+    const devices = (await runCliJson(config, "devices")) as { address: string; messages: number }[];
+    expect(devices.find((row) => row.address === bob.account.address)?.messages).to.equal(0);
+  });
+
+  it("backs off doubling from retryBaseMs up to retryMaxMs, waiting at least each announced delay", async () => {
+    const failures = await eventually("six failed ticks", () => {
+      const logged = gateway.logs().filter((line) => line.msg === "chain work failed; backing off");
+      return logged.length >= 6 ? logged.slice(0, 6) : undefined;
+    });
+    expect(failures.map((line) => line.failures)).to.deep.equal([1, 2, 3, 4, 5, 6]);
+    expect(failures.map((line) => line.retryInMs)).to.deep.equal([50, 100, 200, 400, 400, 400]);
+    for (let i = 1; i < failures.length; i++) {
+      const waited = (failures[i].time as number) - (failures[i - 1].time as number);
+      expect(waited, `wait after failure ${i}`).to.be.at.least((failures[i - 1].retryInMs as number) - 1);
+    }
+  });
+
+  it("takes the same first message once the chain is back, and says the chain is reachable again", async () => {
+    await harness.anvil.restart();
+    await eventually("the worker to reach the chain", () => (gateway.logs().some((line) => line.msg === "chain reachable again") ? true : undefined));
+    const [receipt] = await client.sendData({ messages: [await bob.sign(1n)] });
+    expect(receipt.nonce).to.equal("1");
+  });
+});
+
+describe("gateway: too many half-open handshakes", function () {
+  this.timeout(120_000);
+  let harness: Harness;
+  let gateway: RunningGateway;
+
+  before(async () => {
+    harness = await createHarness();
+    gateway = await harness.start({ maxPendingHandshakes: "2" });
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await harness?.close();
+  });
+
+  it("answers a hello beyond maxPendingHandshakes with 503 HandshakesBusy, and takes hellos again once one finishes", async () => {
+    const device = harness.device("busy");
+    enrolDevice(gateway.store, { gid: harness.gid, oid: device.oid, address: device.account.address });
+    const first = hello(harness, device);
+    const answers = [await post(gateway.url, gatewayRoutes.hello, { clientHello: first.clientHello }), await post(gateway.url, gatewayRoutes.hello, { clientHello: hello(harness, device).clientHello })];
+    expect(answers.map((answer) => answer.status)).to.deep.equal([200, 200]);
+    expectErrorAnswer(await post(gateway.url, gatewayRoutes.hello, { clientHello: hello(harness, device).clientHello }), 503, "HandshakesBusy");
+
+    const { handshakeId, serverHello } = answers[0].body as unknown as { handshakeId: string; serverHello: never };
+    const { clientFinish } = await completeHandshake({ account: device.account, state: first.state, serverHello });
+    expect((await post(gateway.url, gatewayRoutes.finish, { handshakeId, clientFinish })).status).to.equal(200);
+    expect((await post(gateway.url, gatewayRoutes.hello, { clientHello: hello(harness, device).clientHello })).status).to.equal(200);
+  });
+});
+
+describe("gateway: enrolment", () => {
+  let harness: Harness;
+  let store: GatewayStore;
+  const address = privateKeyToAccount(generatePrivateKey()).address;
+
+  before(async () => {
+    harness = await createHarness();
+    store = new GatewayStore(join(harness.dir, "enrolment.db"));
+    enrolDevice(store, { gid: harness.gid, oid: "bed-1/spo2", address });
+  });
+
+  after(async () => {
+    store?.close();
+    await harness?.close();
+  });
+
+  const enrolled = () => store.db.prepare("SELECT count(*) FROM enrolments").pluck().get();
+
+  it("refuses an address that is not one, and an oid that is not an id, with 400 EnrolmentInvalid, enrolling nothing", () => {
+    for (const bad of [{ oid: "bed-2/spo2", address: "0x1234" }, { oid: "0x1234", address: privateKeyToAccount(generatePrivateKey()).address }]) {
+      expect(expectCode(() => enrolDevice(store, { gid: harness.gid, ...bad }), ApiError, "EnrolmentInvalid").status).to.equal(400);
+    }
+    expect(enrolled()).to.equal(1);
+  });
+
+  it("refuses a taken oid and a taken address with 409 EnrolmentConflict, enrolling nothing", () => {
+    const other = privateKeyToAccount(generatePrivateKey()).address;
+    for (const taken of [{ oid: "bed-1/spo2", address: other }, { oid: "bed-3/ecg", address: address.toLowerCase() }]) {
+      expect(expectCode(() => enrolDevice(store, { gid: harness.gid, ...taken }), ApiError, "EnrolmentConflict").status).to.equal(409);
+    }
+    expect(enrolled()).to.equal(1);
+  });
+});
+
+describe("gateway: sessions refused over HTTP", function () {
+  this.timeout(120_000);
+  let harness: Harness;
+  let gateway: RunningGateway | undefined;
+
+  before(async () => {
+    harness = await createHarness();
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await harness?.close();
+  });
+
+  it("a device's client refuses a gateway that does not prove the expected Master key (SessionWrongPeer), and no session is stored", async () => {
+    gateway = await harness.start();
+    const device = harness.device("wary");
+    enrolDevice(gateway.store, { gid: harness.gid, oid: device.oid, address: device.account.address });
+    const expected = privateKeyToAccount(generatePrivateKey()).address;
+    const client = createGatewayClient({ url: gateway.url, account: device.account, master: expected, context: { chainId: harness.anvil.chainId, registry: harness.registry, gid: harness.gid } });
+    const error = await expectRejection(client.keySession(), SessionError, "SessionWrongPeer");
+    expect(error.message).to.contain(harness.master.address);
+    expect(client.session).to.equal(undefined);
+    expect(gateway.store.db.prepare("SELECT count(*) FROM sessions").pluck().get()).to.equal(0);
+  });
+
+  it("answers 409 SessionExhausted on a session that sealed its last record, and serves the device again on a new session", async () => {
+    // The same file and port across the restart, so the device's client keeps talking to it.
+    const restartable = { databasePath: join(harness.dir, "exhausted.db"), port: String(await freePort()) };
+    await gateway?.close();
+    gateway = await harness.start(restartable);
+    const alice = harness.device("alice");
+    const client = await harness.onboard(gateway, alice);
+    const sessionId = client.session!.id;
+    await gateway.close();
+    // Restarted (no session in memory) over a store whose counter says every record was sealed.
+    gateway = await harness.start(restartable);
+    gateway.store.db.prepare("UPDATE sessions SET send_seq = ? WHERE id = ?").run(SESSION_RECORD_LIMIT, sessionId);
+    await expectGatewayError(client.getAuthPath(), 409, "SessionExhausted");
+    await client.keySession();
+    expect(client.session!.id).to.not.equal(sessionId);
+    expect((await client.getAuthPath())[0].entry.device).to.equal(alice.account.address);
+  });
+});
+
+describe("gateway: an unexpected fault", function () {
+  this.timeout(120_000);
+  let harness: Harness;
+  let gateway: RunningGateway;
+  let databasePath: string;
+
+  before(async () => {
+    harness = await createHarness();
+    databasePath = join(harness.dir, "locked.db");
+    gateway = await harness.start({ databasePath });
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await harness?.close();
+  });
+
+  it("answers 500 InternalError, naming nothing internal, while another process holds the database locked, and serves again once it is free", async () => {
+    const device = harness.device("patient");
+    enrolDevice(gateway.store, { gid: harness.gid, oid: device.oid, address: device.account.address });
+    const { clientHello, state } = hello(harness, device);
+    const answer = await post(gateway.url, gatewayRoutes.hello, { clientHello });
+    const { handshakeId, serverHello } = answer.body as unknown as { handshakeId: string; serverHello: never };
+    const { clientFinish } = await completeHandshake({ account: device.account, state, serverHello });
+
+    // Another process (an operator's sqlite3 shell) holds the write lock past the gateway's 5 s busy timeout.
+    const operator = new Database(databasePath);
+    operator.exec("BEGIN IMMEDIATE");
+    let refused: Answer;
+    try {
+      refused = await post(gateway.url, gatewayRoutes.finish, { handshakeId, clientFinish });
+    } finally {
+      operator.exec("ROLLBACK");
+      operator.close();
+    }
+    const error = expectErrorAnswer(refused, 500, "InternalError");
+    expect(error.message).to.equal("the gateway failed to handle this request");
+    expect(JSON.stringify(refused.body)).not.to.match(/sqlite|locked|busy/i);
+
+    const client = device.client(gateway.url);
+    await client.keySession();
+    expect(client.session).to.not.equal(undefined);
+  });
+});
+
+describe("gateway CLI: failure paths", function () {
+  this.timeout(120_000);
+  let harness: Harness;
+  let config: string;
+  let databasePath: string;
+  let first: Device;
+  const enrolledCount = () => {
+    const store = new GatewayStore(databasePath);
+    try {
+      return store.db.prepare("SELECT count(*) FROM enrolments").pluck().get();
+    } finally {
+      store.close();
+    }
+  };
+
+  before(async () => {
+    harness = await createHarness();
+    databasePath = join(harness.dir, "cli.db");
+    config = configFile(harness, "cli", { databasePath });
+    first = harness.device("first");
+    await runCliJson(config, "enrol", "--oid", first.oid, "--address", first.account.address);
+  });
+
+  after(async () => {
+    await harness?.close();
+  });
+
+  it("prints the usage and exits 2 without a command", async () => {
+    const result = await runCli([]);
+    expect(result.code).to.equal(2);
+    expect(result.stdout).to.match(/^usage: iomt-gateway <command>/);
+  });
+
+  it("exits 2 on an unknown command, naming it, with the usage", async () => {
+    const result = await runCli(["restart", "--config", config]);
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.match(/^iomt-gateway: unknown command restart\nusage: iomt-gateway/);
+  });
+
+  it("exits 2 with CliUsage for enrol without --oid or --address, and for a group it does not serve", async () => {
+    expect(expectCliFailure(await runCli(["enrol", "--config", config, "--oid", "bed-9"]), 2, "CliUsage")).to.contain("--oid and --address");
+    const address = privateKeyToAccount(generatePrivateKey()).address;
+    expect(expectCliFailure(await runCli(["enrol", "--config", config, "--oid", "bed-9", "--address", address, "--group", `0x${"ab".repeat(32)}`]), 2, "CliUsage")).to.contain("not one of the served groups");
+    expect(enrolledCount()).to.equal(1);
+  });
+
+  it("exits 2 with GatewayConfigInvalid for a config file it cannot read and for a missing setting", async () => {
+    expect(expectCliFailure(await runCli(["status", "--config", join(harness.dir, "missing.json")]), 2, "GatewayConfigInvalid")).to.contain("cannot read the config file");
+    const env = { ...process.env };
+    for (const name of Object.keys(env)) if (name.startsWith("IOMT_GATEWAY_")) delete env[name];
+    expect(expectCliFailure(await runCli(["status", "--chainId", "1"], env), 2, "GatewayConfigInvalid")).to.contain("rpcUrl");
+  });
+
+  it("exits 2 with EnrolmentInvalid for a bad address and EnrolmentConflict for a taken oid or address, enrolling nothing", async () => {
+    const stranger = privateKeyToAccount(generatePrivateKey()).address;
+    expectCliFailure(await runCli(["enrol", "--config", config, "--oid", "bed-9", "--address", "0x1234"]), 2, "EnrolmentInvalid");
+    expectCliFailure(await runCli(["enrol", "--config", config, "--oid", first.oid, "--address", stranger]), 2, "EnrolmentConflict");
+    expectCliFailure(await runCli(["enrol", "--config", config, "--oid", "bed-9", "--address", first.account.address]), 2, "EnrolmentConflict");
+    expect(enrolledCount()).to.equal(1);
+  });
+
+  it("refuses to start, exit 2 GatewayConfigInvalid, with a key that neither masters nor may anchor for a served group", async () => {
+    const keyFile = join(harness.dir, "stranger.key");
+    writeFileSync(keyFile, `${generatePrivateKey()}\n`);
+    chmodSync(keyFile, 0o600);
+    const result = await runCli(["start", "--config", configFile(harness, "stranger", { keyFile })]);
+    expect(expectCliFailure(result, 2, "GatewayConfigInvalid")).to.match(/neither masters group .* nor may anchor/);
+  });
+});
