@@ -92,6 +92,11 @@ export class SessionManager {
     return this.live.size;
   }
 
+  /** The live session with this id, if any (for operators' tools and tests; it never leaves the process). */
+  session(id: Hex): Session | undefined {
+    return this.live.get(id.toLowerCase() as Hex)?.session;
+  }
+
   /** The hello: a cookie, or (with a valid cookie, for an admitted device) the ServerHello. */
   async hello(clientHello: ClientHello, cookie: Hex | undefined, clientAddress: string): Promise<HelloResponse> {
     const { chainId, registry, groups, crypto } = this.parameters;
