@@ -22,6 +22,7 @@ import {
   type GatewayClient,
 } from "@iomt-auth/sdk";
 import { COOKIE_LIFETIME_SECONDS, createHandshakeCrypto, helloDigest, loadNativeSecp256k1, masterKeyOf, SessionManager, type RunningGateway } from "../src/index.js";
+import { expectErrorAnswer, type Answer } from "./support/expect.js";
 import { createHarness, type Device, type Harness } from "./support/harness.js";
 import { rawExchange, jsonBody, statusOf } from "./support/raw-http.js";
 
@@ -351,7 +352,7 @@ describe("gateway: pre-authentication denial of service", () => {
       const exchange = await rawExchange(gateway.url, [`POST ${gatewayRoutes.data} HTTP/1.1\r\nHost: gateway\r\n`, ...headerBytes], { intervalMs: 200, giveUpMs: 8_000 });
       expect(exchange.closed, "the gateway kept the slow socket open").to.equal(true);
       expect(exchange.closedAfterMs).to.be.lessThan(4_000);
-      expect(statusOf(exchange.response)).to.equal(408);
+      expectErrorAnswer({ status: statusOf(exchange.response), body: jsonBody(exchange.response) as Answer["body"] }, 408, "RequestTimeout");
       expect(jsonBody(exchange.response)).to.deep.equal({ error: { code: "RequestTimeout", message: "the request was not received in time" } });
     });
 

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gatewayRoutes } from "@iomt-auth/sdk";
 import { apiErrors, type RunningGateway } from "../src/index.js";
+import { expectErrorAnswer, type Answer } from "./support/expect.js";
 import { createHarness, type Harness } from "./support/harness.js";
 import { jsonBody, rawExchange, statusOf } from "./support/raw-http.js";
 
@@ -130,7 +131,7 @@ describe("rule: every refusal has the error shape, also the HTTP layer's", () =>
   for (const { name, status, code, send } of cases) {
     it(`answers ${name} with ${status} and { error: { code: "${code}", message } }`, async () => {
       const answer = await send();
-      expect(answer.status).to.equal(status);
+      expectErrorAnswer(answer as Answer, status, code);
       expectErrorShape(answer.body, code);
       expect(apiErrors[code as keyof typeof apiErrors]).to.deep.include({ status, sealed: "no" });
       // The gateway goes on serving.

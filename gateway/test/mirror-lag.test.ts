@@ -11,6 +11,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { associateBySig, createGatewayClient, GatewayError, issueToken, signAssociation, type GatewayClient } from "@iomt-auth/sdk";
 import { enrolDevice, GatewayStore, type RunningGateway } from "../src/index.js";
+import { expectGatewayError } from "./support/expect.js";
 import { createHarness, type Device, type Harness } from "./support/harness.js";
 import { killHard, randomPort, spawnGateway, startDelayingProxy } from "./support/process.js";
 
@@ -133,8 +134,21 @@ describe("rule: a member known on chain is never refused because the mirror is c
         },
       });
       await client.keySession();
-      // The device joins on chain while the gateway's worker (its regular mirror sync) is paused.
+      // A second device that gives up at the first refusal, to see it as the device's client does.
+      const impatient = harness.device("impatient");
+      enrolDevice(gateway.store, { gid: harness.gid, oid: impatient.oid, address: impatient.account.address });
+      const impatientClient = createGatewayClient({
+        url: gateway.url,
+        account: impatient.account,
+        master: harness.master.address,
+        context: { chainId: harness.anvil.chainId, registry: harness.registry, gid: harness.gid },
+        retry: { attempts: 1 },
+      });
+      await impatientClient.keySession();
+      // Both join on chain while the gateway's worker (its regular mirror sync) is paused.
       await gateway.worker.stop();
+      await associateDirectly(harness, impatient);
+      await expectGatewayError(impatientClient.getNextNonce(), 503, "MirrorSyncing", { authenticated: true });
       await associateDirectly(harness, device);
       const before = await rejections(gateway.url, "MirrorSyncing");
       try {
