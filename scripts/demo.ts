@@ -28,6 +28,7 @@ import {
   groupId,
   issueToken,
   planHierarchy,
+  randomSalt,
   registryDomain,
   revoke,
   signAssociation,
@@ -226,8 +227,11 @@ async function runDevice(id: string, head: string): Promise<DeviceRun> {
   for (let nonce = 1; nonce <= messagesPerDevice; nonce += 3) {
     const batch = [];
     for (let n = nonce; n < Math.min(nonce + 3, messagesPerDevice + 1); n++) {
-      const message = createDataMessage({ gid: gidOf(head), oid: oidOf(id), nonce: BigInt(n), payload: `{"device":"${id}","reading":${n}}` });
-      batch.push(await signDataMessage(account, { domain, message }));
+      // A salted commitment: the reading travels sealed to the gateway, which keeps it with its salt; only the commitment is signed.
+      const reading = `{"device":"${id}","reading":${n}}`;
+      const salt = randomSalt();
+      const message = createDataMessage({ gid: gidOf(head), oid: oidOf(id), nonce: BigInt(n), payload: reading, salt });
+      batch.push({ ...(await signDataMessage(account, { domain, message })), payload: stringToHex(reading), salt });
     }
     progress.sent += batch.length;
     const acknowledged = await client.sendData({ messages: batch });
@@ -311,12 +315,12 @@ let victimStanding = "not revoked (root group)";
 if (victimParent !== undefined) {
   const giveUpAt = Date.now() + 20_000;
   for (;;) {
-    const health = (await (await fetch(`${gateways.get(victim.head)!.url}/health`)).json()) as Health;
+    const health = (await (await fetch(`${gateways.get(victim.head)!.url}/health/ready`)).json()) as Health;
     victimStanding = health.standing.find((group) => group.gid === gidOf(victim.head))?.status ?? "unknown";
     if (victimStanding !== "ok" || Date.now() > giveUpAt) break;
     await new Promise((resolveWait) => setTimeout(resolveWait, 100));
   }
-  console.log(`Its gateway's /health: ${victimStanding} — anchoring held, acknowledged messages kept`);
+  console.log(`Its gateway's /health/ready: ${victimStanding} — anchoring held, acknowledged messages kept`);
 }
 
 for (const gateway of gateways.values()) await gateway.close();

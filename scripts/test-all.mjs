@@ -111,13 +111,14 @@ try {
 for (const line of [...gateLines, ...finalLines({ passed, failed, pending, allowed: allowedSkipNotes })]) console.log(line);
 process.exit(failed === 0 ? 0 : 1);
 
-/** The codes in the README's error table (the `| status | codes |` table under "## Errors"). */
+/** The codes in the README's error table under "## Errors": one row per code, `| \`Code\` | status | sealed | meaning |`. */
 function documentedGatewayCodes(readme) {
   const start = readme.indexOf("\n## Errors");
   const end = readme.indexOf("\n## ", start + 1);
   const codes = new Set();
   for (const row of readme.slice(start, end === -1 ? undefined : end).split("\n")) {
-    if (/^\|\s*\d/.test(row)) for (const match of row.matchAll(/`([A-Z][A-Za-z]+)`/g)) codes.add(match[1]);
+    const code = row.match(/^\|\s*`([A-Z][A-Za-z]+)`\s*\|\s*\d{3}\s*\|/)?.[1];
+    if (code !== undefined) codes.add(code);
   }
   return codes;
 }

@@ -18,13 +18,14 @@ import {
   createDataMessage,
   fromWireDataMessage,
   gatewayRoutes,
-  openRecord,
-  sealRecord,
+  openAnswer,
+  randomSalt,
+  sealRequest,
   toWireDataMessage,
   verifyBatchProof,
   verifyDataMessage,
+  type DataResponse,
   type GatewayClient,
-  type InclusionResponse,
   type WireSignedDataMessage,
 } from "@iomt-auth/sdk";
 import { createDataMessageHasher, enrolDevice, GatewayStore } from "../src/index.js";
@@ -60,14 +61,14 @@ async function main(): Promise<void> {
   try {
     const port = 30_000 + Math.floor(Math.random() * 20_000);
     const url = `http://127.0.0.1:${port}`;
-    const settings = harness.settings({ port: String(port), rateLimitPerMinute: "100000000", batchMaxMessages: "1024", batchMaxAgeMs: "1000", pollIntervalMs: "100", logLevel: "warn", maxMessagesPerRequest: "256" });
+    const settings = harness.settings({ port: String(port), rateLimitPerMinute: "100000000", deviceRateLimitPerMinute: "100000000", batchMaxMessages: "1024", batchMaxAgeMs: "1000", pollIntervalMs: "100", logLevel: "warn", maxMessagesPerRequest: "256" });
     const configFile = join(harness.dir, "gateway.json");
     writeFileSync(configFile, JSON.stringify(settings));
     const cli = join(import.meta.dirname, "..", "dist", "cli.js");
     const nodeFlags = flags.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
     gatewayProcess = spawn(process.execPath, [...nodeFlags, cli, "start", "--config", configFile], { stdio: ["ignore", "ignore", "inherit"] });
-    await eventually("the gateway to answer /health", async () => ((await fetch(`${url}/health`).catch(() => undefined))?.ok ? true : undefined));
-    const health = (await (await fetch(`${url}/health`)).json()) as { nativeSecp256k1: boolean };
+    await eventually("the gateway to be ready", async () => ((await fetch(`${url}/health/ready`).catch(() => undefined))?.ok ? true : undefined));
+    const health = (await (await fetch(`${url}/health/ready`)).json()) as { nativeSecp256k1: boolean };
     log(`gateway pid ${gatewayProcess.pid} on ${url}, native secp256k1: ${health.nativeSecp256k1}`);
 
     // Onboarding over HTTP: enrol (in the gateway's database), keySession, getTicket, assoc.
@@ -102,7 +103,8 @@ async function main(): Promise<void> {
       const key = hexToBytes(device.privateKey);
       const queue: WireSignedDataMessage[] = [];
       for (let nonce = 1n; nonce <= BigInt(perDevice); nonce++) {
-        const message = createDataMessage({ gid: harness.gid, oid: device.oid, nonce, payload: `hr=${60 + Number(nonce % 40n)}`, validFor: 3_600n });
+        // A salted commitment (the reading itself is not sent, as before).
+        const message = createDataMessage({ gid: harness.gid, oid: device.oid, nonce, payload: `hr=${60 + Number(nonce % 40n)}`, salt: randomSalt(), validFor: 3_600n });
         const { signature, recid } = native.ecdsaSign(hexToBytes(hash(message)), key);
         queue.push({ message: toWireDataMessage(message), signature: bytesToHex(new Uint8Array([...signature, recid + 27])) });
       }
@@ -118,11 +120,10 @@ async function main(): Promise<void> {
     const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
     const latencies: number[] = [];
     const errors = new Map<string, number>();
-    const receipts: Hex[] = [];
+    const receipts: { digest: Hex; device: number }[] = [];
     let accepted = 0;
     const cursor = devices.map(() => 0);
     const deadline = performance.now() + durationSeconds * 1000;
-    const aad = new TextEncoder().encode(gatewayRoutes.data);
     const runStarted = performance.now();
 
     async function worker(slot: number): Promise<void> {
@@ -132,17 +133,19 @@ async function main(): Promise<void> {
         const batch = queues[d].slice(cursor[d], cursor[d] + perRequest);
         if (batch.length === 0) break;
         const session = clients[d].session!;
-        const record = sealRecord(session, { plaintext: new TextEncoder().encode(JSON.stringify({ messages: batch })), aad });
+        const { record, binding } = sealRequest(session, gatewayRoutes.data, { messages: batch });
         const started = performance.now();
         const { status, body } = await postJson(agent, url, gatewayRoutes.data, { sessionId: session.id, record });
         latencies.push(performance.now() - started);
-        if (status === 200) {
-          const answer = JSON.parse(new TextDecoder().decode(openRecord(session, { record: (body as { record: never }).record, aad }))) as { receipts: { digest: Hex }[] };
-          accepted += answer.receipts.length;
-          for (const receipt of answer.receipts) receipts.push(receipt.digest);
+        const sealed = (body as { record?: never }).record;
+        // Every answer is sealed and bound to this request, refusals included (plain only before the record opened).
+        const answer = sealed === undefined ? undefined : openAnswer<DataResponse>(session, binding, sealed);
+        if (answer?.ok === true) {
+          accepted += answer.result.receipts.length;
+          for (const receipt of answer.result.receipts) receipts.push({ digest: receipt.digest, device: d });
           cursor[d] += batch.length;
         } else {
-          const code = (body as { error?: { code: string } }).error?.code ?? `HTTP ${status}`;
+          const code = answer?.ok === false ? answer.error.code : ((body as { error?: { code: string } }).error?.code ?? `HTTP ${status}`);
           errors.set(code, (errors.get(code) ?? 0) + 1);
         }
       }
@@ -158,7 +161,7 @@ async function main(): Promise<void> {
     await eventually(
       "every acknowledged message to be anchored",
       async () => {
-        const { backlog } = (await (await fetch(`${url}/health`)).json()) as { backlog: { pendingMessages: number; messagesInOpenBatches: number } };
+        const { backlog } = (await (await fetch(`${url}/health/ready`)).json()) as { backlog: { pendingMessages: number; messagesInOpenBatches: number } };
         return backlog.pendingMessages + backlog.messagesInOpenBatches === 0 ? true : undefined;
       },
       300_000,
@@ -172,8 +175,9 @@ async function main(): Promise<void> {
     const anchoredOnChain = anchors.reduce((sum, log) => sum + Number(log.args.messageCount), 0);
     const checked = [];
     for (let i = 0; i < Math.min(500, receipts.length); i++) {
-      const digest = receipts[Math.floor((i * receipts.length) / Math.min(500, receipts.length))];
-      const inclusion = (await (await fetch(`${url}${gatewayRoutes.message}/${digest}`)).json()) as InclusionResponse;
+      const { digest, device } = receipts[Math.floor((i * receipts.length) / Math.min(500, receipts.length))];
+      // Sealed, and only the sending device's own messages (docs/protocol.md §6).
+      const inclusion = await clients[device].getInclusion(digest);
       const onChain = anchors.some((log) => log.args.root === inclusion.batch?.root);
       checked.push(inclusion.status === "anchored" && onChain && verifyBatchProof({ root: inclusion.batch!.root, leaf: digest, proof: inclusion.batch!.proof }));
     }

@@ -1,8 +1,10 @@
-// What each route does, apart from HTTP: ticket issuance, association intake, data verification
-// and storage, proofs. Handlers of sealed routes return a `unit` that the server runs inside the
-// group commit together with the session counters, so an answer is sent only once everything it
-// acknowledges is durable.
+// What each route does, apart from HTTP: admission of a handshake, the standing check every
+// sealed route runs (a revoked device or an inactive group is refused everywhere), ticket issuance,
+// association intake, data verification and storage, nonces, proofs, inclusion and path checks.
+// Handlers of sealed routes return a `unit` that the server runs inside the group commit, so an
+// answer is sent only once everything it acknowledges is durable.
 import { Ajv, type ValidateFunction } from "ajv";
+import { concatBytes } from "@noble/hashes/utils";
 import { getAddress, hexToBytes, keccak256, type Address, type Hex } from "viem";
 import {
   authPathSize,
@@ -26,7 +28,9 @@ import {
   type DataMessage,
   type DataRequest,
   type DataResponse,
+  type InclusionRequest,
   type InclusionResponse,
+  type NonceResponse,
   type ProofResponse,
   type ReadClient,
   type Receipt,
@@ -40,12 +44,12 @@ import type { PrivateKeyAccount } from "viem/accounts";
 import type { ChainWorker } from "./chain.js";
 import type { GatewayConfig } from "./config.js";
 import { checkEnrolmentSecret } from "./enrolment.js";
-import { ApiError } from "./errors.js";
+import { apiError } from "./errors.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { AuthTableMirror, MemberView } from "./mirror.js";
 import { createDataMessageHasher, type DataMessageHasher, type SignerRecovery } from "./signatures.js";
 import type { AssociationRow, GatewayStore, MessageRow } from "./store.js";
-import { dataRequestSchema, assocRequestSchema, ticketRequestSchema, emptySchema } from "./schemas.js";
+import { dataRequestSchema, assocRequestSchema, ticketRequestSchema, emptySchema, verifyRequestSchema, inclusionRequestSchema } from "./schemas.js";
 
 /** A message may claim a timestamp at most this far ahead of the gateway's clock. */
 const MAX_CLOCK_SKEW_SECONDS = 300;
@@ -54,8 +58,6 @@ const U64_MAX = (1n << 64n) - 1n;
 const NONCE_LIMIT = 2 ** 32;
 /** How long `assoc` waits for the worker to send the transaction before answering `queued`. */
 const ASSOC_ANSWER_WAIT_MS = 3_000;
-/** On-demand mirror syncs (an unknown device) run at most this often. */
-const ON_DEMAND_SYNC_MS = 250;
 const CACHED_BATCH_TREES = 64;
 
 export type Unit<T> = () => T;
@@ -69,6 +71,7 @@ export type GatewayApiParameters = {
   worker: ChainWorker;
   recovery: SignerRecovery;
   metrics: GatewayMetrics;
+  log?: { info(object: object, message: string): void };
 };
 
 export class GatewayApi {
@@ -80,9 +83,10 @@ export class GatewayApi {
     assoc: ValidateFunction<AssocRequest>;
     data: ValidateFunction<DataRequest>;
     empty: ValidateFunction<Record<string, never>>;
+    verify: ValidateFunction<VerifyRequest>;
+    inclusion: ValidateFunction<InclusionRequest>;
   };
   private readonly trees = new Map<number, BatchTree>();
-  private lastOnDemandSync = 0;
 
   constructor(parameters: GatewayApiParameters) {
     this.p = parameters;
@@ -97,16 +101,56 @@ export class GatewayApi {
       assoc: compile<AssocRequest>(assocRequestSchema),
       data: compile<DataRequest>(dataRequestSchema(config.maxMessagesPerRequest, config.maxPayloadBytes)),
       empty: compile<Record<string, never>>(emptySchema),
+      verify: compile<VerifyRequest>(verifyRequestSchema),
+      inclusion: compile<InclusionRequest>(inclusionRequestSchema),
     };
   }
 
-  /** Refuses a session for a device that is neither enrolled here nor a member of the group. */
-  admit(device: Address, gid: Hex): void {
-    const enrolment = this.p.store.enrolmentByAddress(device);
-    if (enrolment !== undefined && enrolment.gid === gid) return;
+  /**
+   * Admission of a hello (before any asymmetric work) and of a finish: the device must be a member
+   * of group `gid` on chain or enrolled here for it, not revoked, and the group active. A device
+   * the mirror does not know yet waits (bounded) for a fresh sync of the mirror, so a member is
+   * never refused because the mirror lags: `MirrorSyncing` (retry) when the sync takes too long.
+   */
+  async admit(device: Address, gid: Hex): Promise<void> {
+    if (this.admitted(device, gid)) return;
+    await this.catchUp();
+    if (this.admitted(device, gid)) return;
+    throw apiError("DeviceNotAdmitted", `${device} is neither enrolled with this gateway nor a member of group ${gid}`);
+  }
+
+  /** True when admitted, false when unknown (so far); throws for a revoked device or an inactive group. */
+  private admitted(device: Address, gid: Hex): boolean {
     const member = this.p.mirror.memberByDevice(device);
-    if (member !== undefined && member.gid.toLowerCase() === gid) return;
-    throw new ApiError(403, "DeviceNotEnrolled", `${device} is neither enrolled with this gateway nor a member of group ${gid}`);
+    if (member !== undefined) {
+      if (member.gid.toLowerCase() !== gid) return false;
+      this.checkStanding(member);
+      return true;
+    }
+    const enrolment = this.p.store.enrolmentByAddress(device);
+    if (enrolment === undefined || enrolment.gid !== gid) return false;
+    if (this.p.mirror.group(gid)?.active === false) throw apiError("GroupInactive", "the group was deactivated");
+    return true;
+  }
+
+  /**
+   * Run before every sealed route: a revoked device, or a device of a deactivated group, is
+   * refused (sealed, so the device can trust the refusal), whatever the route.
+   */
+  authorise(session: Session): void {
+    const member = this.p.mirror.memberByDevice(session.device);
+    if (member !== undefined && member.gid.toLowerCase() === session.context.gid.toLowerCase()) return this.checkStanding(member);
+    if (this.p.mirror.group(session.context.gid)?.active === false) throw apiError("GroupInactive", "the group was deactivated");
+  }
+
+  private checkStanding(member: MemberView): void {
+    if (!member.groupActive) throw apiError("GroupInactive", "the group was deactivated");
+    if (member.revoked) throw apiError("DeviceRevoked", "this device was revoked by its Master");
+  }
+
+  /** Drops the enrolment of a member whose revocation the mirror saw. */
+  dropRevoked(member: MemberView): void {
+    if (this.p.store.dropEnrolment(member.device)) this.p.log?.info({ device: member.device, gid: member.gid }, "device revoked on chain: enrolment dropped");
   }
 
   // ----------------------------------------------------------------------------- getTicket
@@ -114,12 +158,12 @@ export class GatewayApi {
   async ticket(session: Session, body: unknown): Promise<Unit<TicketResponse>> {
     const request = this.check(this.validate.ticket, body);
     const enrolment = this.p.store.enrolmentByAddress(session.device);
-    if (enrolment === undefined || enrolment.gid !== session.context.gid) {
-      throw new ApiError(403, "DeviceNotEnrolled", `${session.device} is not enrolled in group ${session.context.gid}`);
+    if (enrolment === undefined || enrolment.gid !== session.context.gid.toLowerCase()) {
+      throw apiError("DeviceNotEnrolled", `${session.device} is not enrolled in group ${session.context.gid}`);
     }
     if (enrolment.secret_hash !== null) {
-      if (request.secret === undefined) throw new ApiError(401, "EnrolmentSecretRequired", "this device was enrolled with a secret; send it as `secret`");
-      if (!checkEnrolmentSecret(request.secret, enrolment.secret_hash)) throw new ApiError(401, "EnrolmentSecretInvalid", "the enrolment secret does not match");
+      if (request.secret === undefined) throw apiError("EnrolmentSecretRequired", "this device was enrolled with a secret; send it as `secret`");
+      if (!(await checkEnrolmentSecret(request.secret, enrolment.secret_hash))) throw apiError("EnrolmentSecretInvalid", "the enrolment secret does not match");
     }
     const token = await issueToken(this.p.account, { gid: enrolment.gid, oid: enrolment.oid, device: enrolment.address });
     return () => {
@@ -139,19 +183,19 @@ export class GatewayApi {
       if (row === undefined) {
         const member = await this.memberOf(device);
         if (member !== undefined) return () => ({ status: "associated", entry: entryOf(member) });
-        throw new ApiError(404, "AssociationUnknown", "this device has not sent an association request");
+        throw apiError("AssociationUnknown", "this device has not sent an association request");
       }
       return () => this.associationStatus(row);
     }
     const signed = fromWireAssociation(request.association);
     const { gid, oid, nonce, deadline } = signed.request;
-    if (getAddress(signed.request.device) !== device) throw new ApiError(403, "AssociationForAnotherDevice", "the request names another device than the session's");
-    if (gid.toLowerCase() !== session.context.gid) throw new ApiError(403, "GroupMismatch", `the session is for group ${session.context.gid}`);
+    if (getAddress(signed.request.device) !== device) throw apiError("AssociationForAnotherDevice", "the request names another device than the session's");
+    if (gid.toLowerCase() !== session.context.gid) throw apiError("GroupMismatch", `the session is for group ${session.context.gid}`);
     if (!verifyToken({ token: { gid, oid, device, signature: signed.token }, master: this.p.account.address })) {
-      throw new ApiError(400, "TokenInvalid", "the token was not issued by this group's Master for this device and oid");
+      throw apiError("TokenInvalid", "the token was not issued by this group's Master for this device and oid");
     }
-    if (nonce !== 0n) throw new ApiError(400, "AssociationNonceInvalid", "an association request uses the device's first nonce, 0");
-    if (deadline <= BigInt(nowSeconds())) throw new ApiError(400, "AssociationExpired", `the request's deadline ${deadline} has passed`);
+    if (nonce !== 0n) throw apiError("AssociationNonceInvalid", "an association request uses the device's first nonce, 0");
+    if (deadline <= BigInt(nowSeconds())) throw apiError("AssociationExpired", `the request's deadline ${deadline} has passed`);
     this.checkSignature(hashAssociation(this.domain, signed.request), signed.signature, device);
 
     const member = await this.memberOf(device);
@@ -194,29 +238,33 @@ export class GatewayApi {
     const request = this.check(this.validate.data, body);
     const device = session.device;
     const now = nowSeconds();
-    const verified: { digest: Hex; message: DataMessage; signature: Hex; payload: Buffer | null; member: MemberView }[] = [];
+    const verified: { digest: Hex; message: DataMessage; signature: Hex; payload: Buffer | null; salt: Buffer | null; member: MemberView }[] = [];
     for (const [i, wire] of request.messages.entries()) {
       const at = { index: i };
       const message = fromWireDataMessage(wire.message);
-      if (message.gid.toLowerCase() !== session.context.gid) throw new ApiError(403, "GroupMismatch", `message ${i} is for another group than the session's`, at);
-      if (message.timestamp > U64_MAX || message.deadline > U64_MAX) throw new ApiError(400, "RequestInvalid", `message ${i}: timestamp and deadline are uint64`, at);
+      if (message.gid.toLowerCase() !== session.context.gid) throw apiError("GroupMismatch", `message ${i} is for another group than the session's`, at);
+      if (message.timestamp > U64_MAX || message.deadline > U64_MAX) throw apiError("RequestInvalid", `message ${i}: timestamp and deadline are uint64`, at);
       const member = await this.memberAt(message.gid, message.oid);
-      if (member === undefined) throw new ApiError(403, "DeviceNotMember", `message ${i}: no member is registered under this (gid, oid)`, at);
-      if (member.device !== device) throw new ApiError(403, "OidNotOwned", `message ${i}: the oid belongs to another device`, at);
-      if (!member.groupActive) throw new ApiError(403, "GroupInactive", "the group was deactivated", at);
-      if (member.revoked) throw new ApiError(403, "DeviceRevoked", "this device was revoked by its Master", at);
-      if (message.deadline < BigInt(now)) throw new ApiError(400, "MessageExpired", `message ${i}: its deadline ${message.deadline} has passed`, at);
-      if (message.timestamp > BigInt(now + MAX_CLOCK_SKEW_SECONDS)) throw new ApiError(400, "MessageFromFuture", `message ${i}: its timestamp is ahead of the gateway's clock`, at);
-      if (message.nonce >= BigInt(NONCE_LIMIT)) throw new ApiError(409, "NonceOutOfOrder", `message ${i}: nonce ${message.nonce} is beyond the registry's range`, at);
+      if (member === undefined) throw apiError("DeviceNotMember", `message ${i}: no member is registered under this (gid, oid)`, at);
+      if (member.device !== device) throw apiError("OidNotOwned", `message ${i}: the oid belongs to another device`, at);
+      if (!member.groupActive) throw apiError("GroupInactive", "the group was deactivated", at);
+      if (member.revoked) throw apiError("DeviceRevoked", "this device was revoked by its Master", at);
+      if (message.deadline < BigInt(now)) throw apiError("MessageExpired", `message ${i}: its deadline ${message.deadline} has passed`, at);
+      if (message.timestamp > BigInt(now + MAX_CLOCK_SKEW_SECONDS)) throw apiError("MessageFromFuture", `message ${i}: its timestamp is ahead of the gateway's clock`, at);
+      if (message.nonce >= BigInt(NONCE_LIMIT)) throw apiError("NonceOutOfOrder", `message ${i}: nonce ${message.nonce} is beyond the registry's range`, at);
       let payload: Buffer | null = null;
-      if (wire.payload !== undefined) {
+      let salt: Buffer | null = null;
+      if (wire.payload !== undefined && wire.salt !== undefined) {
+        // The commitment is hiding: keccak256(salt ‖ payload), the salt kept here and never on chain.
+        const saltBytes = hexToBytes(wire.salt);
         const bytes = hexToBytes(wire.payload);
-        if (keccak256(bytes) !== message.payloadHash.toLowerCase()) throw new ApiError(400, "PayloadHashMismatch", `message ${i}: keccak256(payload) is not payloadHash`, at);
+        if (keccak256(concatBytes(saltBytes, bytes)) !== message.payloadHash.toLowerCase()) throw apiError("PayloadMismatch", `message ${i}: keccak256(salt ‖ payload) is not payloadHash`, at);
         payload = Buffer.from(bytes);
+        salt = Buffer.from(saltBytes);
       }
       const digest = this.hashMessage(message);
       this.checkSignature(digest, wire.signature, device, at);
-      verified.push({ digest, message, signature: wire.signature.toLowerCase() as Hex, payload, member });
+      verified.push({ digest, message, signature: wire.signature.toLowerCase() as Hex, payload, salt, member });
     }
     const chainNonce = this.p.store.nextNonce(device) === undefined ? await this.chainNonce(verified[0].member) : undefined;
     const route = this.p.config.policy;
@@ -225,15 +273,15 @@ export class GatewayApi {
       let next = store.nextNonce(device) ?? (chainNonce as number);
       const receipts: Receipt[] = [];
       let stored = 0;
-      for (const [i, { digest, message, signature, payload, member }] of verified.entries()) {
+      for (const [i, { digest, message, signature, payload, salt, member }] of verified.entries()) {
         const nonce = Number(message.nonce);
         const existing = store.messageByDeviceNonce(device, nonce);
         if (existing !== undefined) {
-          if (existing.digest !== digest) throw new ApiError(409, "NonceReplayed", `message ${i}: nonce ${nonce} was already used for another message`, { index: i, expected: next });
+          if (existing.digest !== digest) throw apiError("NonceReplayed", `message ${i}: nonce ${nonce} was already used for another message`, { index: i, expected: next });
           receipts.push(receiptOf(existing));
           continue;
         }
-        if (nonce !== next) throw new ApiError(409, "NonceOutOfOrder", `message ${i}: nonce ${nonce} is not the device's next nonce ${next}`, { index: i, expected: next });
+        if (nonce !== next) throw apiError("NonceOutOfOrder", `message ${i}: nonce ${nonce} is not the device's next nonce ${next}`, { index: i, expected: next });
         const row = {
           digest,
           gid: member.gid.toLowerCase() as Hex,
@@ -245,6 +293,7 @@ export class GatewayApi {
           deadline: message.deadline.toString(),
           signature,
           payload,
+          salt,
           accepted_at: Date.now(),
           route,
         };
@@ -266,38 +315,55 @@ export class GatewayApi {
     try {
       return Number(await getNonce(this.p.publicClient, { registry: this.p.config.registry, gid, oid }));
     } catch {
-      throw new ApiError(503, "ChainUnavailable", "the chain is unreachable and this device's first nonce must be read from it; retry later");
+      throw apiError("ChainUnavailable", "the chain is unreachable and this device's first nonce must be read from it; retry later");
     }
   }
 
-  // ----------------------------------------------------------------------------- proof, verify, inclusion
+  // ----------------------------------------------------------------------------- nonce, proof, verify, inclusion
+
+  /** The next data nonce the gateway accepts from this device (after the device lost its counter). */
+  async nonce(session: Session, body: unknown): Promise<Unit<NonceResponse>> {
+    this.check(this.validate.empty, body);
+    const member = await this.memberOf(session.device);
+    if (member === undefined) throw apiError("DeviceNotMember", "this device has no AuthTable entry in the session's group");
+    const stored = this.p.store.nextNonce(session.device);
+    const next = stored ?? (await this.chainNonce(member));
+    return () => ({ next: String(this.p.store.nextNonce(session.device) ?? next) });
+  }
 
   async proof(session: Session, body: unknown): Promise<Unit<ProofResponse>> {
     this.check(this.validate.empty, body);
-    if ((await this.memberOf(session.device)) === undefined) throw new ApiError(404, "DeviceNotAssociated", "this device has no AuthTable entry yet");
+    if ((await this.memberOf(session.device)) === undefined) throw apiError("DeviceNotAssociated", "this device has no AuthTable entry yet");
     const path = this.p.mirror.authPath(session.device);
     return () => ({ path: encodeAuthPath(path), size: authPathSize(path) });
   }
 
-  verify(request: VerifyRequest): VerifyResponse {
+  async verify(_session: Session, body: unknown): Promise<Unit<VerifyResponse>> {
+    const request = this.check(this.validate.verify, body);
     let path;
     try {
       path = decodeAuthPath(request.path);
     } catch (error) {
-      if (error instanceof InvalidAuthPathError) throw new ApiError(400, "PathMalformed", error.message);
+      if (error instanceof InvalidAuthPathError) throw apiError("PathMalformed", error.message);
       throw error;
     }
-    if (path.length === 0) throw new ApiError(400, "PathMalformed", "the path has no steps");
+    if (path.length === 0) throw apiError("PathMalformed", "the path has no steps");
     const roots = request.trustedRootGid === undefined ? this.trustedRoots() : [request.trustedRootGid.toLowerCase() as Hex];
     // The mirror holds every leaf, so its state knows each group's earlier roots (`rootAt`): a path
     // built when a group was smaller verifies without a consistency proof.
     const { status, failedStep } = verifyAuthPath(path, this.p.mirror.trustedState(roots));
-    return { valid: status === "Valid", status, failedStep, device: path[0].entry.device };
+    const answer: VerifyResponse = { valid: status === "Valid", status, failedStep, device: path[0].entry.device };
+    return () => answer;
   }
 
-  inclusion(digest: Hex): InclusionResponse {
+  /**
+   * One of the session device's own messages. Another device's digest is answered exactly as an
+   * unknown one (`MessageUnknown`), so the route is no oracle for who sent what.
+   */
+  async inclusion(session: Session, body: unknown): Promise<Unit<InclusionResponse>> {
+    const { digest } = this.check(this.validate.inclusion, body);
     const row = this.p.store.messageByDigest(digest.toLowerCase() as Hex);
-    if (row === undefined) throw new ApiError(404, "MessageUnknown", "no message with this digest was accepted here");
+    if (row === undefined || row.device.toLowerCase() !== session.device.toLowerCase()) throw apiError("MessageUnknown", "this device sent no message with this digest here");
     const answer: InclusionResponse = { digest: row.digest, status: "pending", gid: row.gid, device: row.device, nonce: String(row.nonce), acceptedAt: row.accepted_at };
     if (row.status === "relayed") {
       answer.status = "relayed";
@@ -317,7 +383,7 @@ export class GatewayApi {
         };
       }
     }
-    return answer;
+    return () => answer;
   }
 
   /** The roots of the served groups' hierarchies: what `verify` trusts unless told otherwise. */
@@ -346,7 +412,7 @@ export class GatewayApi {
   private check<T>(validate: ValidateFunction<T>, body: unknown): T {
     if (validate(body)) return body;
     const [first] = validate.errors ?? [];
-    throw new ApiError(400, "RequestInvalid", `request ${first?.instancePath || "body"} ${first?.message ?? "is invalid"}`.trim(), { path: first?.instancePath ?? "" });
+    throw apiError("RequestInvalid", `request ${first?.instancePath || "body"} ${first?.message ?? "is invalid"}`.trim(), { path: first?.instancePath ?? "" });
   }
 
   private checkSignature(hash: Hex, signature: Hex, device: Address, details?: Record<string, unknown>): void {
@@ -354,34 +420,36 @@ export class GatewayApi {
     try {
       signer = this.p.recovery.recover(hash, signature);
     } catch (error) {
-      if (error instanceof InvalidSignatureError) throw new ApiError(400, "SignatureInvalid", `the signature is unusable: ${error.message}`, { ...details, reason: error.code });
+      if (error instanceof InvalidSignatureError) throw apiError("SignatureInvalid", `the signature is unusable: ${error.message}`, { ...details, reason: error.code });
       throw error;
     }
-    if (signer !== device.toLowerCase()) throw new ApiError(401, "SignatureMismatch", "the signature was not made by this device's key", details);
+    if (signer !== device.toLowerCase()) throw apiError("SignatureMismatch", "the signature was not made by this device's key", details);
   }
 
-  /** The member under (gid, oid); syncs the mirror once (throttled) when it is not there yet. */
+  /** The member under (gid, oid); waits for the mirror to catch up when it is not there yet. */
   private async memberAt(gid: Hex, oid: Hex): Promise<MemberView | undefined> {
     const member = this.p.mirror.member(gid, oid);
-    if (member !== undefined || !(await this.syncOnDemand())) return member;
+    if (member !== undefined) return member;
+    await this.catchUp();
     return this.p.mirror.member(gid, oid);
   }
 
   private async memberOf(device: Address): Promise<MemberView | undefined> {
     const member = this.p.mirror.memberByDevice(device);
-    if (member !== undefined || !(await this.syncOnDemand())) return member;
+    if (member !== undefined) return member;
+    await this.catchUp();
     return this.p.mirror.memberByDevice(device);
   }
 
-  private async syncOnDemand(): Promise<boolean> {
-    if (Date.now() - this.lastOnDemandSync < ON_DEMAND_SYNC_MS) return false;
-    this.lastOnDemandSync = Date.now();
-    try {
-      await this.p.mirror.sync();
-      return true;
-    } catch {
-      return false; // the chain is down: answer from the mirror as it is
-    }
+  /**
+   * Waits (at most `mirrorWaitMs`) for a mirror sync that started after this call, so that anything
+   * on chain before the request is seen. A sync that takes longer is `MirrorSyncing`, a retryable
+   * 503; a chain that cannot be read is `ChainUnavailable`: neither refuses a member for good.
+   */
+  private async catchUp(): Promise<void> {
+    const outcome = await this.p.mirror.syncFresh(this.p.config.mirrorWaitMs);
+    if (outcome === "timeout") throw apiError("MirrorSyncing", "the gateway's view of the chain is catching up; retry shortly", { retryAfterMs: 250 });
+    if (outcome === "failed") throw apiError("ChainUnavailable", "the chain is unreachable and this device is not in the gateway's view of it yet; retry later");
   }
 }
 

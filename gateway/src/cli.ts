@@ -111,7 +111,6 @@ function report(store: GatewayStore, command: "devices" | "pending" | "status"):
     batches: counts.batches,
     associations: Object.fromEntries((db.prepare("SELECT status, count(*) AS count FROM associations GROUP BY status").all() as { status: string; count: number }[]).map((row) => [row.status, row.count])),
     enrolments: db.prepare("SELECT count(*) FROM enrolments").pluck().get(),
-    sessions: store.activeSessions(Math.floor(Date.now() / 1000)),
   };
 }
 

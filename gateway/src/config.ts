@@ -7,7 +7,7 @@ import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { groupId, toId } from "@iomt-auth/sdk";
 import { GatewayConfigError } from "./errors.js";
-import { deriveStorageKey } from "./sessions.js";
+import { masterKeyOf, type MasterKey } from "./crypto.js";
 
 /** What the gateway does with a verified data message. */
 export type SubmissionPolicy = "anchor" | "relay";
@@ -37,10 +37,22 @@ export interface GatewayConfig {
   retryBaseMs: number;
   retryMaxMs: number;
   sessionTtlSeconds: number;
+  /** Established sessions held in memory, in all (the oldest is evicted beyond it)… */
+  maxSessions: number;
+  /** …and per device. */
+  maxSessionsPerDevice: number;
   /** Half-open handshakes held at once (each a few hundred bytes, for up to a minute); more hellos get 503 `HandshakesBusy`. */
   maxPendingHandshakes: number;
-  /** Requests per minute and client IP. */
+  /** Requests per minute and client IP on the routes without a session (handshake, unknown routes). */
   rateLimitPerMinute: number;
+  /** Sealed requests per minute and device, counted once the record opened. */
+  deviceRateLimitPerMinute: number;
+  /** Longest a client may take to send a request's headers, and its whole request; slower sockets are closed. */
+  requestTimeoutMs: number;
+  /** How long a request waits for the AuthTable mirror to catch up before answering `MirrorSyncing`. */
+  mirrorWaitMs: number;
+  /** Take the client address from X-Forwarded-For (only behind a trusted reverse proxy). */
+  trustProxy: boolean;
   bodyLimitBytes: number;
   maxMessagesPerRequest: number;
   maxPayloadBytes: number;
@@ -55,8 +67,8 @@ export interface LoadedConfig {
   config: GatewayConfig;
   /** The Master's key, from `keyFile`. */
   account: PrivateKeyAccount;
-  /** Encrypts stored sessions; derived from the Master's key. */
-  storageKey: Uint8Array;
+  /** The same key for the handshake's fast signer (no property holds the key). */
+  masterKey: MasterKey;
 }
 
 export const defaultConfig = {
@@ -71,8 +83,14 @@ export const defaultConfig = {
   retryBaseMs: 250,
   retryMaxMs: 15_000,
   sessionTtlSeconds: 3_600,
+  maxSessions: 100_000,
+  maxSessionsPerDevice: 4,
   maxPendingHandshakes: 10_000,
   rateLimitPerMinute: 6_000,
+  deviceRateLimitPerMinute: 1_200,
+  requestTimeoutMs: 10_000,
+  mirrorWaitMs: 2_000,
+  trustProxy: false,
   bodyLimitBytes: 1_048_576,
   maxMessagesPerRequest: 256,
   maxPayloadBytes: 16_384,
@@ -99,8 +117,14 @@ const settings = {
   retryBaseMs: "IOMT_GATEWAY_RETRY_BASE_MS",
   retryMaxMs: "IOMT_GATEWAY_RETRY_MAX_MS",
   sessionTtlSeconds: "IOMT_GATEWAY_SESSION_TTL_SECONDS",
+  maxSessions: "IOMT_GATEWAY_MAX_SESSIONS",
+  maxSessionsPerDevice: "IOMT_GATEWAY_MAX_SESSIONS_PER_DEVICE",
   maxPendingHandshakes: "IOMT_GATEWAY_MAX_PENDING_HANDSHAKES",
   rateLimitPerMinute: "IOMT_GATEWAY_RATE_LIMIT_PER_MINUTE",
+  deviceRateLimitPerMinute: "IOMT_GATEWAY_DEVICE_RATE_LIMIT_PER_MINUTE",
+  requestTimeoutMs: "IOMT_GATEWAY_REQUEST_TIMEOUT_MS",
+  mirrorWaitMs: "IOMT_GATEWAY_MIRROR_WAIT_MS",
+  trustProxy: "IOMT_GATEWAY_TRUST_PROXY",
   bodyLimitBytes: "IOMT_GATEWAY_BODY_LIMIT_BYTES",
   maxMessagesPerRequest: "IOMT_GATEWAY_MAX_MESSAGES_PER_REQUEST",
   maxPayloadBytes: "IOMT_GATEWAY_MAX_PAYLOAD_BYTES",
@@ -166,8 +190,14 @@ export function resolveConfig(raw: RawSettings): LoadedConfig {
     retryBaseMs: integer(merged.retryBaseMs, "retryBaseMs", 1),
     retryMaxMs: integer(merged.retryMaxMs, "retryMaxMs", 1),
     sessionTtlSeconds: integer(merged.sessionTtlSeconds, "sessionTtlSeconds", 1),
+    maxSessions: integer(merged.maxSessions, "maxSessions", 1),
+    maxSessionsPerDevice: integer(merged.maxSessionsPerDevice, "maxSessionsPerDevice", 1, 1_000),
     maxPendingHandshakes: integer(merged.maxPendingHandshakes, "maxPendingHandshakes", 1),
     rateLimitPerMinute: integer(merged.rateLimitPerMinute, "rateLimitPerMinute", 1),
+    deviceRateLimitPerMinute: integer(merged.deviceRateLimitPerMinute, "deviceRateLimitPerMinute", 1),
+    requestTimeoutMs: integer(merged.requestTimeoutMs, "requestTimeoutMs", 100, 600_000),
+    mirrorWaitMs: integer(merged.mirrorWaitMs, "mirrorWaitMs", 0, 60_000),
+    trustProxy: boolean(merged.trustProxy, "trustProxy"),
     bodyLimitBytes: integer(merged.bodyLimitBytes, "bodyLimitBytes", 1_024),
     maxMessagesPerRequest: integer(merged.maxMessagesPerRequest, "maxMessagesPerRequest", 1, 4_096),
     maxPayloadBytes: integer(merged.maxPayloadBytes, "maxPayloadBytes", 0),
@@ -177,7 +207,7 @@ export function resolveConfig(raw: RawSettings): LoadedConfig {
   };
   if (config.retryMaxMs < config.retryBaseMs) throw new GatewayConfigError("retryMaxMs must be at least retryBaseMs");
   if (new Set(config.groups).size !== config.groups.length) throw new GatewayConfigError("groups names one group twice");
-  return { config, account, storageKey: deriveStorageKey(privateKey, config.registry, config.chainId) };
+  return { config, account, masterKey: masterKeyOf(privateKey) };
 }
 
 /**

@@ -1,4 +1,5 @@
-// Puts a gateway together: store, AuthTable mirror, chain worker, sessions, API and HTTP server.
+// Puts a gateway together: store, AuthTable mirror, chain worker, sessions (in memory), API and
+// HTTP server.
 import { pino } from "pino";
 import { createPublicClient, createWalletClient, defineChain, http, type Address, type Transport } from "viem";
 import { ContractRuleError, getGroup, isAnchorer, type ReadClient, type WriteClient } from "@iomt-auth/sdk";
@@ -9,20 +10,23 @@ import { GatewayConfigError } from "./errors.js";
 import { createMetrics } from "./metrics.js";
 import { AuthTableMirror } from "./mirror.js";
 import { createServer } from "./server.js";
+import { createHandshakeCrypto } from "./crypto.js";
+import type { MemberView } from "./mirror.js";
 import { SessionManager } from "./sessions.js";
 import { createSignerRecovery } from "./signatures.js";
 import { GatewayStore } from "./store.js";
 
-/** Expired sessions are swept this often. */
-const SESSION_SWEEP_MS = 60_000;
+/** Expired sessions, half-open handshakes and answered hellos are swept this often. */
+const SESSION_SWEEP_MS = 5_000;
 
 export type RunningGateway = {
   /** `http://host:port` the gateway listens on. */
   url: string;
   master: Address;
-  /** True when signature recovery runs on the native libsecp256k1 binding. */
+  /** True when signature recovery and the handshake's ECDH and signing run on the native libsecp256k1 binding. */
   nativeSecp256k1: boolean;
   store: GatewayStore;
+  sessions: SessionManager;
   worker: ChainWorker;
   /** Stops accepting requests, finishes the chain work in progress, saves the mirror and closes the store. */
   close(): Promise<void>;
@@ -43,7 +47,7 @@ export type StartGatewayOptions = {
   checkRoles?: boolean;
 };
 
-export async function startGateway({ config, account, storageKey }: LoadedConfig, { checkRoles = true, transport: customTransport }: StartGatewayOptions = {}): Promise<RunningGateway> {
+export async function startGateway({ config, account, masterKey }: LoadedConfig, { checkRoles = true, transport: customTransport }: StartGatewayOptions = {}): Promise<RunningGateway> {
   const chain = defineChain({ id: config.chainId, name: `chain ${config.chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [config.rpcUrl] } } });
   const transport = customTransport ?? http(config.rpcUrl, { retryCount: 0, timeout: 10_000 });
   const publicClient = createPublicClient({ chain, transport, cacheTime: 0 }) as ReadClient;
@@ -52,64 +56,83 @@ export async function startGateway({ config, account, storageKey }: LoadedConfig
   const store = new GatewayStore(config.databasePath, { durability: config.durability });
   let closed = false;
   try {
-    const mirror = new AuthTableMirror({ client: publicClient, registry: config.registry, fromBlock: config.fromBlock, groups: config.groups, store });
+    // A revocation the mirror sees drops the device's enrolment (bound below, once the API exists).
+    let onRevoked: (member: MemberView) => void = () => undefined;
+    const mirror = new AuthTableMirror({ client: publicClient, registry: config.registry, fromBlock: config.fromBlock, groups: config.groups, store, onRevoked: (member) => onRevoked(member) });
     const recovery = createSignerRecovery(config.nativeSecp256k1);
+    const crypto = createHandshakeCrypto(masterKey, config.nativeSecp256k1);
     let worker: ChainWorker | undefined;
+    let sessions: SessionManager | undefined;
     const metrics = createMetrics(() => ({
       pendingMessages: store.pendingCount(),
       openBatches: store.openBatchStats().batches,
       chainUp: worker?.chainUp ?? false,
       indexedBlock: mirror.indexedBlock,
-      sessions: store.activeSessions(Math.floor(Date.now() / 1000)),
+      sessions: sessions?.size ?? 0,
     }));
     const log = pino({ level: config.logLevel, base: { component: "chain", master: account.address } });
     worker = new ChainWorker({ config, publicClient, walletClient, store, mirror, metrics, log });
 
     if (checkRoles) await checkGroupRoles(publicClient, config.registry, config.groups, account.address, log);
 
-    const api = new GatewayApi({ config, account, publicClient, store, mirror, worker, recovery, metrics });
-    const sessions = new SessionManager({
-      store,
-      account,
-      storageKey,
+    const api = new GatewayApi({ config, account, publicClient, store, mirror, worker, recovery, metrics, log });
+    onRevoked = (member) => api.dropRevoked(member);
+    mirror.reportRevoked();
+    sessions = new SessionManager({
+      crypto,
       chainId: config.chainId,
       registry: config.registry,
       groups: config.groups,
       ttlSeconds: config.sessionTtlSeconds,
+      maxSessions: config.maxSessions,
+      maxSessionsPerDevice: config.maxSessionsPerDevice,
       maxPendingHandshakes: config.maxPendingHandshakes,
       admit: (device, gid) => api.admit(device, gid),
+      onKeyExchange: () => metrics.keyExchanges.inc(),
     });
-    const health = () => {
+    // The store's own fault signal (full disk, I/O errors) belongs to the store; until it has one,
+    // readiness follows the outcome of the sealed routes' commits.
+    let storeFault: { error: string; at: number } | undefined;
+    const readiness = () => {
       const open = store.openBatchStats();
       // A group whose Master lost its powers (revoked in the parent group, or a group on its way
       // deactivated): the registry refuses to anchor for it, so its messages wait here.
       const standing = worker.standings();
       const held = standing.some((group) => group.status !== "ok");
+      const ready = worker.chainUp && storeFault === undefined;
       return {
-        status: worker.chainUp && !held ? "ok" : "degraded",
+        ready,
+        status: !ready ? "unready" : held ? "degraded" : "ok",
         master: account.address,
         groups: config.groups,
         policy: config.policy,
         chain: { up: worker.chainUp, indexedBlock: mirror.indexedBlock.toString(), lastError: worker.lastError ?? null },
+        store: { ok: storeFault === undefined, lastError: storeFault?.error ?? null },
         standing,
         // Acknowledged messages not yet on chain: waiting for a batch or relay, or in a batch being anchored.
         backlog: { pendingMessages: store.pendingCount(), openBatches: open.batches, messagesInOpenBatches: open.messages },
-        nativeSecp256k1: recovery.native,
+        sessions: sessions!.size,
+        nativeSecp256k1: recovery.native && crypto.native,
       };
     };
-    const app = await createServer({ config, api, sessions, store, metrics, health });
+    const onCommit = (error: unknown) => {
+      storeFault = error === undefined ? undefined : { error: (error as Error).message.split("\n")[0], at: Date.now() };
+    };
+    const app = await createServer({ config, api, sessions, store, metrics, readiness, onCommit });
     const address = await app.listen({ host: config.host, port: config.port });
-    const sweeper = setInterval(() => sessions.sweep(), SESSION_SWEEP_MS);
+    const live = sessions;
+    const sweeper = setInterval(() => live.sweep(), SESSION_SWEEP_MS);
     sweeper.unref();
     worker.start();
-    app.log.info({ master: account.address, groups: config.groups, policy: config.policy, nativeSecp256k1: recovery.native }, "gateway listening");
+    app.log.info({ master: account.address, groups: config.groups, policy: config.policy, nativeSecp256k1: recovery.native && crypto.native }, "gateway listening");
 
     const running = worker;
     return {
       url: address,
       master: account.address,
-      nativeSecp256k1: recovery.native,
+      nativeSecp256k1: recovery.native && crypto.native,
       store,
+      sessions: live,
       worker: running,
       async close() {
         if (closed) return;

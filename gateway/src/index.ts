@@ -3,5 +3,7 @@ export { startGateway, type RunningGateway, type StartGatewayOptions } from "./g
 export { resolveConfig, resolveGroup, readConfigFile, settingsFromEnvironment, readKeyFile, defaultConfig, settingNames, type GatewayConfig, type LoadedConfig, type RawSettings, type SubmissionPolicy } from "./config.js";
 export { enrolDevice, hashEnrolmentSecret, checkEnrolmentSecret, type EnrolParameters } from "./enrolment.js";
 export { GatewayStore } from "./store.js";
-export { ApiError, GatewayConfigError } from "./errors.js";
+export { ApiError, apiError, apiErrors, GatewayConfigError, type ApiErrorCode } from "./errors.js";
 export { createDataMessageHasher, createSignerRecovery, type SignerRecovery } from "./signatures.js";
+export { createHandshakeCrypto, loadNativeSecp256k1, masterKeyOf, type HandshakeCrypto, type MasterKey } from "./crypto.js";
+export { helloDigest, SessionManager, COOKIE_LIFETIME_SECONDS } from "./sessions.js";

@@ -21,6 +21,7 @@ export function createMetrics(readGauges: () => { pendingMessages: number; openB
   const associationsRelayed = new Counter({ name: "iomt_gateway_associations_relayed_total", help: "Associations relayed and mined", registers: [registry] });
   const ticketsIssued = new Counter({ name: "iomt_gateway_tickets_issued_total", help: "Tokens issued to enrolled devices", registers: [registry] });
   const chainErrors = new Counter({ name: "iomt_gateway_chain_errors_total", help: "Failed chain worker passes (each one backs off)", registers: [registry] });
+  const keyExchanges = new Counter({ name: "iomt_gateway_key_exchanges_total", help: "Handshakes that reached the key exchange (ECDH and the Master's signature)", registers: [registry] });
   const pending = new Gauge({ name: "iomt_gateway_pending_messages", help: "Acknowledged messages not yet in a batch or relayed", registers: [registry] });
   const openBatches = new Gauge({ name: "iomt_gateway_open_batches", help: "Batches cut but not yet anchored", registers: [registry] });
   const chainUp = new Gauge({ name: "iomt_gateway_chain_up", help: "1 when the last chain worker pass succeeded", registers: [registry] });
@@ -38,6 +39,7 @@ export function createMetrics(readGauges: () => { pendingMessages: number; openB
     associationsRelayed,
     ticketsIssued,
     chainErrors,
+    keyExchanges,
     refreshGauges(): void {
       const values = readGauges();
       pending.set(values.pendingMessages);

@@ -9,11 +9,15 @@ const decimal = (digits: number) => ({ type: "string", pattern: `^(0|[1-9][0-9]{
 
 export const sessionIdSchema = hex32;
 
+/** A cookie: uint64be(expiry) ‖ 32-byte HMAC (docs/protocol.md §3.6). */
+const cookie = { type: "string", pattern: "^0x[0-9a-fA-F]{80}$" } as const;
+
 export const helloBodySchema = {
   type: "object",
   required: ["clientHello"],
   additionalProperties: false,
   properties: {
+    cookie,
     clientHello: {
       type: "object",
       required: ["version", "device", "ephemeralPublicKey", "nonce", "timestamp", "context"],
@@ -63,20 +67,21 @@ export const sealedBodySchema = {
   },
 } as const;
 
-export const verifyBodySchema = {
+// ------------------------------------------------------------------------- inner bodies
+
+export const verifyRequestSchema = {
   type: "object",
   required: ["path"],
   additionalProperties: false,
   properties: { path: { type: "string", pattern: "^0x([0-9a-fA-F]{2})+$", maxLength: 200_000 }, trustedRootGid: hex32 },
 } as const;
 
-export const digestParamsSchema = {
+export const inclusionRequestSchema = {
   type: "object",
   required: ["digest"],
+  additionalProperties: false,
   properties: { digest: hex32 },
 } as const;
-
-// ------------------------------------------------------------------------- inner bodies
 
 export const emptySchema = { type: "object", additionalProperties: false, properties: {} } as const;
 
@@ -122,6 +127,8 @@ export function dataRequestSchema(maxMessages: number, maxPayloadBytes: number) 
           type: "object",
           required: ["message", "signature"],
           additionalProperties: false,
+          // A reading travels with the salt of its commitment, and a salt only with its reading.
+          dependencies: { payload: ["salt"], salt: ["payload"] },
           properties: {
             message: {
               type: "object",
@@ -131,6 +138,7 @@ export function dataRequestSchema(maxMessages: number, maxPayloadBytes: number) 
             },
             signature,
             payload: { type: "string", pattern: "^0x([0-9a-fA-F]{2})*$", maxLength: 2 + 2 * maxPayloadBytes },
+            salt: hex32,
           },
         },
       },

@@ -1,16 +1,25 @@
-// The HTTP side: Fastify routes with strict schemas, rate limiting, one error shape
-// (`{ error: { code, message, details? } }`), Prometheus metrics and health.
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from "fastify";
+// The HTTP side (docs/protocol.md §5–6), as Fastify plugins: the handshake routes (plain JSON),
+// the sealed routes (every answer sealed and bound to its request, errors included, once the
+// request record opened) and the operations routes (liveness, readiness, metrics). One error shape
+// everywhere, `{ error: { code, message, details? } }`, also for the refusals the HTTP layer makes
+// itself (unparsable requests, header overflow, slow clients). Budgets are separate: per client
+// address on the routes without a session, per device (counted once a record opened) on the sealed
+// ones, so junk from one address cannot lock the devices behind it out of their sessions.
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
 import rateLimit from "@fastify/rate-limit";
-import { gatewayRoutes, IomtError, type FinishRequest, type HelloRequest, type SealedEnvelope, type SealedRoute, type VerifyRequest } from "@iomt-auth/sdk";
-import type { Hex } from "viem";
+import type { Socket } from "node:net";
+import { STATUS_CODES } from "node:http";
+import { gatewayRoutes, IomtError, type FinishRequest, type HelloRequest, type SealedAnswerBody, type SealedEnvelope, type SealedRoute, type Session } from "@iomt-auth/sdk";
 import type { GatewayApi, Unit } from "./api.js";
 import type { GatewayConfig } from "./config.js";
-import { ApiError } from "./errors.js";
+import { ApiError, apiError } from "./errors.js";
 import type { GatewayMetrics } from "./metrics.js";
-import { digestParamsSchema, finishBodySchema, helloBodySchema, sealedBodySchema, verifyBodySchema } from "./schemas.js";
-import type { SessionManager } from "./sessions.js";
+import { finishBodySchema, helloBodySchema, sealedBodySchema } from "./schemas.js";
+import { OpenedError, type OpenedRequest, type SessionManager } from "./sessions.js";
 import type { GatewayStore } from "./store.js";
+
+/** What `/health/ready` answers: 503 unless `ready`. */
+export type Readiness = { ready: boolean } & Record<string, unknown>;
 
 export type ServerParameters = {
   config: GatewayConfig;
@@ -18,16 +27,28 @@ export type ServerParameters = {
   sessions: SessionManager;
   store: GatewayStore;
   metrics: GatewayMetrics;
-  health: () => Record<string, unknown>;
+  /** Whether the gateway can serve (chain reachable, store committing), with the details for operators. */
+  readiness: () => Readiness;
+  /** Told about each group commit of a sealed route: `undefined` when it committed, else the store's error. */
+  onCommit?: (error: unknown) => void;
 };
 
-export async function createServer({ config, api, sessions, store, metrics, health }: ServerParameters): Promise<FastifyInstance> {
+type ErrorBody = { code: string; message: string; details?: Record<string, unknown> };
+
+export async function createServer(parameters: ServerParameters): Promise<FastifyInstance> {
+  const { config, metrics } = parameters;
   const app = Fastify({
     bodyLimit: config.bodyLimitBytes,
     logger: { level: config.logLevel, redact: ["req.headers.authorization"] },
     // Per-request log lines only when debugging: at thousands of requests per second they cost more than the work.
     logController: new LogController({ disableRequestLogging: config.logLevel !== "debug" && config.logLevel !== "trace" }),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    trustProxy: config.trustProxy,
+    // Slow clients are closed: headers and the whole request within requestTimeoutMs, checked every
+    // second (Node's defaults are 60 s, 300 s and a 30 s check, which keep a slow socket for minutes).
+    requestTimeout: config.requestTimeoutMs,
+    http: { headersTimeout: config.requestTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, config.requestTimeoutMs) },
+    clientErrorHandler: clientErrorHandler(metrics),
   });
 
   // JSON only: Fastify's default text/plain parser would hand strings to the schemas.
@@ -36,16 +57,18 @@ export async function createServer({ config, api, sessions, store, metrics, heal
     max: config.rateLimitPerMinute,
     timeWindow: 60_000,
     errorResponseBuilder: (_request, context) =>
-      new ApiError(429, "RateLimited", `more than ${context.max} requests per minute from this address; retry in ${Math.ceil(context.ttl / 1000)} s`),
+      apiError("RateLimited", `more than ${context.max} requests per minute from this address; retry in ${Math.ceil(context.ttl / 1000)} s`, { retryAfterMs: context.ttl }),
   });
 
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
-    const { status, code, message, details } = toApiError(error);
-    if (status >= 500) request.log.error({ err: error }, "request failed");
-    metrics.rejections.inc({ code });
-    void reply.status(status).send({ error: { code, message, ...(details === undefined ? {} : { details }) } });
+    const { status, body } = toErrorBody(error);
+    // Expected refusals (503 busy, syncing, chain down) are not faults; anything else 5xx is.
+    if (body.code === "InternalError") request.log.error({ err: error }, "request failed");
+    metrics.rejections.inc({ code: body.code });
+    void reply.status(status).send({ error: body });
   });
-  app.setNotFoundHandler((request, reply) => {
+  app.setNotFoundHandler({ preHandler: app.rateLimit() }, (request, reply) => {
+    metrics.rejections.inc({ code: "NotFound" });
     void reply.status(404).send({ error: { code: "NotFound", message: `no route ${request.method} ${request.url}` } });
   });
   app.addHook("onResponse", (request, reply, done) => {
@@ -55,50 +78,123 @@ export async function createServer({ config, api, sessions, store, metrics, heal
     done();
   });
 
-  app.post<{ Body: HelloRequest }>(gatewayRoutes.hello, { schema: { body: helloBodySchema } }, (request) => sessions.hello(request.body.clientHello));
+  await app.register(handshakeRoutes, parameters);
+  await app.register(sealedRoutes, parameters);
+  await app.register(operationsRoutes, parameters);
+  return app;
+}
+
+/** `POST /v2/session/hello` and `/v2/session/finish`: plain JSON, under the per-address budget. */
+async function handshakeRoutes(app: FastifyInstance, { sessions }: ServerParameters): Promise<void> {
+  app.post<{ Body: HelloRequest }>(gatewayRoutes.hello, { schema: { body: helloBodySchema } }, (request) =>
+    sessions.hello(request.body.clientHello, request.body.cookie, request.ip),
+  );
   app.post<{ Body: FinishRequest }>(gatewayRoutes.finish, { schema: { body: finishBodySchema } }, (request) =>
     sessions.finish(request.body.handshakeId, request.body.clientFinish),
   );
+}
 
-  /** A sealed route: open the record, run the handler, seal its answer in the same commit as its writes. */
-  const sealed = (route: SealedRoute, handler: (session: Parameters<GatewayApi["data"]>[0], body: unknown) => Promise<Unit<unknown>>) =>
-    app.post<{ Body: SealedEnvelope }>(route, { schema: { body: sealedBodySchema } }, async (request) => {
-      const { session, body } = sessions.open(request.body, route);
+/**
+ * The sealed routes. A request whose record does not open (unknown or expired session, failed
+ * authentication, replay) gets a plain error; from the moment it opened, every answer — result or
+ * refusal, whatever its status — is `{ record }` sealed over `{ ok, result | error }` and bound to
+ * the request (docs/protocol.md §5). The per-device budget is counted only for opened records, so
+ * nobody can spend a device's budget with junk under its session id.
+ */
+async function sealedRoutes(app: FastifyInstance, { config, api, sessions, store, metrics, onCommit }: ServerParameters): Promise<void> {
+  const budget = new DeviceBudget(config.deviceRateLimitPerMinute);
+
+  const sealed = (route: SealedRoute, handler: (session: Session, body: unknown) => Promise<Unit<unknown>>) =>
+    app.post<{ Body: SealedEnvelope }>(route, { schema: { body: sealedBodySchema }, config: { rateLimit: false } }, async (request, reply) => {
+      let opened: OpenedRequest | undefined;
+      let answer: SealedAnswerBody<unknown>;
+      let status = 200;
       try {
-        const unit = await handler(session, body);
-        const record = await store.commit(() => {
-          const answer = unit();
-          const sealedAnswer = sessions.seal(session, route, answer);
-          sessions.saveCounters(session);
-          return sealedAnswer;
-        });
-        return { record };
+        opened = sessions.open(request.body, route);
+        budget.take(opened.session.device);
+        api.authorise(opened.session);
+        const unit = await handler(opened.session, opened.body);
+        answer = { ok: true, result: await commit(unit) };
       } catch (error) {
-        // The record was opened: its sequence number is spent even though the request failed.
-        await store.commit(() => sessions.saveCounters(session));
-        throw error;
+        if (error instanceof OpenedError) opened = error.opened;
+        // Not opened: a plain refusal, through the error handler.
+        if (opened === undefined) throw error;
+        const refusal = toErrorBody(error instanceof OpenedError ? error.error : (error as Error));
+        if (refusal.body.code === "InternalError") request.log.error({ err: error }, "request failed");
+        metrics.rejections.inc({ code: refusal.body.code });
+        status = refusal.status;
+        answer = { ok: false, error: refusal.body };
       }
+      return reply.status(status).send({ record: sessions.seal(opened, answer) });
     });
+
+  /** Runs the unit in the group commit; a failing store (not a refused rule) is reported for readiness. */
+  async function commit(unit: Unit<unknown>): Promise<unknown> {
+    try {
+      const result = await store.commit(unit);
+      onCommit?.(undefined);
+      return result;
+    } catch (error) {
+      if (!(error instanceof IomtError)) onCommit?.(error);
+      throw error;
+    }
+  }
+
   sealed(gatewayRoutes.ticket, (session, body) => api.ticket(session, body));
   sealed(gatewayRoutes.assoc, (session, body) => api.assoc(session, body));
   sealed(gatewayRoutes.data, (session, body) => api.data(session, body));
+  sealed(gatewayRoutes.nonce, (session, body) => api.nonce(session, body));
   sealed(gatewayRoutes.proof, (session, body) => api.proof(session, body));
+  sealed(gatewayRoutes.inclusion, (session, body) => api.inclusion(session, body));
+  sealed(gatewayRoutes.verify, (session, body) => api.verify(session, body));
+}
 
-  app.post<{ Body: VerifyRequest }>(gatewayRoutes.verify, { schema: { body: verifyBodySchema } }, async (request) => api.verify(request.body));
-  app.get<{ Params: { digest: Hex } }>(`${gatewayRoutes.message}/:digest`, { schema: { params: digestParamsSchema } }, async (request) =>
-    api.inclusion(request.params.digest),
-  );
-  app.get(gatewayRoutes.health, { config: { rateLimit: false } }, async () => health());
+/** `/health/live` (the process answers), `/health/ready` (503 while the chain or the store is failing), `/metrics`. */
+async function operationsRoutes(app: FastifyInstance, { metrics, readiness }: ServerParameters): Promise<void> {
+  app.get(gatewayRoutes.live, { config: { rateLimit: false } }, async () => ({ status: "live" }));
+  app.get(gatewayRoutes.ready, { config: { rateLimit: false } }, async (_request, reply: FastifyReply) => {
+    const { ready, ...body } = readiness();
+    return reply.status(ready ? 200 : 503).send(body);
+  });
   app.get(gatewayRoutes.metrics, { config: { rateLimit: false } }, async (_request, reply) => {
     metrics.refreshGauges();
     void reply.header("content-type", metrics.registry.contentType);
     return metrics.registry.metrics();
   });
-  return app;
 }
 
-/** Maps whatever was thrown to the one error shape; Fastify's own errors get stable codes. */
-function toApiError(error: FastifyError | ApiError): { status: number; code: string; message: string; details?: Record<string, unknown> } {
+/** Sealed requests per device and minute (a fixed window per device), counted after the record opened. */
+class DeviceBudget {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+  private readonly limit: number;
+  private sweptAt = Date.now();
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  take(device: string): void {
+    const now = Date.now();
+    if (now - this.sweptAt > 60_000) {
+      for (const [key, window] of this.windows) if (now - window.start >= 60_000) this.windows.delete(key);
+      this.sweptAt = now;
+    }
+    let window = this.windows.get(device);
+    if (window === undefined || now - window.start >= 60_000) this.windows.set(device, (window = { start: now, count: 0 }));
+    if (++window.count > this.limit) {
+      const retryAfterMs = 60_000 - (now - window.start);
+      throw apiError("RateLimited", `more than ${this.limit} sealed requests per minute from this device; retry in ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs });
+    }
+  }
+}
+
+/** Maps whatever was thrown to a status and the one error body; Fastify's own errors get stable codes. */
+export function toErrorBody(error: FastifyError | Error): { status: number; body: ErrorBody } {
+  const { status, code, message, details } = classify(error);
+  return { status, body: { code, message, ...(details === undefined ? {} : { details }) } };
+}
+
+function classify(error: FastifyError | Error): { status: number; code: string; message: string; details?: Record<string, unknown> } {
   if (error instanceof ApiError) return { status: error.status, code: error.code, message: error.message, details: error.details };
   const fastifyError = error as FastifyError;
   if (fastifyError.validation !== undefined) return { status: 400, code: "RequestInvalid", message: fastifyError.message };
@@ -114,7 +210,34 @@ function toApiError(error: FastifyError | ApiError): { status: number; code: str
   if (fastifyError instanceof SyntaxError || (fastifyError.statusCode === 400 && fastifyError.code?.startsWith("FST_ERR_CTP"))) {
     return { status: 400, code: "MalformedJson", message: "the body is not valid JSON" };
   }
+  // Any other refusal Fastify makes itself (a bad content length, an aborted body, …).
+  if (typeof fastifyError.statusCode === "number" && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return { status: fastifyError.statusCode, code: "MalformedRequest", message: fastifyError.message };
+  }
   // An SDK check that rejected a value the schemas let through (e.g. a zero id) is the caller's fault.
   if (error instanceof IomtError) return { status: 400, code: error.code, message: error.message };
   return { status: 500, code: "InternalError", message: "the gateway failed to handle this request" };
+}
+
+/**
+ * Refusals Node's HTTP parser makes before Fastify sees a request (an unparsable request line or
+ * header, headers over the size limit, a client too slow to send its request): answered in the one
+ * error shape, then the socket is closed.
+ */
+function clientErrorHandler(metrics: GatewayMetrics) {
+  return function (this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
+    if (error.code === "ECONNRESET" || socket.destroyed) return;
+    const [status, code, message] =
+      error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "RequestTimeout", "the request was not received in time"]
+        : error.code === "HPE_HEADER_OVERFLOW"
+          ? [431, "HeaderTooLarge", "the request's headers exceed the size limit"]
+          : [400, "MalformedRequest", "the request is not valid HTTP/1.1"];
+    metrics.rejections.inc({ code });
+    if (socket.writable) {
+      const body = JSON.stringify({ error: { code, message } });
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+    }
+    socket.destroy(error);
+  };
 }

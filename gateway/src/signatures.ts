@@ -6,10 +6,10 @@
 //   concatenation of 32-byte words);
 // - recovery uses libsecp256k1 through the `secp256k1` package's native binding when it loads
 //   (about 30 times faster than pure JS here), and the SDK's noble recovery otherwise.
-import { createRequire } from "node:module";
 import { keccak_256 } from "@noble/hashes/sha3";
 import { bytesToHex, domainSeparator, hexToBytes, keccak256, stringToHex, type Address, type Hex } from "viem";
 import { dataMessageTypes, normalizeSignature, recoverSigner, type DataMessage, type RegistryDomain } from "@iomt-auth/sdk";
+import { loadNativeSecp256k1 } from "./crypto.js";
 
 const DATA_MESSAGE_TYPEHASH = hexToBytes(
   keccak256(stringToHex(`DataMessage(${dataMessageTypes.DataMessage.map(({ type, name }) => `${type} ${name}`).join(",")})`)),
@@ -53,13 +53,9 @@ function writeUint256(target: Uint8Array, offset: number, value: bigint): void {
  */
 export type SignerRecovery = { readonly native: boolean; recover(hash: Hex, signature: Hex): Address };
 
-type NativeSecp256k1 = {
-  ecdsaRecover(signature: Uint8Array, recid: number, message: Uint8Array, compressed: boolean): Uint8Array;
-};
-
 /** The native recovery when `preferNative` and the binding loads, else the SDK's pure-JS one. */
 export function createSignerRecovery(preferNative: boolean): SignerRecovery {
-  const native = preferNative ? loadNative() : undefined;
+  const native = preferNative ? loadNativeSecp256k1() : undefined;
   if (native === undefined) return { native: false, recover: (hash, signature) => recoverSigner(hash, signature).toLowerCase() as Address };
   return {
     native: true,
@@ -74,13 +70,4 @@ export function createSignerRecovery(preferNative: boolean): SignerRecovery {
       }
     },
   };
-}
-
-function loadNative(): NativeSecp256k1 | undefined {
-  try {
-    // The binding itself, not the package's entry point, which silently falls back to `elliptic`.
-    return createRequire(import.meta.url)("secp256k1/bindings") as NativeSecp256k1;
-  } catch {
-    return undefined;
-  }
 }

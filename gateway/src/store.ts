@@ -23,17 +23,6 @@ CREATE TABLE IF NOT EXISTS enrolments (
   ticket_issued_at INTEGER,
   PRIMARY KEY (gid, oid)
 ) STRICT;
-CREATE TABLE IF NOT EXISTS sessions (
-  id TEXT PRIMARY KEY,
-  device TEXT NOT NULL,
-  gid TEXT NOT NULL,
-  established_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  sealed_keys TEXT NOT NULL,
-  send_seq INTEGER NOT NULL,
-  receive_seq INTEGER NOT NULL
-) STRICT;
-CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at);
 CREATE TABLE IF NOT EXISTS associations (
   device TEXT PRIMARY KEY,
   gid TEXT NOT NULL,
@@ -61,6 +50,7 @@ CREATE TABLE IF NOT EXISTS messages (
   deadline TEXT NOT NULL,
   signature TEXT NOT NULL,
   payload BLOB,
+  salt BLOB,
   accepted_at INTEGER NOT NULL,
   route TEXT NOT NULL,
   status TEXT NOT NULL,
@@ -92,7 +82,6 @@ CREATE INDEX IF NOT EXISTS batches_open ON batches (id) WHERE status IN ('create
 `;
 
 export type EnrolmentRow = { gid: Hex; oid: Hex; address: Address; secret_hash: string | null; enrolled_at: number; ticket_issued_at: number | null };
-export type SessionRow = { id: Hex; device: Address; gid: Hex; established_at: number; expires_at: number; sealed_keys: string; send_seq: number; receive_seq: number };
 export type AssociationRowStatus = "queued" | "submitted" | "associated" | "rejected";
 export type AssociationRow = {
   device: Address;
@@ -122,6 +111,8 @@ export type MessageRow = {
   deadline: string;
   signature: Hex;
   payload: Buffer | null;
+  /** The payload commitment's salt (`payloadHash = keccak256(salt ‖ payload)`), kept with the payload. */
+  salt: Buffer | null;
   accepted_at: number;
   route: MessageRoute;
   status: MessageRowStatus;
@@ -133,7 +124,7 @@ export type MessageRow = {
   relay_block: string | null;
   relay_error: string | null;
 };
-export type NewMessage = Pick<MessageRow, "digest" | "gid" | "oid" | "device" | "nonce" | "payload_hash" | "timestamp" | "deadline" | "signature" | "payload" | "accepted_at" | "route">;
+export type NewMessage = Pick<MessageRow, "digest" | "gid" | "oid" | "device" | "nonce" | "payload_hash" | "timestamp" | "deadline" | "signature" | "payload" | "salt" | "accepted_at" | "route">;
 export type BatchStatus = "created" | "sent" | "anchored" | "failed";
 export type BatchRow = {
   id: number;
@@ -158,7 +149,7 @@ export class GatewayStore {
   private readonly statements;
 
   constructor(path: string, { durability = "full" }: { durability?: "full" | "normal" } = {}) {
-    // The file holds readings and (encrypted) session keys: owner-only, like the key file. SQLite
+    // The file holds readings and their salts: owner-only, like the key file. SQLite
     // gives its -wal and -shm files the database file's permissions.
     if (path !== ":memory:") {
       closeSync(openSync(path, "a", 0o600));
@@ -170,6 +161,10 @@ export class GatewayStore {
     this.db.pragma("busy_timeout = 5000");
     this.db.pragma("foreign_keys = ON");
     this.db.exec(schema);
+    // Protocol v2: sessions live in the gateway's memory only (no stored keys or counters, which a
+    // second process or a power loss could reuse), and a reading is kept with its commitment's salt.
+    this.db.exec("DROP TABLE IF EXISTS sessions");
+    if (!(this.db.prepare("SELECT name FROM pragma_table_info('messages')").pluck().all() as string[]).includes("salt")) this.db.exec("ALTER TABLE messages ADD COLUMN salt BLOB");
     const version = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as string | undefined;
     if (version === undefined) this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
     else if (Number(version) !== SCHEMA_VERSION) {
@@ -189,13 +184,7 @@ export class GatewayStore {
       enrolment: db.prepare("SELECT * FROM enrolments WHERE gid = ? AND oid = ?"),
       enrolments: db.prepare("SELECT * FROM enrolments ORDER BY enrolled_at, gid, oid"),
       ticketIssued: db.prepare("UPDATE enrolments SET ticket_issued_at = ? WHERE gid = ? AND oid = ? AND ticket_issued_at IS NULL"),
-      insertSession: db.prepare(
-        "INSERT INTO sessions (id, device, gid, established_at, expires_at, sealed_keys, send_seq, receive_seq) VALUES (@id, @device, @gid, @established_at, @expires_at, @sealed_keys, @send_seq, @receive_seq)",
-      ),
-      session: db.prepare("SELECT * FROM sessions WHERE id = ?"),
-      sessionCounters: db.prepare("UPDATE sessions SET send_seq = max(send_seq, ?), receive_seq = max(receive_seq, ?) WHERE id = ?"),
-      deleteExpiredSessions: db.prepare("DELETE FROM sessions WHERE expires_at < ?"),
-      activeSessions: db.prepare("SELECT count(*) FROM sessions WHERE expires_at >= ?").pluck(),
+      dropEnrolment: db.prepare("DELETE FROM enrolments WHERE address = ?"),
       association: db.prepare("SELECT * FROM associations WHERE device = ?"),
       insertAssociation: db.prepare(
         "INSERT INTO associations (device, gid, oid, request, status, created_at, updated_at) VALUES (@device, @gid, @oid, @request, 'queued', @now, @now)",
@@ -212,8 +201,8 @@ export class GatewayStore {
       messageByDeviceNonce: db.prepare("SELECT * FROM messages WHERE device = ? AND nonce = ?"),
       messageByDigest: db.prepare("SELECT * FROM messages WHERE digest = ?"),
       insertMessage: db.prepare(
-        `INSERT INTO messages (digest, gid, oid, device, nonce, payload_hash, timestamp, deadline, signature, payload, accepted_at, route, status)
-         VALUES (@digest, @gid, @oid, @device, @nonce, @payload_hash, @timestamp, @deadline, @signature, @payload, @accepted_at, @route, 'pending')`,
+        `INSERT INTO messages (digest, gid, oid, device, nonce, payload_hash, timestamp, deadline, signature, payload, salt, accepted_at, route, status)
+         VALUES (@digest, @gid, @oid, @device, @nonce, @payload_hash, @timestamp, @deadline, @signature, @payload, @salt, @accepted_at, @route, 'pending')`,
       ),
       pendingStats: db.prepare("SELECT count(*) AS count, min(accepted_at) AS oldest FROM messages WHERE status = 'pending' AND gid = ? AND route = ?"),
       pendingMessages: db.prepare("SELECT * FROM messages WHERE status = 'pending' AND gid = ? AND route = ? ORDER BY id LIMIT ?"),
@@ -301,25 +290,9 @@ export class GatewayStore {
     this.statements.ticketIssued.run(at, gid, oid);
   }
 
-  insertSession(row: SessionRow): void {
-    this.statements.insertSession.run(row);
-  }
-
-  session(id: Hex): SessionRow | undefined {
-    return this.statements.session.get(id) as SessionRow | undefined;
-  }
-
-  /** Counters only move forward, so concurrent requests of one session can't store an older value. */
-  saveSessionCounters(id: Hex, sendSeq: number, receiveSeq: number): void {
-    this.statements.sessionCounters.run(sendSeq, receiveSeq, id);
-  }
-
-  deleteExpiredSessions(nowSeconds: number): number {
-    return this.statements.deleteExpiredSessions.run(nowSeconds).changes;
-  }
-
-  activeSessions(nowSeconds: number): number {
-    return this.statements.activeSessions.get(nowSeconds) as number;
+  /** Removes the device's enrolment (its revocation was seen on chain); true when there was one. */
+  dropEnrolment(address: Address): boolean {
+    return this.statements.dropEnrolment.run(address).changes > 0;
   }
 
   association(device: Address): AssociationRow | undefined {

@@ -1,43 +1,63 @@
-// A table of bad requests. Each must be answered with its 4xx and stable error code, store
-// nothing (the tables' row counts and nonces are unchanged), and leave the gateway serving
-// everyone else (a healthy device's next message is acknowledged right after).
+// A table of bad requests. Each must be answered with its 4xx and stable error code — plain or
+// sealed (bound to the request) exactly as the gateway's error table says — store nothing (the
+// tables' row counts and nonces are unchanged), and leave the gateway serving everyone else (a
+// healthy device's next message is acknowledged right after).
 import { expect } from "chai";
 import { bytesToHex, hexToBytes } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import {
   associateBySig,
+  bindingOf,
   completeHandshake,
   createClientHello,
   gatewayRoutes,
   issueToken,
+  openAnswer,
+  requestAad,
   revoke,
   sealRecord,
   signAssociation,
   toWireDataMessage,
+  type ClientHello,
   type GatewayClient,
   type SealedRoute,
+  type SessionRecord,
   type WireSignedDataMessage,
 } from "@iomt-auth/sdk";
-import { enrolDevice, type RunningGateway } from "../src/index.js";
+import { apiErrors, enrolDevice, type ApiErrorCode, type RunningGateway } from "../src/index.js";
 import { toHighS } from "../../sdk/test/support/signatures.js";
 import { expectErrorAnswer, get, post, rejection, type Answer } from "./support/expect.js";
 import { createHarness, eventually, type Device, type Harness } from "./support/harness.js";
 
-/** Seals `plaintext` under the client's session (for `sealedFor`'s route) and posts it to `route`. */
+/** The hello with its cookie round (the first answer is the cookie). */
+async function helloWithCookie(url: string, clientHello: ClientHello): Promise<Answer & { json: Record<string, unknown> }> {
+  const { body } = await post(url, gatewayRoutes.hello, { clientHello });
+  const second = await post(url, gatewayRoutes.hello, { clientHello, cookie: body.cookie });
+  return { ...second, sealed: false, json: second.body };
+}
+
+/**
+ * Seals `plaintext` under the client's session (for `sealedFor`'s route) and posts it to `route`;
+ * a sealed answer is opened with the request's binding, as the device does.
+ */
 async function sealed(url: string, client: GatewayClient, route: SealedRoute, plaintext: unknown, { sealedFor = route, tamper = false, raw }: { sealedFor?: SealedRoute; tamper?: boolean; raw?: Uint8Array } = {}): Promise<Answer> {
   const session = client.session!;
-  const record = sealRecord(session, { plaintext: raw ?? new TextEncoder().encode(JSON.stringify(plaintext)), aad: new TextEncoder().encode(sealedFor) });
+  const record = sealRecord(session, { plaintext: raw ?? new TextEncoder().encode(JSON.stringify(plaintext)), aad: requestAad(sealedFor) });
   if (tamper) {
     const bytes = hexToBytes(record.ciphertext);
     bytes[0] ^= 1;
     record.ciphertext = bytesToHex(bytes);
   }
-  return post(url, route, { sessionId: session.id, record });
+  const response = await fetch(`${url}${route}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ sessionId: session.id, record }) });
+  const json = (await response.json()) as { record?: SessionRecord; error?: { code: string; message: string } };
+  if (json.record === undefined) return { status: response.status, body: json, sealed: false };
+  const answer = openAnswer(session, bindingOf(route, record), json.record);
+  return { status: response.status, body: answer.ok ? {} : { error: answer.error }, sealed: true };
 }
 
 const wire = async (device: Device, nonce: bigint, options?: Parameters<Device["sign"]>[1]): Promise<WireSignedDataMessage> => {
   const signed = await device.sign(nonce, options);
-  return { message: toWireDataMessage(signed.message), signature: signed.signature, payload: signed.payload };
+  return { message: toWireDataMessage(signed.message), signature: signed.signature, payload: signed.payload, salt: signed.salt };
 };
 
 describe("gateway: bad requests", () => {
@@ -99,20 +119,23 @@ describe("gateway: bad requests", () => {
     target.store.db
       .prepare(
         `SELECT (SELECT count(*) FROM messages) AS messages, (SELECT count(*) FROM associations) AS associations,
-                (SELECT count(*) FROM enrolments) AS enrolments, (SELECT count(*) FROM sessions) AS sessions,
+                (SELECT count(*) FROM enrolments) AS enrolments,
                 (SELECT count(*) FROM batches) AS batches, (SELECT group_concat(device || ':' || next_nonce) FROM device_nonces) AS nonces`,
       )
       .get();
 
   const stale = () => Math.floor(Date.now() / 1000) - 3_600;
   const soon = () => BigInt(Math.floor(Date.now() / 1000) + 600);
-  const hello = (overrides: Record<string, unknown> = {}) => {
-    const { clientHello } = createClientHello({ account: devices.good.account, master: harness.master.address, context: { chainId: harness.anvil.chainId, registry: harness.registry, gid: harness.gid } });
-    return { clientHello: { ...clientHello, ...overrides } };
+  const hello = (overrides: Record<string, unknown> = {}, device: Device = devices.good) => {
+    const { clientHello } = createClientHello({ account: device.account, master: harness.master.address, context: { chainId: harness.anvil.chainId, registry: harness.registry, gid: harness.gid } });
+    return { clientHello: { ...clientHello, ...overrides } as ClientHello };
   };
 
-  /** `target`: the gateway the case talks to, when not the main one (its store is the one checked). */
-  const cases: { name: string; status: number; code: string; target?: () => RunningGateway; send: () => Promise<Answer> }[] = [
+  /**
+   * `target`: the gateway the case talks to, when not the main one (its store is the one checked).
+   * `sealed`: whether the refusal comes sealed, for the codes the table marks `both`.
+   */
+  const cases: { name: string; status: number; code: ApiErrorCode; sealed?: boolean; target?: () => RunningGateway; send: () => Promise<Answer> }[] = [
     // transport and envelopes
     { name: "malformed JSON", status: 400, code: "MalformedJson", send: () => post(url, gatewayRoutes.hello, '{"clientHello": ') },
     { name: "a body that is not JSON by its content type", status: 415, code: "UnsupportedMediaType", send: () => post(url, gatewayRoutes.hello, "hello", "text/plain") },
@@ -122,8 +145,31 @@ describe("gateway: bad requests", () => {
     { name: "a hello with an unknown field", status: 400, code: "RequestInvalid", send: () => post(url, gatewayRoutes.hello, hello({ extra: true })) },
     { name: "a hello for another chain", status: 403, code: "SessionWrongContext", send: () => post(url, gatewayRoutes.hello, hello({ context: { chainId: 1, registry: harness.registry, gid: harness.gid } })) },
     { name: "a hello for a group this gateway does not serve", status: 403, code: "GroupNotServed", send: () => post(url, gatewayRoutes.hello, hello({ context: { chainId: harness.anvil.chainId, registry: harness.registry, gid: `0x${"ab".repeat(32)}` } })) },
+    { name: "a hello whose version is not 2", status: 400, code: "SessionMalformed", send: () => post(url, gatewayRoutes.hello, hello({ version: 1 })) },
     { name: "a stale hello", status: 401, code: "SessionStale", send: () => post(url, gatewayRoutes.hello, hello({ timestamp: stale() })) },
-    { name: "a hello whose ephemeral key is not on the curve", status: 400, code: "SessionMalformed", send: () => post(url, gatewayRoutes.hello, hello({ ephemeralPublicKey: `0x02${"00".repeat(32)}` })) },
+    { name: "a hello whose ephemeral key is not on the curve", status: 400, code: "SessionMalformed", send: () => helloWithCookie(url, hello({ ephemeralPublicKey: `0x02${"00".repeat(32)}` }).clientHello) },
+    { name: "a hello with a forged cookie", status: 400, code: "HandshakeCookieInvalid", send: () => post(url, gatewayRoutes.hello, { ...hello(), cookie: `0x${"ff".repeat(8)}${"00".repeat(32)}` }) },
+    {
+      name: "a hello with the cookie of another hello",
+      status: 400,
+      code: "HandshakeCookieInvalid",
+      async send() {
+        const { cookie } = (await (await fetch(`${url}${gatewayRoutes.hello}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(hello()) })).json()) as { cookie: string };
+        return post(url, gatewayRoutes.hello, { ...hello(), cookie });
+      },
+    },
+    {
+      name: "a hello answered once, sent again",
+      status: 409,
+      code: "HelloReplayed",
+      async send() {
+        const { clientHello } = hello();
+        const first = await helloWithCookie(url, clientHello);
+        expect(first.json).to.have.property("serverHello");
+        return helloWithCookie(url, clientHello);
+      },
+    },
+    { name: "a hello from a revoked device", status: 403, code: "DeviceRevoked", sealed: false, send: () => helloWithCookie(url, hello({}, devices.revoked).clientHello) },
     { name: "a finish for an unknown handshake", status: 404, code: "HandshakeUnknown", send: () => post(url, gatewayRoutes.finish, { handshakeId: `0x${"00".repeat(16)}`, clientFinish: { signature: `0x${"11".repeat(65)}` } }) },
     {
       name: "a finish signed by another key than the device's",
@@ -131,7 +177,7 @@ describe("gateway: bad requests", () => {
       code: "SessionBadSignature",
       async send() {
         const { clientHello, state } = createClientHello({ account: devices.good.account, master: harness.master.address, context: { chainId: harness.anvil.chainId, registry: harness.registry, gid: harness.gid } });
-        const answer = (await (await fetch(`${url}${gatewayRoutes.hello}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ clientHello }) })).json()) as { handshakeId: string; serverHello: never };
+        const answer = (await helloWithCookie(url, clientHello)).json as { handshakeId: string; serverHello: never };
         const impostor = privateKeyToAccount(generatePrivateKey());
         const { clientFinish } = await completeHandshake({ account: { address: devices.good.account.address, signMessage: impostor.signMessage }, state, serverHello: answer.serverHello });
         return post(url, gatewayRoutes.finish, { handshakeId: answer.handshakeId, clientFinish });
@@ -140,10 +186,10 @@ describe("gateway: bad requests", () => {
     {
       name: "a session for a device neither enrolled nor a member",
       status: 403,
-      code: "DeviceNotEnrolled",
+      code: "DeviceNotAdmitted",
       async send() {
-        const error = (await rejection(harness.device("nobody").client(url).keySession())) as { status: number; code: string; message: string };
-        return { status: error.status, body: { error } };
+        const error = (await rejection(harness.device("nobody").client(url).keySession())) as { status: number; code: string; message: string; authenticated: boolean };
+        return { status: error.status, body: { error }, sealed: error.authenticated };
       },
     },
     { name: "a sealed request for an unknown session", status: 401, code: "SessionUnknown", send: () => post(url, gatewayRoutes.data, { sessionId: `0x${"00".repeat(32)}`, record: { seq: 0, ciphertext: `0x${"00".repeat(32)}` } }) },
@@ -155,7 +201,7 @@ describe("gateway: bad requests", () => {
       code: "SessionReplay",
       async send() {
         const session = clients.victim.session!;
-        const record = sealRecord(session, { plaintext: new TextEncoder().encode("{}"), aad: new TextEncoder().encode(gatewayRoutes.proof) });
+        const record = sealRecord(session, { plaintext: new TextEncoder().encode("{}"), aad: requestAad(gatewayRoutes.proof) });
         const first = await post(url, gatewayRoutes.proof, { sessionId: session.id, record });
         expect(first.status, JSON.stringify(first.body)).to.equal(200);
         expect(first.body.record, "the first use of the record is answered, sealed").to.have.keys(["seq", "ciphertext"]);
@@ -166,11 +212,11 @@ describe("gateway: bad requests", () => {
     { name: "a record whose plaintext is not JSON", status: 400, code: "RecordNotJson", send: () => sealed(url, clients.good, gatewayRoutes.data, undefined, { raw: new TextEncoder().encode("not json") }) },
     { name: "an envelope whose seq is a string", status: 400, code: "RequestInvalid", send: () => post(url, gatewayRoutes.data, { sessionId: clients.good.session!.id, record: { seq: "1", ciphertext: `0x${"00".repeat(32)}` } }) },
     // data
-    { name: "messages that are not an array", status: 400, code: "RequestInvalid", send: () => sealed(url, clients.good, gatewayRoutes.data, { messages: "all of them" }) },
-    { name: "an empty list of messages", status: 400, code: "RequestInvalid", send: () => sealed(url, clients.good, gatewayRoutes.data, { messages: [] }) },
-    { name: "more messages than one request may carry", status: 400, code: "RequestInvalid", send: async () => sealed(url, clients.good, gatewayRoutes.data, { messages: await Promise.all(Array.from({ length: 9 }, (_, i) => wire(devices.good, goodNonce + BigInt(i)))) }) },
-    { name: "a message with an unknown field", status: 400, code: "RequestInvalid", send: async () => { const m = await wire(devices.good, goodNonce); return sealed(url, clients.good, gatewayRoutes.data, { messages: [{ ...m, message: { ...m.message, priority: "high" } }] }); } },
-    { name: "a nonce written in hex", status: 400, code: "RequestInvalid", send: async () => { const m = await wire(devices.good, goodNonce); return sealed(url, clients.good, gatewayRoutes.data, { messages: [{ ...m, message: { ...m.message, nonce: "0x1" } }] }); } },
+    { name: "messages that are not an array", status: 400, code: "RequestInvalid", sealed: true, send: () => sealed(url, clients.good, gatewayRoutes.data, { messages: "all of them" }) },
+    { name: "an empty list of messages", status: 400, code: "RequestInvalid", sealed: true, send: () => sealed(url, clients.good, gatewayRoutes.data, { messages: [] }) },
+    { name: "more messages than one request may carry", status: 400, code: "RequestInvalid", sealed: true, send: async () => sealed(url, clients.good, gatewayRoutes.data, { messages: await Promise.all(Array.from({ length: 9 }, (_, i) => wire(devices.good, goodNonce + BigInt(i)))) }) },
+    { name: "a message with an unknown field", status: 400, code: "RequestInvalid", sealed: true, send: async () => { const m = await wire(devices.good, goodNonce); return sealed(url, clients.good, gatewayRoutes.data, { messages: [{ ...m, message: { ...m.message, priority: "high" } }] }); } },
+    { name: "a nonce written in hex", status: 400, code: "RequestInvalid", sealed: true, send: async () => { const m = await wire(devices.good, goodNonce); return sealed(url, clients.good, gatewayRoutes.data, { messages: [{ ...m, message: { ...m.message, nonce: "0x1" } }] }); } },
     { name: "a message signed by another key", status: 401, code: "SignatureMismatch", send: async () => { const m = await wire(devices.good, goodNonce); const forged = await wire(devices.other, goodNonce, { oid: devices.good.oid }); return sealed(url, clients.good, gatewayRoutes.data, { messages: [{ ...m, signature: forged.signature }] }); } },
     { name: "a malleable (high-s) signature", status: 400, code: "SignatureInvalid", send: async () => { const m = await wire(devices.good, goodNonce); return sealed(url, clients.good, gatewayRoutes.data, { messages: [{ ...m, signature: toHighS(m.signature) }] }); } },
     { name: "a message under another device's oid", status: 403, code: "OidNotOwned", send: async () => sealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { oid: devices.other.oid })] }) },
@@ -180,16 +226,19 @@ describe("gateway: bad requests", () => {
     { name: "a nonce that skips ahead", status: 409, code: "NonceOutOfOrder", send: async () => sealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 7n)] }) },
     { name: "a message past its deadline", status: 400, code: "MessageExpired", send: async () => sealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { timestamp: BigInt(stale()), deadline: BigInt(stale() + 60) })] }) },
     { name: "a timestamp from the future", status: 400, code: "MessageFromFuture", send: async () => sealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { timestamp: soon() + 86_400n, deadline: soon() + 90_000n })] }) },
-    { name: "a payload that does not match its hash", status: 400, code: "PayloadHashMismatch", send: async () => { const m = await wire(devices.victim, 3n); return sealed(url, clients.victim, gatewayRoutes.data, { messages: [{ ...m, payload: "0xdeadbeef" }] }); } },
-    { name: "a payload over the size limit", status: 400, code: "RequestInvalid", send: async () => sealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { payload: "x".repeat(65) })] }) },
-    { name: "data from a revoked device", status: 403, code: "DeviceRevoked", send: async () => sealed(url, clients.revoked, gatewayRoutes.data, { messages: [await wire(devices.revoked, 1n)] }) },
+    { name: "a payload that does not match its commitment", status: 400, code: "PayloadMismatch", send: async () => { const m = await wire(devices.victim, 3n); return sealed(url, clients.victim, gatewayRoutes.data, { messages: [{ ...m, payload: "0xdeadbeef" }] }); } },
+    { name: "a payload under another salt than its commitment's", status: 400, code: "PayloadMismatch", send: async () => { const m = await wire(devices.victim, 3n); return sealed(url, clients.victim, gatewayRoutes.data, { messages: [{ ...m, salt: `0x${"00".repeat(32)}` }] }); } },
+    { name: "a payload without its salt", status: 400, code: "RequestInvalid", sealed: true, send: async () => { const { salt: _salt, ...m } = await wire(devices.victim, 3n); return sealed(url, clients.victim, gatewayRoutes.data, { messages: [m] }); } },
+    { name: "a salt without its payload", status: 400, code: "RequestInvalid", sealed: true, send: async () => { const { payload: _payload, ...m } = await wire(devices.victim, 3n); return sealed(url, clients.victim, gatewayRoutes.data, { messages: [m] }); } },
+    { name: "a payload over the size limit", status: 400, code: "RequestInvalid", sealed: true, send: async () => sealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { payload: "x".repeat(65) })] }) },
+    { name: "data from a revoked device", status: 403, code: "DeviceRevoked", sealed: true, send: async () => sealed(url, clients.revoked, gatewayRoutes.data, { messages: [await wire(devices.revoked, 1n)] }) },
     { name: "a batch with one forged message among good ones", status: 401, code: "SignatureMismatch", send: async () => { const good = await wire(devices.victim, 3n); const next = await wire(devices.victim, 4n); return sealed(url, clients.victim, gatewayRoutes.data, { messages: [good, { ...next, signature: (await wire(devices.other, 4n, { oid: devices.victim.oid })).signature }] }); } },
     { name: "data from a device that has not associated", status: 403, code: "DeviceNotMember", send: async () => sealed(url, clients.fresh, gatewayRoutes.data, { messages: [await wire(devices.fresh, 1n)] }) },
     // ticket, assoc, proof
     { name: "a ticket for a member that was never enrolled here", status: 403, code: "DeviceNotEnrolled", send: () => sealed(url, clients.member, gatewayRoutes.ticket, {}) },
     { name: "a ticket without the enrolment secret", status: 401, code: "EnrolmentSecretRequired", send: () => sealed(url, clients.secretive, gatewayRoutes.ticket, {}) },
     { name: "a ticket with a wrong enrolment secret", status: 401, code: "EnrolmentSecretInvalid", send: () => sealed(url, clients.secretive, gatewayRoutes.ticket, { secret: "guess" }) },
-    { name: "a ticket request with an unknown field", status: 400, code: "RequestInvalid", send: () => sealed(url, clients.secretive, gatewayRoutes.ticket, { secret: "s3cret-pin", admin: true }) },
+    { name: "a ticket request with an unknown field", status: 400, code: "RequestInvalid", sealed: true, send: () => sealed(url, clients.secretive, gatewayRoutes.ticket, { secret: "s3cret-pin", admin: true }) },
     {
       name: "an association with a token another key signed",
       status: 400,
@@ -222,29 +271,38 @@ describe("gateway: bad requests", () => {
     })),
     { name: "an association status before any association", status: 404, code: "AssociationUnknown", send: () => sealed(url, clients.fresh, gatewayRoutes.assoc, {}) },
     { name: "a proof before the device associated", status: 404, code: "DeviceNotAssociated", send: () => sealed(url, clients.fresh, gatewayRoutes.proof, {}) },
-    // public routes
-    { name: "a malformed AuthTable path", status: 400, code: "PathMalformed", send: () => post(url, gatewayRoutes.verify, { path: "0x0102" }) },
-    { name: "a path that is not hex", status: 400, code: "RequestInvalid", send: () => post(url, gatewayRoutes.verify, { path: "path" }) },
-    { name: "a message lookup by a digest that is not hex", status: 400, code: "RequestInvalid", send: () => get(url, `${gatewayRoutes.message}/not-a-digest`) },
-    { name: "a message lookup by an unknown digest", status: 404, code: "MessageUnknown", send: () => get(url, `${gatewayRoutes.message}/0x${"aa".repeat(32)}`) },
+    // verify, inclusion, nonce
+    { name: "a malformed AuthTable path", status: 400, code: "PathMalformed", send: () => sealed(url, clients.good, gatewayRoutes.verify, { path: "0x0102" }) },
+    { name: "a path that is not hex", status: 400, code: "RequestInvalid", sealed: true, send: () => sealed(url, clients.good, gatewayRoutes.verify, { path: "path" }) },
+    { name: "an inclusion request by a digest that is not hex", status: 400, code: "RequestInvalid", sealed: true, send: () => sealed(url, clients.good, gatewayRoutes.inclusion, { digest: "not-a-digest" }) },
+    { name: "an inclusion request by an unknown digest", status: 404, code: "MessageUnknown", send: () => sealed(url, clients.good, gatewayRoutes.inclusion, { digest: `0x${"aa".repeat(32)}` }) },
+    { name: "a nonce request with a field", status: 400, code: "RequestInvalid", sealed: true, send: () => sealed(url, clients.good, gatewayRoutes.nonce, { from: 1 }) },
+    { name: "a nonce request before the device associated", status: 403, code: "DeviceNotMember", send: () => sealed(url, clients.fresh, gatewayRoutes.nonce, {}) },
+    // routes of protocol v1, and others
+    { name: "the public message lookup of protocol v1", status: 404, code: "NotFound", send: () => get(url, `/v1/messages/0x${"aa".repeat(32)}`) },
     { name: "an unknown route", status: 404, code: "NotFound", send: () => post(url, "/v1/admin", {}) },
     {
-      name: "more requests per minute than the limit",
+      name: "more requests per minute from one address than the limit",
       status: 429,
       code: "RateLimited",
+      sealed: false,
       target: () => limited,
       async send() {
-        let answer = await get(limited.url, `${gatewayRoutes.message}/0x${"aa".repeat(32)}`);
-        for (let i = 0; i < 3; i++) answer = await get(limited.url, `${gatewayRoutes.message}/0x${"aa".repeat(32)}`);
+        let answer = await post(limited.url, gatewayRoutes.hello, hello());
+        for (let i = 0; i < 3; i++) answer = await post(limited.url, gatewayRoutes.hello, hello());
         return answer;
       },
     },
   ];
 
-  for (const { name, status, code, target, send } of cases) {
-    it(`answers ${name} with ${status} ${code}, stores nothing and keeps serving`, async () => {
+  for (const { name, status, code, sealed: sealedCase, target, send } of cases) {
+    const isSealed = sealedCase ?? apiErrors[code].sealed === "yes";
+    it(`answers ${name} with ${status} ${code}${isSealed ? " (sealed)" : ""}, stores nothing and keeps serving`, async () => {
       const before = snapshot(target?.());
-      expectErrorAnswer(await send(), status, code);
+      const answer = await send();
+      expectErrorAnswer(answer, status, code);
+      expect(apiErrors[code].status).to.equal(status);
+      expect(answer.sealed ?? false, "sealed").to.equal(isSealed);
       expect(snapshot(target?.())).to.deep.equal(before);
       const [receipt] = await clients.good.sendData({ messages: [await devices.good.sign(goodNonce)] });
       expect(receipt.nonce).to.equal(String(goodNonce));

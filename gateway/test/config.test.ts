@@ -56,7 +56,7 @@ describe("gateway config", () => {
 
   describe("resolveConfig with valid settings", () => {
     it("types settings given as strings (environment, flags) and fills every other setting with its default", () => {
-      const { config, account, storageKey } = resolveConfig({
+      const { config, account, masterKey } = resolveConfig({
         ...base,
         fromBlock: "12",
         groups: `ward-1, ${toId("ward-2")}`,
@@ -85,15 +85,21 @@ describe("gateway config", () => {
         pollIntervalMs: 500,
         retryBaseMs: 250,
         sessionTtlSeconds: 3_600,
+        maxSessions: 100_000,
+        maxSessionsPerDevice: 4,
         maxPendingHandshakes: 10_000,
         rateLimitPerMinute: 6_000,
+        deviceRateLimitPerMinute: 1_200,
+        requestTimeoutMs: 10_000,
+        mirrorWaitMs: 2_000,
+        trustProxy: false,
         bodyLimitBytes: 1_048_576,
         maxMessagesPerRequest: 256,
         maxPayloadBytes: 16_384,
         logLevel: "info",
       });
       expect(account.address).to.equal(privateKeyToAccount(KEY).address);
-      expect(storageKey).to.have.length(32);
+      expect(masterKey.address).to.equal(account.address);
     });
 
     it("takes JSON numbers, booleans and a group array as a config file gives them", () => {
@@ -107,14 +113,11 @@ describe("gateway config", () => {
       expect(resolveConfig({ ...base, nativeSecp256k1: "true" }).config.nativeSecp256k1).to.equal(true);
     });
 
-    it("derives the same storage key on every start, bound to the chain and registry, and not the key itself", () => {
-      const first = resolveConfig(base).storageKey;
-      const otherChain = resolveConfig({ ...base, chainId: "1" }).storageKey;
-      const otherRegistry = resolveConfig({ ...base, registry: "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512" }).storageKey;
-      expect(Buffer.from(resolveConfig(base).storageKey).equals(Buffer.from(first))).to.equal(true);
-      expect(Buffer.from(first).equals(Buffer.from(otherChain))).to.equal(false);
-      expect(Buffer.from(first).equals(Buffer.from(otherRegistry))).to.equal(false);
-      expect(`0x${Buffer.from(first).toString("hex")}`).to.not.equal(KEY);
+    it("keeps the Master key out of everything it returns that could be printed: no storage key, no key property", () => {
+      const loaded = resolveConfig(base);
+      expect(loaded).to.not.have.property("storageKey");
+      expect(JSON.stringify(loaded, (_, value) => (typeof value === "bigint" ? value.toString() : value)).toLowerCase()).to.not.include(KEY.slice(2).toLowerCase());
+      expect(Object.keys(loaded.masterKey)).to.deep.equal(["address", "signer"]);
     });
   });
 
@@ -277,8 +280,14 @@ describe("gateway config", () => {
       retryBaseMs: "IOMT_GATEWAY_RETRY_BASE_MS",
       retryMaxMs: "IOMT_GATEWAY_RETRY_MAX_MS",
       sessionTtlSeconds: "IOMT_GATEWAY_SESSION_TTL_SECONDS",
+      maxSessions: "IOMT_GATEWAY_MAX_SESSIONS",
+      maxSessionsPerDevice: "IOMT_GATEWAY_MAX_SESSIONS_PER_DEVICE",
       maxPendingHandshakes: "IOMT_GATEWAY_MAX_PENDING_HANDSHAKES",
       rateLimitPerMinute: "IOMT_GATEWAY_RATE_LIMIT_PER_MINUTE",
+      deviceRateLimitPerMinute: "IOMT_GATEWAY_DEVICE_RATE_LIMIT_PER_MINUTE",
+      requestTimeoutMs: "IOMT_GATEWAY_REQUEST_TIMEOUT_MS",
+      mirrorWaitMs: "IOMT_GATEWAY_MIRROR_WAIT_MS",
+      trustProxy: "IOMT_GATEWAY_TRUST_PROXY",
       bodyLimitBytes: "IOMT_GATEWAY_BODY_LIMIT_BYTES",
       maxMessagesPerRequest: "IOMT_GATEWAY_MAX_MESSAGES_PER_REQUEST",
       maxPayloadBytes: "IOMT_GATEWAY_MAX_PAYLOAD_BYTES",

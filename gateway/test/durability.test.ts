@@ -1,6 +1,8 @@
 // Nothing acknowledged is lost: messages acknowledged before a `kill -9` of the gateway process are
 // anchored after it restarts, and messages acknowledged while the chain is down are anchored once
-// it is back. Also drives the CLI (start, enrol, devices, pending, status) as an operator would.
+// it is back. The devices go on after the restart through a new handshake (sessions live in the
+// gateway's memory only). Also drives the CLI (start, enrol, devices, pending, status) as an
+// operator would.
 import { expect } from "chai";
 import type { ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -12,11 +14,15 @@ import { freePort } from "../../sdk/test/support/ports.js";
 import { exited, runCliJson as runCli, spawnGateway } from "./support/cli.js";
 import { createHarness, eventually, inclusionWith, type Device, type Harness } from "./support/harness.js";
 
-/** Waits until every receipt is anchored, then checks each proof offline and each root on chain. */
-async function expectAllAnchored(harness: Harness, client: GatewayClient, receipts: readonly Receipt[]): Promise<void> {
+/**
+ * Waits until every receipt is anchored, then checks each proof offline and each root on chain.
+ * Each device asks for its own messages (the gateway answers no one else about them).
+ */
+async function expectAllAnchored(harness: Harness, clients: readonly GatewayClient[], receipts: readonly Receipt[]): Promise<void> {
   const roots = new Set<Hex>();
+  const clientOf = (receipt: Receipt) => clients.find((client) => client.session?.device.toLowerCase() === receipt.device.toLowerCase()) as GatewayClient;
   for (const receipt of receipts) {
-    const inclusion = await inclusionWith(client, receipt.digest, "anchored");
+    const inclusion = await inclusionWith(clientOf(receipt), receipt.digest, "anchored");
     expect(verifyBatchProof({ root: inclusion.batch!.root, leaf: receipt.digest, proof: inclusion.batch!.proof })).to.equal(true);
     roots.add(inclusion.batch!.root);
   }
@@ -48,7 +54,7 @@ describe("gateway: restart survival (kill -9) and the CLI", () => {
     await harness?.close();
   });
 
-  it("anchors after a restart every message acknowledged before kill -9, and keeps sessions", async () => {
+  it("anchors after a restart every message acknowledged before kill -9, and its devices go on through a new handshake", async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const configFile = join(harness.dir, "gateway.json");
@@ -75,17 +81,20 @@ describe("gateway: restart survival (kill -9) and the CLI", () => {
     const pending = (await runCli(configFile, "pending")) as { messages: { count: number }[] };
     expect(pending.messages.reduce((sum, row) => sum + row.count, 0)).to.equal(30);
 
+    const before = clients[0].session!.id;
     child.kill("SIGKILL");
     await exited(child);
     const anchoredBefore = await harness.publicClient.getLogs({ address: harness.registry, event: parseAbiItem("event BatchAnchored(bytes32 indexed gid, bytes32 indexed root, address indexed anchorer, uint32 messageCount)"), fromBlock: 0n });
     expect(anchoredBefore).to.have.length(0);
 
     child = (await spawnGateway(configFile, url, "--batchMaxAgeMs", "100")).child;
-    await expectAllAnchored(harness, clients[0], receipts);
+    await expectAllAnchored(harness, clients, receipts);
 
-    // The sessions survived the kill too: the same client goes on with its next nonce.
+    // The sessions did not survive the kill (they live in memory only): the same client runs a
+    // new handshake by itself and goes on with its next nonce.
     const [next] = await clients[0].sendData({ messages: [await devices[0].sign(11n)] });
     expect(next.nonce).to.equal("11");
+    expect(clients[0].session!.id).to.not.equal(before);
 
     const status = (await runCli(configFile, "status")) as { enrolments: number; associations: Record<string, number> };
     expect(status.enrolments).to.equal(3);
@@ -119,7 +128,7 @@ describe("gateway: chain outage", () => {
     const clients = [];
     for (const device of devices) {
       const client = await harness.onboard(gateway, device);
-      await expectAllAnchored(harness, client, await sendMessages(device, client, 1n, 1, 1));
+      await expectAllAnchored(harness, [client], await sendMessages(device, client, 1n, 1, 1));
       clients.push(client);
     }
 
@@ -127,16 +136,20 @@ describe("gateway: chain outage", () => {
     const receipts: Receipt[] = [];
     for (const [i, device] of devices.entries()) receipts.push(...(await sendMessages(device, clients[i], 2n, 10, 3)));
     expect(receipts).to.have.length(20);
-    const health = await eventually("health to report the chain down", async () => {
-      const answer = (await (await fetch(`${gateway.url}/health`)).json()) as { status: string; chain: { up: boolean } };
-      return answer.chain.up ? undefined : answer;
+    const health = await eventually("readiness to report the chain down", async () => {
+      const response = await fetch(`${gateway.url}/health/ready`);
+      const answer = (await response.json()) as { status: string; chain: { up: boolean } };
+      return answer.chain.up ? undefined : { ...answer, httpStatus: response.status };
     });
-    expect(health.status).to.equal("degraded");
+    expect(health.httpStatus).to.equal(503);
+    expect(health.status).to.equal("unready");
+    expect((await fetch(`${gateway.url}/health/live`)).status).to.equal(200);
     expect(gateway.store.counts().batches.anchored?.messages ?? 0).to.equal(2);
 
     await harness.anvil.restart();
-    await expectAllAnchored(harness, clients[0], receipts);
-    const health2 = (await (await fetch(`${gateway.url}/health`)).json()) as { status: string };
-    expect(health2.status).to.equal("ok");
+    await expectAllAnchored(harness, clients, receipts);
+    const ready = await fetch(`${gateway.url}/health/ready`);
+    expect(ready.status).to.equal(200);
+    expect(((await ready.json()) as { status: string }).status).to.equal("ok");
   });
 });

@@ -4,6 +4,7 @@ import { expect } from "chai";
 import { getAddress, type Hex } from "viem";
 import {
   associateBySig,
+  commitPayload,
   createAuthTableIndexer,
   fetchTrustedState,
   issueToken,
@@ -62,7 +63,8 @@ describe("gateway: the device flow over HTTP against anvil", () => {
 
     it("refuses a session to a device that is neither enrolled nor a member", async () => {
       const stranger = harness.device("stranger");
-      await expectGatewayError(stranger.client(gateway.url).keySession(), 403, "DeviceNotEnrolled");
+      const error = await expectGatewayError(stranger.client(gateway.url).keySession(), 403, "DeviceNotAdmitted");
+      expect(error.authenticated).to.equal(false);
     });
   });
 
@@ -129,15 +131,24 @@ describe("gateway: the device flow over HTTP against anvil", () => {
       expect(rows).to.equal(1);
     });
 
-    it("keeps the raw reading off chain but stored, matching its hash", async () => {
+    it("keeps the raw reading off chain but stored with the salt of its commitment", async () => {
       const message = await bob.sign(1n, { payload: "spo2=97" });
       const [receipt] = await bobClient.sendData({ messages: [message] });
       const row = gateway.store.messageByDigest(receipt.digest);
       expect(row?.payload?.toString()).to.equal("spo2=97");
+      expect(`0x${row?.salt?.toString("hex")}`).to.equal(message.salt);
+      expect(commitPayload("spo2=97", message.salt)).to.equal(message.message.payloadHash);
+    });
+
+    it("tells a device that lost its counter the next nonce it accepts", async () => {
+      expect(await bobClient.getNextNonce()).to.equal(2n);
+      const [receipt] = await bobClient.sendData({ messages: [await bob.sign(await bobClient.getNextNonce())] });
+      expect(receipt.nonce).to.equal("2");
+      expect(await bobClient.getNextNonce()).to.equal(3n);
     });
 
     it("anchors acknowledged messages in a batch whose proofs verify offline and on chain", async () => {
-      const message = await bob.sign(2n);
+      const message = await bob.sign(3n);
       const [receipt] = await bobClient.sendData({ messages: [message] });
       const inclusion = await inclusionWith(bobClient, receipt.digest, "anchored");
       expect(inclusion.batch?.txHash).to.match(/^0x[0-9a-f]{64}$/);
@@ -201,9 +212,16 @@ describe("gateway: the device flow over HTTP against anvil", () => {
   });
 
   describe("operations", () => {
-    it("reports health and Prometheus metrics", async () => {
-      const health = (await (await fetch(`${gateway.url}/health`)).json()) as { status: string; chain: { up: boolean } };
+    it("reports liveness, readiness and Prometheus metrics", async () => {
+      const live = await fetch(`${gateway.url}/health/live`);
+      expect(live.status).to.equal(200);
+      expect(await live.json()).to.deep.equal({ status: "live" });
+      const ready = await fetch(`${gateway.url}/health/ready`);
+      expect(ready.status).to.equal(200);
+      const health = (await ready.json()) as { status: string; chain: { up: boolean }; store: { ok: boolean } };
       expect(health.status).to.equal("ok");
+      expect(health.chain.up).to.equal(true);
+      expect(health.store.ok).to.equal(true);
       const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
       expect(metrics).to.match(/iomt_gateway_messages_accepted_total \d+/);
       expect(metrics).to.match(/iomt_gateway_batches_anchored_total [1-9]/);

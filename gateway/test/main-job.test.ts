@@ -54,7 +54,7 @@ describe("the main job against a JSON-RPC node", function () {
     expect(all).to.be.greaterThan(0);
     expect(valid).to.equal(all);
     expect(stdout).to.match(/its \d+ members' paths now Revoked at step 1; the other \d+ still Valid/);
-    expect(stdout).to.include("Its gateway's /health: GroupRegistryMasterRevoked");
+    expect(stdout).to.include("Its gateway's /health/ready: GroupRegistryMasterRevoked");
   });
 
   it("writes the summary as Markdown with SVG charts", () => {

@@ -1,9 +1,10 @@
 // Refusals the bad-request table cannot reach, each from a real cause: a group deactivated on
-// chain (data refused, and a batch the registry refuses for good kept and listed by `pending`),
+// chain (data refused, its messages held and listed by `pending`, the gateway still starting),
 // the chain going away (a new device's first nonce, and the worker's doubling back-off), too many
 // half-open handshakes, enrolment mistakes, sessions refused over HTTP (the wrong Master, a
 // session that sealed its last record), a database another process holds locked (the 500 path),
-// and the CLI's failure paths. Real anvil, real HTTP on loopback, real SQLite files.
+// and the CLI's failure paths. Real anvil, real HTTP on loopback, real SQLite files. Hellos go
+// through the cookie round first (docs/protocol.md §3.6).
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -15,11 +16,10 @@ import {
   createGatewayClient,
   deactivateGroup,
   gatewayRoutes,
-  registryRules,
   SESSION_RECORD_LIMIT,
   SessionError,
+  type ClientHello,
   type GatewayClient,
-  type RegistryErrorName,
 } from "@iomt-auth/sdk";
 import { ApiError, enrolDevice, GatewayStore, resolveConfig, startGateway, type RunningGateway } from "../src/index.js";
 import { freePort } from "../../sdk/test/support/ports.js";
@@ -36,6 +36,12 @@ function configFile(harness: Harness, name: string, overrides: Parameters<Harnes
 
 const hello = (harness: Harness, device: Device) =>
   createClientHello({ account: device.account, master: harness.master.address, context: { chainId: harness.anvil.chainId, registry: harness.registry, gid: harness.gid } });
+
+/** Posts a hello with its cookie round: the first answer is the cookie, sent back with the same hello. */
+async function postHello(url: string, clientHello: ClientHello): Promise<Answer> {
+  const { body } = await post(url, gatewayRoutes.hello, { clientHello });
+  return post(url, gatewayRoutes.hello, { clientHello, cookie: body.cookie });
+}
 
 describe("gateway: a group deactivated on chain", function () {
   this.timeout(120_000);
@@ -55,7 +61,8 @@ describe("gateway: a group deactivated on chain", function () {
     await client.sendData({ messages: [await alice.sign(1n), await alice.sign(2n)] });
     const path = await client.getAuthPath();
     await harness.publicClient.waitForTransactionReceipt({ hash: await deactivateGroup(harness.masterWallet, { registry: harness.registry, gid: harness.gid }) });
-    await eventually("the mirror to see the deactivation", async () => ((await client.verifyPath({ path })).valid ? undefined : true));
+    // Every route now refuses the group's devices (sealed GroupInactive): the mirror has seen it.
+    await eventually("the mirror to see the deactivation", async () => client.verifyPath({ path }).then(() => undefined, (error: { code?: string }) => (error.code === "GroupInactive" ? true : undefined)));
   });
 
   after(async () => {
@@ -69,25 +76,38 @@ describe("gateway: a group deactivated on chain", function () {
     expect(gateway!.store.counts()).to.deep.equal(before);
   });
 
-  it("marks a batch the registry refuses for good as failed, keeps its messages, and lists it in `pending`", async () => {
+  it("holds the group's messages, uncut and unsent, while the group is inactive, reports its standing, and lists them in `pending`", async () => {
     await gateway!.close();
     gateway = undefined;
-    // Restarted with batches cut at once; the role check at start would refuse the inactive group.
+    // Restarted with batches cut at once: a deactivated group's Master has lost its powers, so the
+    // worker holds its messages (no batch, no transaction) rather than failing them.
     gateway = await startGateway(resolveConfig(harness.settings({ databasePath, batchMaxAgeMs: "0" })), { checkRoles: false });
     const running = gateway;
-    const failed = await eventually("the batch to fail", () => running.store.db.prepare("SELECT id, size, error_code AS errorCode FROM batches WHERE status = 'failed'").get() as { id: number; size: number; errorCode: string } | undefined);
-    expect(failed.size).to.equal(2);
-    expect(registryRules[failed.errorCode as RegistryErrorName], failed.errorCode).to.match(/deactivated/);
-    expect(running.store.db.prepare("SELECT count(*) FROM messages WHERE device = ?").pluck().get(alice.account.address)).to.equal(2);
-    const pending = (await runCliJson(configFile(harness, "deactivated", { databasePath }), "pending")) as { batches: { id: number; status: string; errorCode: string | null; size: number }[] };
-    expect(pending.batches.find((batch) => batch.id === failed.id)).to.deep.include({ status: "failed", errorCode: failed.errorCode, size: 2 });
-    const health = (await (await fetch(`${running.url}/health`)).json()) as { status: string };
-    expect(health.status, "a refused batch is not a chain outage").to.equal("ok");
+    const ready = await eventually("readiness to report the group's standing", async () => {
+      const answer = (await (await fetch(`${running.url}/health/ready`)).json()) as { status: string; standing: { gid: string; status: string }[] };
+      return answer.standing[0]?.status === "ok" ? undefined : answer;
+    });
+    expect(ready.standing).to.deep.equal([{ gid: harness.gid, status: "GroupRegistryGroupInactive" }]);
+    expect(ready.status, "a held group is not a chain outage").to.equal("degraded");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(running.store.db.prepare("SELECT count(*) FROM batches").pluck().get()).to.equal(0);
+    expect(running.store.db.prepare("SELECT count(*) FROM messages WHERE device = ? AND status = 'pending'").pluck().get(alice.account.address)).to.equal(2);
+    const pending = (await runCliJson(configFile(harness, "deactivated", { databasePath }), "pending")) as { messages: { count: number; status: string }[] };
+    expect(pending.messages.reduce((sum, row) => sum + row.count, 0)).to.equal(2);
   });
 
-  it("refuses, through the CLI, to start a gateway whose key no longer masters a served group (exit 2, GatewayConfigInvalid)", async () => {
-    const result = await runCli(["start", "--config", configFile(harness, "inactive-start")]);
-    expect(expectCliFailure(result, 2, "GatewayConfigInvalid")).to.contain(harness.gid);
+  it("starts, through the CLI, a gateway whose key masters a deactivated group, with a warning that it will not anchor for it", async () => {
+    await gateway?.close();
+    gateway = undefined;
+    const port = await freePort();
+    const started = await spawnGateway(configFile(harness, "inactive-start", { databasePath, port: String(port), logLevel: "warn" }), `http://127.0.0.1:${port}`);
+    try {
+      const warning = await eventually("the start-up warning", () => started.logs().find((line) => String(line.msg).startsWith("the key masters this group but has lost its powers")));
+      expect(warning).to.deep.include({ gid: harness.gid, why: "the group was deactivated" });
+    } finally {
+      started.child.kill("SIGTERM");
+      await exited(started.child);
+    }
   });
 });
 
@@ -166,14 +186,14 @@ describe("gateway: too many half-open handshakes", function () {
     const device = harness.device("busy");
     enrolDevice(gateway.store, { gid: harness.gid, oid: device.oid, address: device.account.address });
     const first = hello(harness, device);
-    const answers = [await post(gateway.url, gatewayRoutes.hello, { clientHello: first.clientHello }), await post(gateway.url, gatewayRoutes.hello, { clientHello: hello(harness, device).clientHello })];
+    const answers = [await postHello(gateway.url, first.clientHello), await postHello(gateway.url, hello(harness, device).clientHello)];
     expect(answers.map((answer) => answer.status)).to.deep.equal([200, 200]);
-    expectErrorAnswer(await post(gateway.url, gatewayRoutes.hello, { clientHello: hello(harness, device).clientHello }), 503, "HandshakesBusy");
+    expectErrorAnswer(await postHello(gateway.url, hello(harness, device).clientHello), 503, "HandshakesBusy");
 
     const { handshakeId, serverHello } = answers[0].body as unknown as { handshakeId: string; serverHello: never };
     const { clientFinish } = await completeHandshake({ account: device.account, state: first.state, serverHello });
     expect((await post(gateway.url, gatewayRoutes.finish, { handshakeId, clientFinish })).status).to.equal(200);
-    expect((await post(gateway.url, gatewayRoutes.hello, { clientHello: hello(harness, device).clientHello })).status).to.equal(200);
+    expect((await postHello(gateway.url, hello(harness, device).clientHello)).body).to.have.property("serverHello");
   });
 });
 
@@ -234,22 +254,18 @@ describe("gateway: sessions refused over HTTP", function () {
     const error = await expectRejection(client.keySession(), SessionError, "SessionWrongPeer");
     expect(error.message).to.contain(harness.master.address);
     expect(client.session).to.equal(undefined);
-    expect(gateway.store.db.prepare("SELECT count(*) FROM sessions").pluck().get()).to.equal(0);
+    expect(gateway.sessions.size).to.equal(0);
   });
 
   it("answers 409 SessionExhausted on a session that sealed its last record, and serves the device again on a new session", async () => {
-    // The same file and port across the restart, so the device's client keeps talking to it.
-    const restartable = { databasePath: join(harness.dir, "exhausted.db"), port: String(await freePort()) };
     await gateway?.close();
-    gateway = await harness.start(restartable);
+    gateway = await harness.start();
     const alice = harness.device("alice");
     const client = await harness.onboard(gateway, alice);
     const sessionId = client.session!.id;
-    await gateway.close();
-    // Restarted (no session in memory) over a store whose counter says every record was sealed.
-    gateway = await harness.start(restartable);
-    gateway.store.db.prepare("UPDATE sessions SET send_seq = ? WHERE id = ?").run(SESSION_RECORD_LIMIT, sessionId);
-    await expectGatewayError(client.getAuthPath(), 409, "SessionExhausted");
+    // The gateway's copy of the session (in its memory only) has sealed every record it may.
+    gateway.sessions.session(sessionId)!.send.nextSeq = SESSION_RECORD_LIMIT;
+    await expectGatewayError(client.getAuthPath(), 409, "SessionExhausted", { authenticated: false });
     await client.keySession();
     expect(client.session!.id).to.not.equal(sessionId);
     expect((await client.getAuthPath())[0].entry.device).to.equal(alice.account.address);
@@ -274,30 +290,26 @@ describe("gateway: an unexpected fault", function () {
   });
 
   it("answers 500 InternalError, naming nothing internal, while another process holds the database locked, and serves again once it is free", async () => {
+    // Sessions live in memory, so the handshake writes nothing; data is what needs the database.
     const device = harness.device("patient");
-    enrolDevice(gateway.store, { gid: harness.gid, oid: device.oid, address: device.account.address });
-    const { clientHello, state } = hello(harness, device);
-    const answer = await post(gateway.url, gatewayRoutes.hello, { clientHello });
-    const { handshakeId, serverHello } = answer.body as unknown as { handshakeId: string; serverHello: never };
-    const { clientFinish } = await completeHandshake({ account: device.account, state, serverHello });
+    const client = await harness.onboard(gateway, device);
 
     // Another process (an operator's sqlite3 shell) holds the write lock past the gateway's 5 s busy timeout.
     const operator = new Database(databasePath);
     operator.exec("BEGIN IMMEDIATE");
-    let refused: Answer;
+    let error: Awaited<ReturnType<typeof expectGatewayError>>;
     try {
-      refused = await post(gateway.url, gatewayRoutes.finish, { handshakeId, clientFinish });
+      // The record opened, so the refusal is sealed and bound to the request.
+      error = await expectGatewayError(client.sendData({ messages: [await device.sign(1n)] }), 500, "InternalError", { authenticated: true });
     } finally {
       operator.exec("ROLLBACK");
       operator.close();
     }
-    const error = expectErrorAnswer(refused, 500, "InternalError");
     expect(error.message).to.equal("the gateway failed to handle this request");
-    expect(JSON.stringify(refused.body)).not.to.match(/sqlite|locked|busy/i);
+    expect(JSON.stringify({ message: error.message, details: error.details })).not.to.match(/sqlite|locked|busy/i);
 
-    const client = device.client(gateway.url);
-    await client.keySession();
-    expect(client.session).to.not.equal(undefined);
+    const [receipt] = await client.sendData({ messages: [await device.sign(1n)] });
+    expect(receipt.nonce).to.equal("1");
   });
 });
 
@@ -351,7 +363,7 @@ describe("gateway CLI: failure paths", function () {
     expect(expectCliFailure(await runCli(["status", "--config", join(harness.dir, "missing.json")]), 2, "GatewayConfigInvalid")).to.contain("cannot read the config file");
     const env = { ...process.env };
     for (const name of Object.keys(env)) if (name.startsWith("IOMT_GATEWAY_")) delete env[name];
-    expect(expectCliFailure(await runCli(["status", "--chainId", "1"], env), 2, "GatewayConfigInvalid")).to.contain("rpcUrl");
+    expect(expectCliFailure(await runCli(["status", "--chainId", "1"], env), 2, "GatewayConfigInvalid")).to.contain("registry must be an address");
   });
 
   it("exits 2 with EnrolmentInvalid for a bad address and EnrolmentConflict for a taken oid or address, enrolling nothing", async () => {

@@ -2,8 +2,9 @@
 // rolls a failing unit back alone, answering each caller only once the transaction committed;
 // what was committed is there after the file is closed and opened again; a file of another schema
 // version is refused (also a version-1 file of the v1 registry's gateway); enrolments are scoped
-// to their group; session counters only move forward; a batch's leaves are numbered in the
-// order given.
+// to their group; no session is stored (protocol v2: sessions live in memory) and a database of
+// the landed gateway loses its sessions table and gains the salt column; a batch's leaves are
+// numbered in the order given.
 import { expect } from "chai";
 import Database from "better-sqlite3";
 import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs";
@@ -11,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak256, stringToHex, type Address, type Hex } from "viem";
 import { toId } from "@iomt-auth/sdk";
-import { GatewayStore, type NewMessage, type SessionRow } from "../src/store.js";
+import { GatewayStore, type NewMessage } from "../src/store.js";
 
 const GID = toId("ward-1").toLowerCase() as Hex;
 const DEVICE: Address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
@@ -28,14 +29,12 @@ function message(nonce: number, device: Address = DEVICE): NewMessage {
     deadline: "18446744073709551615",
     signature: `0x${"11".repeat(65)}`,
     payload: Buffer.from(`reading ${nonce}`),
+    salt: Buffer.alloc(32, nonce),
     accepted_at: 1_700_000_000_000 + nonce,
     route: "anchor",
   };
 }
 
-function session(id: string, sendSeq: number, receiveSeq: number): SessionRow {
-  return { id: keccak256(stringToHex(id)), device: DEVICE, gid: GID, established_at: 1, expires_at: 2 ** 40, sealed_keys: "sealed", send_seq: sendSeq, receive_seq: receiveSeq };
-}
 
 describe("gateway store", () => {
   let dir: string;
@@ -138,7 +137,6 @@ describe("gateway store", () => {
     it("keeps everything committed after the file is closed and opened again", async () => {
       const stored = await store.commit(() => {
         store.enrol({ oid: toId("bed-7").toLowerCase() as Hex, gid: GID, address: DEVICE, secret_hash: null, enrolled_at: 5 });
-        store.insertSession(session("s1", 3, 4));
         store.setNextNonce(DEVICE, 3);
         return [store.insertMessage(message(1)), store.insertMessage(message(2))];
       });
@@ -148,7 +146,6 @@ describe("gateway store", () => {
       store = new GatewayStore(path);
       reader = new Database(path, { readonly: true });
       expect(store.enrolmentByAddress(DEVICE)).to.deep.include({ oid: toId("bed-7").toLowerCase(), gid: GID, enrolled_at: 5 });
-      expect(store.session(session("s1", 0, 0).id)).to.deep.include({ send_seq: 3, receive_seq: 4 });
       expect(store.nextNonce(DEVICE)).to.equal(3);
       const rows = [1, 2].map((nonce) => store.messageByDeviceNonce(DEVICE, nonce));
       expect(rows.map((row) => row?.id)).to.deep.equal(stored);
@@ -188,29 +185,29 @@ describe("gateway store", () => {
     });
   });
 
-  describe("saveSessionCounters", () => {
-    it("only ever moves each counter forward", () => {
-      const row = session("s1", 5, 7);
-      store.insertSession(row);
-      const counters = () => {
-        const { send_seq, receive_seq } = store.session(row.id)!;
-        return [send_seq, receive_seq];
-      };
-      store.saveSessionCounters(row.id, 3, 9);
-      expect(counters()).to.deep.equal([5, 9]);
-      store.saveSessionCounters(row.id, 10, 2);
-      expect(counters()).to.deep.equal([10, 9]);
-      store.saveSessionCounters(row.id, 1, 1);
-      expect(counters()).to.deep.equal([10, 9]);
-      store.saveSessionCounters(row.id, 11, 12);
-      expect(counters()).to.deep.equal([11, 12]);
+  describe("sessions", () => {
+    it("stores none: no sessions table, so no session key or counter is ever on disk", () => {
+      expect(store.db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'sessions'").pluck().get()).to.equal(0);
     });
 
-    it("changes no other session", () => {
-      store.insertSession(session("s1", 1, 1));
-      store.insertSession(session("s2", 1, 1));
-      store.saveSessionCounters(session("s1", 0, 0).id, 8, 8);
-      expect(store.session(session("s2", 0, 0).id)).to.deep.include({ send_seq: 1, receive_seq: 1 });
+    it("drops the sessions table of a database the landed gateway wrote, and adds the salt column, keeping the messages", () => {
+      store.close();
+      reader.close();
+      const old = new Database(path);
+      old.exec("ALTER TABLE messages DROP COLUMN salt");
+      old.exec("CREATE TABLE sessions (id TEXT PRIMARY KEY, sealed_keys TEXT NOT NULL, send_seq INTEGER NOT NULL, receive_seq INTEGER NOT NULL) STRICT");
+      old.prepare("INSERT INTO sessions VALUES ('s1', 'sealed', 3, 4)").run();
+      const { salt: _salt, ...unsalted } = message(1);
+      old.prepare(
+        "INSERT INTO messages (digest, gid, oid, device, nonce, payload_hash, timestamp, deadline, signature, payload, accepted_at, route, status) VALUES (@digest, @gid, @oid, @device, @nonce, @payload_hash, @timestamp, @deadline, @signature, @payload, @accepted_at, @route, 'pending')",
+      ).run(unsalted);
+      old.close();
+      store = new GatewayStore(path);
+      reader = new Database(path, { readonly: true });
+      expect(store.db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'sessions'").pluck().get()).to.equal(0);
+      expect(store.messageByDeviceNonce(DEVICE, 1)).to.deep.include({ ...unsalted, salt: null });
+      store.insertMessage(message(2));
+      expect(store.messageByDeviceNonce(DEVICE, 2)?.salt).to.deep.equal(Buffer.alloc(32, 2));
     });
   });
 

@@ -17,6 +17,9 @@
  *   retrying. Sealed errors are thrown with `authenticated: true`.
  * - Sessions live in the gateway's memory only: after its restart the client gets `SessionUnknown`,
  *   runs a new handshake and sends the request again, once.
+ * - `MirrorSyncing` (503, sealed on the sealed routes, plain on the hello): the device is a member
+ *   on chain but the gateway's view is catching up. The client waits and tries again with back-off
+ *   (`retry`), then throws it.
  */
 import { getAddress, type Address, type Hex } from "viem";
 import { decodeAuthPath, encodeAuthPath, type AuthPath, type AuthPathStatus } from "./authtable.js";
@@ -236,6 +239,12 @@ export type CreateGatewayClientParameters = {
   context: SessionContext;
   /** A `fetch` to use instead of the global one. */
   fetch?: typeof fetch;
+  /**
+   * Back-off for retryable refusals (`MirrorSyncing`: the gateway's view of the chain is catching
+   * up): `attempts` in all (default 8), the first delay `baseDelayMs` (default 100) doubling up to
+   * `maxDelayMs` (default 2,000), each with up to 50% random jitter.
+   */
+  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
 };
 
 export type SendDataParameters = {
@@ -283,6 +292,8 @@ export type GatewayClient = {
 
 /** Session codes after which the client runs a new handshake and sends the request again, once. */
 const RENEW_SESSION = new Set(["SessionUnknown", "SessionExpired"]);
+/** Codes after which the client waits (back-off) and sends the request again: the gateway asked for a retry. */
+const RETRY_LATER = new Set(["MirrorSyncing"]);
 
 /** Creates a client for one device talking to its Master's gateway. */
 export function createGatewayClient(parameters: CreateGatewayClientParameters): GatewayClient {
@@ -293,6 +304,20 @@ export function createGatewayClient(parameters: CreateGatewayClientParameters): 
   let session: Session | undefined;
   // One sealed request in flight per session: answers then arrive in sequence order.
   let queue: Promise<unknown> = Promise.resolve();
+  const retry = { attempts: parameters.retry?.attempts ?? 8, baseDelayMs: parameters.retry?.baseDelayMs ?? 100, maxDelayMs: parameters.retry?.maxDelayMs ?? 2_000 };
+
+  /** Runs `attempt` again after a back-off while it fails with a code of {@link RETRY_LATER}. */
+  async function withRetry<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!(error instanceof GatewayError) || !RETRY_LATER.has(error.code) || tries >= retry.attempts) throw error;
+        const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (tries - 1));
+        await new Promise((resolve) => setTimeout(resolve, delay * (1 + Math.random() / 2)));
+      }
+    }
+  }
 
   /** One HTTP exchange; returns the status and the JSON body, or throws GatewayUnreachable/GatewayBadResponse. */
   async function exchange(method: "GET" | "POST", path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
@@ -330,7 +355,11 @@ export function createGatewayClient(parameters: CreateGatewayClientParameters): 
     return json as T;
   }
 
-  async function keySession(): Promise<FinishAnswer & { sessionId: Hex }> {
+  function keySession(): Promise<FinishAnswer & { sessionId: Hex }> {
+    return withRetry(handshake);
+  }
+
+  async function handshake(): Promise<FinishAnswer & { sessionId: Hex }> {
     const { clientHello, state } = createClientHello({ account: parameters.account, master, context: parameters.context });
     let hello = await call<HelloResponse>(gatewayRoutes.hello, { clientHello } satisfies HelloRequest);
     if ("cookie" in hello) hello = await call<HelloResponse>(gatewayRoutes.hello, { clientHello, cookie: hello.cookie } satisfies HelloRequest);
@@ -372,16 +401,20 @@ export function createGatewayClient(parameters: CreateGatewayClientParameters): 
   function sealed<T>(route: SealedRoute, request: unknown): Promise<T> {
     const run = async (): Promise<T> => {
       if (session === undefined) throw new GatewayError("GatewayNoSession", "call keySession() first", 0);
-      try {
-        return await sealedOnce<T>(route, request);
-      } catch (error) {
-        // The gateway forgot the session (restart, expiry): a new handshake, then the request once more.
-        if (error instanceof GatewayError && !error.authenticated && RENEW_SESSION.has(error.code)) {
-          await keySession();
-          return sealedOnce<T>(route, request);
+      let renewed = false;
+      return withRetry(async () => {
+        try {
+          return await sealedOnce<T>(route, request);
+        } catch (error) {
+          // The gateway forgot the session (restart, expiry, eviction): a new handshake, then the request once more.
+          if (error instanceof GatewayError && !error.authenticated && RENEW_SESSION.has(error.code) && !renewed) {
+            renewed = true;
+            await keySession();
+            return sealedOnce<T>(route, request);
+          }
+          throw error;
         }
-        throw error;
-      }
+      });
     };
     const result = queue.then(run, run);
     queue = result.catch(() => undefined);

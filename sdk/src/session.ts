@@ -342,6 +342,41 @@ export type CreateClientHelloParameters = {
 /** An ephemeral private key (32 bytes) and a nonce (32 bytes), injected for test vectors only. */
 export type HandshakeRandomness = { ephemeralPrivateKey: Hex; nonce: Hex };
 
+/**
+ * The ephemeral key exchange of a handshake: fresh key pairs and ECDH on secp256k1. The default is
+ * pure JS (noble); a gateway may pass an implementation over a native library (libsecp256k1), which
+ * must give exactly the same results (`docs/protocol.md` §3.5).
+ */
+export type SessionKeyAgreement = {
+  /** A fresh ephemeral key pair: a valid 32-byte scalar and its 33-byte compressed public key. */
+  generateKeyPair(): { privateKey: Uint8Array; publicKey: Uint8Array };
+  /** The 33-byte compressed public key of a 32-byte private key. */
+  publicKeyOf(privateKey: Uint8Array): Uint8Array;
+  /** The x-coordinate (32 bytes) of `privateKey · publicKey`; `publicKey` is a validated compressed point. */
+  sharedSecret(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+};
+
+/** The default {@link SessionKeyAgreement}: noble's secp256k1. */
+export const nobleKeyAgreement: SessionKeyAgreement = {
+  generateKeyPair() {
+    const privateKey = secp256k1.utils.randomPrivateKey();
+    return { privateKey, publicKey: secp256k1.getPublicKey(privateKey, true) };
+  },
+  publicKeyOf: (privateKey) => secp256k1.getPublicKey(privateKey, true),
+  sharedSecret(privateKey, publicKey) {
+    const point = secp256k1.getSharedSecret(privateKey, publicKey, true);
+    const x = point.slice(1);
+    point.fill(0);
+    return x;
+  },
+};
+
+/**
+ * Recovers the signer of a 32-byte hash, strictly (65 bytes, v ∈ {27, 28}, low s), throwing
+ * {@link InvalidSignatureError} for an unusable signature: the SDK's `recoverSigner`, or a native one.
+ */
+export type SignerRecoverer = (hash: Hex, signature: Hex) => Address;
+
 /** Return type of {@link createClientHello}. */
 export type CreateClientHelloReturnType = {
   /** Send this to the Master. */
@@ -358,11 +393,11 @@ export type CreateClientHelloReturnType = {
  */
 export function createClientHello(parameters: CreateClientHelloParameters): CreateClientHelloReturnType {
   const master = parseAddress(parameters.master, "expected master");
-  const { ephemeralPrivateKey, nonce } = handshakeRandomness(parameters.testVectorRandomness);
+  const { ephemeralPrivateKey, ephemeralPublicKey, nonce } = handshakeRandomness(parameters.testVectorRandomness, nobleKeyAgreement);
   const clientHello: ClientHello = {
     version: SESSION_VERSION,
     device: parseAddress(parameters.account.address, "account address"),
-    ephemeralPublicKey: bytesToHex(secp256k1.getPublicKey(ephemeralPrivateKey, true)),
+    ephemeralPublicKey: bytesToHex(ephemeralPublicKey),
     nonce: bytesToHex(nonce),
     timestamp: parameters.now ?? currentTime(),
     context: parseContext(parameters.context),
@@ -395,6 +430,8 @@ export type AcceptClientHelloParameters = {
   freshnessWindow?: number | undefined;
   /** Fixed ephemeral key and nonce, for the protocol's test vectors only (see {@link createClientHello}). */
   testVectorRandomness?: HandshakeRandomness | undefined;
+  /** The ephemeral key exchange; default {@link nobleKeyAgreement}. */
+  keyAgreement?: SessionKeyAgreement | undefined;
 };
 
 /** Return type of {@link acceptClientHello}. */
@@ -437,16 +474,17 @@ export async function acceptClientHello(parameters: AcceptClientHelloParameters)
   }
   assertFresh("ClientHello", clientHello.timestamp, now, freshnessWindow);
 
-  const { ephemeralPrivateKey, nonce } = handshakeRandomness(parameters.testVectorRandomness);
+  const keyAgreement = parameters.keyAgreement ?? nobleKeyAgreement;
+  const { ephemeralPrivateKey, ephemeralPublicKey, nonce } = handshakeRandomness(parameters.testVectorRandomness, keyAgreement);
   const serverFields: ParsedServerFields = {
     version: SESSION_VERSION,
     master,
-    ephemeralPublicKey: secp256k1.getPublicKey(ephemeralPrivateKey, true),
+    ephemeralPublicKey,
     nonce,
     timestamp: now,
   };
   const transcriptHash = hashTranscript(clientHello, serverFields);
-  const keys = deriveKeys(ephemeralPrivateKey, clientHello.ephemeralPublicKey, transcriptHash);
+  const keys = deriveKeys(keyAgreement, ephemeralPrivateKey, clientHello.ephemeralPublicKey, transcriptHash);
   ephemeralPrivateKey.fill(0);
 
   const signature = await signTranscript(parameters.account, "master", transcriptHash);
@@ -523,7 +561,7 @@ export async function completeHandshake(parameters: CompleteHandshakeParameters)
     const transcriptHash = hashTranscript(clientHello, serverHello);
     await verifyTranscriptSignature(serverHello.signature, "master", transcriptHash, serverHello.master);
 
-    const keys = deriveKeys(secrets.ephemeralPrivateKey, serverHello.ephemeralPublicKey, transcriptHash);
+    const keys = deriveKeys(nobleKeyAgreement, secrets.ephemeralPrivateKey, serverHello.ephemeralPublicKey, transcriptHash);
     const signature = await signTranscript(parameters.account, "device", transcriptHash);
     return {
       clientFinish: { signature },
@@ -542,6 +580,8 @@ export type FinishHandshakeParameters = {
   clientFinish: ClientFinish;
   /** Unix seconds; defaults to the system clock. */
   now?: number | undefined;
+  /** Recovers the ClientFinish's signer; default the SDK's `recoverSigner` (noble). */
+  recover?: SignerRecoverer | undefined;
 };
 
 /** Return type of {@link finishHandshake}: the Master's session with the authenticated device. */
@@ -565,7 +605,7 @@ export async function finishHandshake(parameters: FinishHandshakeParameters): Pr
     );
   }
   const clientFinish = parseObject(parameters.clientFinish, "ClientFinish");
-  await verifyTranscriptSignature(clientFinish.signature, "device", secrets.transcriptHash, parameters.state.device);
+  await verifyTranscriptSignature(clientFinish.signature, "device", secrets.transcriptHash, parameters.state.device, parameters.recover);
   return secrets.session;
 }
 
@@ -691,13 +731,23 @@ type SessionKeys = {
 };
 
 /** Fresh randomness, or the fixed values of a test vector (validated like a peer's input). */
-function handshakeRandomness(fixed: HandshakeRandomness | undefined): { ephemeralPrivateKey: Uint8Array; nonce: Uint8Array } {
-  if (fixed === undefined) return { ephemeralPrivateKey: secp256k1.utils.randomPrivateKey(), nonce: randomBytes(NONCE_BYTES) };
+function handshakeRandomness(
+  fixed: HandshakeRandomness | undefined,
+  keyAgreement: SessionKeyAgreement,
+): { ephemeralPrivateKey: Uint8Array; ephemeralPublicKey: Uint8Array; nonce: Uint8Array } {
+  if (fixed === undefined) {
+    const { privateKey, publicKey } = keyAgreement.generateKeyPair();
+    return { ephemeralPrivateKey: privateKey, ephemeralPublicKey: publicKey, nonce: randomBytes(NONCE_BYTES) };
+  }
   const ephemeralPrivateKey = parseFixedBytes(fixed.ephemeralPrivateKey, KEY_BYTES, "test-vector ephemeral private key");
   if (!secp256k1.utils.isValidPrivateKey(ephemeralPrivateKey)) {
     throw new SessionError("SessionMalformed", "test-vector ephemeral private key is not a valid secp256k1 scalar");
   }
-  return { ephemeralPrivateKey, nonce: parseFixedBytes(fixed.nonce, NONCE_BYTES, "test-vector nonce") };
+  return {
+    ephemeralPrivateKey,
+    ephemeralPublicKey: keyAgreement.publicKeyOf(ephemeralPrivateKey),
+    nonce: parseFixedBytes(fixed.nonce, NONCE_BYTES, "test-vector nonce"),
+  };
 }
 
 /**
@@ -761,6 +811,7 @@ async function verifyTranscriptSignature(
   role: SessionRole,
   transcriptHash: Uint8Array,
   expectedSigner: Address,
+  recover: SignerRecoverer = recoverSigner,
 ): Promise<void> {
   const sender = role === "master" ? "ServerHello" : "ClientFinish";
   // A device may hold a P-256 key (a secure element): its 128-byte signature carries the key and
@@ -773,7 +824,7 @@ async function verifyTranscriptSignature(
   }
   let signer: Address;
   try {
-    signer = recoverSigner(hashMessage({ raw: transcriptMessage(role, transcriptHash) }), bytesToHex(bytes));
+    signer = recover(hashMessage({ raw: transcriptMessage(role, transcriptHash) }), bytesToHex(bytes));
   } catch (cause) {
     if (!(cause instanceof InvalidSignatureError)) throw cause;
     const reason = cause.code === "SignatureHighS" ? "has a high s value (malleable); rejected" : `is unusable: ${cause.message}`;
@@ -788,10 +839,14 @@ async function verifyTranscriptSignature(
   }
 }
 
-function deriveKeys(ephemeralPrivateKey: Uint8Array, peerEphemeralPublicKey: Uint8Array, transcriptHash: Uint8Array): SessionKeys {
-  const sharedPoint = secp256k1.getSharedSecret(ephemeralPrivateKey, peerEphemeralPublicKey, true);
-  const sharedX = sharedPoint.slice(1);
-  sharedPoint.fill(0);
+function deriveKeys(
+  keyAgreement: SessionKeyAgreement,
+  ephemeralPrivateKey: Uint8Array,
+  peerEphemeralPublicKey: Uint8Array,
+  transcriptHash: Uint8Array,
+): SessionKeys {
+  const sharedX = keyAgreement.sharedSecret(ephemeralPrivateKey, peerEphemeralPublicKey);
+  if (sharedX.length !== KEY_BYTES) throw new SessionError("SessionMalformed", "the key agreement must give a 32-byte x-coordinate");
   const okm = hkdf(
     sha256,
     sharedX,

@@ -24,21 +24,19 @@ import {
   acceptClientHello,
   completeHandshake,
   createClientHello,
-  exportSession,
   finishHandshake,
-  importSession,
+  nobleKeyAgreement,
   openRecord,
   sealRecord,
   SESSION_RECORD_LIMIT,
   SessionError,
   type ClientHello,
-  type ExportedSession,
   type ServerHello,
   type Session,
   type SessionContext,
   type SessionErrorCode,
 } from "../src/session.js";
-import { expectCode, expectFailure } from "./support/expect.js";
+import { expectFailure } from "./support/expect.js";
 import { toHighS } from "./support/signatures.js";
 
 const NOW = 1_750_000_000;
@@ -76,7 +74,7 @@ function documentedTranscriptHash(clientHello: ClientHello, serverHello: ServerH
       "string, uint16, address, bytes, bytes32, uint64, uint256, address, bytes32, uint16, address, bytes, bytes32, uint64",
     ),
     [
-      "iomt-auth/session/v1",
+      "iomt-auth/session/v2",
       clientHello.version,
       clientHello.device,
       clientHello.ephemeralPublicKey,
@@ -97,7 +95,7 @@ function documentedTranscriptHash(clientHello: ClientHello, serverHello: ServerH
 
 /** The EIP-191 raw message each side signs: role label ‖ transcript hash. */
 function signedMessage(role: "device" | "master", clientHello: ClientHello, serverHello: ServerHello): Hex {
-  return concat([toHex(stringToBytes(`iomt-auth/session/v1 ${role}`)), bytesToHex(documentedTranscriptHash(clientHello, serverHello))]);
+  return concat([toHex(stringToBytes(`iomt-auth/session/v2 ${role}`)), bytesToHex(documentedTranscriptHash(clientHello, serverHello))]);
 }
 
 async function startHandshake(device = newAccount(), master = newAccount()) {
@@ -139,12 +137,10 @@ function text(value: string): Uint8Array {
 describe("session handshake", () => {
   it("gives both sides the same keys and session id, and records round-trip both ways", async () => {
     const { deviceSession, masterSession } = await establish();
-    const deviceKeys = exportSession(deviceSession);
-    const masterKeys = exportSession(masterSession);
-    expect(deviceKeys.id).to.equal(masterKeys.id);
-    expect(deviceKeys.send).to.deep.equal(masterKeys.receive);
-    expect(deviceKeys.receive).to.deep.equal(masterKeys.send);
-    expect(deviceKeys.send.key).to.not.equal(deviceKeys.receive.key);
+    expect(deviceSession.id).to.equal(masterSession.id);
+    expect(deviceSession.send).to.deep.equal(masterSession.receive);
+    expect(deviceSession.receive).to.deep.equal(masterSession.send);
+    expect(bytesToHex(deviceSession.send.key)).to.not.equal(bytesToHex(deviceSession.receive.key));
 
     const reading = openRecord(masterSession, { record: overTheWire(sealRecord(deviceSession, { plaintext: text("spo2=97") })) });
     expect(reading).to.deep.equal(text("spo2=97"));
@@ -166,12 +162,12 @@ describe("session handshake", () => {
   it("gives two sessions between the same peers different keys and ids", async () => {
     const device = newAccount();
     const master = newAccount();
-    const first = exportSession((await establish(device, master)).deviceSession);
-    const second = exportSession((await establish(device, master)).deviceSession);
+    const first = (await establish(device, master)).deviceSession;
+    const second = (await establish(device, master)).deviceSession;
     expect(second.id).to.not.equal(first.id);
-    expect(second.send.key).to.not.equal(first.send.key);
-    expect(second.receive.key).to.not.equal(first.receive.key);
-    expect(second.send.iv).to.not.equal(first.send.iv);
+    expect(bytesToHex(second.send.key)).to.not.equal(bytesToHex(first.send.key));
+    expect(bytesToHex(second.receive.key)).to.not.equal(bytesToHex(first.receive.key));
+    expect(bytesToHex(second.send.iv)).to.not.equal(bytesToHex(first.send.iv));
   });
 
   it("lets the Master accept any device when it names none, and reports which one", async () => {
@@ -429,7 +425,7 @@ describe("session malformed handshake input", () => {
     ["an ephemeral key of the wrong length", (hello: ClientHello) => ({ ...hello, ephemeralPublicKey: hello.ephemeralPublicKey.slice(0, -2) })],
     ["an ephemeral key that is not on the curve", (hello: ClientHello) => ({ ...hello, ephemeralPublicKey: notOnCurve })],
     ["an ephemeral key with an uncompressed prefix", (hello: ClientHello) => ({ ...hello, ephemeralPublicKey: `0x04${hello.ephemeralPublicKey.slice(4)}` })],
-    ["an unsupported version", (hello: ClientHello) => ({ ...hello, version: 2 })],
+    ["an unsupported version", (hello: ClientHello) => ({ ...hello, version: 1 })],
     ["a device that is not an address", (hello: ClientHello) => ({ ...hello, device: "0x1234" })],
     ["a timestamp that is not an integer", (hello: ClientHello) => ({ ...hello, timestamp: NOW + 0.5 })],
     ["a missing context", (hello: ClientHello) => ({ ...hello, context: undefined })],
@@ -467,11 +463,11 @@ describe("session records", () => {
     const { deviceSession } = await establish();
     sealRecord(deviceSession, { plaintext: text("first") });
     const record = sealRecord(deviceSession, { plaintext: text("second"), aad: text("/data") });
-    const { id, send } = exportSession(deviceSession);
-    const nonce = hexToBytes(send.iv);
+    const { id, send } = deviceSession;
+    const nonce = send.iv.slice();
     nonce[11]! ^= record.seq;
-    const additionalData = concat([toHex(stringToBytes("iomt-auth/session/v1 record")), id, "0x01", numberToHex(record.seq, { size: 8 }), toHex(text("/data"))]);
-    const plaintext = gcm(hexToBytes(send.key), nonce, hexToBytes(additionalData)).decrypt(hexToBytes(record.ciphertext));
+    const additionalData = concat([toHex(stringToBytes("iomt-auth/session/v2 record")), id, "0x01", numberToHex(record.seq, { size: 8 }), toHex(text("/data"))]);
+    const plaintext = gcm(send.key, nonce, hexToBytes(additionalData)).decrypt(hexToBytes(record.ciphertext));
     expect(plaintext).to.deep.equal(text("second"));
   });
 
@@ -560,54 +556,56 @@ describe("session records", () => {
   }
 });
 
-describe("session persistence", () => {
-  function restart(session: Session): Session {
-    return importSession(JSON.parse(JSON.stringify(exportSession(session))) as ExportedSession);
-  }
-
-  it("keeps keys and counters through export, JSON and import", async () => {
-    const { deviceSession, masterSession } = await establish();
-    const first = sealRecord(deviceSession, { plaintext: text("1") });
-    openRecord(masterSession, { record: first });
-
-    const restartedMaster = restart(masterSession);
-    const restartedDevice = restart(deviceSession);
-    expect(exportSession(restartedMaster)).to.deep.equal(exportSession(masterSession));
-    expect(restartedDevice.send.nextSeq).to.equal(1);
-
-    await expectSessionError(() => openRecord(restartedMaster, { record: first }), "SessionReplay");
-    const second = sealRecord(restartedDevice, { plaintext: text("2") });
-    expect(second.seq).to.equal(1);
-    expect(openRecord(restartedMaster, { record: second })).to.deep.equal(text("2"));
-    expect(openRecord(restartedDevice, { record: sealRecord(restartedMaster, { plaintext: text("ack") }) })).to.deep.equal(text("ack"));
+describe("sessions live in memory only", () => {
+  it("offers no way to export or import a session", async () => {
+    const sdk = await import("../src/index.js");
+    expect(sdk).to.not.have.property("exportSession");
+    expect(sdk).to.not.have.property("importSession");
   });
 
-  for (const [name, alter] of [
-    ["an unknown version", (exported: ExportedSession) => ({ ...exported, version: 2 })],
-    ["an unknown role", (exported: ExportedSession) => ({ ...exported, role: "relay" })],
-    ["a key of the wrong length", (exported: ExportedSession) => ({ ...exported, send: { ...exported.send, key: exported.send.key.slice(0, -2) } })],
-    ["an iv that is not hex", (exported: ExportedSession) => ({ ...exported, receive: { ...exported.receive, iv: "0xnothex" } })],
-    ["a counter beyond the record limit", (exported: ExportedSession) => ({ ...exported, send: { ...exported.send, nextSeq: SESSION_RECORD_LIMIT + 1 } })],
-    ["a negative counter", (exported: ExportedSession) => ({ ...exported, receive: { ...exported.receive, nextSeq: -1 } })],
-    ["a missing direction", (exported: ExportedSession) => ({ ...exported, receive: undefined })],
-    ["a bad device address", (exported: ExportedSession) => ({ ...exported, device: "device-7" })],
-    ["a bad context", (exported: ExportedSession) => ({ ...exported, context: { ...exported.context, chainId: 0 } })],
-    ["a session id of the wrong length", (exported: ExportedSession) => ({ ...exported, id: "0x01" })],
-  ] as const) {
-    it(`refuses to import a session with ${name}`, async () => {
-      const { deviceSession } = await establish();
-      expectCode(() => importSession(alter(exportSession(deviceSession)) as ExportedSession), SessionError, "SessionMalformed");
-    });
-  }
+  it("cannot be resumed by a copy: a copy's records are refused as replays or fail to open", async () => {
+    const { deviceSession, masterSession } = await establish();
+    const copy: Session = { ...deviceSession, send: { ...deviceSession.send }, receive: { ...deviceSession.receive } };
+    const original = sealRecord(deviceSession, { plaintext: text("1") });
+    openRecord(masterSession, { record: original });
+    // The copy seals under the sequence number the original already used: the peer refuses it.
+    const fromCopy = sealRecord(copy, { plaintext: text("other") });
+    expect(fromCopy.seq).to.equal(original.seq);
+    await expectSessionError(() => openRecord(masterSession, { record: fromCopy }), "SessionReplay");
+  });
+});
+
+describe("session key agreement", () => {
+  it("gives the same session whichever key agreement each side uses, when both compute the same ECDH", async () => {
+    const device = newAccount();
+    const master = newAccount();
+    let calls = 0;
+    const counting = {
+      generateKeyPair: () => (calls++, nobleKeyAgreement.generateKeyPair()),
+      publicKeyOf: nobleKeyAgreement.publicKeyOf,
+      sharedSecret: (privateKey: Uint8Array, publicKey: Uint8Array) => (calls++, nobleKeyAgreement.sharedSecret(privateKey, publicKey)),
+    };
+    const { clientHello, state } = createClientHello({ account: device, master: master.address, context, now: NOW });
+    const accepted = await acceptClientHello({ account: master, clientHello, context, now: NOW, keyAgreement: counting });
+    expect(calls).to.equal(2);
+    const { clientFinish, session } = await completeHandshake({ account: device, state, serverHello: accepted.serverHello, now: NOW });
+    const masterSession = await finishHandshake({ state: accepted.state, clientFinish, now: NOW });
+    expect(openRecord(masterSession, { record: sealRecord(session, { plaintext: text("hr=72") }) })).to.deep.equal(text("hr=72"));
+  });
+
+  it("uses the recovery it is given for the ClientFinish signature", async () => {
+    const { device, deviceState, serverHello, masterState } = await startHandshake();
+    const { clientFinish } = await completeHandshake({ account: device, state: deviceState, serverHello, now: NOW });
+    const impostor = newAccount().address;
+    await expectSessionError(() => finishHandshake({ state: masterState, clientFinish, now: NOW, recover: () => impostor }), "SessionBadSignature");
+  });
 });
 
 describe("session counter exhaustion", () => {
   it("seals the last allowed record, then refuses with SessionExhausted", async () => {
     const { deviceSession, masterSession } = await establish();
-    const nearlyExhausted = importSession({
-      ...exportSession(deviceSession),
-      send: { ...exportSession(deviceSession).send, nextSeq: SESSION_RECORD_LIMIT - 1 },
-    });
+    const nearlyExhausted = deviceSession;
+    nearlyExhausted.send.nextSeq = SESSION_RECORD_LIMIT - 1;
     const last = sealRecord(nearlyExhausted, { plaintext: text("last") });
     expect(last.seq).to.equal(SESSION_RECORD_LIMIT - 1);
     expect(openRecord(masterSession, { record: last })).to.deep.equal(text("last"));

@@ -40,17 +40,17 @@ export function expectCliFailure(result: CliResult, exitCode: number, code: stri
 /** A gateway process started through the CLI, with its log lines (pino JSON on stdout). */
 export type GatewayProcess = { child: ChildProcess; logs: () => Record<string, unknown>[]; stderr: () => string };
 
-/** Starts `iomt-gateway start` as its own process and waits until it answers /health. */
+/** Starts `iomt-gateway start` as its own process and waits until it answers /health/live. */
 export async function spawnGateway(configFile: string, url: string, ...flags: string[]): Promise<GatewayProcess> {
   const child = spawn(process.execPath, [cli, "start", "--config", configFile, ...flags], { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (chunk) => (stdout += chunk));
   child.stderr?.on("data", (chunk) => (stderr += chunk));
-  await eventually("the gateway process to answer /health", async () => {
+  await eventually("the gateway process to answer /health/live", async () => {
     if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}: ${stderr}`);
     try {
-      return (await fetch(`${url}/health`)).ok ? true : undefined;
+      return (await fetch(`${url}/health/live`)).ok ? true : undefined;
     } catch {
       return undefined;
     }

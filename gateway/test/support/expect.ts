@@ -9,8 +9,11 @@ import { recordAssertion } from "../../../sdk/test/support/ledger.js";
 
 export { expectCode, expectError, expectFailure, expectRejection, rejection, thrown } from "../../../sdk/test/support/expect.js";
 
-/** An HTTP answer: its status and its JSON body. */
-export type Answer = { status: number; body: { error?: { code: string; message: string; details?: Record<string, unknown> } } & Record<string, unknown> };
+/**
+ * An HTTP answer: its status and its JSON body (for a sealed route, the opened answer's error);
+ * `sealed`: the error came sealed and bound to the request (docs/protocol.md §5).
+ */
+export type Answer = { status: number; body: { error?: { code: string; message: string; details?: Record<string, unknown> } } & Record<string, unknown>; sealed?: boolean };
 
 export async function post(url: string, path: string, body: unknown, contentType = "application/json"): Promise<Answer> {
   const response = await fetch(`${url}${path}`, { method: "POST", headers: { "content-type": contentType }, body: typeof body === "string" ? body : JSON.stringify(body) });
@@ -31,9 +34,13 @@ export function expectErrorAnswer(answer: Answer, status: number, code: string):
   return answer.body.error!;
 }
 
-/** Asserts that the SDK's gateway client rejects with a GatewayError of this code and HTTP status (the code is recorded). */
-export async function expectGatewayError(promise: Promise<unknown>, status: number, code: string): Promise<GatewayError> {
+/**
+ * Asserts that the SDK's gateway client rejects with a GatewayError of this code and HTTP status
+ * (the code is recorded), and, when given, whether it was authenticated (sealed by the gateway).
+ */
+export async function expectGatewayError(promise: Promise<unknown>, status: number, code: string, options: { authenticated?: boolean } = {}): Promise<GatewayError> {
   const error = await expectRejection(promise, GatewayError, code);
   expect(error.status, error.message).to.equal(status);
+  if (options.authenticated !== undefined) expect(error.authenticated, `${code} authenticated`).to.equal(options.authenticated);
   return error;
 }

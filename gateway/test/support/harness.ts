@@ -14,6 +14,7 @@ import {
   createGatewayClient,
   createGroup,
   issueToken,
+  randomSalt,
   signAssociation,
   registryDomain,
   signDataMessage,
@@ -37,8 +38,8 @@ export type Device = {
   privateKey: Hex;
   /** A gateway client for this device (new session state per call). */
   client(url: string): GatewayClient;
-  /** A signed data message with this nonce; its payload is `reading <nonce>` unless given. */
-  sign(nonce: bigint, options?: { payload?: string; deadline?: bigint; timestamp?: bigint; gid?: Hex; oid?: Hex }): Promise<SignedDataMessage & { payload: Hex }>;
+  /** A signed data message with this nonce; its payload is `reading <nonce>` unless given, committed to with a fresh salt. */
+  sign(nonce: bigint, options?: { payload?: string; salt?: Hex; deadline?: bigint; timestamp?: bigint; gid?: Hex; oid?: Hex }): Promise<SignedDataMessage & { payload: Hex; salt: Hex }>;
 };
 
 export type Harness = {
@@ -167,15 +168,17 @@ export async function createHarness(anvilOptions: StartAnvilNodeParameters & { g
           async sign(nonce, options = {}) {
             const payloadText = options.payload ?? `reading ${nonce}`;
             const payload = `0x${Buffer.from(payloadText).toString("hex")}` as Hex;
+            const salt = options.salt ?? randomSalt();
             const message = createDataMessage({
               gid: options.gid ?? gid,
               oid: options.oid ?? oid,
               nonce,
               payload: Buffer.from(payloadText),
+              salt,
               ...(options.timestamp === undefined ? {} : { timestamp: options.timestamp }),
               ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
             });
-            return { ...(await signDataMessage(account, { domain, message })), payload };
+            return { ...(await signDataMessage(account, { domain, message })), payload, salt };
           },
         };
       },
