@@ -56,7 +56,7 @@ describe("gateway config", () => {
 
   describe("resolveConfig with valid settings", () => {
     it("types settings given as strings (environment, flags) and fills every other setting with its default", () => {
-      const { config, account, storageKey } = resolveConfig({
+      const { config, account } = resolveConfig({
         ...base,
         fromBlock: "12",
         groups: `ward-1, ${toId("ward-2")}`,
@@ -90,10 +90,11 @@ describe("gateway config", () => {
         bodyLimitBytes: 1_048_576,
         maxMessagesPerRequest: 256,
         maxPayloadBytes: 16_384,
+        integrityCheck: "quick",
+        pepperFile: undefined,
         logLevel: "info",
       });
       expect(account.address).to.equal(privateKeyToAccount(KEY).address);
-      expect(storageKey).to.have.length(32);
     });
 
     it("takes JSON numbers, booleans and a group array as a config file gives them", () => {
@@ -107,14 +108,13 @@ describe("gateway config", () => {
       expect(resolveConfig({ ...base, nativeSecp256k1: "true" }).config.nativeSecp256k1).to.equal(true);
     });
 
-    it("derives the same storage key on every start, bound to the chain and registry, and not the key itself", () => {
-      const first = resolveConfig(base).storageKey;
-      const otherChain = resolveConfig({ ...base, chainId: "1" }).storageKey;
-      const otherRegistry = resolveConfig({ ...base, registry: "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512" }).storageKey;
-      expect(Buffer.from(resolveConfig(base).storageKey).equals(Buffer.from(first))).to.equal(true);
-      expect(Buffer.from(first).equals(Buffer.from(otherChain))).to.equal(false);
-      expect(Buffer.from(first).equals(Buffer.from(otherRegistry))).to.equal(false);
-      expect(`0x${Buffer.from(first).toString("hex")}`).to.not.equal(KEY);
+    it("takes the integrity check and the pepper file; the pepper file is read only where secrets are handled, never by resolveConfig", () => {
+      const { config } = resolveConfig({ ...base, integrityCheck: "full", pepperFile: join(dir, "not-created-yet.pepper") });
+      expect(config).to.deep.include({ integrityCheck: "full", pepperFile: join(dir, "not-created-yet.pepper") });
+    });
+
+    it("keeps no key derived for a session store (sessions live in memory only)", () => {
+      expect(Object.keys(resolveConfig(base))).to.deep.equal(["config", "account"]);
     });
   });
 
@@ -163,6 +163,9 @@ describe("gateway config", () => {
       ["groups", [42]],
       ["nativeSecp256k1", "yes"],
       ["durability", "sometimes"],
+      ["integrityCheck", "none"],
+      ["pepperFile", ""],
+      ["pepperFile", "gateway.db"],
       ["logLevel", "loud"],
       ["batchMaxMessages", "0"],
       ["maxPendingHandshakes", "0"],
@@ -231,15 +234,15 @@ describe("gateway config", () => {
   });
 
   describe("readConfigFile", () => {
-    it("resolves relative keyFile and databasePath against the config file's folder, and leaves absolute ones", () => {
+    it("resolves relative keyFile, databasePath and pepperFile against the config file's folder, and leaves absolute ones", () => {
       const folder = join(dir, "etc", "gateway");
       mkdirSync(folder, { recursive: true });
       writeFileSync(join(folder, "master.key"), KEY, { mode: 0o600 });
       chmodSync(join(folder, "master.key"), 0o600);
       const path = join(folder, "gateway.json");
-      writeFileSync(path, JSON.stringify({ ...base, chainId: 31337, keyFile: "master.key", databasePath: "data/gateway.db", port: 8081 }));
+      writeFileSync(path, JSON.stringify({ ...base, chainId: 31337, keyFile: "master.key", databasePath: "data/gateway.db", pepperFile: "secret/pepper", port: 8081 }));
       const raw = readConfigFile(path);
-      expect(raw).to.deep.include({ keyFile: join(folder, "master.key"), databasePath: join(folder, "data", "gateway.db"), chainId: 31337, port: 8081 });
+      expect(raw).to.deep.include({ keyFile: join(folder, "master.key"), databasePath: join(folder, "data", "gateway.db"), pepperFile: join(folder, "secret", "pepper"), chainId: 31337, port: 8081 });
       expect(resolveConfig(raw).account.address).to.equal(privateKeyToAccount(KEY).address);
 
       writeFileSync(path, JSON.stringify({ keyFile, databasePath: "/var/lib/gateway.db" }));
@@ -283,6 +286,8 @@ describe("gateway config", () => {
       maxMessagesPerRequest: "IOMT_GATEWAY_MAX_MESSAGES_PER_REQUEST",
       maxPayloadBytes: "IOMT_GATEWAY_MAX_PAYLOAD_BYTES",
       durability: "IOMT_GATEWAY_DURABILITY",
+      integrityCheck: "IOMT_GATEWAY_INTEGRITY_CHECK",
+      pepperFile: "IOMT_GATEWAY_PEPPER_FILE",
       logLevel: "IOMT_GATEWAY_LOG_LEVEL",
       nativeSecp256k1: "IOMT_GATEWAY_NATIVE_SECP256K1",
     };
