@@ -7,6 +7,7 @@ import type { Hex } from "viem";
 import type { GatewayApi, Unit } from "./api.js";
 import type { GatewayConfig } from "./config.js";
 import { ApiError } from "./errors.js";
+import { registerHealthRoutes } from "./health.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { digestParamsSchema, finishBodySchema, helloBodySchema, sealedBodySchema, verifyBodySchema } from "./schemas.js";
 import type { SessionManager } from "./sessions.js";
@@ -88,7 +89,7 @@ export async function createServer({ config, api, sessions, store, metrics, heal
   app.get<{ Params: { digest: Hex } }>(`${gatewayRoutes.message}/:digest`, { schema: { params: digestParamsSchema } }, async (request) =>
     api.inclusion(request.params.digest),
   );
-  app.get(gatewayRoutes.health, { config: { rateLimit: false } }, async () => health());
+  registerHealthRoutes(app, { store, health });
   app.get(gatewayRoutes.metrics, { config: { rateLimit: false } }, async (_request, reply) => {
     metrics.refreshGauges();
     void reply.header("content-type", metrics.registry.contentType);

@@ -1,0 +1,97 @@
+// Liveness and readiness over HTTP (Fastify's inject) against a real store on a really full disk (a
+// tmpfs): while the store's last commit failed, /health/ready (and /health) answer 503 with status
+// `failing` and the store's error, /health/live stays 200, and the store_up gauge reads 0;
+// readiness comes back by itself (a probe write) once space is freed.
+import { expect } from "chai";
+import Fastify, { type FastifyInstance } from "fastify";
+import { join } from "node:path";
+import { keccak256, stringToHex, type Hex } from "viem";
+import { toId } from "@iomt-auth/sdk";
+import { registerHealthRoutes } from "../src/health.js";
+import { createMetrics } from "../src/metrics.js";
+import { GatewayStore } from "../src/store.js";
+import { mountTmpfs, type Tmpfs } from "./support/faults.js";
+
+describe("gateway health: liveness apart from readiness, readiness on a failing store", () => {
+  let disk: Tmpfs | undefined;
+  let store: GatewayStore;
+  let app: FastifyInstance;
+  let nonce = 0;
+
+  const insert = () =>
+    store.commit(() =>
+      store.insertMessage({
+        digest: keccak256(stringToHex(`health ${++nonce}`)),
+        gid: toId("ward-1").toLowerCase() as Hex,
+        oid: toId("bed-1").toLowerCase() as Hex,
+        device: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+        nonce,
+        payload_hash: keccak256(stringToHex(`reading ${nonce}`)),
+        timestamp: "1700000000",
+        deadline: "18446744073709551615",
+        signature: `0x${"11".repeat(65)}`,
+        payload: Buffer.alloc(4096, nonce % 251),
+        accepted_at: Date.now(),
+        route: "anchor",
+      }),
+    );
+
+  before(async function () {
+    disk = mountTmpfs(2048);
+    if (disk === undefined) {
+      console.warn("    (skipped: mounting a tmpfs needs root or CAP_SYS_ADMIN)");
+      this.skip();
+    }
+    const path = join(disk.dir, "gateway.db");
+    GatewayStore.create(path);
+    store = GatewayStore.open(path, { lock: true, check: "quick" });
+    app = Fastify();
+    registerHealthRoutes(app, { store, health: () => ({ status: "degraded", chain: { up: false } }) });
+    await app.ready();
+  });
+
+  after(async () => {
+    await app?.close();
+    store?.close();
+    disk?.unmount();
+  });
+
+  it("answers ready (with the gateway's own status) and live while the store commits", async () => {
+    await insert();
+    const ready = await app.inject({ method: "GET", url: "/health/ready" });
+    expect(ready.statusCode).to.equal(200);
+    expect(ready.json()).to.deep.include({ status: "degraded", chain: { up: false }, store: { ok: true, lastError: null, failedAt: null } });
+    expect((await app.inject({ method: "GET", url: "/health/live" })).statusCode).to.equal(200);
+  });
+
+  it("answers 503 `failing` on /health/ready and /health once a commit failed on the full disk, while /health/live stays 200", async () => {
+    const fs = disk as Tmpfs;
+    fs.fill(0);
+    let refused = 0;
+    while (refused === 0) await insert().catch(() => refused++);
+    for (const url of ["/health/ready", "/health"]) {
+      const ready = await app.inject({ method: "GET", url });
+      expect(ready.statusCode, url).to.equal(503);
+      const body = ready.json() as { status: string; store: { ok: boolean; lastError: string } };
+      expect(body.status).to.equal("failing");
+      expect(body.store.ok).to.equal(false);
+      expect(body.store.lastError).to.match(/^SQLITE_FULL/);
+    }
+    const live = await app.inject({ method: "GET", url: "/health/live" });
+    expect(live.statusCode).to.equal(200);
+    expect(live.json()).to.deep.equal({ status: "live" });
+
+    const metrics = createMetrics(() => ({ pendingMessages: 0, openBatches: 0, chainUp: true, storeUp: store.health.ok, indexedBlock: 0n, sessions: 0 }));
+    metrics.refreshGauges();
+    expect(await metrics.registry.metrics()).to.match(/^iomt_gateway_store_up 0$/m);
+  });
+
+  it("comes back ready by itself (a probe write) once space is freed, before any device writes again", async () => {
+    (disk as Tmpfs).free();
+    // The probe runs at most once a second.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const ready = await app.inject({ method: "GET", url: "/health/ready" });
+    expect(ready.statusCode).to.equal(200);
+    expect(ready.json()).to.deep.include({ store: { ok: true, lastError: null, failedAt: null } });
+  });
+});
