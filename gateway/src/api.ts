@@ -39,7 +39,7 @@ import {
 import type { PrivateKeyAccount } from "viem/accounts";
 import type { ChainWorker } from "./chain.js";
 import type { GatewayConfig } from "./config.js";
-import { checkEnrolmentSecret } from "./enrolment.js";
+import type { EnrolmentSecrets } from "./enrolment.js";
 import { ApiError } from "./errors.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { AuthTableMirror, MemberView } from "./mirror.js";
@@ -69,6 +69,8 @@ export type GatewayApiParameters = {
   worker: ChainWorker;
   recovery: SignerRecovery;
   metrics: GatewayMetrics;
+  /** Checks enrolment secrets (counted attempts, back-off, single use). */
+  secrets: EnrolmentSecrets;
 };
 
 export class GatewayApi {
@@ -117,14 +119,12 @@ export class GatewayApi {
     if (enrolment === undefined || enrolment.gid !== session.context.gid) {
       throw new ApiError(403, "DeviceNotEnrolled", `${session.device} is not enrolled in group ${session.context.gid}`);
     }
-    if (enrolment.secret_hash !== null) {
-      if (request.secret === undefined) throw new ApiError(401, "EnrolmentSecretRequired", "this device was enrolled with a secret; send it as `secret`");
-      if (!checkEnrolmentSecret(request.secret, enrolment.secret_hash)) throw new ApiError(401, "EnrolmentSecretInvalid", "the enrolment secret does not match");
-    }
+    const claim = await this.p.secrets.check(enrolment, request.secret);
     const token = await issueToken(this.p.account, { gid: enrolment.gid, oid: enrolment.oid, device: enrolment.address });
     return () => {
+      claim.consume();
       this.p.store.markTicketIssued(enrolment.gid, enrolment.oid, Date.now());
-      this.p.metrics.ticketsIssued.inc();
+      this.p.store.afterCommit(() => this.p.metrics.ticketsIssued.inc());
       return { token: serializeToken(token) };
     };
   }
@@ -256,7 +256,7 @@ export class GatewayApi {
       store.setNextNonce(device, next);
       // No wake-up of the chain worker: batches are cut on its poll, well within batchMaxAgeMs, and
       // waking it per request would run a chain round trip per request under load.
-      this.p.metrics.messagesAccepted.inc(stored);
+      store.afterCommit(() => this.p.metrics.messagesAccepted.inc(stored));
       return { receipts };
     };
   }

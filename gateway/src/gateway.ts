@@ -1,17 +1,23 @@
 // Puts a gateway together: store, AuthTable mirror, chain worker, sessions, API and HTTP server.
+// Start-up refuses a store it cannot trust before anything listens: a missing or empty database
+// file (it is created only by `init`), one another gateway process holds, one that fails SQLite's
+// integrity check, one it cannot write to, and enrolment secrets it cannot check (no or another
+// pepper).
 import { pino } from "pino";
-import { createPublicClient, createWalletClient, defineChain, http, type Address, type Transport } from "viem";
+import { existsSync } from "node:fs";
+import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex, type Transport } from "viem";
 import { ContractRuleError, getGroup, isAnchorer, type ReadClient, type WriteClient } from "@iomt-auth/sdk";
 import { GatewayApi } from "./api.js";
 import { ChainWorker } from "./chain.js";
 import type { LoadedConfig } from "./config.js";
+import { checkStoredSecrets, EnrolmentSecrets, enrolDevice, hashEnrolmentSecret, readPepperFile } from "./enrolment.js";
 import { GatewayConfigError } from "./errors.js";
 import { createMetrics } from "./metrics.js";
 import { AuthTableMirror } from "./mirror.js";
 import { createServer } from "./server.js";
 import { SessionManager } from "./sessions.js";
 import { createSignerRecovery } from "./signatures.js";
-import { GatewayStore } from "./store.js";
+import { GatewayStore, type EnrolmentRow } from "./store.js";
 
 /** Expired sessions are swept this often. */
 const SESSION_SWEEP_MS = 60_000;
@@ -24,6 +30,11 @@ export type RunningGateway = {
   nativeSecp256k1: boolean;
   store: GatewayStore;
   worker: ChainWorker;
+  /**
+   * Enrols a device (in the first served group unless `gid` is given), with a secret hashed under
+   * the configured pepper when `secret` is given (at least 16 characters).
+   */
+  enrol(parameters: { gid?: Hex; oid: string; address: string; secret?: string }): Promise<EnrolmentRow>;
   /** Stops accepting requests, finishes the chain work in progress, saves the mirror and closes the store. */
   close(): Promise<void>;
 };
@@ -41,37 +52,48 @@ export type StartGatewayOptions = {
    * warning, so a gateway restarted during an outage still takes data.
    */
   checkRoles?: boolean;
+  /**
+   * Create the database when no file exists at `databasePath` (as `iomt-gateway init` does), for
+   * tests and embedded use; default false: a missing file is refused. An empty file is refused
+   * either way.
+   */
+  createDatabase?: boolean;
 };
 
-export async function startGateway({ config, account, storageKey }: LoadedConfig, { checkRoles = true, transport: customTransport }: StartGatewayOptions = {}): Promise<RunningGateway> {
+export async function startGateway({ config, account }: LoadedConfig, { checkRoles = true, transport: customTransport, createDatabase = false }: StartGatewayOptions = {}): Promise<RunningGateway> {
   const chain = defineChain({ id: config.chainId, name: `chain ${config.chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [config.rpcUrl] } } });
   const transport = customTransport ?? http(config.rpcUrl, { retryCount: 0, timeout: 10_000 });
   const publicClient = createPublicClient({ chain, transport, cacheTime: 0 }) as ReadClient;
   const walletClient = createWalletClient({ chain, transport, account }) as WriteClient;
 
-  const store = new GatewayStore(config.databasePath, { durability: config.durability });
+  if (createDatabase && !existsSync(config.databasePath)) GatewayStore.create(config.databasePath);
+  const store = GatewayStore.open(config.databasePath, { durability: config.durability, lock: true, check: config.integrityCheck });
   let closed = false;
   try {
+    const pepper = config.pepperFile === undefined ? undefined : readPepperFile(config.pepperFile);
+    checkStoredSecrets(store, pepper);
+    const secrets = new EnrolmentSecrets({ store, pepper });
     const mirror = new AuthTableMirror({ client: publicClient, registry: config.registry, fromBlock: config.fromBlock, groups: config.groups, store });
     const recovery = createSignerRecovery(config.nativeSecp256k1);
     let worker: ChainWorker | undefined;
+    let countSessions = (): number => 0;
     const metrics = createMetrics(() => ({
       pendingMessages: store.pendingCount(),
       openBatches: store.openBatchStats().batches,
       chainUp: worker?.chainUp ?? false,
+      storeUp: store.health.ok,
       indexedBlock: mirror.indexedBlock,
-      sessions: store.activeSessions(Math.floor(Date.now() / 1000)),
+      sessions: countSessions(),
     }));
     const log = pino({ level: config.logLevel, base: { component: "chain", master: account.address } });
     worker = new ChainWorker({ config, publicClient, walletClient, store, mirror, metrics, log });
 
     if (checkRoles) await checkGroupRoles(publicClient, config.registry, config.groups, account.address, log);
 
-    const api = new GatewayApi({ config, account, publicClient, store, mirror, worker, recovery, metrics });
+    const api = new GatewayApi({ config, account, publicClient, store, mirror, worker, recovery, metrics, secrets });
     const sessions = new SessionManager({
       store,
       account,
-      storageKey,
       chainId: config.chainId,
       registry: config.registry,
       groups: config.groups,
@@ -79,6 +101,7 @@ export async function startGateway({ config, account, storageKey }: LoadedConfig
       maxPendingHandshakes: config.maxPendingHandshakes,
       admit: (device, gid) => api.admit(device, gid),
     });
+    countSessions = () => sessions.count();
     const health = () => {
       const open = store.openBatchStats();
       // A group whose Master lost its powers (revoked in the parent group, or a group on its way
@@ -111,6 +134,12 @@ export async function startGateway({ config, account, storageKey }: LoadedConfig
       nativeSecp256k1: recovery.native,
       store,
       worker: running,
+      async enrol({ gid = config.groups[0], oid, address, secret }) {
+        if (!config.groups.includes(gid.toLowerCase() as Hex)) throw new GatewayConfigError(`group ${gid} is not one of the served groups`);
+        if (secret !== undefined && pepper === undefined) throw new GatewayConfigError("an enrolment secret needs a pepperFile in the configuration");
+        const secretHash = secret === undefined ? undefined : await hashEnrolmentSecret(secret, pepper as Uint8Array);
+        return enrolDevice(store, { gid: gid.toLowerCase() as Hex, oid, address, secretHash });
+      },
       async close() {
         if (closed) return;
         closed = true;
