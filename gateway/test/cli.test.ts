@@ -16,40 +16,23 @@ import { generatePrivateKey } from "viem/accounts";
 import { toId } from "@iomt-auth/sdk";
 import { enrolDevice } from "../src/enrolment.js";
 import { GatewayStore } from "../src/store.js";
+import { cli, exited, expectCliFailure, runCli, spawnGateway, type CliResult } from "./support/cli.js";
 import { corruptPages } from "./support/faults.js";
 
-const cli = join(import.meta.dirname, "..", "dist", "cli.js");
-
-type Run = { code: number | null; stdout: string; stderr: string };
-
-function run(args: string[], input?: string): Promise<Run> {
+/** Runs `iomt-gateway …args` with `input` on its stdin (support/cli.ts's runCli gives none). */
+function runWithInput(args: string[], input: string): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, ...args], { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
     child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.stdin.end(input ?? "");
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
 }
 
-const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve())));
-
-/** Starts `iomt-gateway start` and waits for /health/live; rejects with its stderr if it exits first. */
-async function startGateway(configFile: string, url: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [cli, "start", "--config", configFile], { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr?.on("data", (chunk) => (stderr += chunk));
-  const giveUpAt = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}: ${stderr}`);
-    const live = await fetch(`${url}/health/live`).catch(() => undefined);
-    if (live?.ok) return child;
-    if (Date.now() > giveUpAt) throw new Error(`the gateway did not answer: ${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const run = (args: string[]) => runCli(args);
 
 describe("gateway CLI: init, start refusals, one process per database, secrets never on argv", () => {
   let dir: string;
@@ -113,9 +96,7 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
       expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).to.equal("3");
       db.close();
 
-      const again = await run(["init", "--config", configFile]);
-      expect(again.code).to.equal(3);
-      expect(again.stderr).to.match(/StoreExists: .*gateway\.db already exists .*never overwrites/);
+      expect(expectCliFailure(await run(["init", "--config", configFile]), 3, "StoreExists")).to.match(/gateway\.db already exists .*never overwrites/);
       expect(readFileSync(pepperFile, "utf8")).to.equal(pepper);
     });
 
@@ -123,9 +104,7 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
       writeFileSync(pepperFile, `${"ab".repeat(32)}\n`, { mode: 0o600 });
       chmodSync(pepperFile, 0o600);
       writeFileSync(database, "");
-      const refused = await run(["init", "--config", configFile]);
-      expect(refused.code).to.equal(3);
-      expect(refused.stderr).to.match(/StoreExists: .*\(0 bytes\)/);
+      expect(expectCliFailure(await run(["init", "--config", configFile]), 3, "StoreExists")).to.match(/\(0 bytes\)/);
       rmSync(database);
       const done = await run(["init", "--config", configFile]);
       expect(done.code, done.stderr).to.equal(0);
@@ -136,26 +115,20 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
     it("refuses a pepper file others may read before creating anything", async () => {
       writeFileSync(pepperFile, `${"ab".repeat(32)}\n`);
       chmodSync(pepperFile, 0o644);
-      const refused = await run(["init", "--config", configFile]);
-      expect(refused.code).to.equal(2);
-      expect(refused.stderr).to.match(/GatewayConfigInvalid: pepper file .* readable by group or others; chmod 600/);
+      expect(expectCliFailure(await run(["init", "--config", configFile]), 2, "GatewayConfigInvalid")).to.match(/pepper file .* readable by group or others; chmod 600/);
       expect(existsSync(database)).to.equal(false);
     });
   });
 
   describe("start refuses a database it cannot trust, naming the way out", () => {
     it("a missing file: StoreMissing, naming init; nothing is created", async () => {
-      const result = await run(["start", "--config", configFile]);
-      expect(result.code).to.equal(3);
-      expect(result.stderr).to.match(/StoreMissing: no database at .*gateway\.db: create it once with `iomt-gateway init --config/);
+      expect(expectCliFailure(await run(["start", "--config", configFile]), 3, "StoreMissing")).to.match(/no database at .*gateway\.db: create it once with `iomt-gateway init --config/);
       expect(existsSync(database)).to.equal(false);
     });
 
     it("a zero-byte file: StoreEmpty (a truncated database is never taken for a new one); the file is left as it is", async () => {
       writeFileSync(database, "");
-      const result = await run(["start", "--config", configFile]);
-      expect(result.code).to.equal(3);
-      expect(result.stderr).to.match(/StoreEmpty: .*gateway\.db is empty \(0 bytes\).*restore it from a backup/i);
+      expect(expectCliFailure(await run(["start", "--config", configFile]), 3, "StoreEmpty")).to.match(/gateway\.db is empty \(0 bytes\).*restore it from a backup/i);
       expect(statSync(database).size).to.equal(0);
     });
 
@@ -166,9 +139,7 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
       for (let i = 0; i < 200; i++) enrolDevice(store, { gid: toId("ward-1"), oid: `bed-${i}`, address: `0x${(i + 1).toString(16).padStart(40, "0")}` });
       store.close();
       corruptPages(database);
-      const result = await run(["start", "--config", configFile]);
-      expect(result.code).to.equal(3);
-      expect(result.stderr).to.match(/StoreCorrupt: .*gateway\.db (is corrupt|failed SQLite's quick_check)/);
+      expect(expectCliFailure(await run(["start", "--config", configFile]), 3, "StoreCorrupt")).to.match(/gateway\.db (is corrupt|failed SQLite's quick_check)/);
     });
   });
 
@@ -176,12 +147,11 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
     it("refuses a second start while the first runs (which keeps serving), lets the CLI work beside it, and frees the lock when the first is killed with kill -9", async () => {
       expect((await run(["init", "--config", configFile])).code).to.equal(0);
       const url = `http://127.0.0.1:${port}`;
-      const first = await startGateway(configFile, url);
+      const first = (await spawnGateway(configFile, url)).child;
       running.push(first);
 
       const second = await run(["start", "--config", writeConfig({ port: port + 1 })]);
-      expect(second.code).to.equal(3);
-      expect(second.stderr).to.match(/StoreLocked: another gateway process is running on .*gateway\.db .*one gateway per database/);
+      expect(expectCliFailure(second, 3, "StoreLocked")).to.match(/another gateway process is running on .*gateway\.db .*one gateway per database/);
       expect((await fetch(`${url}/health/live`)).status).to.equal(200);
 
       // The operator's commands still run next to the gateway.
@@ -192,7 +162,7 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
 
       first.kill("SIGKILL");
       await exited(first);
-      const third = await startGateway(configFile, url);
+      const third = (await spawnGateway(configFile, url)).child;
       running.push(third);
       third.kill("SIGTERM");
       await exited(third);
@@ -221,8 +191,7 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
 
     it("refuses --secret on the command line and enrols nothing", async () => {
       const result = await run(["enrol", "--config", configFile, "--oid", "bed-1", "--address", address, "--secret", "a-long-enough-secret-value"]);
-      expect(result.code).to.equal(2);
-      expect(result.stderr).to.match(/CliUsage: --secret is not accepted: .*visible to other users.*--secret-file FILE or --secret-stdin/);
+      expect(expectCliFailure(result, 2, "CliUsage")).to.match(/--secret is not accepted: .*visible to other users.*--secret-file FILE or --secret-stdin/);
       expect(await devices()).to.deep.equal([]);
     });
 
@@ -231,8 +200,7 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
       writeFileSync(secretFile, "correct horse battery staple\n");
       chmodSync(secretFile, 0o644);
       const open = await run(["enrol", "--config", configFile, "--oid", "bed-1", "--address", address, "--secret-file", secretFile]);
-      expect(open.code).to.equal(2);
-      expect(open.stderr).to.match(/secret file .* readable by group or others; chmod 600/);
+      expect(expectCliFailure(open, 2, "CliUsage")).to.match(/secret file .* readable by group or others; chmod 600/);
       chmodSync(secretFile, 0o600);
       const result = await run(["enrol", "--config", configFile, "--oid", "bed-1", "--address", address, "--secret-file", secretFile]);
       expect(result.code, result.stderr).to.equal(0);
@@ -241,11 +209,10 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
     });
 
     it("reads a secret from stdin, and refuses one under 16 characters (EnrolmentSecretWeak)", async () => {
-      const weak = await run(["enrol", "--config", configFile, "--oid", "bed-1", "--address", address, "--secret-stdin"], "4711\n");
-      expect(weak.code).to.equal(2);
-      expect(weak.stderr).to.match(/EnrolmentSecretWeak: the secret has 4 characters; at least 16 are required/);
+      const weak = await runWithInput(["enrol", "--config", configFile, "--oid", "bed-1", "--address", address, "--secret-stdin"], "4711\n");
+      expect(expectCliFailure(weak, 2, "EnrolmentSecretWeak")).to.match(/the secret has 4 characters; at least 16 are required/);
       expect(await devices()).to.deep.equal([]);
-      const result = await run(["enrol", "--config", configFile, "--oid", "bed-1", "--address", address, "--secret-stdin"], "sixteen chars ok\n");
+      const result = await runWithInput(["enrol", "--config", configFile, "--oid", "bed-1", "--address", address, "--secret-stdin"], "sixteen chars ok\n");
       expect(result.code, result.stderr).to.equal(0);
       expect(JSON.parse(result.stdout).enrolled.secret).to.equal("stdin");
     });
@@ -259,16 +226,13 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
       expect(renewed.code, renewed.stderr).to.equal(0);
       expect(JSON.parse(renewed.stdout).secret).to.match(/^[A-Z2-7]{20}$/);
       expect((await devices())[0].secret).to.equal("set");
-      const unknown = await run(["renew-secret", "--config", configFile, "--oid", "bed-99"]);
-      expect(unknown.code).to.equal(2);
-      expect(unknown.stderr).to.match(/EnrolmentUnknown/);
+      expectCliFailure(await run(["renew-secret", "--config", configFile, "--oid", "bed-99"]), 2, "EnrolmentUnknown");
     });
 
     it("refuses a secret when no pepperFile is configured, pointing at --no-secret", async () => {
       const noPepper = writeConfig({ pepperFile: undefined });
       const result = await run(["enrol", "--config", noPepper, "--oid", "bed-1", "--address", address]);
-      expect(result.code).to.equal(2);
-      expect(result.stderr).to.match(/enrolment secrets need pepperFile in the configuration .*--no-secret/);
+      expect(expectCliFailure(result, 2, "GatewayConfigInvalid")).to.match(/enrolment secrets need pepperFile in the configuration .*--no-secret/);
       expect(await devices()).to.deep.equal([]);
     });
   });

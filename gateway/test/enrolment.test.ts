@@ -30,21 +30,18 @@ import {
   verifyEnrolmentSecret,
 } from "../src/enrolment.js";
 import { ApiError, GatewayConfigError } from "../src/errors.js";
+import { expectCode, expectError, expectRejection } from "./support/expect.js";
 import { GatewayStore } from "../src/store.js";
 
 const GID = toId("ward-1").toLowerCase() as Hex;
 const DEVICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const SECRET = "K7QW-2MZP-HX4R-93TD";
 
-/** Runs `work` and returns the ApiError it was refused with. */
-async function refusal(work: () => Promise<unknown>): Promise<ApiError> {
-  try {
-    await work();
-  } catch (error) {
-    expect(error).to.be.instanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error("expected a refusal");
+/** Asserts that `work` is refused with an ApiError of `code` and HTTP `status` (the code is recorded); returns the error. */
+async function refusal(work: () => Promise<unknown>, status: number, code: string): Promise<ApiError> {
+  const error = await expectRejection(work(), ApiError, code);
+  expect(error.status, error.message).to.equal(status);
+  return error;
 }
 
 describe("gateway enrolment secrets", () => {
@@ -92,8 +89,8 @@ describe("gateway enrolment secrets", () => {
     });
 
     it("refuses to start when secrets were stored under a pepper and none, or another one, is configured", () => {
-      expect(() => checkStoredSecrets(store, undefined)).to.throw(GatewayConfigError, /stored under a pepper, but no pepperFile is configured/);
-      expect(() => checkStoredSecrets(store, randomBytes(32))).to.throw(GatewayConfigError, /another pepper than the configured pepperFile/);
+      expect(expectCode(() => checkStoredSecrets(store, undefined), GatewayConfigError, "GatewayConfigInvalid").message).to.match(/stored under a pepper, but no pepperFile is configured/);
+      expect(expectCode(() => checkStoredSecrets(store, randomBytes(32)), GatewayConfigError, "GatewayConfigInvalid").message).to.match(/another pepper than the configured pepperFile/);
       expect(() => checkStoredSecrets(store, pepper)).to.not.throw();
     });
   });
@@ -102,15 +99,13 @@ describe("gateway enrolment secrets", () => {
     it("counts each wrong guess, then makes each next one wait twice as long, then locks the secret until the operator renews it", async () => {
       const waits: (number | null)[] = [];
       for (let attempt = 1; attempt <= MAX_FAILURES; attempt++) {
-        const wrong = await refusal(() => secrets.check(enrolment, `wrong guess number ${attempt}`));
-        expect(wrong).to.include({ status: 401, code: "EnrolmentSecretWrong" });
+        const wrong = await refusal(() => secrets.check(enrolment, `wrong guess number ${attempt}`), 401, "EnrolmentSecretWrong");
         expect(wrong.details).to.deep.include({ attemptsLeft: MAX_FAILURES - attempt });
         expect(row().secret_failures).to.equal(attempt);
         waits.push(wrong.details?.retryAfter as number | null);
         if (attempt >= FREE_ATTEMPTS && attempt < MAX_FAILURES) {
           // Too early: refused without running the KDF or counting.
-          const early = await refusal(() => secrets.check(enrolment, SECRET));
-          expect(early).to.include({ status: 429, code: "EnrolmentLocked" });
+          const early = await refusal(() => secrets.check(enrolment, SECRET), 429, "EnrolmentLocked");
           expect(early.details?.retryAfter).to.equal(secretBackoffMs(attempt) / 1000);
           expect(row().secret_failures).to.equal(attempt);
           clock += secretBackoffMs(attempt);
@@ -119,8 +114,7 @@ describe("gateway enrolment secrets", () => {
       expect(waits).to.deep.equal([0, 0, 1, 2, 4, 8, 16, 32, 64, null]);
       // Locked for good: even the right secret, however long after, until a new secret is set.
       clock += 365 * 86_400_000;
-      const locked = await refusal(() => secrets.check(enrolment, SECRET));
-      expect(locked).to.include({ status: 429, code: "EnrolmentLocked" });
+      const locked = await refusal(() => secrets.check(enrolment, SECRET), 429, "EnrolmentLocked");
       expect(locked.details).to.deep.equal({ retryAfter: null, failures: MAX_FAILURES });
 
       renewEnrolmentSecret(store, { gid: GID, oid: "bed-12/spo2", secretHash: await hashEnrolmentSecret("a brand new secret!", pepper) });
@@ -129,12 +123,11 @@ describe("gateway enrolment secrets", () => {
     });
 
     it("keeps the count and the lock-out across a restart (a new process reads them from the database)", async () => {
-      for (let attempt = 1; attempt <= FREE_ATTEMPTS; attempt++) await refusal(() => secrets.check(enrolment, "not it, not it, not it"));
+      for (let attempt = 1; attempt <= FREE_ATTEMPTS; attempt++) await refusal(() => secrets.check(enrolment, "not it, not it, not it"), 401, "EnrolmentSecretWrong");
       store.close();
       store = GatewayStore.open(path, { lock: true, check: "quick" });
       const restarted = new EnrolmentSecrets({ store, pepper, now: () => clock });
-      const locked = await refusal(() => restarted.check(enrolment, SECRET));
-      expect(locked).to.include({ code: "EnrolmentLocked" });
+      await refusal(() => restarted.check(enrolment, SECRET), 429, "EnrolmentLocked");
       expect(row().secret_failures).to.equal(FREE_ATTEMPTS);
     });
 
@@ -147,8 +140,7 @@ describe("gateway enrolment secrets", () => {
     });
 
     it("does not count a request without a secret (EnrolmentSecretRequired)", async () => {
-      const missing = await refusal(() => secrets.check(enrolment, undefined));
-      expect(missing).to.include({ status: 401, code: "EnrolmentSecretRequired" });
+      await refusal(() => secrets.check(enrolment, undefined), 401, "EnrolmentSecretRequired");
       expect(row().secret_failures).to.equal(0);
     });
   });
@@ -160,7 +152,7 @@ describe("gateway enrolment secrets", () => {
       await store.commit(() => claim.consume());
       expect(row()).to.deep.include({ secret_hash: null, secret_used_at: clock, secret_failures: 0 });
       for (const secret of [SECRET, undefined]) {
-        expect(await refusal(() => secrets.check(enrolment, secret))).to.include({ status: 409, code: "EnrolmentSecretUsed" });
+        await refusal(() => secrets.check(enrolment, secret), 409, "EnrolmentSecretUsed");
       }
     });
 
@@ -168,11 +160,11 @@ describe("gateway enrolment secrets", () => {
       const [first, second] = await Promise.all([secrets.check(enrolment, SECRET), secrets.check(enrolment, SECRET)]);
       const outcomes = await Promise.allSettled([store.commit(() => first.consume()), store.commit(() => second.consume())]);
       expect(outcomes.map((outcome) => outcome.status)).to.deep.equal(["fulfilled", "rejected"]);
-      expect((outcomes[1] as PromiseRejectedResult).reason).to.include({ code: "EnrolmentSecretUsed" });
+      expect(expectError((outcomes[1] as PromiseRejectedResult).reason, ApiError, "EnrolmentSecretUsed").status).to.equal(409);
     });
 
     it("resets the count of earlier wrong guesses once used", async () => {
-      await refusal(() => secrets.check(enrolment, "a wrong one, the first"));
+      await refusal(() => secrets.check(enrolment, "a wrong one, the first"), 401, "EnrolmentSecretWrong");
       (await secrets.check(enrolment, SECRET)).consume();
       expect(row()).to.deep.include({ secret_failures: 0, secret_locked_until: null });
     });
@@ -210,11 +202,11 @@ describe("gateway enrolment secrets", () => {
   describe("strength", () => {
     it("refuses a secret under 16 characters, or with white space around it (the README's old 4-digit PIN among them)", async () => {
       for (const weak of ["4711", "bedside-4711", "fifteen chars!!", " sixteen chars ok", "sixteen chars ok "]) {
-        expect(() => checkSecretStrength(weak), weak).to.throw(ApiError, /at least 16|white space/);
-        expect(await refusal(() => hashEnrolmentSecret(weak, pepper))).to.include({ code: "EnrolmentSecretWeak" });
+        expect(expectCode(() => checkSecretStrength(weak), ApiError, "EnrolmentSecretWeak").message, weak).to.match(/at least 16|white space/);
+        await refusal(() => hashEnrolmentSecret(weak, pepper), 400, "EnrolmentSecretWeak");
       }
       expect(() => checkSecretStrength("sixteen chars ok")).to.not.throw();
-      expect(() => checkSecretStrength("x".repeat(257))).to.throw(ApiError, /at most 256/);
+      expect(expectCode(() => checkSecretStrength("x".repeat(257)), ApiError, "EnrolmentSecretWeak").message).to.match(/at most 256/);
     });
 
     it("generates 20 base32 characters (100 bits) from the CSPRNG, a new one each time", () => {
@@ -227,7 +219,7 @@ describe("gateway enrolment secrets", () => {
       const salt = randomBytes(16);
       const legacy = `scrypt$16384$${salt.toString("hex")}$${scryptSync("old-style secret", salt, 32, { N: 16_384, r: 8, p: 1 }).toString("hex")}`;
       renewEnrolmentSecret(store, { gid: GID, oid: "bed-12/spo2", secretHash: legacy });
-      await refusal(() => secrets.check(enrolment, "not the old secret"));
+      await refusal(() => secrets.check(enrolment, "not the old secret"), 401, "EnrolmentSecretWrong");
       expect(row().secret_failures).to.equal(1);
       const claim = await secrets.check(enrolment, "old-style secret");
       claim.consume();
@@ -243,7 +235,7 @@ describe("gateway enrolment secrets", () => {
       expect(readFileSync(file, "utf8")).to.match(/^[0-9a-f]{64}\n$/);
       expect(readPepperFile(file)).to.have.length(32);
       const before = readFileSync(file, "utf8");
-      expect(() => createPepperFile(file)).to.throw(GatewayConfigError, /EEXIST/);
+      expect(expectCode(() => createPepperFile(file), GatewayConfigError, "GatewayConfigInvalid").message).to.match(/EEXIST/);
       expect(readFileSync(file, "utf8")).to.equal(before);
     });
 
@@ -252,12 +244,12 @@ describe("gateway enrolment secrets", () => {
       createPepperFile(file);
       for (const mode of [0o640, 0o604]) {
         chmodSync(file, mode);
-        expect(() => readPepperFile(file)).to.throw(GatewayConfigError, /readable by group or others; chmod 600/);
+        expect(expectCode(() => readPepperFile(file), GatewayConfigError, "GatewayConfigInvalid").message).to.match(/readable by group or others; chmod 600/);
       }
-      expect(() => readPepperFile(join(dir, "nowhere"))).to.throw(GatewayConfigError, /ENOENT.*init/);
+      expect(expectCode(() => readPepperFile(join(dir, "nowhere")), GatewayConfigError, "GatewayConfigInvalid").message).to.match(/ENOENT.*init/);
       const short = join(dir, "short");
       writeFileSync(short, "abcd\n", { mode: 0o600 });
-      expect(() => readPepperFile(short)).to.throw(GatewayConfigError, /32 bytes as 64 hex digits/);
+      expect(expectCode(() => readPepperFile(short), GatewayConfigError, "GatewayConfigInvalid").message).to.match(/32 bytes as 64 hex digits/);
     });
   });
 });

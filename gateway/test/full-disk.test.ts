@@ -7,8 +7,10 @@
 // refused messages are accepted when resent, and every acknowledged message is anchored.
 import { expect } from "chai";
 import { join } from "node:path";
-import type { GatewayClient, GatewayError, Receipt } from "@iomt-auth/sdk";
+import { GatewayError, type GatewayClient, type Receipt } from "@iomt-auth/sdk";
 import type { RunningGateway } from "../src/index.js";
+import { skipBecause } from "../../sdk/test/support/skips.js";
+import { expectError } from "./support/expect.js";
 import { mountTmpfs, type Tmpfs } from "./support/faults.js";
 import { createHarness, eventually, inclusionWith, type Device, type Harness } from "./support/harness.js";
 
@@ -30,10 +32,7 @@ describe("gateway on a full disk (its database on a real tmpfs, filled up)", () 
 
   before(async function () {
     disk = mountTmpfs(4096);
-    if (disk === undefined) {
-      console.warn("    (skipped: mounting a tmpfs needs root or CAP_SYS_ADMIN)");
-      this.skip();
-    }
+    if (disk === undefined) skipBecause(this, "no-tmpfs-mount", "mounting a tmpfs needs root or CAP_SYS_ADMIN");
     harness = await createHarness();
     gateway = await harness.start({ databasePath: join(disk.dir, "gateway.db") });
     alice = harness.device("alice");
@@ -65,8 +64,8 @@ describe("gateway on a full disk (its database on a real tmpfs, filled up)", () 
     }
     expect(refusals.length, "the disk filled up").to.equal(5);
     for (const refusal of refusals) {
+      expectError(refusal, GatewayError, "StoreUnavailable");
       expect(refusal.status, refusal.message).to.equal(503);
-      expect(refusal.code).to.equal("StoreUnavailable");
       expect(refusal.details?.reason).to.match(/^SQLITE_FULL/);
     }
 

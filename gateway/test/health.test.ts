@@ -10,6 +10,7 @@ import { toId } from "@iomt-auth/sdk";
 import { registerHealthRoutes } from "../src/health.js";
 import { createMetrics } from "../src/metrics.js";
 import { GatewayStore } from "../src/store.js";
+import { skipBecause } from "../../sdk/test/support/skips.js";
 import { mountTmpfs, type Tmpfs } from "./support/faults.js";
 
 describe("gateway health: liveness apart from readiness, readiness on a failing store", () => {
@@ -38,10 +39,7 @@ describe("gateway health: liveness apart from readiness, readiness on a failing 
 
   before(async function () {
     disk = mountTmpfs(2048);
-    if (disk === undefined) {
-      console.warn("    (skipped: mounting a tmpfs needs root or CAP_SYS_ADMIN)");
-      this.skip();
-    }
+    if (disk === undefined) skipBecause(this, "no-tmpfs-mount", "mounting a tmpfs needs root or CAP_SYS_ADMIN");
     const path = join(disk.dir, "gateway.db");
     GatewayStore.create(path);
     store = GatewayStore.open(path, { lock: true, check: "quick" });

@@ -2,8 +2,9 @@
 // chain (data refused, and a batch the registry refuses for good kept and listed by `pending`),
 // the chain going away (a new device's first nonce, and the worker's doubling back-off), too many
 // half-open handshakes, enrolment mistakes, sessions refused over HTTP (the wrong Master, a
-// session that sealed its last record), a database another process holds locked (the 500 path),
-// and the CLI's failure paths. Real anvil, real HTTP on loopback, real SQLite files.
+// session that sealed its last record), a database another process holds locked (503
+// StoreUnavailable, nothing stored), an enrolment secret stored under another pepper than the
+// running gateway's (the 500 path), and the CLI's failure paths. Real anvil, real HTTP on loopback, real SQLite files.
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -14,6 +15,7 @@ import {
   createClientHello,
   createGatewayClient,
   deactivateGroup,
+  GatewayError,
   gatewayRoutes,
   registryRules,
   SESSION_RECORD_LIMIT,
@@ -21,10 +23,10 @@ import {
   type GatewayClient,
   type RegistryErrorName,
 } from "@iomt-auth/sdk";
-import { ApiError, enrolDevice, GatewayStore, resolveConfig, startGateway, type RunningGateway } from "../src/index.js";
+import { ApiError, enrolDevice, GatewayStore, hashEnrolmentSecret, resolveConfig, startGateway, type RunningGateway } from "../src/index.js";
 import { freePort } from "../../sdk/test/support/ports.js";
 import { exited, expectCliFailure, runCli, runCliJson, spawnGateway, type GatewayProcess } from "./support/cli.js";
-import { expectCode, expectErrorAnswer, expectGatewayError, expectRejection, post, type Answer } from "./support/expect.js";
+import { expectCode, expectError, expectErrorAnswer, expectGatewayError, expectRejection, post, rejection } from "./support/expect.js";
 import { createHarness, eventually, type Device, type Harness } from "./support/harness.js";
 
 /** Writes the harness's settings (with overrides) as a JSON config file for the CLI. */
@@ -184,7 +186,8 @@ describe("gateway: enrolment", () => {
 
   before(async () => {
     harness = await createHarness();
-    store = new GatewayStore(join(harness.dir, "enrolment.db"));
+    GatewayStore.create(join(harness.dir, "enrolment.db"));
+    store = GatewayStore.open(join(harness.dir, "enrolment.db"));
     enrolDevice(store, { gid: harness.gid, oid: "bed-1/spo2", address });
   });
 
@@ -256,7 +259,7 @@ describe("gateway: sessions refused over HTTP", function () {
   });
 });
 
-describe("gateway: an unexpected fault", function () {
+describe("gateway: the database locked by another process, and an unexpected fault", function () {
   this.timeout(120_000);
   let harness: Harness;
   let gateway: RunningGateway;
@@ -273,31 +276,42 @@ describe("gateway: an unexpected fault", function () {
     await harness?.close();
   });
 
-  it("answers 500 InternalError, naming nothing internal, while another process holds the database locked, and serves again once it is free", async () => {
+  it("answers 503 StoreUnavailable (nothing stored, not ready) while another process holds the database locked, and serves again once it is free", async () => {
     const device = harness.device("patient");
-    enrolDevice(gateway.store, { gid: harness.gid, oid: device.oid, address: device.account.address });
-    const { clientHello, state } = hello(harness, device);
-    const answer = await post(gateway.url, gatewayRoutes.hello, { clientHello });
-    const { handshakeId, serverHello } = answer.body as unknown as { handshakeId: string; serverHello: never };
-    const { clientFinish } = await completeHandshake({ account: device.account, state, serverHello });
+    await gateway.enrol({ oid: device.oid, address: device.account.address });
+    const client = device.client(gateway.url);
+    await client.keySession();
 
     // Another process (an operator's sqlite3 shell) holds the write lock past the gateway's 5 s busy timeout.
     const operator = new Database(databasePath);
     operator.exec("BEGIN IMMEDIATE");
-    let refused: Answer;
+    let refused: unknown;
     try {
-      refused = await post(gateway.url, gatewayRoutes.finish, { handshakeId, clientFinish });
+      refused = await rejection(client.getTicket());
     } finally {
       operator.exec("ROLLBACK");
       operator.close();
     }
-    const error = expectErrorAnswer(refused, 500, "InternalError");
-    expect(error.message).to.equal("the gateway failed to handle this request");
-    expect(JSON.stringify(refused.body)).not.to.match(/sqlite|locked|busy/i);
+    const error = expectError(refused, GatewayError, "StoreUnavailable");
+    expect(error.status).to.equal(503);
+    expect(error.details?.reason).to.match(/^SQLITE_BUSY/);
+    expect(gateway.store.enrolmentByAddress(device.account.address)?.ticket_issued_at).to.equal(null);
 
+    const token = await client.getTicket();
+    expect(token.device.toLowerCase()).to.equal(device.account.address.toLowerCase());
+    expect((await fetch(`${gateway.url}/health/ready`)).status).to.equal(200);
+  });
+
+  it("answers 500 InternalError, naming nothing internal, for a secret an operator stored under another pepper than the gateway's", async () => {
+    const device = harness.device("mis-enrolled");
+    // As `enrol --config other.json` with another pepperFile would store it, next to the running gateway.
+    const otherPepper = new Uint8Array(32).fill(7);
+    enrolDevice(gateway.store, { gid: harness.gid, oid: device.oid, address: device.account.address, secretHash: await hashEnrolmentSecret("the right secret, 16+", otherPepper) });
     const client = device.client(gateway.url);
     await client.keySession();
-    expect(client.session).to.not.equal(undefined);
+    const error = await expectGatewayError(client.getTicket({ secret: "the right secret, 16+" }), 500, "InternalError");
+    expect(error.message).to.equal("the gateway failed to handle this request");
+    expect(error.message).not.to.match(/pepper|scrypt|secret/i);
   });
 });
 
@@ -308,7 +322,7 @@ describe("gateway CLI: failure paths", function () {
   let databasePath: string;
   let first: Device;
   const enrolledCount = () => {
-    const store = new GatewayStore(databasePath);
+    const store = GatewayStore.open(databasePath);
     try {
       return store.db.prepare("SELECT count(*) FROM enrolments").pluck().get();
     } finally {
@@ -321,7 +335,8 @@ describe("gateway CLI: failure paths", function () {
     databasePath = join(harness.dir, "cli.db");
     config = configFile(harness, "cli", { databasePath });
     first = harness.device("first");
-    await runCliJson(config, "enrol", "--oid", first.oid, "--address", first.account.address);
+    await runCliJson(config, "init");
+    await runCliJson(config, "enrol", "--oid", first.oid, "--address", first.account.address, "--no-secret");
   });
 
   after(async () => {
@@ -366,7 +381,7 @@ describe("gateway CLI: failure paths", function () {
     const keyFile = join(harness.dir, "stranger.key");
     writeFileSync(keyFile, `${generatePrivateKey()}\n`);
     chmodSync(keyFile, 0o600);
-    const result = await runCli(["start", "--config", configFile(harness, "stranger", { keyFile })]);
+    const result = await runCli(["start", "--config", configFile(harness, "stranger", { keyFile, databasePath })]);
     expect(expectCliFailure(result, 2, "GatewayConfigInvalid")).to.match(/neither masters group .* nor may anchor/);
   });
 });

@@ -16,8 +16,10 @@ import { join } from "node:path";
 import { keccak256, stringToHex, type Address, type Hex } from "viem";
 import { toId } from "@iomt-auth/sdk";
 import { ApiError } from "../src/errors.js";
-import { GatewayStore, StoreError, type NewMessage } from "../src/store.js";
+import { GatewayStore, StoreError, type NewMessage, type StoreErrorCode } from "../src/store.js";
+import { expectCode, expectError } from "./support/expect.js";
 import { corruptPages, flipBytes, mountTmpfs, type Tmpfs } from "./support/faults.js";
+import { skipBecause } from "../../sdk/test/support/skips.js";
 
 const GID = toId("ward-1").toLowerCase() as Hex;
 const DEVICE: Address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
@@ -39,18 +41,11 @@ function message(nonce: number, device: Address = DEVICE): NewMessage {
   };
 }
 
-/** Asserts that `fn` throws a StoreError with `code` and a message matching `message`. */
-function expectStoreError(fn: () => unknown, code: string, message: RegExp): StoreError {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown, `expected ${code}`).to.be.instanceOf(StoreError);
-  expect((thrown as StoreError).code).to.equal(code);
-  expect((thrown as StoreError).message).to.match(message);
-  return thrown as StoreError;
+/** Asserts that `fn` throws a StoreError with `code` (recorded in the assertion ledger) and a message matching `message`. */
+function expectStoreError(fn: () => unknown, code: StoreErrorCode, message: RegExp): StoreError {
+  const error = expectCode(fn, StoreError, code);
+  expect(error.message).to.match(message);
+  return error;
 }
 
 describe("gateway store", () => {
@@ -288,10 +283,7 @@ describe("gateway store", () => {
 
     before(function () {
       disk = mountTmpfs(2048);
-      if (disk === undefined) {
-        console.warn("    (skipped: mounting a tmpfs needs root or CAP_SYS_ADMIN)");
-        this.skip();
-      }
+      if (disk === undefined) skipBecause(this, "no-tmpfs-mount", "mounting a tmpfs needs root or CAP_SYS_ADMIN");
     });
 
     afterEach(() => disk?.free());
@@ -324,9 +316,9 @@ describe("gateway store", () => {
       expect(acknowledged.length, "some commits fit before the disk was full").to.be.greaterThan(0);
       expect(refused.length).to.be.greaterThan(0);
       for (const reason of refused) {
-        expect(reason).to.be.instanceOf(ApiError);
-        expect(reason).to.include({ status: 503, code: "StoreUnavailable" });
-        expect((reason as ApiError).details?.reason).to.match(/^SQLITE_FULL/);
+        const error = expectError(reason, ApiError, "StoreUnavailable");
+        expect(error.status).to.equal(503);
+        expect(error.details?.reason).to.match(/^SQLITE_FULL/);
       }
       expect(full.health).to.deep.include({ ok: false });
       expect(full.health.lastError).to.match(/^SQLITE_FULL/);
@@ -335,7 +327,8 @@ describe("gateway store", () => {
       // The chain worker's transactions are refused the same way. (Larger than what the WAL kept
       // of the failed commits: SQLite rewrites a failed commit's frames in place, so a small write
       // may still fit on the full disk, and then it is committed and acknowledged.)
-      expect(() => full.transaction(() => full.insertMessage({ ...big(50_000), payload: Buffer.alloc(512 * 1024) }))).to.throw(ApiError, /could not store this request \(the disk is full\)/);
+      const refusedWork = expectCode(() => full.transaction(() => full.insertMessage({ ...big(50_000), payload: Buffer.alloc(512 * 1024) })), ApiError, "StoreUnavailable");
+      expect(refusedWork.message).to.match(/could not store this request \(the disk is full\)/);
 
       // Every acknowledged message is in the file, and nothing else: read by another connection.
       const check = new Database(dbPath, { readonly: true });

@@ -2,7 +2,8 @@
 // it against temporary folders: which files a suite runs, what its runner reported, and which of
 // its skipped tests are allowed.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { LEDGER_VARIABLE, readLedger } from "./gates.mjs";
 
@@ -107,7 +108,21 @@ export function runHardhat({ target, runner, files = [], env = {}, args = [], ec
 export const allowedSkips = {
   // sdk/test/package.test.ts runs the README example on Node 20 where the machine has one.
   "no-node-20": () => (findNode20() === undefined ? `no Node 20 at ${NODE_20}` : undefined),
+  // The gateway's full-disk tests put its database on a small tmpfs; mounting one needs root or CAP_SYS_ADMIN.
+  "no-tmpfs-mount": () => (canMountTmpfs() ? undefined : "this process may not mount a tmpfs (needs root or CAP_SYS_ADMIN)"),
 };
+
+/** True when this process can mount (and unmount) a small tmpfs, as the gateway's full-disk tests do. */
+export function canMountTmpfs() {
+  const dir = mkdtempSync(join(tmpdir(), "iomt-tmpfs-check-"));
+  try {
+    if (spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir], { stdio: "ignore", timeout: 30_000 }).status !== 0) return false;
+    spawnSync("umount", [dir], { stdio: "ignore", timeout: 30_000 });
+    return true;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** Where the SDK's package test looks for Node 20 (sdk/test/package.test.ts). */
 export const NODE_20 = "/usr/bin/node";
