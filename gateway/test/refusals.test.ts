@@ -106,9 +106,10 @@ describe("gateway: the chain away", function () {
     harness = await createHarness({ statePath: join(process.env.TMPDIR ?? "/tmp", `iomt-anvil-away-${process.pid}-${Date.now()}.json`) });
     url = `http://127.0.0.1:${await freePort()}`;
     config = configFile(harness, "away", { port: new URL(url).port, retryBaseMs: "50", retryMaxMs: "400", logLevel: "info" });
+    await runCliJson(config, "init");
     gateway = await spawnGateway(config, url);
     bob = harness.device("bob");
-    expect(((await runCliJson(config, "enrol", "--oid", bob.oid, "--address", bob.account.address)) as { enrolled: { oid: string } }).enrolled.oid).to.equal(bob.oid);
+    expect(((await runCliJson(config, "enrol", "--oid", bob.oid, "--address", bob.account.address, "--no-secret")) as { enrolled: { oid: string } }).enrolled.oid).to.equal(bob.oid);
     client = bob.client(url);
     await client.keySession();
     await client.associate({ token: await client.getTicket() });
