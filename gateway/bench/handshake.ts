@@ -44,7 +44,8 @@ try {
   const configFile = join(harness.dir, "gateway.json");
   writeFileSync(configFile, JSON.stringify(settings));
   const devices = Array.from({ length: deviceCount }, (_, i) => harness.device(`handshake-${i}`));
-  const store = new GatewayStore(settings.databasePath as string);
+  GatewayStore.create(settings.databasePath as string); // as `init` does
+  const store = GatewayStore.open(settings.databasePath as string);
   for (const device of devices) enrolDevice(store, { gid: harness.gid, oid: device.oid, address: device.account.address });
   store.close();
   child = spawn(process.execPath, [join(import.meta.dirname, "..", "dist", "cli.js"), "start", "--config", configFile], { stdio: ["ignore", "ignore", "inherit"] });

@@ -6,7 +6,7 @@
 // `--profile` the gateway runs under the V8 CPU profiler and the hottest functions are listed.
 //
 //   ./iomt bench:gateway [--devices 256] [--duration 60] [--concurrency 32] [--per-request 10] [--profile]
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
 import { createRequire } from "node:module";
@@ -66,13 +66,14 @@ async function main(): Promise<void> {
     writeFileSync(configFile, JSON.stringify(settings));
     const cli = join(import.meta.dirname, "..", "dist", "cli.js");
     const nodeFlags = flags.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
+    execFileSync(process.execPath, [cli, "init", "--config", configFile], { stdio: ["ignore", "ignore", "inherit"] });
     gatewayProcess = spawn(process.execPath, [...nodeFlags, cli, "start", "--config", configFile], { stdio: ["ignore", "ignore", "inherit"] });
     await eventually("the gateway to be ready", async () => ((await fetch(`${url}/health/ready`).catch(() => undefined))?.ok ? true : undefined));
     const health = (await (await fetch(`${url}/health/ready`)).json()) as { nativeSecp256k1: boolean };
     log(`gateway pid ${gatewayProcess.pid} on ${url}, native secp256k1: ${health.nativeSecp256k1}`);
 
     // Onboarding over HTTP: enrol (in the gateway's database), keySession, getTicket, assoc.
-    const store = new GatewayStore(settings.databasePath as string);
+    const store = GatewayStore.open(settings.databasePath as string);
     const devices: Device[] = Array.from({ length: deviceCount }, (_, i) => harness.device(`bench-${i}`));
     for (const device of devices) enrolDevice(store, { gid: harness.gid, oid: device.oid, address: device.account.address });
     store.close();

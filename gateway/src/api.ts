@@ -43,7 +43,7 @@ import {
 import type { PrivateKeyAccount } from "viem/accounts";
 import type { ChainWorker } from "./chain.js";
 import type { GatewayConfig } from "./config.js";
-import { checkEnrolmentSecret } from "./enrolment.js";
+import type { EnrolmentSecrets } from "./enrolment.js";
 import { apiError } from "./errors.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { AuthTableMirror, MemberView } from "./mirror.js";
@@ -72,6 +72,8 @@ export type GatewayApiParameters = {
   recovery: SignerRecovery;
   metrics: GatewayMetrics;
   log?: { info(object: object, message: string): void };
+  /** Checks enrolment secrets (counted attempts, back-off, single use). */
+  secrets: EnrolmentSecrets;
 };
 
 export class GatewayApi {
@@ -161,14 +163,12 @@ export class GatewayApi {
     if (enrolment === undefined || enrolment.gid !== session.context.gid.toLowerCase()) {
       throw apiError("DeviceNotEnrolled", `${session.device} is not enrolled in group ${session.context.gid}`);
     }
-    if (enrolment.secret_hash !== null) {
-      if (request.secret === undefined) throw apiError("EnrolmentSecretRequired", "this device was enrolled with a secret; send it as `secret`");
-      if (!(await checkEnrolmentSecret(request.secret, enrolment.secret_hash))) throw apiError("EnrolmentSecretInvalid", "the enrolment secret does not match");
-    }
+    const claim = await this.p.secrets.check(enrolment, request.secret);
     const token = await issueToken(this.p.account, { gid: enrolment.gid, oid: enrolment.oid, device: enrolment.address });
     return () => {
+      claim.consume();
       this.p.store.markTicketIssued(enrolment.gid, enrolment.oid, Date.now());
-      this.p.metrics.ticketsIssued.inc();
+      this.p.store.afterCommit(() => this.p.metrics.ticketsIssued.inc());
       return { token: serializeToken(token) };
     };
   }
@@ -305,7 +305,7 @@ export class GatewayApi {
       store.setNextNonce(device, next);
       // No wake-up of the chain worker: batches are cut on its poll, well within batchMaxAgeMs, and
       // waking it per request would run a chain round trip per request under load.
-      this.p.metrics.messagesAccepted.inc(stored);
+      store.afterCommit(() => this.p.metrics.messagesAccepted.inc(stored));
       return { receipts };
     };
   }

@@ -58,6 +58,13 @@ export interface GatewayConfig {
   maxPayloadBytes: number;
   /** `full` fsyncs every commit (an acknowledged message survives power loss); `normal` survives a process crash only. */
   durability: "full" | "normal";
+  /** SQLite's check of the database at start: `quick` (quick_check, O(size)) or `full` (integrity_check, also every index). */
+  integrityCheck: "quick" | "full";
+  /**
+   * The pepper of enrolment secrets: a file of 32 random bytes (hex), 0600, kept apart from the
+   * database (`init` creates it). Without it, devices can only be enrolled without a secret.
+   */
+  pepperFile: string | undefined;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Use the native libsecp256k1 binding when it loads (default), or force the pure-JS path. */
   nativeSecp256k1: boolean;
@@ -95,6 +102,7 @@ export const defaultConfig = {
   maxMessagesPerRequest: 256,
   maxPayloadBytes: 16_384,
   durability: "full",
+  integrityCheck: "quick",
   logLevel: "info",
   nativeSecp256k1: true,
 } satisfies Partial<GatewayConfig>;
@@ -129,6 +137,8 @@ const settings = {
   maxMessagesPerRequest: "IOMT_GATEWAY_MAX_MESSAGES_PER_REQUEST",
   maxPayloadBytes: "IOMT_GATEWAY_MAX_PAYLOAD_BYTES",
   durability: "IOMT_GATEWAY_DURABILITY",
+  integrityCheck: "IOMT_GATEWAY_INTEGRITY_CHECK",
+  pepperFile: "IOMT_GATEWAY_PEPPER_FILE",
   logLevel: "IOMT_GATEWAY_LOG_LEVEL",
   nativeSecp256k1: "IOMT_GATEWAY_NATIVE_SECP256K1",
 } as const;
@@ -139,7 +149,7 @@ export const settingNames = Object.keys(settings) as SettingName[];
 /** Raw settings as strings (flags, environment) or JSON values (the config file). */
 export type RawSettings = Partial<Record<SettingName, unknown>>;
 
-/** Reads a JSON config file; relative paths in it (keyFile, databasePath) are resolved against its folder. */
+/** Reads a JSON config file; relative paths in it (keyFile, databasePath, pepperFile) are resolved against its folder. */
 export function readConfigFile(path: string): RawSettings {
   let parsed: unknown;
   try {
@@ -152,7 +162,7 @@ export function readConfigFile(path: string): RawSettings {
   const unknown = Object.keys(raw).filter((name) => !(name in settings));
   if (unknown.length > 0) throw new GatewayConfigError(`${path}: unknown setting(s) ${unknown.join(", ")}`);
   const folder = resolve(path, "..");
-  for (const name of ["keyFile", "databasePath"] as const) {
+  for (const name of ["keyFile", "databasePath", "pepperFile"] as const) {
     if (typeof raw[name] === "string") raw[name] = resolve(folder, raw[name] as string);
   }
   return raw as RawSettings;
@@ -202,11 +212,14 @@ export function resolveConfig(raw: RawSettings): LoadedConfig {
     maxMessagesPerRequest: integer(merged.maxMessagesPerRequest, "maxMessagesPerRequest", 1, 4_096),
     maxPayloadBytes: integer(merged.maxPayloadBytes, "maxPayloadBytes", 0),
     durability: oneOf(merged.durability, "durability", ["full", "normal"] as const),
+    integrityCheck: oneOf(merged.integrityCheck, "integrityCheck", ["quick", "full"] as const),
+    pepperFile: merged.pepperFile === undefined ? undefined : text(merged.pepperFile, "pepperFile"),
     logLevel: oneOf(merged.logLevel, "logLevel", ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const),
     nativeSecp256k1: boolean(merged.nativeSecp256k1, "nativeSecp256k1"),
   };
   if (config.retryMaxMs < config.retryBaseMs) throw new GatewayConfigError("retryMaxMs must be at least retryBaseMs");
   if (new Set(config.groups).size !== config.groups.length) throw new GatewayConfigError("groups names one group twice");
+  if (config.pepperFile !== undefined && resolve(config.pepperFile) === resolve(config.databasePath)) throw new GatewayConfigError("pepperFile must not be the database");
   return { config, account, masterKey: masterKeyOf(privateKey) };
 }
 

@@ -55,7 +55,9 @@ export const apiErrors = {
   PathMalformed: { status: 400, sealed: "yes" },
   SignatureMismatch: { status: 401, sealed: "yes" },
   EnrolmentSecretRequired: { status: 401, sealed: "yes" },
-  EnrolmentSecretInvalid: { status: 401, sealed: "yes" },
+  EnrolmentSecretWrong: { status: 401, sealed: "yes" },
+  EnrolmentSecretUsed: { status: 409, sealed: "yes" },
+  EnrolmentLocked: { status: 429, sealed: "yes" },
   DeviceNotEnrolled: { status: 403, sealed: "yes" },
   DeviceNotMember: { status: 403, sealed: "yes" },
   GroupMismatch: { status: 403, sealed: "yes" },
@@ -67,8 +69,10 @@ export const apiErrors = {
   NonceReplayed: { status: 409, sealed: "yes" },
   NonceOutOfOrder: { status: 409, sealed: "yes" },
   ChainUnavailable: { status: 503, sealed: "yes" },
+  StoreUnavailable: { status: 503, sealed: "both" },
   // operator commands
   EnrolmentInvalid: { status: 400, sealed: "cli" },
+  EnrolmentSecretWeak: { status: 400, sealed: "cli" },
   EnrolmentConflict: { status: 409, sealed: "cli" },
 } as const satisfies Record<string, { status: number; sealed: "no" | "yes" | "both" | "cli" }>;
 

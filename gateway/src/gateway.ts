@@ -1,11 +1,16 @@
 // Puts a gateway together: store, AuthTable mirror, chain worker, sessions (in memory), API and
-// HTTP server.
+// HTTP server. Start-up refuses a store it cannot trust before anything listens: a missing or empty
+// database file (it is created only by `init`), one another gateway process holds, one that fails
+// SQLite's integrity check, one it cannot write to, and enrolment secrets it cannot check (no or
+// another pepper).
 import { pino } from "pino";
-import { createPublicClient, createWalletClient, defineChain, http, type Address, type Transport } from "viem";
+import { existsSync } from "node:fs";
+import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex, type Transport } from "viem";
 import { ContractRuleError, getGroup, isAnchorer, type ReadClient, type WriteClient } from "@iomt-auth/sdk";
 import { GatewayApi } from "./api.js";
 import { ChainWorker } from "./chain.js";
 import type { LoadedConfig } from "./config.js";
+import { checkStoredSecrets, EnrolmentSecrets, enrolDevice, hashEnrolmentSecret, readPepperFile } from "./enrolment.js";
 import { GatewayConfigError } from "./errors.js";
 import { createMetrics } from "./metrics.js";
 import { AuthTableMirror } from "./mirror.js";
@@ -14,7 +19,7 @@ import { createHandshakeCrypto } from "./crypto.js";
 import type { MemberView } from "./mirror.js";
 import { SessionManager } from "./sessions.js";
 import { createSignerRecovery } from "./signatures.js";
-import { GatewayStore } from "./store.js";
+import { GatewayStore, type EnrolmentRow } from "./store.js";
 
 /** Expired sessions, half-open handshakes and answered hellos are swept this often. */
 const SESSION_SWEEP_MS = 5_000;
@@ -28,6 +33,11 @@ export type RunningGateway = {
   store: GatewayStore;
   sessions: SessionManager;
   worker: ChainWorker;
+  /**
+   * Enrols a device (in the first served group unless `gid` is given), with a secret hashed under
+   * the configured pepper when `secret` is given (at least 16 characters).
+   */
+  enrol(parameters: { gid?: Hex; oid: string; address: string; secret?: string }): Promise<EnrolmentRow>;
   /** Stops accepting requests, finishes the chain work in progress, saves the mirror and closes the store. */
   close(): Promise<void>;
 };
@@ -45,17 +55,27 @@ export type StartGatewayOptions = {
    * warning, so a gateway restarted during an outage still takes data.
    */
   checkRoles?: boolean;
+  /**
+   * Create the database when no file exists at `databasePath` (as `iomt-gateway init` does), for
+   * tests and embedded use; default false: a missing file is refused. An empty file is refused
+   * either way.
+   */
+  createDatabase?: boolean;
 };
 
-export async function startGateway({ config, account, masterKey }: LoadedConfig, { checkRoles = true, transport: customTransport }: StartGatewayOptions = {}): Promise<RunningGateway> {
+export async function startGateway({ config, account, masterKey }: LoadedConfig, { checkRoles = true, transport: customTransport, createDatabase = false }: StartGatewayOptions = {}): Promise<RunningGateway> {
   const chain = defineChain({ id: config.chainId, name: `chain ${config.chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [config.rpcUrl] } } });
   const transport = customTransport ?? http(config.rpcUrl, { retryCount: 0, timeout: 10_000 });
   const publicClient = createPublicClient({ chain, transport, cacheTime: 0 }) as ReadClient;
   const walletClient = createWalletClient({ chain, transport, account }) as WriteClient;
 
-  const store = new GatewayStore(config.databasePath, { durability: config.durability });
+  if (createDatabase && !existsSync(config.databasePath)) GatewayStore.create(config.databasePath);
+  const store = GatewayStore.open(config.databasePath, { durability: config.durability, lock: true, check: config.integrityCheck });
   let closed = false;
   try {
+    const pepper = config.pepperFile === undefined ? undefined : readPepperFile(config.pepperFile);
+    checkStoredSecrets(store, pepper);
+    const secrets = new EnrolmentSecrets({ store, pepper });
     // A revocation the mirror sees drops the device's enrolment (bound below, once the API exists).
     let onRevoked: (member: MemberView) => void = () => undefined;
     const mirror = new AuthTableMirror({ client: publicClient, registry: config.registry, fromBlock: config.fromBlock, groups: config.groups, store, onRevoked: (member) => onRevoked(member) });
@@ -67,6 +87,7 @@ export async function startGateway({ config, account, masterKey }: LoadedConfig,
       pendingMessages: store.pendingCount(),
       openBatches: store.openBatchStats().batches,
       chainUp: worker?.chainUp ?? false,
+      storeUp: store.health.ok,
       indexedBlock: mirror.indexedBlock,
       sessions: sessions?.size ?? 0,
     }));
@@ -75,7 +96,7 @@ export async function startGateway({ config, account, masterKey }: LoadedConfig,
 
     if (checkRoles) await checkGroupRoles(publicClient, config.registry, config.groups, account.address, log);
 
-    const api = new GatewayApi({ config, account, publicClient, store, mirror, worker, recovery, metrics, log });
+    const api = new GatewayApi({ config, account, publicClient, store, mirror, worker, recovery, metrics, log, secrets });
     onRevoked = (member) => api.dropRevoked(member);
     mirror.reportRevoked();
     sessions = new SessionManager({
@@ -90,24 +111,22 @@ export async function startGateway({ config, account, masterKey }: LoadedConfig,
       admit: (device, gid) => api.admit(device, gid),
       onKeyExchange: () => metrics.keyExchanges.inc(),
     });
-    // The store's own fault signal (full disk, I/O errors) belongs to the store; until it has one,
-    // readiness follows the outcome of the sealed routes' commits.
-    let storeFault: { error: string; at: number } | undefined;
+    // Readiness: the chain reachable and the store writing (its own health: a failed commit marks it
+    // failing until a background probe write succeeds again).
     const readiness = () => {
       const open = store.openBatchStats();
       // A group whose Master lost its powers (revoked in the parent group, or a group on its way
       // deactivated): the registry refuses to anchor for it, so its messages wait here.
       const standing = worker.standings();
       const held = standing.some((group) => group.status !== "ok");
-      const ready = worker.chainUp && storeFault === undefined;
+      const ready = worker.chainUp;
       return {
         ready,
-        status: !ready ? "unready" : held ? "degraded" : "ok",
+        status: held ? "degraded" : "ok",
         master: account.address,
         groups: config.groups,
         policy: config.policy,
         chain: { up: worker.chainUp, indexedBlock: mirror.indexedBlock.toString(), lastError: worker.lastError ?? null },
-        store: { ok: storeFault === undefined, lastError: storeFault?.error ?? null },
         standing,
         // Acknowledged messages not yet on chain: waiting for a batch or relay, or in a batch being anchored.
         backlog: { pendingMessages: store.pendingCount(), openBatches: open.batches, messagesInOpenBatches: open.messages },
@@ -115,10 +134,7 @@ export async function startGateway({ config, account, masterKey }: LoadedConfig,
         nativeSecp256k1: recovery.native && crypto.native,
       };
     };
-    const onCommit = (error: unknown) => {
-      storeFault = error === undefined ? undefined : { error: (error as Error).message.split("\n")[0], at: Date.now() };
-    };
-    const app = await createServer({ config, api, sessions, store, metrics, readiness, onCommit });
+    const app = await createServer({ config, api, sessions, store, metrics, readiness });
     const address = await app.listen({ host: config.host, port: config.port });
     const live = sessions;
     const sweeper = setInterval(() => live.sweep(), SESSION_SWEEP_MS);
@@ -134,6 +150,12 @@ export async function startGateway({ config, account, masterKey }: LoadedConfig,
       store,
       sessions: live,
       worker: running,
+      async enrol({ gid = config.groups[0], oid, address, secret }) {
+        if (!config.groups.includes(gid.toLowerCase() as Hex)) throw new GatewayConfigError(`group ${gid} is not one of the served groups`);
+        if (secret !== undefined && pepper === undefined) throw new GatewayConfigError("an enrolment secret needs a pepperFile in the configuration");
+        const secretHash = secret === undefined ? undefined : await hashEnrolmentSecret(secret, pepper as Uint8Array);
+        return enrolDevice(store, { gid: gid.toLowerCase() as Hex, oid, address, secretHash });
+      },
       async close() {
         if (closed) return;
         closed = true;

@@ -1,10 +1,12 @@
 // Prometheus metrics of one gateway instance (its own registry, so several gateways can share a
-// process, as the scenario runner does).
+// process, as the scenario runner does). Counters of stored work move only once the work is
+// committed: callers increment them through `GatewayStore.afterCommit`, never inside a unit of a
+// commit that may still fail. Gauges are read from committed state when /metrics is scraped.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export type GatewayMetrics = ReturnType<typeof createMetrics>;
 
-export function createMetrics(readGauges: () => { pendingMessages: number; openBatches: number; chainUp: boolean; indexedBlock: bigint; sessions: number }) {
+export function createMetrics(readGauges: () => { pendingMessages: number; openBatches: number; chainUp: boolean; storeUp: boolean; indexedBlock: bigint; sessions: number }) {
   const registry = new Registry();
   const requests = new Counter({ name: "iomt_gateway_requests_total", help: "HTTP requests by route and status", labelNames: ["route", "status"] as const, registers: [registry] });
   const requestSeconds = new Histogram({
@@ -15,7 +17,7 @@ export function createMetrics(readGauges: () => { pendingMessages: number; openB
     registers: [registry],
   });
   const rejections = new Counter({ name: "iomt_gateway_rejections_total", help: "Refused requests by error code", labelNames: ["code"] as const, registers: [registry] });
-  const messagesAccepted = new Counter({ name: "iomt_gateway_messages_accepted_total", help: "Data messages verified, stored and acknowledged", registers: [registry] });
+  const messagesAccepted = new Counter({ name: "iomt_gateway_messages_accepted_total", help: "Data messages verified, committed to the store and acknowledged", registers: [registry] });
   const messagesOnChain = new Counter({ name: "iomt_gateway_messages_on_chain_total", help: "Acknowledged messages now on chain, by route", labelNames: ["route"] as const, registers: [registry] });
   const batchesAnchored = new Counter({ name: "iomt_gateway_batches_anchored_total", help: "Batches anchored on chain", registers: [registry] });
   const associationsRelayed = new Counter({ name: "iomt_gateway_associations_relayed_total", help: "Associations relayed and mined", registers: [registry] });
@@ -25,6 +27,7 @@ export function createMetrics(readGauges: () => { pendingMessages: number; openB
   const pending = new Gauge({ name: "iomt_gateway_pending_messages", help: "Acknowledged messages not yet in a batch or relayed", registers: [registry] });
   const openBatches = new Gauge({ name: "iomt_gateway_open_batches", help: "Batches cut but not yet anchored", registers: [registry] });
   const chainUp = new Gauge({ name: "iomt_gateway_chain_up", help: "1 when the last chain worker pass succeeded", registers: [registry] });
+  const storeUp = new Gauge({ name: "iomt_gateway_store_up", help: "1 unless the store's last commit failed (disk full, I/O error); /health/ready answers 503 while it is 0", registers: [registry] });
   const indexedBlock = new Gauge({ name: "iomt_gateway_indexed_block", help: "Last block the AuthTable mirror indexed", registers: [registry] });
   const sessions = new Gauge({ name: "iomt_gateway_sessions", help: "Established, unexpired sessions", registers: [registry] });
 
@@ -45,6 +48,7 @@ export function createMetrics(readGauges: () => { pendingMessages: number; openB
       pending.set(values.pendingMessages);
       openBatches.set(values.openBatches);
       chainUp.set(values.chainUp ? 1 : 0);
+      storeUp.set(values.storeUp ? 1 : 0);
       indexedBlock.set(Number(values.indexedBlock));
       sessions.set(values.sessions);
     },

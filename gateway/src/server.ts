@@ -5,7 +5,7 @@
 // itself (unparsable requests, header overflow, slow clients). Budgets are separate: per client
 // address on the routes without a session, per device (counted once a record opened) on the sealed
 // ones, so junk from one address cannot lock the devices behind it out of their sessions.
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import type { Socket } from "node:net";
 import { STATUS_CODES } from "node:http";
@@ -13,6 +13,7 @@ import { gatewayRoutes, IomtError, type FinishRequest, type HelloRequest, type S
 import type { GatewayApi, Unit } from "./api.js";
 import type { GatewayConfig } from "./config.js";
 import { ApiError, apiError } from "./errors.js";
+import { registerHealthRoutes } from "./health.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { finishBodySchema, helloBodySchema, sealedBodySchema } from "./schemas.js";
 import { OpenedError, type OpenedRequest, type SessionManager } from "./sessions.js";
@@ -27,10 +28,8 @@ export type ServerParameters = {
   sessions: SessionManager;
   store: GatewayStore;
   metrics: GatewayMetrics;
-  /** Whether the gateway can serve (chain reachable, store committing), with the details for operators. */
-  readiness: () => Readiness;
-  /** Told about each group commit of a sealed route: `undefined` when it committed, else the store's error. */
-  onCommit?: (error: unknown) => void;
+  /** Whether the chain is reachable (the store's own health is added by health.ts), with the details for operators. */
+  readiness: () => Readiness & { status: string };
 };
 
 type ErrorBody = { code: string; message: string; details?: Record<string, unknown> };
@@ -101,7 +100,7 @@ async function handshakeRoutes(app: FastifyInstance, { sessions }: ServerParamet
  * the request (docs/protocol.md §5). The per-device budget is counted only for opened records, so
  * nobody can spend a device's budget with junk under its session id.
  */
-async function sealedRoutes(app: FastifyInstance, { config, api, sessions, store, metrics, onCommit }: ServerParameters): Promise<void> {
+async function sealedRoutes(app: FastifyInstance, { config, api, sessions, store, metrics }: ServerParameters): Promise<void> {
   const budget = new DeviceBudget(config.deviceRateLimitPerMinute);
 
   const sealed = (route: SealedRoute, handler: (session: Session, body: unknown) => Promise<Unit<unknown>>) =>
@@ -128,17 +127,8 @@ async function sealedRoutes(app: FastifyInstance, { config, api, sessions, store
       return reply.status(status).send({ record: sessions.seal(opened, answer) });
     });
 
-  /** Runs the unit in the group commit; a failing store (not a refused rule) is reported for readiness. */
-  async function commit(unit: Unit<unknown>): Promise<unknown> {
-    try {
-      const result = await store.commit(unit);
-      onCommit?.(undefined);
-      return result;
-    } catch (error) {
-      if (!(error instanceof IomtError)) onCommit?.(error);
-      throw error;
-    }
-  }
+  /** Runs the unit in the group commit; a failing store refuses it with StoreUnavailable and reports itself failing to readiness. */
+  const commit = (unit: Unit<unknown>): Promise<unknown> => store.commit(unit);
 
   sealed(gatewayRoutes.ticket, (session, body) => api.ticket(session, body));
   sealed(gatewayRoutes.assoc, (session, body) => api.assoc(session, body));
@@ -149,13 +139,9 @@ async function sealedRoutes(app: FastifyInstance, { config, api, sessions, store
   sealed(gatewayRoutes.verify, (session, body) => api.verify(session, body));
 }
 
-/** `/health/live` (the process answers), `/health/ready` (503 while the chain or the store is failing), `/metrics`. */
-async function operationsRoutes(app: FastifyInstance, { metrics, readiness }: ServerParameters): Promise<void> {
-  app.get(gatewayRoutes.live, { config: { rateLimit: false } }, async () => ({ status: "live" }));
-  app.get(gatewayRoutes.ready, { config: { rateLimit: false } }, async (_request, reply: FastifyReply) => {
-    const { ready, ...body } = readiness();
-    return reply.status(ready ? 200 : 503).send(body);
-  });
+/** `/health/live` (the process answers), `/health/ready` (503 while the chain or the store is failing; see health.ts), `/metrics`. */
+async function operationsRoutes(app: FastifyInstance, { metrics, readiness, store }: ServerParameters): Promise<void> {
+  registerHealthRoutes(app, { store, health: readiness });
   app.get(gatewayRoutes.metrics, { config: { rateLimit: false } }, async (_request, reply) => {
     metrics.refreshGauges();
     void reply.header("content-type", metrics.registry.contentType);

@@ -4,26 +4,39 @@
 // answered only after the transaction committed. With `durability: "full"` that commit is
 // fsynced, so an answered request survives a crash of the process or of the machine, at the cost
 // of one fsync per turn rather than one per request.
-import { chmodSync, closeSync, openSync } from "node:fs";
+//
+// The file is created only by `GatewayStore.create` (the CLI's `init`); `open` refuses a missing
+// or empty file, and for the gateway itself also takes the database's lock (one gateway process
+// per database) and runs SQLite's integrity check. A commit that fails (disk full, I/O error) is
+// refused with `StoreUnavailable` and marks the store failing until a later commit succeeds, so
+// readiness can report it; effects that must follow only committed work (metrics) are queued with
+// `afterCommit`.
+import { chmodSync, closeSync, existsSync, openSync, realpathSync, statSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { Address, Hex } from "viem";
+import { IomtError } from "@iomt-auth/sdk";
+import { ApiError } from "./errors.js";
 
-// Version 2 (contracts v2): enrolments are keyed by (gid, oid), as oids are scoped to their group
-// on chain, and every request relayed in a batch transaction records its item index there.
-const SCHEMA_VERSION = 2;
+// Version 3 (protocol v2): sessions live in memory only (no sessions table); enrolment secrets
+// are peppered, counted (failures, lock-out) and single use. Version 2 (contracts v2): enrolments
+// are keyed by (gid, oid), and every request relayed in a batch records its item index.
+const SCHEMA_VERSION = 3;
 
 const schema = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
-CREATE TABLE IF NOT EXISTS enrolments (
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+CREATE TABLE enrolments (
   gid TEXT NOT NULL,
   oid TEXT NOT NULL,
   address TEXT NOT NULL UNIQUE,
   secret_hash TEXT,
   enrolled_at INTEGER NOT NULL,
   ticket_issued_at INTEGER,
+  secret_failures INTEGER NOT NULL DEFAULT 0,
+  secret_locked_until INTEGER,
+  secret_used_at INTEGER,
   PRIMARY KEY (gid, oid)
 ) STRICT;
-CREATE TABLE IF NOT EXISTS associations (
+CREATE TABLE associations (
   device TEXT PRIMARY KEY,
   gid TEXT NOT NULL,
   oid TEXT NOT NULL,
@@ -36,9 +49,9 @@ CREATE TABLE IF NOT EXISTS associations (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX IF NOT EXISTS associations_open ON associations (status) WHERE status IN ('queued', 'submitted');
-CREATE TABLE IF NOT EXISTS device_nonces (device TEXT PRIMARY KEY, next_nonce INTEGER NOT NULL) STRICT;
-CREATE TABLE IF NOT EXISTS messages (
+CREATE INDEX associations_open ON associations (status) WHERE status IN ('queued', 'submitted');
+CREATE TABLE device_nonces (device TEXT PRIMARY KEY, next_nonce INTEGER NOT NULL) STRICT;
+CREATE TABLE messages (
   id INTEGER PRIMARY KEY,
   digest TEXT NOT NULL UNIQUE,
   gid TEXT NOT NULL,
@@ -62,10 +75,10 @@ CREATE TABLE IF NOT EXISTS messages (
   relay_error TEXT,
   UNIQUE (device, nonce)
 ) STRICT;
-CREATE INDEX IF NOT EXISTS messages_pending ON messages (gid, route, id) WHERE status = 'pending';
-CREATE INDEX IF NOT EXISTS messages_relaying ON messages (id) WHERE status = 'relaying';
-CREATE INDEX IF NOT EXISTS messages_batch ON messages (batch_id, leaf_index) WHERE batch_id IS NOT NULL;
-CREATE TABLE IF NOT EXISTS batches (
+CREATE INDEX messages_pending ON messages (gid, route, id) WHERE status = 'pending';
+CREATE INDEX messages_relaying ON messages (id) WHERE status = 'relaying';
+CREATE INDEX messages_batch ON messages (batch_id, leaf_index) WHERE batch_id IS NOT NULL;
+CREATE TABLE batches (
   id INTEGER PRIMARY KEY,
   gid TEXT NOT NULL,
   root TEXT NOT NULL,
@@ -78,10 +91,80 @@ CREATE TABLE IF NOT EXISTS batches (
   anchored_at INTEGER,
   UNIQUE (gid, root)
 ) STRICT;
-CREATE INDEX IF NOT EXISTS batches_open ON batches (id) WHERE status IN ('created', 'sent');
+CREATE INDEX batches_open ON batches (id) WHERE status IN ('created', 'sent');
 `;
 
-export type EnrolmentRow = { gid: Hex; oid: Hex; address: Address; secret_hash: string | null; enrolled_at: number; ticket_issued_at: number | null };
+/** From version 2: sessions are no longer stored; enrolment secrets gain their counters. */
+const migrateFrom2 = `
+DROP TABLE IF EXISTS sessions;
+ALTER TABLE enrolments ADD COLUMN secret_failures INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE enrolments ADD COLUMN secret_locked_until INTEGER;
+ALTER TABLE enrolments ADD COLUMN secret_used_at INTEGER;
+UPDATE meta SET value = '3' WHERE key = 'schema_version';
+`;
+
+/** Why the store refuses to be created or opened; the CLI prints the code and the message. */
+export type StoreErrorCode = "StoreExists" | "StoreMissing" | "StoreEmpty" | "StoreCorrupt" | "StoreLocked" | "StoreSchemaMismatch" | "StoreUnwritable";
+
+export class StoreError extends IomtError {
+  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** SQLite result codes that mean the store itself failed (not the unit's own logic, e.g. a constraint). */
+const STORE_FAULTS = ["SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PROTOCOL", "SQLITE_NOMEM", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_MISUSE"];
+
+function sqliteCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_") ? code : undefined;
+}
+
+/** True when `error` is a fault of the store (disk full, I/O, corruption…) rather than of the work itself. */
+export function isStoreFault(error: unknown): boolean {
+  const code = sqliteCode(error);
+  return code !== undefined && STORE_FAULTS.some((fault) => code === fault || code.startsWith(`${fault}_`));
+}
+
+/** The refusal a caller gets when its work could not be committed: nothing it asked for was stored. */
+export function storeUnavailable(error: unknown): ApiError {
+  const reason = sqliteCode(error) ?? "error";
+  const why = reason.startsWith("SQLITE_FULL") ? "the disk is full" : reason.startsWith("SQLITE_IOERR") ? "an I/O error" : reason;
+  return new ApiError(503, "StoreUnavailable", `the gateway could not store this request (${why}); nothing was kept: retry later`, { reason });
+}
+
+/** Options of `GatewayStore.open`. */
+export type OpenStoreOptions = {
+  durability?: "full" | "normal";
+  /**
+   * Take the database's lock (the gateway process does; the CLI's other commands do not): a
+   * second process asking for it is refused with `StoreLocked` until the first one exits,
+   * however it exits (the operating system drops the lock of a killed process).
+   */
+  lock?: boolean;
+  /** SQLite's integrity check before anything is read: `quick` (default for the gateway), `full`, or `none`. */
+  check?: "quick" | "full" | "none";
+};
+
+/** The store's last write outcome: readiness answers 503 while `ok` is false. */
+export type StoreHealth = { ok: boolean; lastError: string | null; failedAt: number | null };
+
+export type EnrolmentRow = {
+  gid: Hex;
+  oid: Hex;
+  address: Address;
+  /** The secret's peppered scrypt hash (see enrolment.ts); null when the device has none, or once it was used. */
+  secret_hash: string | null;
+  enrolled_at: number;
+  ticket_issued_at: number | null;
+  /** Wrong (or unfinished) secret attempts since the secret was set. */
+  secret_failures: number;
+  /** No attempt is taken before this time (ms). */
+  secret_locked_until: number | null;
+  /** When the secret was used for a ticket and cleared (single use). */
+  secret_used_at: number | null;
+};
+export type NewEnrolment = Pick<EnrolmentRow, "gid" | "oid" | "address" | "secret_hash" | "enrolled_at">;
 export type AssociationRowStatus = "queued" | "submitted" | "associated" | "rejected";
 export type AssociationRow = {
   device: Address;
@@ -143,36 +226,95 @@ type QueuedUnit = { unit: () => unknown; resolve: (value: unknown) => void; reje
 
 export class GatewayStore {
   readonly db: Database.Database;
+  readonly path: string;
   private queue: QueuedUnit[] = [];
   private flushScheduled = false;
   private readonly inSavepoint: (unit: () => unknown) => unknown;
   private readonly statements;
+  /** Effects queued by `afterCommit` in the unit running now. */
+  private effects: (() => void)[] | undefined;
+  private readonly lock: Database.Database | undefined;
+  private state: StoreHealth = { ok: true, lastError: null, failedAt: null };
 
-  constructor(path: string, { durability = "full" }: { durability?: "full" | "normal" } = {}) {
-    // The file holds readings and their salts: owner-only, like the key file. SQLite
-    // gives its -wal and -shm files the database file's permissions.
-    if (path !== ":memory:") {
-      closeSync(openSync(path, "a", 0o600));
-      chmodSync(path, 0o600);
+  /**
+   * Creates a new database file (the CLI's `init`): refuses a path where any file exists, even an
+   * empty one, so that a lost or truncated database is never silently replaced by a new one.
+   */
+  static create(path: string): void {
+    let fd: number;
+    try {
+      fd = openSync(path, "wx", 0o600);
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === "EEXIST") {
+        throw new StoreError("StoreExists", `${path} already exists (${statSync(path).size} bytes): init creates a new database and never overwrites one; to start afresh, move the file away yourself`);
+      }
+      throw new StoreError("StoreUnwritable", `cannot create ${path}: ${(cause as Error).message}`, { cause });
     }
-    this.db = new Database(path);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
-    this.db.pragma("busy_timeout = 5000");
-    this.db.pragma("foreign_keys = ON");
-    this.db.exec(schema);
-    // Protocol v2: sessions live in the gateway's memory only (no stored keys or counters, which a
-    // second process or a power loss could reuse), and a reading is kept with its commitment's salt.
-    this.db.exec("DROP TABLE IF EXISTS sessions");
-    if (!(this.db.prepare("SELECT name FROM pragma_table_info('messages')").pluck().all() as string[]).includes("salt")) this.db.exec("ALTER TABLE messages ADD COLUMN salt BLOB");
-    const version = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as string | undefined;
-    if (version === undefined) this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
-    else if (Number(version) !== SCHEMA_VERSION) {
+    closeSync(fd);
+    chmodSync(path, 0o600);
+    const db = new Database(path, { fileMustExist: true });
+    try {
+      db.pragma("journal_mode = WAL");
+      db.transaction(() => {
+        db.exec(schema);
+        const setMeta = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
+        setMeta.run("schema_version", String(SCHEMA_VERSION));
+        setMeta.run("created_at", String(Date.now()));
+      })();
+    } catch (cause) {
+      throw new StoreError("StoreUnwritable", `cannot initialise ${path}: ${(cause as Error).message}`, { cause });
+    } finally {
+      db.close();
+    }
+  }
+
+  /**
+   * Opens an existing database made by `create`. Refuses a missing file (`StoreMissing`), an empty
+   * one (`StoreEmpty`), a file another gateway process holds (`StoreLocked`, with `lock`), a file
+   * that fails SQLite's integrity check (`StoreCorrupt`) and a file of another schema version
+   * (`StoreSchemaMismatch`); a version-2 file is brought to version 3 in one transaction.
+   */
+  static open(path: string, options: OpenStoreOptions = {}): GatewayStore {
+    if (!existsSync(path)) throw new StoreError("StoreMissing", `no database at ${path}: create it once with \`iomt-gateway init --config …\` (the gateway never creates one by itself)`);
+    const size = statSync(path).size;
+    if (size === 0) {
+      const wal = existsSync(`${path}-wal`) ? `; a ${statSync(`${path}-wal`).size}-byte ${path}-wal lies next to it` : "";
+      throw new StoreError(
+        "StoreEmpty",
+        `${path} is empty (0 bytes)${wal}: a database that held data may have been truncated, so the gateway refuses it rather than starting afresh. Restore it from a backup; only for a new gateway, remove it and run \`iomt-gateway init\``,
+      );
+    }
+    return new GatewayStore(path, options);
+  }
+
+  private constructor(path: string, { durability = "full", lock = false, check = "none" }: OpenStoreOptions) {
+    this.path = path;
+    // The lock first, so that a second gateway is refused before it reads anything.
+    this.lock = lock ? takeLock(path) : undefined;
+    try {
+      // The file holds readings: owner-only, like the key file. SQLite gives its -wal and -shm
+      // files the database file's permissions.
+      chmodSync(path, 0o600);
+      this.db = new Database(path, { fileMustExist: true });
+    } catch (cause) {
+      this.lock?.close();
+      throw new StoreError("StoreUnwritable", `cannot open ${path}: ${(cause as Error).message}`, { cause });
+    }
+    try {
+      if (check !== "none") integrityCheck(this.db, path, check);
+      this.checkSchema();
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
+      this.db.pragma("busy_timeout = 5000");
+      this.db.pragma("foreign_keys = ON");
+    } catch (error) {
       this.db.close();
-      // Version 1 belongs to a gateway of the v1 registry: its messages were signed for that
-      // registry's domain and can only be anchored there, so it is refused, never converted.
-      const hint = Number(version) === 1 ? " (a database of the v1 registry: drain it with the v1 gateway, then start with a new file)" : "";
-      throw new Error(`${path} has schema version ${version}; this gateway reads version ${SCHEMA_VERSION}${hint}`);
+      this.lock?.close();
+      if (error instanceof IomtError) throw error;
+      if (sqliteCode(error)?.startsWith("SQLITE_NOTADB") || sqliteCode(error)?.startsWith("SQLITE_CORRUPT")) {
+        throw new StoreError("StoreCorrupt", `${path} is corrupt (${(error as Error).message}): restore it from a backup`, { cause: error });
+      }
+      throw new StoreError("StoreUnwritable", `cannot open ${path}: ${(error as Error).message}`, { cause: error });
     }
     this.inSavepoint = this.db.transaction((unit: () => unknown) => unit());
     const db = this.db;
@@ -183,8 +325,13 @@ export class GatewayStore {
       enrolmentByAddress: db.prepare("SELECT * FROM enrolments WHERE address = ?"),
       enrolment: db.prepare("SELECT * FROM enrolments WHERE gid = ? AND oid = ?"),
       enrolments: db.prepare("SELECT * FROM enrolments ORDER BY enrolled_at, gid, oid"),
-      ticketIssued: db.prepare("UPDATE enrolments SET ticket_issued_at = ? WHERE gid = ? AND oid = ? AND ticket_issued_at IS NULL"),
       dropEnrolment: db.prepare("DELETE FROM enrolments WHERE address = ?"),
+      ticketIssued: db.prepare("UPDATE enrolments SET ticket_issued_at = ? WHERE gid = ? AND oid = ? AND ticket_issued_at IS NULL"),
+      secretAttempt: db.prepare("UPDATE enrolments SET secret_failures = ?, secret_locked_until = ? WHERE gid = ? AND oid = ?"),
+      useSecret: db.prepare(
+        "UPDATE enrolments SET secret_hash = NULL, secret_used_at = ?, secret_failures = 0, secret_locked_until = NULL WHERE gid = ? AND oid = ? AND secret_hash = ?",
+      ),
+      setSecret: db.prepare("UPDATE enrolments SET secret_hash = ?, secret_used_at = NULL, secret_failures = 0, secret_locked_until = NULL WHERE gid = ? AND oid = ?"),
       association: db.prepare("SELECT * FROM associations WHERE device = ?"),
       insertAssociation: db.prepare(
         "INSERT INTO associations (device, gid, oid, request, status, created_at, updated_at) VALUES (@device, @gid, @oid, @request, 'queued', @now, @now)",
@@ -221,6 +368,54 @@ export class GatewayStore {
       ),
       messageCounts: db.prepare("SELECT status, count(*) AS count FROM messages GROUP BY status"),
     };
+    if (lock) {
+      // Proves the file writable before the gateway listens: a full disk or a read-only mount is
+      // refused at start, not discovered by the first device.
+      try {
+        this.transaction(() => this.setMeta("opened_at", String(Date.now())));
+      } catch (error) {
+        this.close();
+        throw new StoreError("StoreUnwritable", `cannot write to ${path}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+  }
+
+  /** Refuses another schema version; brings a version-2 file to version 3. */
+  private checkSchema(): void {
+    const path = this.path;
+    const hasMeta = this.db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'").pluck().get() === 1;
+    const version = hasMeta ? (this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as string | undefined) : undefined;
+    if (version === undefined) throw new StoreError("StoreCorrupt", `${path} is an SQLite file but not a gateway database (no schema version): restore the right file, or init a new one elsewhere`);
+    if (Number(version) === 2) {
+      this.db.transaction(() => {
+        this.db.exec(migrateFrom2);
+        // Protocol v2 keeps a reading with its commitment's salt.
+        const columns = this.db.prepare("SELECT name FROM pragma_table_info('messages')").pluck().all() as string[];
+        if (!columns.includes("salt")) this.db.exec("ALTER TABLE messages ADD COLUMN salt BLOB");
+      })();
+      return;
+    }
+    if (Number(version) !== SCHEMA_VERSION) {
+      // Version 1 belongs to a gateway of the v1 registry: its messages were signed for that
+      // registry's domain and can only be anchored there, so it is refused, never converted.
+      const hint = Number(version) === 1 ? " (a database of the v1 registry: drain it with the v1 gateway, then start with a new file)" : "";
+      throw new StoreError("StoreSchemaMismatch", `${path} has schema version ${version}; this gateway reads version ${SCHEMA_VERSION}${hint}`);
+    }
+  }
+
+  /** The last write's outcome; `ok` is false from a failed commit until the next one succeeds. */
+  get health(): StoreHealth {
+    return { ...this.state };
+  }
+
+  /**
+   * Runs `effect` once the work running now is committed, and never if it rolls back: counters
+   * and gauges that must count only what is durable. Outside any transaction it runs at once.
+   */
+  afterCommit(effect: () => void): void {
+    if (this.effects !== undefined) this.effects.push(effect);
+    else if (!this.db.inTransaction) effect();
+    else throw new Error("afterCommit: called inside a transaction not started by commit() or transaction()");
   }
 
   /** Runs `unit` in the next group commit; resolves with its result once the transaction is durable. */
@@ -238,27 +433,95 @@ export class GatewayStore {
     this.flushScheduled = false;
     const units = this.queue;
     this.queue = [];
-    const outcomes: { ok: boolean; value: unknown }[] = [];
+    const outcomes: { ok: boolean; value: unknown; effects: (() => void)[] }[] = [];
+    let fault: unknown;
     try {
       this.db.transaction(() => {
         for (const { unit } of units) {
+          const effects: (() => void)[] = [];
+          this.effects = effects;
           try {
-            outcomes.push({ ok: true, value: this.inSavepoint(unit) });
+            outcomes.push({ ok: true, value: this.inSavepoint(unit), effects });
           } catch (error) {
-            outcomes.push({ ok: false, value: error });
+            if (isStoreFault(error)) {
+              // SQLite may have rolled the whole transaction back (a full disk, an I/O error): no
+              // unit of this turn is committed, so every caller is refused.
+              fault = error;
+              throw error;
+            }
+            outcomes.push({ ok: false, value: error, effects: [] });
+          } finally {
+            this.effects = undefined;
           }
         }
       })();
     } catch (error) {
-      for (const { reject } of units) reject(error);
+      this.noteFailure(fault ?? error);
+      const refusal = isStoreFault(fault ?? error) ? storeUnavailable(fault ?? error) : error;
+      for (const { reject } of units) reject(refusal);
       return;
     }
-    units.forEach(({ resolve, reject }, i) => (outcomes[i].ok ? resolve(outcomes[i].value) : reject(outcomes[i].value)));
+    this.noteSuccess();
+    units.forEach(({ resolve, reject }, i) => {
+      const outcome = outcomes[i];
+      if (!outcome.ok) return reject(outcome.value);
+      runEffects(outcome.effects);
+      resolve(outcome.value);
+    });
   }
 
-  /** Runs `work` in one immediate transaction (for the chain worker and the CLI). */
+  /**
+   * Runs `work` in one immediate transaction (for the chain worker and the CLI). A store fault
+   * (disk full, I/O error) is thrown as `StoreUnavailable` and marks the store failing.
+   */
   transaction<T>(work: () => T): T {
-    return this.db.transaction(work).immediate();
+    if (this.db.inTransaction) return this.db.transaction(work)();
+    const effects: (() => void)[] = [];
+    let result: T;
+    try {
+      result = this.db.transaction(() => {
+        this.effects = effects;
+        try {
+          return work();
+        } finally {
+          this.effects = undefined;
+        }
+      }).immediate();
+    } catch (error) {
+      if (!isStoreFault(error)) throw error;
+      this.noteFailure(error);
+      throw storeUnavailable(error);
+    }
+    this.noteSuccess();
+    runEffects(effects);
+    return result;
+  }
+
+  /** A single write outside any transaction is its own commit: tracked like one. */
+  private write<T>(work: () => T): T {
+    return this.db.inTransaction ? work() : this.transaction(work);
+  }
+
+  /**
+   * Tries a small write now (readiness calls it while the store is failing, so that it recovers
+   * once space is freed, without waiting for a device). Resolves with the health after it.
+   */
+  async probe(): Promise<StoreHealth> {
+    try {
+      await this.commit(() => this.setMeta("probed_at", String(Date.now())));
+    } catch {
+      // noted by the commit
+    }
+    return this.health;
+  }
+
+  private noteSuccess(): void {
+    if (!this.state.ok) this.state = { ok: true, lastError: null, failedAt: null };
+  }
+
+  private noteFailure(error: unknown): void {
+    if (!isStoreFault(error)) return;
+    this.state = { ok: false, lastError: `${sqliteCode(error)}: ${(error as Error).message}`, failedAt: Date.now() };
   }
 
   getMeta(key: string): string | undefined {
@@ -266,11 +529,11 @@ export class GatewayStore {
   }
 
   setMeta(key: string, value: string): void {
-    this.statements.setMeta.run(key, value);
+    this.write(() => this.statements.setMeta.run(key, value));
   }
 
-  enrol(row: Omit<EnrolmentRow, "ticket_issued_at">): void {
-    this.statements.enrol.run(row);
+  enrol(row: NewEnrolment): void {
+    this.write(() => this.statements.enrol.run(row));
   }
 
   enrolmentByAddress(address: Address): EnrolmentRow | undefined {
@@ -287,12 +550,27 @@ export class GatewayStore {
   }
 
   markTicketIssued(gid: Hex, oid: Hex, at: number): void {
-    this.statements.ticketIssued.run(at, gid, oid);
+    this.write(() => this.statements.ticketIssued.run(at, gid, oid));
   }
-
   /** Removes the device's enrolment (its revocation was seen on chain); true when there was one. */
   dropEnrolment(address: Address): boolean {
-    return this.statements.dropEnrolment.run(address).changes > 0;
+    return this.write(() => this.statements.dropEnrolment.run(address).changes > 0);
+  }
+
+
+  /** Records a secret attempt's counters (taken before the secret is checked; see enrolment.ts). */
+  setSecretAttempt(gid: Hex, oid: Hex, failures: number, lockedUntil: number | null): void {
+    this.write(() => this.statements.secretAttempt.run(failures, lockedUntil, gid, oid));
+  }
+
+  /** Clears the secret `hash` once used (single use); false when it was already used or replaced. */
+  useSecret(gid: Hex, oid: Hex, hash: string, at: number): boolean {
+    return this.write(() => this.statements.useSecret.run(at, gid, oid, hash).changes === 1);
+  }
+
+  /** Sets a new secret (or none), with fresh counters; false when no such enrolment exists. */
+  setSecret(gid: Hex, oid: Hex, hash: string | null): boolean {
+    return this.write(() => this.statements.setSecret.run(hash, gid, oid).changes === 1);
   }
 
   association(device: Address): AssociationRow | undefined {
@@ -300,12 +578,12 @@ export class GatewayStore {
   }
 
   insertAssociation(row: Pick<AssociationRow, "device" | "gid" | "oid" | "request"> & { now: number }): void {
-    this.statements.insertAssociation.run(row);
+    this.write(() => this.statements.insertAssociation.run(row));
   }
 
   /** Replaces a rejected request with a new one, queued. */
   requeueAssociation(row: Pick<AssociationRow, "device" | "gid" | "oid" | "request"> & { now: number }): void {
-    this.statements.requeueAssociation.run(row);
+    this.write(() => this.statements.requeueAssociation.run(row));
   }
 
   associationsWithStatus(status: AssociationRowStatus, limit: number): AssociationRow[] {
@@ -313,7 +591,7 @@ export class GatewayStore {
   }
 
   setAssociation(row: Pick<AssociationRow, "device" | "status"> & Partial<Pick<AssociationRow, "tx_hash" | "tx_index" | "error_code" | "error_message">>): void {
-    this.statements.setAssociation.run({ tx_hash: null, tx_index: null, error_code: null, error_message: null, ...row, now: Date.now() });
+    this.write(() => this.statements.setAssociation.run({ tx_hash: null, tx_index: null, error_code: null, error_message: null, ...row, now: Date.now() }));
   }
 
   nextNonce(device: Address): number | undefined {
@@ -321,7 +599,7 @@ export class GatewayStore {
   }
 
   setNextNonce(device: Address, next: number): void {
-    this.statements.setNextNonce.run(device, next);
+    this.write(() => this.statements.setNextNonce.run(device, next));
   }
 
   messageByDeviceNonce(device: Address, nonce: number): MessageRow | undefined {
@@ -333,7 +611,7 @@ export class GatewayStore {
   }
 
   insertMessage(message: NewMessage): number {
-    return Number(this.statements.insertMessage.run(message).lastInsertRowid);
+    return this.write(() => Number(this.statements.insertMessage.run(message).lastInsertRowid));
   }
 
   pendingStats(gid: Hex, route: MessageRoute): { count: number; oldest: number | null } {
@@ -380,11 +658,11 @@ export class GatewayStore {
   }
 
   setBatch(row: Pick<BatchRow, "id" | "status"> & Partial<Pick<BatchRow, "tx_hash" | "block_number" | "error_code" | "anchored_at">>): void {
-    this.statements.setBatch.run({ tx_hash: null, block_number: null, error_code: null, anchored_at: null, ...row });
+    this.write(() => this.statements.setBatch.run({ tx_hash: null, block_number: null, error_code: null, anchored_at: null, ...row }));
   }
 
   setRelay(row: Pick<MessageRow, "id" | "status" | "route"> & Partial<Pick<MessageRow, "relay_tx" | "relay_index" | "relay_block" | "relay_error">>): void {
-    this.statements.setRelay.run({ relay_tx: null, relay_index: null, relay_block: null, relay_error: null, ...row });
+    this.write(() => this.statements.setRelay.run({ relay_tx: null, relay_index: null, relay_block: null, relay_error: null, ...row }));
   }
 
   /** Counts by status for the CLI's status output (scans the tables: not for hot paths). */
@@ -398,7 +676,55 @@ export class GatewayStore {
     return { messages, batches };
   }
 
+  /** Closes the database, then gives its lock up. */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (this.db?.open) this.db.close();
+    if (this.lock?.open) this.lock.close();
   }
+}
+
+function runEffects(effects: readonly (() => void)[]): void {
+  for (const effect of effects) {
+    try {
+      effect();
+    } catch {
+      // a metric must never turn a committed request into a failed one
+    }
+  }
+}
+
+/**
+ * The database's lock: a SQLite file next to it (`<database>.lock`, by its real path, so two
+ * names of one file share it) held in exclusive locking mode. SQLite takes it with POSIX
+ * advisory locks, which the operating system releases when the process ends in any way (kill -9
+ * included), so there is never a stale lock to clear by hand. The database itself stays in
+ * normal WAL locking, so the CLI's `enrol`, `devices`, `pending` and `status` keep working next
+ * to a running gateway.
+ */
+function takeLock(path: string): Database.Database {
+  const lockPath = `${realpathSync(path)}.lock`;
+  let lock: Database.Database | undefined;
+  try {
+    lock = new Database(lockPath, { timeout: 0 });
+    chmodSync(lockPath, 0o600);
+    lock.pragma("locking_mode = EXCLUSIVE");
+    lock.pragma("journal_mode = MEMORY");
+    lock.exec("BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS holder (pid INTEGER, started_at INTEGER); DELETE FROM holder;");
+    lock.prepare("INSERT INTO holder (pid, started_at) VALUES (?, ?)").run(process.pid, Date.now());
+    lock.exec("COMMIT");
+    return lock;
+  } catch (cause) {
+    lock?.close();
+    if (sqliteCode(cause)?.startsWith("SQLITE_BUSY") || sqliteCode(cause)?.startsWith("SQLITE_LOCKED")) {
+      throw new StoreError("StoreLocked", `another gateway process is running on ${path} (it holds ${lockPath}): one gateway per database; stop the other one first`, { cause });
+    }
+    throw new StoreError("StoreUnwritable", `cannot take the lock ${lockPath}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** SQLite's `quick_check` (structure, O(size)) or `integrity_check` (also every index against its table). */
+function integrityCheck(db: Database.Database, path: string, check: "quick" | "full"): void {
+  const rows = db.prepare(check === "quick" ? "PRAGMA quick_check(20)" : "PRAGMA integrity_check(20)").pluck().all() as string[];
+  if (rows.length === 1 && rows[0] === "ok") return;
+  throw new StoreError("StoreCorrupt", `${path} failed SQLite's ${check === "quick" ? "quick_check" : "integrity_check"}: ${rows.slice(0, 3).join("; ")}${rows.length > 3 ? "; …" : ""}. Restore it from a backup`);
 }

@@ -24,7 +24,7 @@ import {
   type SessionRecord,
   type WireSignedDataMessage,
 } from "@iomt-auth/sdk";
-import { apiErrors, enrolDevice, type ApiErrorCode, type RunningGateway } from "../src/index.js";
+import { apiErrors, type ApiErrorCode, type RunningGateway } from "../src/index.js";
 import { toHighS } from "../../sdk/test/support/signatures.js";
 import { expectErrorAnswer, get, post, rejection, type Answer } from "./support/expect.js";
 import { createHarness, eventually, type Device, type Harness } from "./support/harness.js";
@@ -88,9 +88,9 @@ describe("gateway: bad requests", () => {
     await eventually("the mirror to see the revocation", async () => ((await clients.good.verifyPath({ path: revokedPath })).status === "Revoked" ? true : undefined));
 
     // fresh: enrolled and keyed, not associated. secretive: enrolled with a secret.
-    for (const [name, secret] of [["fresh", undefined], ["secretive", "s3cret-pin"]] as const) {
+    for (const [name, secret] of [["fresh", undefined], ["secretive", "s3cret-pin 7QW2MZPHX"]] as const) {
       devices[name] = harness.device(name);
-      enrolDevice(gateway.store, { gid: harness.gid, oid: devices[name].oid, address: devices[name].account.address, secret });
+      await gateway.enrol({ oid: devices[name].oid, address: devices[name].account.address, ...(secret === undefined ? {} : { secret }) });
       clients[name] = devices[name].client(url);
       await clients[name].keySession();
     }
@@ -237,7 +237,7 @@ describe("gateway: bad requests", () => {
     // ticket, assoc, proof
     { name: "a ticket for a member that was never enrolled here", status: 403, code: "DeviceNotEnrolled", send: () => sealed(url, clients.member, gatewayRoutes.ticket, {}) },
     { name: "a ticket without the enrolment secret", status: 401, code: "EnrolmentSecretRequired", send: () => sealed(url, clients.secretive, gatewayRoutes.ticket, {}) },
-    { name: "a ticket with a wrong enrolment secret", status: 401, code: "EnrolmentSecretInvalid", send: () => sealed(url, clients.secretive, gatewayRoutes.ticket, { secret: "guess" }) },
+    { name: "a ticket with a wrong enrolment secret", status: 401, code: "EnrolmentSecretWrong", send: () => sealed(url, clients.secretive, gatewayRoutes.ticket, { secret: "guess" }) },
     { name: "a ticket request with an unknown field", status: 400, code: "RequestInvalid", sealed: true, send: () => sealed(url, clients.secretive, gatewayRoutes.ticket, { secret: "s3cret-pin", admin: true }) },
     {
       name: "an association with a token another key signed",

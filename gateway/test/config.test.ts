@@ -96,6 +96,8 @@ describe("gateway config", () => {
         bodyLimitBytes: 1_048_576,
         maxMessagesPerRequest: 256,
         maxPayloadBytes: 16_384,
+        integrityCheck: "quick",
+        pepperFile: undefined,
         logLevel: "info",
       });
       expect(account.address).to.equal(privateKeyToAccount(KEY).address);
@@ -111,6 +113,11 @@ describe("gateway config", () => {
       expect(resolveConfig({ ...base, nativeSecp256k1: "1" }).config.nativeSecp256k1).to.equal(true);
       expect(resolveConfig({ ...base, nativeSecp256k1: "0" }).config.nativeSecp256k1).to.equal(false);
       expect(resolveConfig({ ...base, nativeSecp256k1: "true" }).config.nativeSecp256k1).to.equal(true);
+    });
+
+    it("takes the integrity check and the pepper file; the pepper file is read only where secrets are handled, never by resolveConfig", () => {
+      const { config } = resolveConfig({ ...base, integrityCheck: "full", pepperFile: join(dir, "not-created-yet.pepper") });
+      expect(config).to.deep.include({ integrityCheck: "full", pepperFile: join(dir, "not-created-yet.pepper") });
     });
 
     it("keeps the Master key out of everything it returns that could be printed: no storage key, no key property", () => {
@@ -166,6 +173,9 @@ describe("gateway config", () => {
       ["groups", [42]],
       ["nativeSecp256k1", "yes"],
       ["durability", "sometimes"],
+      ["integrityCheck", "none"],
+      ["pepperFile", ""],
+      ["pepperFile", "gateway.db"],
       ["logLevel", "loud"],
       ["batchMaxMessages", "0"],
       ["maxPendingHandshakes", "0"],
@@ -234,15 +244,15 @@ describe("gateway config", () => {
   });
 
   describe("readConfigFile", () => {
-    it("resolves relative keyFile and databasePath against the config file's folder, and leaves absolute ones", () => {
+    it("resolves relative keyFile, databasePath and pepperFile against the config file's folder, and leaves absolute ones", () => {
       const folder = join(dir, "etc", "gateway");
       mkdirSync(folder, { recursive: true });
       writeFileSync(join(folder, "master.key"), KEY, { mode: 0o600 });
       chmodSync(join(folder, "master.key"), 0o600);
       const path = join(folder, "gateway.json");
-      writeFileSync(path, JSON.stringify({ ...base, chainId: 31337, keyFile: "master.key", databasePath: "data/gateway.db", port: 8081 }));
+      writeFileSync(path, JSON.stringify({ ...base, chainId: 31337, keyFile: "master.key", databasePath: "data/gateway.db", pepperFile: "secret/pepper", port: 8081 }));
       const raw = readConfigFile(path);
-      expect(raw).to.deep.include({ keyFile: join(folder, "master.key"), databasePath: join(folder, "data", "gateway.db"), chainId: 31337, port: 8081 });
+      expect(raw).to.deep.include({ keyFile: join(folder, "master.key"), databasePath: join(folder, "data", "gateway.db"), pepperFile: join(folder, "secret", "pepper"), chainId: 31337, port: 8081 });
       expect(resolveConfig(raw).account.address).to.equal(privateKeyToAccount(KEY).address);
 
       writeFileSync(path, JSON.stringify({ keyFile, databasePath: "/var/lib/gateway.db" }));
@@ -292,6 +302,8 @@ describe("gateway config", () => {
       maxMessagesPerRequest: "IOMT_GATEWAY_MAX_MESSAGES_PER_REQUEST",
       maxPayloadBytes: "IOMT_GATEWAY_MAX_PAYLOAD_BYTES",
       durability: "IOMT_GATEWAY_DURABILITY",
+      integrityCheck: "IOMT_GATEWAY_INTEGRITY_CHECK",
+      pepperFile: "IOMT_GATEWAY_PEPPER_FILE",
       logLevel: "IOMT_GATEWAY_LOG_LEVEL",
       nativeSecp256k1: "IOMT_GATEWAY_NATIVE_SECP256K1",
     };

@@ -60,11 +60,12 @@ describe("gateway: restart survival (kill -9) and the CLI", () => {
     const configFile = join(harness.dir, "gateway.json");
     // Batches only by size, and never reached: nothing is anchored before the kill.
     writeFileSync(configFile, JSON.stringify(harness.settings({ port: String(port), batchMaxMessages: "10000", batchMaxAgeMs: "3600000" }), null, 2));
+    await runCli(configFile, "init");
     child = (await spawnGateway(configFile, url)).child;
 
     const devices = [harness.device("p1"), harness.device("p2"), harness.device("p3")];
     for (const device of devices) {
-      const enrolled = (await runCli(configFile, "enrol", "--oid", device.oid, "--address", device.account.address)) as { enrolled: { oid: Hex } };
+      const enrolled = (await runCli(configFile, "enrol", "--oid", device.oid, "--address", device.account.address, "--no-secret")) as { enrolled: { oid: Hex } };
       expect(enrolled.enrolled.oid).to.equal(device.oid);
     }
     const clients = [];

@@ -52,10 +52,10 @@ describe("gateway: the device flow over HTTP against anvil", () => {
 
     it("issues the enrolled device its token, signed by the Master, under the session", async () => {
       const dave = harness.device("dave");
-      enrolDevice(gateway.store, { gid: harness.gid, oid: dave.oid, address: dave.account.address, secret: "bedside-4711" });
+      await gateway.enrol({ oid: dave.oid, address: dave.account.address, secret: "bedside-12 K7QW2MZPHX4R" });
       const client = dave.client(gateway.url);
       await client.keySession();
-      const token = await client.getTicket({ secret: "bedside-4711" });
+      const token = await client.getTicket({ secret: "bedside-12 K7QW2MZPHX4R" });
       expect(token.gid).to.equal(harness.gid);
       expect(token.oid).to.equal(dave.oid);
       expect(getAddress(token.device)).to.equal(dave.account.address);

@@ -44,7 +44,8 @@ describe("gateway database files are ignored by git", () => {
       // The files come from a real store, so the names are SQLite's own, not a list kept here.
       const dir = join(scratch, folder);
       mkdirSync(dir, { recursive: true });
-      const store = new GatewayStore(join(dir, name));
+      GatewayStore.create(join(dir, name));
+      const store = GatewayStore.open(join(dir, name));
       try {
         const written = readdirSync(dir).filter((file) => file.startsWith(name));
         expect(written, "the store writes its file and, in WAL mode, -wal and -shm").to.include.members([name, `${name}-wal`, `${name}-shm`]);

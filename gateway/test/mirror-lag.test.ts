@@ -50,10 +50,11 @@ describe("rule: a member known on chain is never refused because the mirror is c
       proxy = await startDelayingProxy(harness.anvil.url, { eth_getLogs: 1_500 });
       const settings = harness.settings({ port: String(port), rpcUrl: proxy.url });
       writeFileSync(configFile, JSON.stringify(settings));
+      GatewayStore.create(settings.databasePath as string); // as `init` does
       // A gateway that knew the chain up to now, killed.
       child = await spawnGateway(configFile, url);
       const known = harness.device("known");
-      const store = new GatewayStore(settings.databasePath as string);
+      const store = GatewayStore.open(settings.databasePath as string);
       enrolDevice(store, { gid: harness.gid, oid: known.oid, address: known.account.address });
       store.close();
       const knownClient = known.client(url);

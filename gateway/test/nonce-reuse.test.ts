@@ -45,7 +45,8 @@ describe("rule: no (key, AES-GCM nonce) pair is ever used twice", () => {
     const settings = harness.settings({ port: String(port) });
     databasePath = settings.databasePath as string;
     writeFileSync(configFile, JSON.stringify(settings));
-    const store = new GatewayStore(databasePath);
+    GatewayStore.create(databasePath); // as `init` does
+    const store = GatewayStore.open(databasePath);
     enrolDevice(store, { gid: harness.gid, oid: device.oid, address: device.account.address });
     store.close();
     child = await spawnGateway(configFile, url);
@@ -141,7 +142,7 @@ describe("rule: no (key, AES-GCM nonce) pair is ever used twice", () => {
         for (const file of files) expect(file.includes(Buffer.from(secret)), `a session secret found in ${databasePath}`).to.equal(false);
       }
     }
-    const store = new GatewayStore(databasePath);
+    const store = GatewayStore.open(databasePath);
     try {
       expect(store.db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'sessions'").pluck().get()).to.equal(0);
     } finally {

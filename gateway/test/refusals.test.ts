@@ -2,9 +2,10 @@
 // chain (data refused, its messages held and listed by `pending`, the gateway still starting),
 // the chain going away (a new device's first nonce, and the worker's doubling back-off), too many
 // half-open handshakes, enrolment mistakes, sessions refused over HTTP (the wrong Master, a
-// session that sealed its last record), a database another process holds locked (the 500 path),
-// and the CLI's failure paths. Real anvil, real HTTP on loopback, real SQLite files. Hellos go
-// through the cookie round first (docs/protocol.md §3.6).
+// session that sealed its last record), a database another process holds locked (503
+// StoreUnavailable, nothing stored), an enrolment secret stored under another pepper than the
+// running gateway's (the 500 path), and the CLI's failure paths. Real anvil, real HTTP on loopback,
+// real SQLite files. Hellos go through the cookie round first (docs/protocol.md §3.6).
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -15,13 +16,14 @@ import {
   createClientHello,
   createGatewayClient,
   deactivateGroup,
+  GatewayError,
   gatewayRoutes,
   SESSION_RECORD_LIMIT,
   SessionError,
   type ClientHello,
   type GatewayClient,
 } from "@iomt-auth/sdk";
-import { ApiError, enrolDevice, GatewayStore, resolveConfig, startGateway, type RunningGateway } from "../src/index.js";
+import { ApiError, enrolDevice, GatewayStore, hashEnrolmentSecret, resolveConfig, startGateway, type RunningGateway } from "../src/index.js";
 import { freePort } from "../../sdk/test/support/ports.js";
 import { exited, expectCliFailure, runCli, runCliJson, spawnGateway, type GatewayProcess } from "./support/cli.js";
 import { expectCode, expectErrorAnswer, expectGatewayError, expectRejection, post, type Answer } from "./support/expect.js";
@@ -124,9 +126,10 @@ describe("gateway: the chain away", function () {
     harness = await createHarness({ statePath: join(process.env.TMPDIR ?? "/tmp", `iomt-anvil-away-${process.pid}-${Date.now()}.json`) });
     url = `http://127.0.0.1:${await freePort()}`;
     config = configFile(harness, "away", { port: new URL(url).port, retryBaseMs: "50", retryMaxMs: "400", logLevel: "info" });
+    await runCliJson(config, "init");
     gateway = await spawnGateway(config, url);
     bob = harness.device("bob");
-    expect(((await runCliJson(config, "enrol", "--oid", bob.oid, "--address", bob.account.address)) as { enrolled: { oid: string } }).enrolled.oid).to.equal(bob.oid);
+    expect(((await runCliJson(config, "enrol", "--oid", bob.oid, "--address", bob.account.address, "--no-secret")) as { enrolled: { oid: string } }).enrolled.oid).to.equal(bob.oid);
     client = bob.client(url);
     await client.keySession();
     await client.associate({ token: await client.getTicket() });
@@ -204,7 +207,8 @@ describe("gateway: enrolment", () => {
 
   before(async () => {
     harness = await createHarness();
-    store = new GatewayStore(join(harness.dir, "enrolment.db"));
+    GatewayStore.create(join(harness.dir, "enrolment.db"));
+    store = GatewayStore.open(join(harness.dir, "enrolment.db"));
     enrolDevice(store, { gid: harness.gid, oid: "bed-1/spo2", address });
   });
 
@@ -272,7 +276,7 @@ describe("gateway: sessions refused over HTTP", function () {
   });
 });
 
-describe("gateway: an unexpected fault", function () {
+describe("gateway: the database locked by another process, and an unexpected fault", function () {
   this.timeout(120_000);
   let harness: Harness;
   let gateway: RunningGateway;
@@ -289,27 +293,49 @@ describe("gateway: an unexpected fault", function () {
     await harness?.close();
   });
 
-  it("answers 500 InternalError, naming nothing internal, while another process holds the database locked, and serves again once it is free", async () => {
-    // Sessions live in memory, so the handshake writes nothing; data is what needs the database.
-    const device = harness.device("patient");
-    const client = await harness.onboard(gateway, device);
+  it("answers 503 StoreUnavailable (sealed, nothing stored) to data and tickets while another process holds the database locked, and serves again once it is free", async () => {
+    // Sessions live in memory, so the handshake writes nothing; data and tickets need the database.
+    const patient = harness.device("patient");
+    const patientClient = await harness.onboard(gateway, patient);
+    const device = harness.device("waiting");
+    await gateway.enrol({ oid: device.oid, address: device.account.address });
+    const client = device.client(gateway.url);
+    await client.keySession();
 
     // Another process (an operator's sqlite3 shell) holds the write lock past the gateway's 5 s busy timeout.
     const operator = new Database(databasePath);
     operator.exec("BEGIN IMMEDIATE");
-    let error: Awaited<ReturnType<typeof expectGatewayError>>;
+    let dataError: GatewayError;
+    let ticketError: GatewayError;
     try {
-      // The record opened, so the refusal is sealed and bound to the request.
-      error = await expectGatewayError(client.sendData({ messages: [await device.sign(1n)] }), 500, "InternalError", { authenticated: true });
+      // The records opened, so the refusals are sealed and bound to their requests.
+      dataError = await expectGatewayError(patientClient.sendData({ messages: [await patient.sign(1n)] }), 503, "StoreUnavailable", { authenticated: true });
+      ticketError = await expectGatewayError(client.getTicket(), 503, "StoreUnavailable", { authenticated: true });
     } finally {
       operator.exec("ROLLBACK");
       operator.close();
     }
-    expect(error.message).to.equal("the gateway failed to handle this request");
-    expect(JSON.stringify({ message: error.message, details: error.details })).not.to.match(/sqlite|locked|busy/i);
+    expect(dataError.details?.reason).to.match(/^SQLITE_BUSY/);
+    expect(ticketError.details?.reason).to.match(/^SQLITE_BUSY/);
+    expect(gateway.store.enrolmentByAddress(device.account.address)?.ticket_issued_at).to.equal(null);
 
-    const [receipt] = await client.sendData({ messages: [await device.sign(1n)] });
+    const [receipt] = await patientClient.sendData({ messages: [await patient.sign(1n)] });
     expect(receipt.nonce).to.equal("1");
+    const token = await client.getTicket();
+    expect(token.device.toLowerCase()).to.equal(device.account.address.toLowerCase());
+    expect((await fetch(`${gateway.url}/health/ready`)).status).to.equal(200);
+  });
+
+  it("answers 500 InternalError, naming nothing internal, for a secret an operator stored under another pepper than the gateway's", async () => {
+    const device = harness.device("mis-enrolled");
+    // As `enrol --config other.json` with another pepperFile would store it, next to the running gateway.
+    const otherPepper = new Uint8Array(32).fill(7);
+    enrolDevice(gateway.store, { gid: harness.gid, oid: device.oid, address: device.account.address, secretHash: await hashEnrolmentSecret("the right secret, 16+", otherPepper) });
+    const client = device.client(gateway.url);
+    await client.keySession();
+    const error = await expectGatewayError(client.getTicket({ secret: "the right secret, 16+" }), 500, "InternalError");
+    expect(error.message).to.equal("the gateway failed to handle this request");
+    expect(error.message).not.to.match(/pepper|scrypt|secret/i);
   });
 });
 
@@ -320,7 +346,7 @@ describe("gateway CLI: failure paths", function () {
   let databasePath: string;
   let first: Device;
   const enrolledCount = () => {
-    const store = new GatewayStore(databasePath);
+    const store = GatewayStore.open(databasePath);
     try {
       return store.db.prepare("SELECT count(*) FROM enrolments").pluck().get();
     } finally {
@@ -333,7 +359,8 @@ describe("gateway CLI: failure paths", function () {
     databasePath = join(harness.dir, "cli.db");
     config = configFile(harness, "cli", { databasePath });
     first = harness.device("first");
-    await runCliJson(config, "enrol", "--oid", first.oid, "--address", first.account.address);
+    await runCliJson(config, "init");
+    await runCliJson(config, "enrol", "--oid", first.oid, "--address", first.account.address, "--no-secret");
   });
 
   after(async () => {
@@ -378,7 +405,7 @@ describe("gateway CLI: failure paths", function () {
     const keyFile = join(harness.dir, "stranger.key");
     writeFileSync(keyFile, `${generatePrivateKey()}\n`);
     chmodSync(keyFile, 0o600);
-    const result = await runCli(["start", "--config", configFile(harness, "stranger", { keyFile })]);
+    const result = await runCli(["start", "--config", configFile(harness, "stranger", { keyFile, databasePath })]);
     expect(expectCliFailure(result, 2, "GatewayConfigInvalid")).to.match(/neither masters group .* nor may anchor/);
   });
 });

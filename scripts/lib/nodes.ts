@@ -37,5 +37,6 @@ export async function startLoopbackGateway({ dir, name, privateKey, transport, s
   writeFileSync(keyFile, privateKey);
   chmodSync(keyFile, 0o600);
   const loaded = resolveConfig({ rpcUrl: "http://in-process.invalid", port: 0, logLevel: "error", ...settings, keyFile, databasePath: join(dir, `${name}.db`) });
-  return startGateway(loaded, { transport });
+  // A fresh database each run: created here, as `iomt-gateway init` would.
+  return startGateway(loaded, { transport, createDatabase: true });
 }

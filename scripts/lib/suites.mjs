@@ -3,7 +3,8 @@
 // its skipped tests are allowed.
 import { spawn, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { LEDGER_VARIABLE, readLedger } from "./gates.mjs";
 
@@ -110,6 +111,8 @@ export const allowedSkips = {
   "no-node-20": () => (findNode20() === undefined ? `no Node 20 at ${NODE_20}` : undefined),
   // sdk/test/secp256k1.test.ts compares libsecp256k1 with the pure-JS signer where the binding loads.
   "no-native-secp256k1": () => nativeSecp256k1Problem(),
+  // The gateway's full-disk tests put its database on a small tmpfs; mounting one needs root or CAP_SYS_ADMIN.
+  "no-tmpfs-mount": () => (canMountTmpfs() ? undefined : "this process may not mount a tmpfs (needs root or CAP_SYS_ADMIN)"),
 };
 
 /** Why the optional `secp256k1` binding does not load here (the runner's own check), or undefined when it loads. */
@@ -119,6 +122,18 @@ export function nativeSecp256k1Problem() {
     return undefined;
   } catch (error) {
     return `the secp256k1 binding does not load here (${String(error?.message ?? error).split("\n")[0]})`;
+  }
+}
+
+/** True when this process can mount (and unmount) a small tmpfs, as the gateway's full-disk tests do. */
+export function canMountTmpfs() {
+  const dir = mkdtempSync(join(tmpdir(), "iomt-tmpfs-check-"));
+  try {
+    if (spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir], { stdio: "ignore", timeout: 30_000 }).status !== 0) return false;
+    spawnSync("umount", [dir], { stdio: "ignore", timeout: 30_000 });
+    return true;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

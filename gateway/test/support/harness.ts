@@ -27,7 +27,7 @@ import {
   type WriteClient,
 } from "@iomt-auth/sdk";
 import { deployRegistry } from "@iomt-auth/sdk/deploy";
-import { enrolDevice, resolveConfig, startGateway, type RawSettings, type RunningGateway } from "../../src/index.js";
+import { createPepperFile, enrolDevice, resolveConfig, startGateway, type RawSettings, type RunningGateway } from "../../src/index.js";
 import { startAnvilNode, type AnvilNode, type StartAnvilNodeParameters } from "../../../sdk/test/support/anvil.js";
 
 export type Device = {
@@ -60,9 +60,9 @@ export type Harness = {
   fundedWallet(): Promise<WriteClient>;
   dir: string;
   keyFile: string;
-  /** Settings for a gateway on this chain (a fresh database file unless `databasePath` is given). */
+  /** Settings for a gateway on this chain (a fresh database file unless `databasePath` is given; the harness's pepper file). */
   settings(overrides?: RawSettings): RawSettings;
-  /** Starts a gateway in this process. */
+  /** Starts a gateway in this process; its database is created when no file exists yet (as `init` does). */
   start(overrides?: RawSettings): Promise<RunningGateway>;
   device(name: string): Device;
   /** Enrols, keys a session, gets the ticket, associates and waits for the AuthTable entry. */
@@ -121,6 +121,8 @@ export async function createHarness(anvilOptions: StartAnvilNodeParameters & { g
     const keyFile = join(dir, "master.key");
     writeFileSync(keyFile, `${masterKey}\n`);
     chmodSync(keyFile, 0o600);
+    const pepperFile = join(dir, "gateway.pepper");
+    createPepperFile(pepperFile);
 
     const harness: Harness = {
       anvil,
@@ -145,6 +147,7 @@ export async function createHarness(anvilOptions: StartAnvilNodeParameters & { g
         // By label: the gateway derives the gid from its Master key, as the registry did.
         groups: label,
         keyFile,
+        pepperFile,
         databasePath: join(dir, `gateway-${++databases}.db`),
         port: "0",
         batchMaxAgeMs: "200",
@@ -154,7 +157,7 @@ export async function createHarness(anvilOptions: StartAnvilNodeParameters & { g
         logLevel: "error",
         ...overrides,
       }),
-      start: (overrides) => startGateway(resolveConfig(harness.settings(overrides))),
+      start: (overrides) => startGateway(resolveConfig(harness.settings(overrides)), { createDatabase: true }),
       device(name) {
         const privateKey = generatePrivateKey();
         const account = privateKeyToAccount(privateKey);

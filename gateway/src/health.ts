@@ -1,0 +1,51 @@
+// Liveness and readiness. `/health/live` answers 200 while the process serves HTTP at all (a
+// supervisor restarts it otherwise). `/health/ready` (and `/health`, its older name) answers 503
+// while the gateway cannot do its work: the store's last commit failed (disk full, I/O error:
+// every request that stores something is refused; `status` `failing`) or the chain is unreachable
+// (`status` `unready`: data is still acknowledged and kept, but nothing reaches the chain); 200
+// otherwise, with `status` `ok`, or `degraded` while a group's anchoring is held. While the store
+// is failing, a readiness request tries one small write (at most once a second), so readiness
+// comes back once space is freed, even before any device writes again.
+import type { FastifyInstance } from "fastify";
+import { gatewayRoutes } from "@iomt-auth/sdk";
+import type { GatewayStore, StoreHealth } from "./store.js";
+
+const PROBE_INTERVAL_MS = 1_000;
+
+/** `/health` predates the split and answers as `/health/ready` does. */
+const LEGACY_HEALTH_ROUTE = "/health";
+
+export type HealthParameters = {
+  store: GatewayStore;
+  /** The gateway's state: chain, standing, backlog…; `ready` is false while the chain is unreachable. */
+  health: () => { ready: boolean; status: string } & Record<string, unknown>;
+};
+
+/** The readiness answer: HTTP status and body (also for tests without HTTP). */
+export function createReadiness({ store, health }: HealthParameters): () => Promise<{ statusCode: 200 | 503; body: Record<string, unknown> }> {
+  let lastProbe = 0;
+  return async () => {
+    let state: StoreHealth = store.health;
+    if (!state.ok && Date.now() - lastProbe >= PROBE_INTERVAL_MS) {
+      lastProbe = Date.now();
+      state = await store.probe();
+    }
+    const { ready, ...body } = health();
+    return {
+      statusCode: state.ok && ready ? 200 : 503,
+      body: { ...body, status: !state.ok ? "failing" : !ready ? "unready" : body.status, store: { ok: state.ok, lastError: state.lastError, failedAt: state.failedAt } },
+    };
+  };
+}
+
+export function registerHealthRoutes(app: FastifyInstance, parameters: HealthParameters): void {
+  const readiness = createReadiness(parameters);
+  const ready = async (_request: unknown, reply: { status(code: number): unknown }) => {
+    const { statusCode, body } = await readiness();
+    reply.status(statusCode);
+    return body;
+  };
+  app.get(gatewayRoutes.live, { config: { rateLimit: false } }, async () => ({ status: "live" }));
+  app.get(gatewayRoutes.ready, { config: { rateLimit: false } }, ready);
+  app.get(LEGACY_HEALTH_ROUTE, { config: { rateLimit: false } }, ready);
+}
