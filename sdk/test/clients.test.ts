@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { createPublicClient, createWalletClient, custom, http, numberToHex, recoverTypedDataAddress, type Hash } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { deployRegistry } from "../src/deploy.js";
-import { createDataMessage, dataMessageTypes, iomtWalletActions, IomtError, issueToken, registryDomain, toId, type WriteClient } from "../src/index.js";
+import { createDataMessage, dataMessageTypes, iomtWalletActions, IomtError, issueToken, randomSalt, registryDomain, toId, type WriteClient } from "../src/index.js";
 import { startAnvil, type TestChain } from "./support/chain.js";
 import { expectRejection, rejection } from "./support/expect.js";
 import { freePort } from "./support/ports.js";
@@ -23,7 +23,7 @@ describe("wallet clients without a chain", () => {
         throw new Error("no request is expected");
       },
     });
-    const message = createDataMessage({ gid: toId("ward-1"), oid: toId("ward-1/ecg"), nonce: 1n, payload: "x", timestamp: 10n });
+    const message = createDataMessage({ gid: toId("ward-1"), oid: toId("ward-1/ecg"), nonce: 1n, payload: "x", salt: randomSalt(), timestamp: 10n });
     const chainless = createWalletClient({ account, transport }).extend(iomtWalletActions({ registry }));
     await expectRejection(chainless.signDataMessage(message), IomtError, "ClientWithoutChain");
     await expectRejection(chainless.signExchange({ ...message, receiverGid: toId("ward-2"), receiverOid: toId("ward-2/pump") }), IomtError, "ClientWithoutChain");
