@@ -30,7 +30,7 @@ import {
   randomSalt,
 } from "../src/index.js";
 import { startAnvil, startInProcess, type TestChain } from "./support/chain.js";
-import { expectError, rejection } from "./support/expect.js";
+import { expectCode, expectError, rejection } from "./support/expect.js";
 import {
   associateDirect,
   associateRelayed,
@@ -294,6 +294,16 @@ for (const network of networks) {
         for (const [i, newcomer] of newcomers.entries()) {
           expect(await h.reader.isAuthenticated({ gid, oid: newcomer.oid, device: newcomer.address }), newcomer.name).to.equal(i !== 1);
         }
+      });
+
+      it("refuses to read a receipt against a smaller batch than the one sent (a skipped item beyond the count), with BatchResultOutOfRange", async function () {
+        const { gid, head } = cluster(1);
+        const newcomers = [0, 1].map((i) => h.unfunded(`clinic/batch-count-${i}`));
+        const associations = [await signedAssociation(h, gid, head, newcomers[0]), await signedAssociation(h, gid, stranger, newcomers[1])];
+        const receipt = await h.mined(await head.wallet.associateBatchBySig({ associations }));
+        expect(outcomes(receipt, h.registry, 2).map(([status]) => status)).to.deep.equal(["Applied", "Rejected"]);
+        const error = expectCode(() => getBatchItemResults({ logs: receipt.logs, registry: h.registry, itemCount: 1 }), IomtError, "BatchResultOutOfRange");
+        expect(error.message).to.equal("a BatchItemSkipped log names item 1 of a batch of 1");
       });
 
       it("reports an item that someone submitted alone first as AlreadyApplied, and applies the rest", async function () {

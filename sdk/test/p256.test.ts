@@ -30,7 +30,7 @@ import {
   InvalidSignatureError,
   type P256Signer,
 } from "../src/index.js";
-import { expectCode } from "./support/expect.js";
+import { expectCode, expectRejection } from "./support/expect.js";
 
 const N = p256.CURVE.n;
 const key = (label: string): Hex => keccak256(toHex(`p256 sdk test: ${label}`));
@@ -120,6 +120,29 @@ describe("P-256 device keys", () => {
       const masterSession = await finishHandshake({ state: accepted.state, clientFinish });
       expect(masterSession.device).to.equal(device.address);
       expect(masterSession.id).to.equal(session.id);
+    });
+
+    it("refuses a signer whose signature does not verify for the public key it presents, with P256BadSigner, before anything leaves", async () => {
+      // A misconfigured secure element: it presents one key and signs with another.
+      const presented = privateKeyToP256Signer(key("presented"));
+      const signing = privateKeyToP256Signer(key("signing"));
+      const account = p256Account({ publicKey: presented.publicKey, sign: (bytes) => signing.sign(bytes) });
+      const message = createDataMessage({ gid: key("gid"), oid: key("oid"), nonce: 1n, payload: "x", salt: key("salt"), timestamp: 1n, deadline: 2n });
+      await expectRejection(signDataMessage(account, { domain, message }), P256Error, "P256BadSigner");
+      await expectRejection(account.signDigest(digest), P256Error, "P256BadSigner");
+    });
+
+    it("refuses to make a WebCrypto signer in a runtime without WebCrypto, with P256NoWebCrypto", async () => {
+      const descriptor = Object.getOwnPropertyDescriptor(globalThis, "crypto");
+      expect(descriptor?.configurable, "Node defines globalThis.crypto as configurable").to.equal(true);
+      Object.defineProperty(globalThis, "crypto", { value: undefined, configurable: true });
+      try {
+        const error = await expectRejection(generateWebCryptoP256Signer(), P256Error, "P256NoWebCrypto");
+        expect(error.message).to.match(/no WebCrypto/);
+      } finally {
+        Object.defineProperty(globalThis, "crypto", descriptor!);
+      }
+      expect(globalThis.crypto.subtle, "WebCrypto is back for the other tests").to.not.equal(undefined);
     });
 
     it("refuses a ClientFinish signed by another P-256 key with SessionBadSignature", async () => {
