@@ -356,15 +356,20 @@ abstract contract GroupRegistry is IGroupRegistry, EIP712 {
 
         address master = group.master;
         bytes32 tokenHash = MessageHashUtils.toEthSignedMessageHash(tokenDigest(gid, oid, device));
-        if (master.code.length != 0) {
-            // A contract Master (a hospital's multisig) approves its tokens through ERC-1271.
-            if (!ContractSignature.isValid(master, tokenHash, token)) {
-                return abi.encodeWithSelector(GroupRegistryTokenNotFromMaster.selector, address(0), master);
+        // ecrecover first: a key's token is settled without reading the Master's code (a cold
+        // EXTCODESIZE costs 2,600 gas on every association). Only a token no key of the Master
+        // signed asks a contract Master (a hospital's multisig) through ERC-1271.
+        address recovered = CalldataSignature.tryRecover(tokenHash, token);
+        if (recovered != master) {
+            if (master.code.length != 0) {
+                if (!ContractSignature.isValid(master, tokenHash, token)) {
+                    return abi.encodeWithSelector(GroupRegistryTokenNotFromMaster.selector, address(0), master);
+                }
+            } else if (recovered == address(0)) {
+                return abi.encodeWithSelector(GroupRegistryInvalidToken.selector);
+            } else {
+                return abi.encodeWithSelector(GroupRegistryTokenNotFromMaster.selector, recovered, master);
             }
-        } else {
-            address recovered = CalldataSignature.tryRecover(tokenHash, token);
-            if (recovered == address(0)) return abi.encodeWithSelector(GroupRegistryInvalidToken.selector);
-            if (recovered != master) return abi.encodeWithSelector(GroupRegistryTokenNotFromMaster.selector, recovered, master);
         }
 
         uint32 index = group.leafCount;
