@@ -7,7 +7,8 @@
 // a running gateway. The chain is unreachable here (the gateway starts anyway, as during an
 // outage): none of this needs it.
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +19,8 @@ import { enrolDevice } from "../src/enrolment.js";
 import { GatewayStore } from "../src/store.js";
 import { cli, exited, expectCliFailure, runCli, spawnGateway, type CliResult } from "./support/cli.js";
 import { corruptPages } from "./support/faults.js";
+import { findNode20, NODE_20 } from "../../scripts/lib/suites.mjs";
+import { skipBecause } from "../../sdk/test/support/skips.js";
 
 /** Runs `iomt-gateway …args` with `input` on its stdin (support/cli.ts's runCli gives none). */
 function runWithInput(args: string[], input: string): Promise<CliResult> {
@@ -33,6 +36,128 @@ function runWithInput(args: string[], input: string): Promise<CliResult> {
 }
 
 const run = (args: string[]) => runCli(args);
+
+/** The environment without any IOMT_GATEWAY_* setting: only the command line counts. */
+function bareEnvironment(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("IOMT_GATEWAY_")));
+}
+
+const manifest = JSON.parse(readFileSync(join(import.meta.dirname, "..", "package.json"), "utf8")) as { version: string; engines: { node: string } };
+const commands = ["init", "start", "enrol", "renew-secret", "devices", "pending", "status"];
+
+describe("gateway CLI: commands are dispatched before any configuration is read", () => {
+  let empty: string;
+  /** Runs the CLI in an empty folder, without config file or IOMT_GATEWAY_* variables. */
+  const bare = (args: string[]) => runCli(args, bareEnvironment(), { cwd: empty });
+
+  before(() => {
+    empty = mkdtempSync(join(tmpdir(), "iomt-gateway-bare-"));
+  });
+
+  after(() => {
+    rmSync(empty, { recursive: true, force: true });
+  });
+
+  describe("help and version", () => {
+    it("answers --help, -h and `help` with every command, exit 0, without a configuration", async () => {
+      for (const args of [["--help"], ["-h"], ["help"]]) {
+        const result = await bare(args);
+        expect(result.code, result.stderr).to.equal(0);
+        expect(result.stdout).to.match(/^Usage: iomt-gateway \[options\] \[command\]/);
+        for (const command of commands) expect(result.stdout, `${args.join(" ")} lists ${command}`).to.match(new RegExp(`\\n  ${command} `));
+        expect(result.stderr).to.equal("");
+      }
+    });
+
+    it("prints the package's version for --version and -V", async () => {
+      for (const flag of ["--version", "-V"]) {
+        const result = await bare([flag]);
+        expect(result.code, result.stderr).to.equal(0);
+        expect(result.stdout).to.equal(`${manifest.version}\n`);
+      }
+    });
+
+    it("lists every option of every command with its default (or that it is required), for `<command> --help` and `help <command>`", async () => {
+      const { defaultConfig, settingNames } = await import("../src/config.js");
+      const settingsOf: Record<string, readonly string[]> = {
+        init: ["databasePath", "pepperFile"],
+        start: settingNames,
+        enrol: settingNames,
+        "renew-secret": settingNames,
+        devices: ["databasePath"],
+        pending: ["databasePath"],
+        status: ["databasePath"],
+      };
+      for (const command of commands) {
+        const result = await bare([command, "--help"]);
+        expect(result.code, result.stderr).to.equal(0);
+        expect((await bare(["help", command])).stdout).to.equal(result.stdout);
+        const text = result.stdout.replace(/\s+/g, " ");
+        expect(text).to.include(`Usage: iomt-gateway ${command} [options]`);
+        expect(text).to.include("--config <file>");
+        for (const name of settingsOf[command]) {
+          const fallback = (defaultConfig as Record<string, unknown>)[name];
+          const state = fallback !== undefined ? `default: ${String(fallback)}` : ["rpcUrl", "chainId", "registry", "groups", "keyFile"].includes(name) ? "required" : "default: none";
+          const option = text.slice(text.indexOf(`--${name} <value> `));
+          expect(option, `${command} --help: --${name}`).to.match(/^--\w+ <value> /);
+          expect(option.match(/\(IOMT_GATEWAY_\w+; [^)]*\)/)?.[0], `${command} --help: --${name}`).to.match(new RegExp(`; ${state}\\)$`));
+        }
+        // Only the settings the command uses.
+        for (const name of settingNames.filter((name) => !settingsOf[command].includes(name))) expect(text).not.to.include(`--${name} `);
+      }
+      const enrol = (await bare(["enrol", "--help"])).stdout.replace(/\s+/g, " ");
+      for (const flag of ["--oid <id>", "--address <0x…>", "--group <gid|label>", "--secret-file <file>", "--secret-stdin", "--no-secret"]) expect(enrol).to.include(flag);
+      expect(enrol).not.to.match(/--secret </);
+      expect((await bare(["devices", "--help"])).stdout).to.include("--group <gid|label>");
+    });
+  });
+
+  describe("usage errors: CliUsage, exit 2, naming what was wrong", () => {
+    it("refuses an unknown command, suggesting the nearest one, instead of asking for rpcUrl", async () => {
+      const result = await bare(["restart"]);
+      expect(expectCliFailure(result, 2, "CliUsage")).to.match(/unknown command 'restart'.*Did you mean start\?.*iomt-gateway --help lists the commands/);
+      expect(result.stderr).not.to.include("rpcUrl");
+    });
+
+    it("refuses an unknown flag, and a setting the command does not use", async () => {
+      expect(expectCliFailure(await bare(["status", "--verbose"]), 2, "CliUsage")).to.match(/unknown option '--verbose'.*iomt-gateway <command> --help/);
+      expect(expectCliFailure(await bare(["status", "--rpcUrl", "http://127.0.0.1:8545"]), 2, "CliUsage")).to.include("unknown option '--rpcUrl'");
+      expect(expectCliFailure(await bare(["start", "--prot", "8080"]), 2, "CliUsage")).to.match(/unknown option '--prot'.*Did you mean --port\?/);
+    });
+
+    it("refuses a missing option value, a missing mandatory option and a stray argument", async () => {
+      expect(expectCliFailure(await bare(["status", "--config"]), 2, "CliUsage")).to.include("option '--config <file>' argument missing");
+      expect(expectCliFailure(await bare(["enrol", "--oid", "bed-1"]), 2, "CliUsage")).to.include("required option '--address <0x…>' not specified");
+      expect(expectCliFailure(await bare(["status", "now"]), 2, "CliUsage")).to.include("too many arguments");
+    });
+
+    it("prints the usage on stderr and exits 2 without a command", async () => {
+      const result = await bare([]);
+      expect(result.stdout).to.equal("");
+      expect(result.stderr).to.match(/^Usage: iomt-gateway /);
+      expect(expectCliFailure(result, 2, "CliUsage")).to.include("a command is required");
+    });
+  });
+
+  it("runs `status` without --config on the working directory's gateway.db: StoreMissing there, not \"rpcUrl is required\"", async () => {
+    const result = await bare(["status"]);
+    expect(expectCliFailure(result, 3, "StoreMissing")).to.include(`no database at ${join(empty, "gateway.db")}`);
+    expect(result.stderr).not.to.include("rpcUrl");
+  });
+});
+
+describe("gateway CLI: the Node version is checked before anything is loaded", () => {
+  it("refuses Node 20 with NodeVersionUnsupported (exit 2, naming the version needed) instead of dying in the SQLite binding (exit 139)", async function () {
+    const node20 = findNode20();
+    if (node20 === undefined) skipBecause(this, "no-node-20", `no Node 20 at ${NODE_20}, so the CLI is not tried under an unsupported Node`);
+    for (const args of [["status"], ["--help"], ["start", "--config", "missing.json"]]) {
+      const result = await runCli(args, bareEnvironment(), { node: node20 });
+      expect(expectCliFailure(result, 2, "NodeVersionUnsupported")).to.match(new RegExp(`this is Node 20\\.\\d+\\.\\d+; iomt-gateway ${manifest.version} needs Node >=22\\.13\\.0 .*install Node 22`));
+      expect(result.stdout).to.equal("");
+    }
+    expect(manifest.engines.node).to.equal(">=22.13.0");
+  });
+});
 
 describe("gateway CLI: init, start refusals, one process per database, secrets never on argv", () => {
   let dir: string;
@@ -93,7 +218,7 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
       const pepper = readFileSync(pepperFile, "utf8");
       expect(pepper).to.match(/^[0-9a-f]{64}\n$/);
       const db = new Database(database, { readonly: true });
-      expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).to.equal("3");
+      expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).to.equal("4");
       db.close();
 
       expect(expectCliFailure(await run(["init", "--config", configFile]), 3, "StoreExists")).to.match(/gateway\.db already exists .*never overwrites/);
@@ -167,6 +292,71 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
       third.kill("SIGTERM");
       await exited(third);
       expect(third.exitCode).to.equal(0);
+    });
+  });
+
+  describe("status, devices and pending: read-only, needing neither the Master key nor the chain", () => {
+    const address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+    let gid: string;
+    /** A config that names only the database (relative to the config's folder): no key, no chain. */
+    let databaseOnly: string;
+    const read = async (...args: string[]) => {
+      const result = await runCli([...args, "--config", databaseOnly], bareEnvironment());
+      expect(result.code, result.stderr).to.equal(0);
+      return JSON.parse(result.stdout);
+    };
+    const digest = () => createHash("sha256").update(readFileSync(database)).digest("hex");
+
+    beforeEach(async () => {
+      expect((await run(["init", "--config", configFile])).code).to.equal(0);
+      const enrolled = await run(["enrol", "--config", configFile, "--oid", "bed-12/spo2", "--address", address, "--group", "ward-1", "--no-secret"]);
+      expect(enrolled.code, enrolled.stderr).to.equal(0);
+      gid = JSON.parse(enrolled.stdout).enrolled.gid;
+      rmSync(join(dir, "master.key"));
+      databaseOnly = join(dir, "read-only.json");
+      writeFileSync(databaseOnly, JSON.stringify({ databasePath: "data/gateway.db" }));
+    });
+
+    it("devices shows the oid's name as enrolled beside its hash, the group's label, and times as ISO 8601", async () => {
+      const [device] = await read("devices");
+      expect(device).to.deep.include({ oid: toId("bed-12/spo2"), oidName: "bed-12/spo2", gid, group: "ward-1", address, secret: "none", secretLockedUntil: null, ticketIssuedAt: null, association: null, messages: 0 });
+      expect(device.enrolledAt).to.match(ISO);
+      expect(Date.now() - Date.parse(device.enrolledAt)).to.be.within(0, 600_000);
+    });
+
+    it("takes --group as a label the store recorded or as a gid, and refuses an unknown label with CliUsage", async () => {
+      expect((await read("devices", "--group", "ward-1")).map((row: { oidName: string }) => row.oidName)).to.deep.equal(["bed-12/spo2"]);
+      expect(await read("devices", "--group", gid)).to.have.length(1);
+      expect(await read("devices", "--group", `0x${"ab".repeat(32)}`)).to.deep.equal([]);
+      expect(await read("pending", "--group", "ward-1")).to.deep.equal({ messages: [], batches: [], associations: [] });
+      const unknown = await runCli(["devices", "--group", "ward-9", "--config", databaseOnly], bareEnvironment());
+      expect(expectCliFailure(unknown, 2, "CliUsage")).to.match(/--group ward-9: no group has this label in .*gateway\.db .*name the group by gid/);
+    });
+
+    it("status reports counts and the database's times as ISO 8601; none of the three writes to the file", async () => {
+      const before = digest();
+      const status = await read("status");
+      expect(status).to.deep.include({ enrolments: 1, messages: {}, associations: {} });
+      expect(status.database).to.deep.include({ path: database, schemaVersion: 4, lastOpenedAt: null });
+      expect(status.database.createdAt).to.match(ISO);
+      await read("devices");
+      await read("pending");
+      expect(digest()).to.equal(before);
+    });
+
+    it("resolves relative paths in flags from the working directory, also through ./iomt gateway", async () => {
+      const direct = await runCli(["status", "--databasePath", "data/gateway.db"], bareEnvironment(), { cwd: dir });
+      expect(direct.code, direct.stderr).to.equal(0);
+      expect(JSON.parse(direct.stdout).database.path).to.equal(database);
+      const wrapper = join(import.meta.dirname, "..", "..", "iomt");
+      const through = await new Promise<CliResult>((resolve) =>
+        execFile(wrapper, ["gateway", "devices", "--databasePath", "data/gateway.db"], { cwd: dir, env: bareEnvironment() }, (error, stdout, stderr) =>
+          resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr }),
+        ),
+      );
+      expect(through.code, through.stderr).to.equal(0);
+      expect(JSON.parse(through.stdout)[0].oidName).to.equal("bed-12/spo2");
     });
   });
 
