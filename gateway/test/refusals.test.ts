@@ -6,7 +6,6 @@
 // StoreUnavailable, nothing stored), an enrolment secret stored under another pepper than the
 // running gateway's (the 500 path), and the CLI's failure paths. Real anvil, real HTTP on loopback,
 // real SQLite files. Hellos go through the cookie round first (docs/protocol.md §3.6).
-import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { expect } from "chai";
