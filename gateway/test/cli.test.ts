@@ -1,11 +1,17 @@
 // The CLI binary (dist/cli.js) as an operator runs it, with storage faults made real on disk:
-// `init` creates the database and the pepper file once and never overwrites either; `start` refuses
-// a missing, a zero-byte and a corrupted database (bytes flipped) with a message naming the way
-// out, and a second `start` on a database a running gateway holds (the first keeps serving; after
-// kill -9 of the first the lock is free again); `enrol` and `renew-secret` read secrets from a
-// file or stdin, never argv, refuse weak ones, generate a strong one by default, and work next to
-// a running gateway. The chain is unreachable here (the gateway starts anyway, as during an
-// outage): none of this needs it.
+// the command line is read before any configuration (`--help`, `help`, `--version`, per-command
+// help listing every option with its default, CliUsage for unknown commands and flags; `status`
+// without a config reads the working directory's gateway.db); under Node 20 it refuses with
+// NodeVersionUnsupported before SQLite loads; `status`, `devices` and `pending` read the database
+// read-only, without the key or the chain, with ISO times, oid names and group labels, and take
+// paths relative to the working directory (also through `./iomt gateway`); `init` creates the
+// database and the pepper file once and never overwrites either; `start` refuses a missing, a
+// zero-byte and a corrupted database (bytes flipped) with a message naming the way out, and a
+// second `start` on a database a running gateway holds (the first keeps serving; after kill -9 of
+// the first the lock is free again); `enrol` and `renew-secret` read secrets from a file or stdin,
+// never argv, refuse weak ones, generate a strong one by default, and work next to a running
+// gateway. The chain is unreachable here (the gateway starts anyway, as during an outage): none of
+// this needs it.
 import { expect } from "chai";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
