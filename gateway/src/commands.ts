@@ -24,6 +24,7 @@ import {
   type RawSettings,
   type SettingName,
 } from "./config.js";
+import { backupDatabase, restoreDatabase } from "./backup.js";
 import { checkSecretStrength, createPepperFile, enrolDevice, generateEnrolmentSecret, hashEnrolmentSecret, readPepperFile, renewEnrolmentSecret } from "./enrolment.js";
 import { GatewayConfigError } from "./errors.js";
 import { devicesReport, pendingReport, statusReport } from "./reports.js";
@@ -113,7 +114,37 @@ before. Secrets are read from a file or stdin, never from the command line. A fa
     if (name !== "status") command.addOption(new Option("--group <gid|label>", "only this group (default: all)"));
     command.action((options: Options) => report(name, options));
   }
+  withSettings(cli.command("backup"), storeSettings)
+    .summary("copy the database, also while the gateway runs (SQLite's online backup)")
+    .description(
+      "Copies the database through SQLite's online backup API, the pages still in the WAL included, also while a gateway runs on it, to a new file (0600) that passed SQLite's integrity check. Never overwrites a file. Needs neither the Master key nor the chain.",
+    )
+    .addOption(new Option("--to <file>", "the new backup file").makeOptionMandatory())
+    .action((options: Options) => backup(options));
+
+  withSettings(cli.command("restore"), storeSettings)
+    .summary("restore a backup as the database (with the gateway stopped)")
+    .description(
+      "Restores a backup (checked with SQLite's integrity_check first) as the database. An existing database is refused unless --replace, which moves it aside (with its -wal and -shm) to <database>.replaced-<time>; refused while a gateway runs on it.",
+    )
+    .addOption(new Option("--from <file>", "the backup file").makeOptionMandatory())
+    .addOption(new Option("--replace", "move an existing database aside instead of refusing"))
+    .action((options: Options) => restore(options));
   return cli;
+}
+
+async function backup(options: Options): Promise<void> {
+  const { databasePath } = rawSettings(options, storeSettings);
+  const to = resolve(options.to as string);
+  const copy = await backupDatabase(databasePath as string, to);
+  console.log(JSON.stringify({ backup: { database: databasePath, to, ...copy } }));
+}
+
+async function restore(options: Options): Promise<void> {
+  const { databasePath } = rawSettings(options, storeSettings);
+  const from = resolve(options.from as string);
+  const restored = await restoreDatabase(from, databasePath as string, { replace: options.replace === true });
+  console.log(JSON.stringify({ restored: { database: databasePath, from, ...restored } }));
 }
 
 /** Adds `--config` and one `--<setting> <value>` flag per setting, with its variable and default in the help. */

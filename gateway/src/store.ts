@@ -732,6 +732,12 @@ function runEffects(effects: readonly (() => void)[]): void {
   }
 }
 
+/** Holds the database's lock, as a running gateway does, until `release` (`restore --replace`); `StoreLocked` while a gateway runs on it. */
+export function lockDatabase(path: string): { release(): void } {
+  const lock = takeLock(path);
+  return { release: () => lock.close() };
+}
+
 /**
  * The database's lock: a SQLite file next to it (`<database>.lock`, by its real path, so two
  * names of one file share it) held in exclusive locking mode. SQLite takes it with POSIX

@@ -15,7 +15,7 @@
 import { expect } from "chai";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -363,6 +363,68 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
       );
       expect(through.code, through.stderr).to.equal(0);
       expect(JSON.parse(through.stdout)[0].oidName).to.equal("bed-12/spo2");
+    });
+  });
+
+  describe("backup and restore: SQLite's online backup, against a running gateway", () => {
+    const address = (i: number) => `0x${i.toString(16).padStart(40, "0")}`;
+    const enrol = async (i: number) => expect((await run(["enrol", "--config", configFile, "--oid", `bed-${i}`, "--address", address(i), "--no-secret"])).code).to.equal(0);
+    const enrolled = async () => (JSON.parse((await run(["devices", "--config", configFile])).stdout) as { oidName: string }[]).map((row) => row.oidName);
+
+    it("backs up a running gateway's database with what is still in its WAL (a plain file copy misses it), and restores it for a gateway that starts on it", async () => {
+      expect((await run(["init", "--config", configFile])).code).to.equal(0);
+      const url = `http://127.0.0.1:${port}`;
+      const first = (await spawnGateway(configFile, url)).child;
+      running.push(first);
+      for (const i of [1, 2, 3]) await enrol(i);
+
+      // The running gateway keeps the database open, so the new rows sit in the WAL: a copy of the file alone lacks them.
+      copyFileSync(database, join(dir, "copied.db"));
+      const copied = new Database(join(dir, "copied.db"), { readonly: true });
+      expect(copied.prepare("SELECT count(*) FROM enrolments").pluck().get()).to.equal(0);
+      copied.close();
+
+      mkdirSync(join(dir, "backups"));
+      const backupFile = join(dir, "backups", "gateway.db");
+      const made = await run(["backup", "--config", configFile, "--to", backupFile]);
+      expect(made.code, made.stderr).to.equal(0);
+      expect(JSON.parse(made.stdout).backup).to.deep.include({ database, to: backupFile, schemaVersion: 4, enrolments: 3, messages: 0, batches: 0 });
+      expect(statSync(backupFile).mode & 0o777).to.equal(0o600);
+      expect(expectCliFailure(await run(["backup", "--config", configFile, "--to", backupFile]), 3, "StoreExists")).to.match(/backups\/gateway\.db already exists: backup writes a new file and never overwrites one/);
+
+      // Never over a database, and never under a running gateway; it keeps serving.
+      await enrol(4);
+      expect(expectCliFailure(await run(["restore", "--config", configFile, "--from", backupFile]), 3, "StoreExists")).to.include("restore never overwrites a database");
+      expect(expectCliFailure(await run(["restore", "--config", configFile, "--from", backupFile, "--replace"]), 3, "StoreLocked")).to.include("another gateway process is running");
+      expect((await fetch(`${url}/health/live`)).status).to.equal(200);
+      expect(await enrolled()).to.deep.equal(["bed-1", "bed-2", "bed-3", "bed-4"]);
+
+      first.kill("SIGTERM");
+      await exited(first);
+      const restored = await run(["restore", "--config", configFile, "--from", backupFile, "--replace"]);
+      expect(restored.code, restored.stderr).to.equal(0);
+      const { replaced, enrolments } = JSON.parse(restored.stdout).restored as { replaced: string; enrolments: number };
+      expect(enrolments).to.equal(3);
+      expect(replaced).to.match(/data\/gateway\.db\.replaced-\d{4}-\d\d-\d\dT/);
+      const old = new Database(replaced, { readonly: true });
+      expect(old.prepare("SELECT count(*) FROM enrolments").pluck().get()).to.equal(4);
+      old.close();
+
+      const second = (await spawnGateway(configFile, url)).child;
+      running.push(second);
+      expect(await enrolled()).to.deep.equal(["bed-1", "bed-2", "bed-3"]);
+      second.kill("SIGTERM");
+      await exited(second);
+      expect(second.exitCode).to.equal(0);
+    });
+
+    it("refuses to restore a file that is not a sound gateway database (StoreCorrupt), leaving the database as it was", async () => {
+      expect((await run(["init", "--config", configFile])).code).to.equal(0);
+      await enrol(1);
+      const bogus = join(dir, "bogus.db");
+      writeFileSync(bogus, "not a database, just text that is long enough to look like one ".repeat(100));
+      expectCliFailure(await run(["restore", "--config", configFile, "--from", bogus, "--replace"]), 3, "StoreCorrupt");
+      expect(await enrolled()).to.deep.equal(["bed-1"]);
     });
   });
 
