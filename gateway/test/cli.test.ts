@@ -10,7 +10,9 @@
 // second `start` on a database a running gateway holds (the first keeps serving; after kill -9 of
 // the first the lock is free again); `enrol` and `renew-secret` read secrets from a file or stdin,
 // never argv, refuse weak ones, generate a strong one by default, and work next to a running
-// gateway. The chain is unreachable here (the gateway starts anyway, as during an outage): none of
+// gateway; `backup` copies a running gateway's database with what its WAL holds (a file copy
+// does not) and `restore` puts it back, never over a database without --replace nor under a
+// running gateway. The chain is unreachable here (the gateway starts anyway, as during an outage): none of
 // this needs it.
 import { expect } from "chai";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
