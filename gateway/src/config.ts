@@ -76,6 +76,8 @@ export interface LoadedConfig {
   account: PrivateKeyAccount;
   /** The same key for the handshake's fast signer (no property holds the key). */
   masterKey: MasterKey;
+  /** The served groups configured by label: gid → label (the store keeps them, so read-only commands take labels too). */
+  groupLabels: Record<Hex, string>;
 }
 
 export const defaultConfig = {
@@ -107,44 +109,51 @@ export const defaultConfig = {
   nativeSecp256k1: true,
 } satisfies Partial<GatewayConfig>;
 
-/** Every setting by its file/flag name, with its environment variable. */
+/** Every setting by its file/flag name: its environment variable, and what it means (for `--help`). */
 const settings = {
-  rpcUrl: "IOMT_GATEWAY_RPC_URL",
-  chainId: "IOMT_GATEWAY_CHAIN_ID",
-  registry: "IOMT_GATEWAY_REGISTRY",
-  fromBlock: "IOMT_GATEWAY_FROM_BLOCK",
-  groups: "IOMT_GATEWAY_GROUPS",
-  keyFile: "IOMT_GATEWAY_KEY_FILE",
-  databasePath: "IOMT_GATEWAY_DATABASE",
-  host: "IOMT_GATEWAY_HOST",
-  port: "IOMT_GATEWAY_PORT",
-  policy: "IOMT_GATEWAY_POLICY",
-  batchMaxMessages: "IOMT_GATEWAY_BATCH_MAX_MESSAGES",
-  batchMaxAgeMs: "IOMT_GATEWAY_BATCH_MAX_AGE_MS",
-  pollIntervalMs: "IOMT_GATEWAY_POLL_INTERVAL_MS",
-  retryBaseMs: "IOMT_GATEWAY_RETRY_BASE_MS",
-  retryMaxMs: "IOMT_GATEWAY_RETRY_MAX_MS",
-  sessionTtlSeconds: "IOMT_GATEWAY_SESSION_TTL_SECONDS",
-  maxSessions: "IOMT_GATEWAY_MAX_SESSIONS",
-  maxSessionsPerDevice: "IOMT_GATEWAY_MAX_SESSIONS_PER_DEVICE",
-  maxPendingHandshakes: "IOMT_GATEWAY_MAX_PENDING_HANDSHAKES",
-  rateLimitPerMinute: "IOMT_GATEWAY_RATE_LIMIT_PER_MINUTE",
-  deviceRateLimitPerMinute: "IOMT_GATEWAY_DEVICE_RATE_LIMIT_PER_MINUTE",
-  requestTimeoutMs: "IOMT_GATEWAY_REQUEST_TIMEOUT_MS",
-  mirrorWaitMs: "IOMT_GATEWAY_MIRROR_WAIT_MS",
-  trustProxy: "IOMT_GATEWAY_TRUST_PROXY",
-  bodyLimitBytes: "IOMT_GATEWAY_BODY_LIMIT_BYTES",
-  maxMessagesPerRequest: "IOMT_GATEWAY_MAX_MESSAGES_PER_REQUEST",
-  maxPayloadBytes: "IOMT_GATEWAY_MAX_PAYLOAD_BYTES",
-  durability: "IOMT_GATEWAY_DURABILITY",
-  integrityCheck: "IOMT_GATEWAY_INTEGRITY_CHECK",
-  pepperFile: "IOMT_GATEWAY_PEPPER_FILE",
-  logLevel: "IOMT_GATEWAY_LOG_LEVEL",
-  nativeSecp256k1: "IOMT_GATEWAY_NATIVE_SECP256K1",
-} as const;
+  rpcUrl: ["IOMT_GATEWAY_RPC_URL", "JSON-RPC URL of the chain"],
+  chainId: ["IOMT_GATEWAY_CHAIN_ID", "chain id; start refuses a node of another chain"],
+  registry: ["IOMT_GATEWAY_REGISTRY", "IomtRegistry address; start refuses an address without code"],
+  fromBlock: ["IOMT_GATEWAY_FROM_BLOCK", "the registry's deployment block (the mirror starts there)"],
+  groups: ["IOMT_GATEWAY_GROUPS", "served groups, comma-separated: gids, or labels of groups the Master key created"],
+  keyFile: ["IOMT_GATEWAY_KEY_FILE", "the Master's private key file (one hex line, chmod 600)"],
+  databasePath: ["IOMT_GATEWAY_DATABASE", "the SQLite file"],
+  host: ["IOMT_GATEWAY_HOST", "listen address"],
+  port: ["IOMT_GATEWAY_PORT", "listen port (0: any free port)"],
+  policy: ["IOMT_GATEWAY_POLICY", "anchor (batches of digests) or relay (each message on chain)"],
+  batchMaxMessages: ["IOMT_GATEWAY_BATCH_MAX_MESSAGES", "anchor once this many messages wait…"],
+  batchMaxAgeMs: ["IOMT_GATEWAY_BATCH_MAX_AGE_MS", "…or once the oldest waited this long (ms)"],
+  pollIntervalMs: ["IOMT_GATEWAY_POLL_INTERVAL_MS", "chain worker period (ms)"],
+  retryBaseMs: ["IOMT_GATEWAY_RETRY_BASE_MS", "first delay after a chain error (ms), doubling…"],
+  retryMaxMs: ["IOMT_GATEWAY_RETRY_MAX_MS", "…up to this (ms)"],
+  sessionTtlSeconds: ["IOMT_GATEWAY_SESSION_TTL_SECONDS", "session lifetime (s)"],
+  maxSessions: ["IOMT_GATEWAY_MAX_SESSIONS", "live sessions held in memory, in all"],
+  maxSessionsPerDevice: ["IOMT_GATEWAY_MAX_SESSIONS_PER_DEVICE", "live sessions per device"],
+  maxPendingHandshakes: ["IOMT_GATEWAY_MAX_PENDING_HANDSHAKES", "half-open handshakes held at once"],
+  rateLimitPerMinute: ["IOMT_GATEWAY_RATE_LIMIT_PER_MINUTE", "requests per minute and client address without a session"],
+  deviceRateLimitPerMinute: ["IOMT_GATEWAY_DEVICE_RATE_LIMIT_PER_MINUTE", "sealed requests per minute and device"],
+  requestTimeoutMs: ["IOMT_GATEWAY_REQUEST_TIMEOUT_MS", "longest a client may take to send its request (ms)"],
+  mirrorWaitMs: ["IOMT_GATEWAY_MIRROR_WAIT_MS", "how long a request waits for the mirror to catch up (ms)"],
+  trustProxy: ["IOMT_GATEWAY_TRUST_PROXY", "take the client address from X-Forwarded-For (behind a trusted proxy only)"],
+  bodyLimitBytes: ["IOMT_GATEWAY_BODY_LIMIT_BYTES", "largest request body"],
+  maxMessagesPerRequest: ["IOMT_GATEWAY_MAX_MESSAGES_PER_REQUEST", "messages per data request"],
+  maxPayloadBytes: ["IOMT_GATEWAY_MAX_PAYLOAD_BYTES", "largest raw reading stored with a message"],
+  durability: ["IOMT_GATEWAY_DURABILITY", "full (fsync every commit) or normal (survives a process crash only)"],
+  integrityCheck: ["IOMT_GATEWAY_INTEGRITY_CHECK", "SQLite's check of the database at start: quick or full"],
+  pepperFile: ["IOMT_GATEWAY_PEPPER_FILE", "the pepper of enrolment secrets (32 bytes hex, chmod 600; init creates it)"],
+  logLevel: ["IOMT_GATEWAY_LOG_LEVEL", "pino level: fatal, error, warn, info, debug, trace, silent"],
+  nativeSecp256k1: ["IOMT_GATEWAY_NATIVE_SECP256K1", "use libsecp256k1 when its binding loads"],
+} as const satisfies Record<string, readonly [variable: string, help: string]>;
 
 export type SettingName = keyof typeof settings;
 export const settingNames = Object.keys(settings) as SettingName[];
+
+/** A setting's environment variable, meaning and default, for the CLI's help. */
+export function settingHelp(name: SettingName): { variable: string; help: string; default: string | undefined } {
+  const [variable, help] = settings[name];
+  const value = (defaultConfig as Record<string, unknown>)[name];
+  return { variable, help, default: value === undefined ? undefined : String(value) };
+}
 
 /** Raw settings as strings (flags, environment) or JSON values (the config file). */
 export type RawSettings = Partial<Record<SettingName, unknown>>;
@@ -161,17 +170,19 @@ export function readConfigFile(path: string): RawSettings {
   const raw = parsed as Record<string, unknown>;
   const unknown = Object.keys(raw).filter((name) => !(name in settings));
   if (unknown.length > 0) throw new GatewayConfigError(`${path}: unknown setting(s) ${unknown.join(", ")}`);
-  const folder = resolve(path, "..");
-  for (const name of ["keyFile", "databasePath", "pepperFile"] as const) {
-    if (typeof raw[name] === "string") raw[name] = resolve(folder, raw[name] as string);
-  }
-  return raw as RawSettings;
+  return withAbsolutePaths(raw as RawSettings, resolve(path, ".."));
+}
+
+/** The settings with their relative file paths (keyFile, databasePath, pepperFile) resolved against `folder`. */
+export function withAbsolutePaths(raw: RawSettings, folder: string): RawSettings {
+  const paths = Object.fromEntries((["keyFile", "databasePath", "pepperFile"] as const).flatMap((name) => (typeof raw[name] === "string" && raw[name] !== "" ? [[name, resolve(folder, raw[name])]] : [])));
+  return { ...raw, ...paths };
 }
 
 export function settingsFromEnvironment(env: NodeJS.ProcessEnv): RawSettings {
   const raw: RawSettings = {};
   for (const name of settingNames) {
-    const value = env[settings[name]];
+    const value = env[settings[name][0]];
     if (value !== undefined && value !== "") raw[name] = value;
   }
   return raw;
@@ -220,7 +231,8 @@ export function resolveConfig(raw: RawSettings): LoadedConfig {
   if (config.retryMaxMs < config.retryBaseMs) throw new GatewayConfigError("retryMaxMs must be at least retryBaseMs");
   if (new Set(config.groups).size !== config.groups.length) throw new GatewayConfigError("groups names one group twice");
   if (config.pepperFile !== undefined && resolve(config.pepperFile) === resolve(config.databasePath)) throw new GatewayConfigError("pepperFile must not be the database");
-  return { config, account, masterKey: masterKeyOf(privateKey) };
+  const groupLabels = Object.fromEntries(groupItems.flatMap((item, index) => (isGroupId(item) ? [] : [[config.groups[index], item]])));
+  return { config, account, masterKey: masterKeyOf(privateKey), groupLabels };
 }
 
 /**
@@ -295,6 +307,9 @@ function groupList(value: unknown): string[] {
   });
 }
 
+/** True for a gid as written (`0x` + 64 hex digits); any other text names a group by its label. */
+export const isGroupId = (item: string): boolean => /^0x[0-9a-fA-F]{64}$/.test(item);
+
 /**
  * A served group as configured: a gid (`0x` + 64 hex digits) is taken as it is; any other text is
  * the label of a group the Master key created, so its gid is derived as the registry derives it:
@@ -303,7 +318,7 @@ function groupList(value: unknown): string[] {
  */
 export function resolveGroup(item: string, { chainId, registry, master }: { chainId: number; registry: Address; master: Address }): Hex {
   try {
-    if (/^0x[0-9a-fA-F]{64}$/.test(item)) return toId(item);
+    if (isGroupId(item)) return toId(item);
     return groupId({ chainId, registry, creator: master, label: item });
   } catch {
     throw new GatewayConfigError(`groups: ${item} is neither a group id nor a label`);

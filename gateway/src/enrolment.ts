@@ -257,7 +257,8 @@ export function enrolDevice(store: GatewayStore, { gid, oid, address, secretHash
     throw new ApiError(400, "EnrolmentInvalid", (error as Error).message);
   }
   const device: Address = getAddress(address);
-  const row = { oid: id, gid, address: device, secret_hash: secretHash ?? null, enrolled_at: Date.now() };
+  // The name as given is kept for `devices` (the chain and the rest of the store know only its hash).
+  const row = { oid: id, gid, address: device, secret_hash: secretHash ?? null, enrolled_at: Date.now(), oid_name: oid.toLowerCase() === id ? null : oid };
   return store.transaction(() => {
     const taken = store.enrolment(gid, id) ?? store.enrolmentByAddress(device);
     if (taken !== undefined) throw new ApiError(409, "EnrolmentConflict", `oid ${taken.oid} / address ${taken.address} is already enrolled`);

@@ -100,3 +100,13 @@ export class GatewayConfigError extends IomtError {
     super("GatewayConfigInvalid", message);
   }
 }
+
+/** Why `start` refuses a configuration the chain contradicts (gateway/src/preflight.ts). */
+export type StartupErrorCode = "ChainIdMismatch" | "RegistryNotDeployed" | "KeyNotAuthorized";
+
+/** The configuration names a chain, registry or key the chain does not confirm; the gateway refuses to start. */
+export class StartupError extends IomtError {
+  constructor(code: StartupErrorCode, message: string) {
+    super(code, message);
+  }
+}

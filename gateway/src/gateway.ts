@@ -1,18 +1,19 @@
 // Puts a gateway together: store, AuthTable mirror, chain worker, sessions (in memory), API and
 // HTTP server. Start-up refuses a store it cannot trust before anything listens: a missing or empty
 // database file (it is created only by `init`), one another gateway process holds, one that fails
-// SQLite's integrity check, one it cannot write to, and enrolment secrets it cannot check (no or
-// another pepper).
+// SQLite's integrity check, one it cannot write to, enrolment secrets it cannot check (no or
+// another pepper), and a chain, registry or key the chain contradicts (preflight.ts).
 import { pino } from "pino";
 import { existsSync } from "node:fs";
 import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex, type Transport } from "viem";
-import { ContractRuleError, getGroup, isAnchorer, type ReadClient, type WriteClient } from "@iomt-auth/sdk";
+import type { ReadClient, WriteClient } from "@iomt-auth/sdk";
 import { GatewayApi } from "./api.js";
 import { ChainWorker } from "./chain.js";
 import type { LoadedConfig } from "./config.js";
 import { checkStoredSecrets, EnrolmentSecrets, enrolDevice, hashEnrolmentSecret, readPepperFile } from "./enrolment.js";
 import { GatewayConfigError } from "./errors.js";
 import { createMetrics } from "./metrics.js";
+import { checkChain } from "./preflight.js";
 import { AuthTableMirror } from "./mirror.js";
 import { createServer } from "./server.js";
 import { createHandshakeCrypto } from "./crypto.js";
@@ -50,9 +51,10 @@ export type StartGatewayOptions = {
    */
   transport?: Transport;
   /**
-   * Check on chain, before listening, that the key masters (or may anchor for) each served
-   * group (default true). When the chain is unreachable at start the check is skipped with a
-   * warning, so a gateway restarted during an outage still takes data.
+   * Check on chain, before listening, the node's chain id, the registry's code, and that the key
+   * masters (or may anchor for) each served group (default true; preflight.ts). When the chain is
+   * unreachable at start the checks are skipped with a warning, so a gateway restarted during an
+   * outage still takes data.
    */
   checkRoles?: boolean;
   /**
@@ -63,7 +65,7 @@ export type StartGatewayOptions = {
   createDatabase?: boolean;
 };
 
-export async function startGateway({ config, account, masterKey }: LoadedConfig, { checkRoles = true, transport: customTransport, createDatabase = false }: StartGatewayOptions = {}): Promise<RunningGateway> {
+export async function startGateway({ config, account, masterKey, groupLabels }: LoadedConfig, { checkRoles = true, transport: customTransport, createDatabase = false }: StartGatewayOptions = {}): Promise<RunningGateway> {
   const chain = defineChain({ id: config.chainId, name: `chain ${config.chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [config.rpcUrl] } } });
   const transport = customTransport ?? http(config.rpcUrl, { retryCount: 0, timeout: 10_000 });
   const publicClient = createPublicClient({ chain, transport, cacheTime: 0 }) as ReadClient;
@@ -75,6 +77,8 @@ export async function startGateway({ config, account, masterKey }: LoadedConfig,
   try {
     const pepper = config.pepperFile === undefined ? undefined : readPepperFile(config.pepperFile);
     checkStoredSecrets(store, pepper);
+    // The labels of the groups configured by label, so that the read-only commands take them too.
+    for (const [gid, label] of Object.entries(groupLabels)) store.setGroupLabel(gid as Hex, label);
     const secrets = new EnrolmentSecrets({ store, pepper });
     // A revocation the mirror sees drops the device's enrolment (bound below, once the API exists).
     let onRevoked: (member: MemberView) => void = () => undefined;
@@ -94,7 +98,7 @@ export async function startGateway({ config, account, masterKey }: LoadedConfig,
     const log = pino({ level: config.logLevel, base: { component: "chain", master: account.address } });
     worker = new ChainWorker({ config, publicClient, walletClient, store, mirror, metrics, log });
 
-    if (checkRoles) await checkGroupRoles(publicClient, config.registry, config.groups, account.address, log);
+    if (checkRoles) await checkChain(publicClient, { chainId: config.chainId, registry: config.registry, groups: config.groups, key: account.address, log });
 
     const api = new GatewayApi({ config, account, publicClient, store, mirror, worker, recovery, metrics, log, secrets });
     onRevoked = (member) => api.dropRevoked(member);
@@ -169,30 +173,5 @@ export async function startGateway({ config, account, masterKey }: LoadedConfig,
   } catch (error) {
     if (!closed) store.close();
     throw error;
-  }
-}
-
-/**
- * Refuses to start for a group the key neither masters nor may anchor for. A key that is the
- * group's Master but has lost its powers (revoked in the parent group, group or parent
- * deactivated) starts anyway: its acknowledged messages stay served and /health reports why
- * nothing is anchored.
- */
-async function checkGroupRoles(client: ReadClient, registry: Address, groups: readonly `0x${string}`[], key: Address, log: { warn(object: object, message: string): void }): Promise<void> {
-  for (const gid of groups) {
-    try {
-      if (await isAnchorer(client, { registry, gid, anchorer: key })) continue;
-      const group = await getGroup(client, { registry, gid });
-      if (group.exists && group.master === key) {
-        const why = !group.active ? "the group was deactivated" : group.masterRevoked ? "the Master was revoked in the parent group" : "the parent group was deactivated";
-        log.warn({ gid, why }, "the key masters this group but has lost its powers: starting without anchoring for it");
-        continue;
-      }
-    } catch (error) {
-      if (error instanceof ContractRuleError) throw new GatewayConfigError(`group ${gid}: ${error.message.split("\n")[0]}`);
-      log.warn({ gid, error: (error as Error).message.split("\n")[0] }, "cannot check the key's role at start (chain unreachable?); continuing");
-      return;
-    }
-    throw new GatewayConfigError(`the key ${key} neither masters group ${gid} nor may anchor for it (is the group created, and is the label or gid right?)`);
   }
 }

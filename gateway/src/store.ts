@@ -17,10 +17,12 @@ import type { Address, Hex } from "viem";
 import { IomtError } from "@iomt-auth/sdk";
 import { ApiError } from "./errors.js";
 
-// Version 3 (protocol v2): sessions live in memory only (no sessions table); enrolment secrets
+// Version 4 (operators): an enrolment keeps the oid's name as the operator gave it, and the
+// store keeps the labels of the groups configured by label, so that the read-only commands show
+// and take names without the Master key. Version 3 (protocol v2): sessions live in memory only (no sessions table); enrolment secrets
 // are peppered, counted (failures, lock-out) and single use. Version 2 (contracts v2): enrolments
 // are keyed by (gid, oid), and every request relayed in a batch records its item index.
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 const schema = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
@@ -34,8 +36,10 @@ CREATE TABLE enrolments (
   secret_failures INTEGER NOT NULL DEFAULT 0,
   secret_locked_until INTEGER,
   secret_used_at INTEGER,
+  oid_name TEXT,
   PRIMARY KEY (gid, oid)
 ) STRICT;
+CREATE TABLE group_labels (gid TEXT PRIMARY KEY, label TEXT NOT NULL) STRICT;
 CREATE TABLE associations (
   device TEXT PRIMARY KEY,
   gid TEXT NOT NULL,
@@ -103,6 +107,13 @@ ALTER TABLE enrolments ADD COLUMN secret_used_at INTEGER;
 UPDATE meta SET value = '3' WHERE key = 'schema_version';
 `;
 
+/** From version 3: the oid's name with each enrolment (unknown for the older ones), and the group labels. */
+const migrateFrom3 = `
+ALTER TABLE enrolments ADD COLUMN oid_name TEXT;
+CREATE TABLE group_labels (gid TEXT PRIMARY KEY, label TEXT NOT NULL) STRICT;
+UPDATE meta SET value = '4' WHERE key = 'schema_version';
+`;
+
 /** Why the store refuses to be created or opened; the CLI prints the code and the message. */
 export type StoreErrorCode = "StoreExists" | "StoreMissing" | "StoreEmpty" | "StoreCorrupt" | "StoreLocked" | "StoreSchemaMismatch" | "StoreUnwritable";
 
@@ -144,6 +155,11 @@ export type OpenStoreOptions = {
   lock?: boolean;
   /** SQLite's integrity check before anything is read: `quick` (default for the gateway), `full`, or `none`. */
   check?: "quick" | "full" | "none";
+  /**
+   * Open the file read-only (the CLI's `status`, `devices`, `pending`): nothing is written, not
+   * even a migration, so a file of an older schema is refused until the gateway has opened it.
+   */
+  readonly?: boolean;
 };
 
 /** The store's last write outcome: readiness answers 503 while `ok` is false. */
@@ -163,8 +179,10 @@ export type EnrolmentRow = {
   secret_locked_until: number | null;
   /** When the secret was used for a ticket and cleared (single use). */
   secret_used_at: number | null;
+  /** The oid as the operator gave it at enrolment (`bed-12/spo2`), whose `toId` is `oid`; null when enrolled before schema version 4. */
+  oid_name: string | null;
 };
-export type NewEnrolment = Pick<EnrolmentRow, "gid" | "oid" | "address" | "secret_hash" | "enrolled_at">;
+export type NewEnrolment = Pick<EnrolmentRow, "gid" | "oid" | "address" | "secret_hash" | "enrolled_at" | "oid_name">;
 export type AssociationRowStatus = "queued" | "submitted" | "associated" | "rejected";
 export type AssociationRow = {
   device: Address;
@@ -272,7 +290,8 @@ export class GatewayStore {
    * Opens an existing database made by `create`. Refuses a missing file (`StoreMissing`), an empty
    * one (`StoreEmpty`), a file another gateway process holds (`StoreLocked`, with `lock`), a file
    * that fails SQLite's integrity check (`StoreCorrupt`) and a file of another schema version
-   * (`StoreSchemaMismatch`); a version-2 file is brought to version 3 in one transaction.
+   * (`StoreSchemaMismatch`); a version-2 or -3 file is brought to version 4 in one transaction
+   * (with `readonly`, refused with `StoreSchemaMismatch` instead).
    */
   static open(path: string, options: OpenStoreOptions = {}): GatewayStore {
     if (!existsSync(path)) throw new StoreError("StoreMissing", `no database at ${path}: create it once with \`iomt-gateway init --config …\` (the gateway never creates one by itself)`);
@@ -287,25 +306,27 @@ export class GatewayStore {
     return new GatewayStore(path, options);
   }
 
-  private constructor(path: string, { durability = "full", lock = false, check = "none" }: OpenStoreOptions) {
+  private constructor(path: string, { durability = "full", lock = false, check = "none", readonly = false }: OpenStoreOptions) {
     this.path = path;
     // The lock first, so that a second gateway is refused before it reads anything.
     this.lock = lock ? takeLock(path) : undefined;
     try {
       // The file holds readings: owner-only, like the key file. SQLite gives its -wal and -shm
       // files the database file's permissions.
-      chmodSync(path, 0o600);
-      this.db = new Database(path, { fileMustExist: true });
+      if (!readonly) chmodSync(path, 0o600);
+      this.db = new Database(path, { fileMustExist: true, readonly });
     } catch (cause) {
       this.lock?.close();
       throw new StoreError("StoreUnwritable", `cannot open ${path}: ${(cause as Error).message}`, { cause });
     }
     try {
       if (check !== "none") integrityCheck(this.db, path, check);
-      this.checkSchema();
-      this.db.pragma("journal_mode = WAL");
-      this.db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
+      this.checkSchema(readonly);
       this.db.pragma("busy_timeout = 5000");
+      if (!readonly) {
+        this.db.pragma("journal_mode = WAL");
+        this.db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
+      }
       this.db.pragma("foreign_keys = ON");
     } catch (error) {
       this.db.close();
@@ -321,7 +342,9 @@ export class GatewayStore {
     this.statements = {
       getMeta: db.prepare("SELECT value FROM meta WHERE key = ?").pluck(),
       setMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
-      enrol: db.prepare("INSERT INTO enrolments (gid, oid, address, secret_hash, enrolled_at) VALUES (@gid, @oid, @address, @secret_hash, @enrolled_at)"),
+      enrol: db.prepare("INSERT INTO enrolments (gid, oid, address, secret_hash, enrolled_at, oid_name) VALUES (@gid, @oid, @address, @secret_hash, @enrolled_at, @oid_name)"),
+      setGroupLabel: db.prepare("INSERT INTO group_labels (gid, label) VALUES (?, ?) ON CONFLICT (gid) DO UPDATE SET label = excluded.label"),
+      groupsLabelled: db.prepare("SELECT gid FROM group_labels WHERE label = ? ORDER BY gid").pluck(),
       enrolmentByAddress: db.prepare("SELECT * FROM enrolments WHERE address = ?"),
       enrolment: db.prepare("SELECT * FROM enrolments WHERE gid = ? AND oid = ?"),
       enrolments: db.prepare("SELECT * FROM enrolments ORDER BY enrolled_at, gid, oid"),
@@ -380,18 +403,24 @@ export class GatewayStore {
     }
   }
 
-  /** Refuses another schema version; brings a version-2 file to version 3. */
-  private checkSchema(): void {
+  /** Refuses another schema version; brings a version-2 or -3 file to version 4 (not when `readonly`). */
+  private checkSchema(readonly: boolean): void {
     const path = this.path;
     const hasMeta = this.db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'").pluck().get() === 1;
     const version = hasMeta ? (this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as string | undefined) : undefined;
     if (version === undefined) throw new StoreError("StoreCorrupt", `${path} is an SQLite file but not a gateway database (no schema version): restore the right file, or init a new one elsewhere`);
-    if (Number(version) === 2) {
+    if (readonly && (Number(version) === 2 || Number(version) === 3)) {
+      throw new StoreError("StoreSchemaMismatch", `${path} has schema version ${version}; this gateway reads version ${SCHEMA_VERSION} and brings the file to it when it starts (or enrols): run \`iomt-gateway start\` once, then read it`);
+    }
+    if (Number(version) === 2 || Number(version) === 3) {
       this.db.transaction(() => {
-        this.db.exec(migrateFrom2);
-        // Protocol v2 keeps a reading with its commitment's salt.
-        const columns = this.db.prepare("SELECT name FROM pragma_table_info('messages')").pluck().all() as string[];
-        if (!columns.includes("salt")) this.db.exec("ALTER TABLE messages ADD COLUMN salt BLOB");
+        if (Number(version) === 2) {
+          this.db.exec(migrateFrom2);
+          // Protocol v2 keeps a reading with its commitment's salt.
+          const columns = this.db.prepare("SELECT name FROM pragma_table_info('messages')").pluck().all() as string[];
+          if (!columns.includes("salt")) this.db.exec("ALTER TABLE messages ADD COLUMN salt BLOB");
+        }
+        this.db.exec(migrateFrom3);
       })();
       return;
     }
@@ -534,6 +563,16 @@ export class GatewayStore {
 
   enrol(row: NewEnrolment): void {
     this.write(() => this.statements.enrol.run(row));
+  }
+
+  /** Remembers the label a served group is configured by (the read-only commands resolve labels with it). */
+  setGroupLabel(gid: Hex, label: string): void {
+    this.write(() => this.statements.setGroupLabel.run(gid, label));
+  }
+
+  /** The gids recorded under `label` (more than one only after the Master key changed). */
+  groupsLabelled(label: string): Hex[] {
+    return this.statements.groupsLabelled.all(label) as Hex[];
   }
 
   enrolmentByAddress(address: Address): EnrolmentRow | undefined {
@@ -691,6 +730,12 @@ function runEffects(effects: readonly (() => void)[]): void {
       // a metric must never turn a committed request into a failed one
     }
   }
+}
+
+/** Holds the database's lock, as a running gateway does, until `release` (`restore --replace`); `StoreLocked` while a gateway runs on it. */
+export function lockDatabase(path: string): { release(): void } {
+  const lock = takeLock(path);
+  return { release: () => lock.close() };
 }
 
 /**

@@ -3,7 +3,8 @@
 // effects queued with afterCommit (metrics) run only for committed work; what was committed is
 // there after the file is closed and opened again. The file is created only by `create` (init):
 // a missing, empty, corrupt or foreign file is refused by `open`, a version-2 file is migrated
-// (sessions dropped: protocol v2 keeps them in memory; the salt column added), a file of another
+// (sessions dropped: protocol v2 keeps them in memory; the salt column added), a version-3 file
+// too (the oid's name, group labels), never by a read-only open (which writes nothing); a file of another
 // version is refused (also a version-1 file of the v1 registry's gateway); with `lock`, one
 // process per database (refused while held, free again after kill -9). On a really full disk (a
 // tmpfs) every commit is refused with StoreUnavailable, the store reports itself failing until
@@ -224,13 +225,14 @@ describe("gateway store", () => {
       expectStoreError(() => GatewayStore.open(other), "StoreCorrupt", /not a gateway database/);
     });
 
-    it("brings a version-2 file to version 3: sessions dropped, the salt column added, enrolments (and a secret stored by version 2) and messages kept, secrets with fresh counters", () => {
+    it("brings a version-2 file to version 4: sessions dropped, the salt column added, enrolments (and a secret stored by version 2) and messages kept, secrets with fresh counters", () => {
       const legacy = "scrypt$16384$00$00";
-      store.enrol({ gid: GID, oid: toId("bed-2").toLowerCase() as Hex, address: DEVICE, secret_hash: legacy, enrolled_at: 7 });
+      store.enrol({ gid: GID, oid: toId("bed-2").toLowerCase() as Hex, address: DEVICE, secret_hash: legacy, enrolled_at: 7, oid_name: null });
       store.close();
       reader.close();
       const db = new Database(path);
-      db.exec(`ALTER TABLE enrolments DROP COLUMN secret_failures; ALTER TABLE enrolments DROP COLUMN secret_locked_until; ALTER TABLE enrolments DROP COLUMN secret_used_at;
+      db.exec(`ALTER TABLE enrolments DROP COLUMN oid_name; DROP TABLE group_labels;
+               ALTER TABLE enrolments DROP COLUMN secret_failures; ALTER TABLE enrolments DROP COLUMN secret_locked_until; ALTER TABLE enrolments DROP COLUMN secret_used_at;
                ALTER TABLE messages DROP COLUMN salt;
                CREATE TABLE sessions (id TEXT PRIMARY KEY, sealed_keys TEXT NOT NULL) STRICT; UPDATE meta SET value = '2' WHERE key = 'schema_version';`);
       const { salt: _salt, ...unsalted } = message(1);
@@ -240,13 +242,46 @@ describe("gateway store", () => {
       db.close();
       store = GatewayStore.open(path, { lock: true, check: "quick" });
       reader = new Database(path, { readonly: true });
-      expect(store.getMeta("schema_version")).to.equal("3");
+      expect(store.getMeta("schema_version")).to.equal("4");
       expect(reader.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'sessions'").pluck().get()).to.equal(0);
-      expect(store.enrolmentByAddress(DEVICE)).to.deep.include({ secret_hash: legacy, secret_failures: 0, secret_locked_until: null, secret_used_at: null, enrolled_at: 7 });
+      expect(store.enrolmentByAddress(DEVICE)).to.deep.include({ secret_hash: legacy, secret_failures: 0, secret_locked_until: null, secret_used_at: null, enrolled_at: 7, oid_name: null });
       // A reading stored by version 2 keeps its row (no salt); new ones keep theirs.
       expect(store.messageByDeviceNonce(DEVICE, 1)).to.deep.include({ ...unsalted, salt: null });
       store.insertMessage(message(2));
       expect(store.messageByDeviceNonce(DEVICE, 2)?.salt).to.deep.equal(Buffer.alloc(32, 2));
+    });
+
+    it("brings a version-3 file to version 4: enrolments kept (their oid's name unknown), group labels recorded from then on; read-only, it refuses the file until then", () => {
+      store.enrol({ gid: GID, oid: toId("bed-3").toLowerCase() as Hex, address: DEVICE, secret_hash: null, enrolled_at: 9, oid_name: "bed-3" });
+      store.close();
+      reader.close();
+      const db = new Database(path);
+      db.exec("ALTER TABLE enrolments DROP COLUMN oid_name; DROP TABLE group_labels; UPDATE meta SET value = '3' WHERE key = 'schema_version';");
+      db.close();
+      expectStoreError(() => GatewayStore.open(path, { readonly: true }), "StoreSchemaMismatch", /schema version 3; this gateway reads version 4 and brings the file to it when it starts .*run `iomt-gateway start` once/);
+      store = GatewayStore.open(path);
+      reader = new Database(path, { readonly: true });
+      expect(store.getMeta("schema_version")).to.equal("4");
+      expect(store.enrolmentByAddress(DEVICE)).to.deep.include({ enrolled_at: 9, oid_name: null });
+      store.setGroupLabel(GID, "ward-1");
+      expect(store.groupsLabelled("ward-1")).to.deep.equal([GID]);
+    });
+
+    it("opens read-only without writing: a write through it fails, and the file's bytes are unchanged", () => {
+      store.enrol({ gid: GID, oid: toId("bed-4").toLowerCase() as Hex, address: DEVICE, secret_hash: null, enrolled_at: 4, oid_name: "bed-4" });
+      store.close();
+      reader.close();
+      const before = statSync(path).mtimeMs;
+      const readOnly = GatewayStore.open(path, { readonly: true });
+      try {
+        expect(readOnly.enrolmentByAddress(DEVICE)).to.deep.include({ oid_name: "bed-4" });
+        expect(() => readOnly.setMeta("touched", "1")).to.throw(/readonly/i);
+      } finally {
+        readOnly.close();
+      }
+      expect(statSync(path).mtimeMs).to.equal(before);
+      store = GatewayStore.open(path);
+      reader = new Database(path, { readonly: true });
     });
   });
 
@@ -285,7 +320,7 @@ describe("gateway store", () => {
       }
       expect(child.signalCode).to.equal("SIGKILL");
       const next = GatewayStore.open(path, { lock: true, check: "quick" });
-      expect(next.getMeta("schema_version")).to.equal("3");
+      expect(next.getMeta("schema_version")).to.equal("4");
       next.close();
     });
   });
@@ -412,7 +447,7 @@ describe("gateway store", () => {
   describe("durability across reopening", () => {
     it("keeps everything committed after the file is closed and opened again", async () => {
       const stored = await store.commit(() => {
-        store.enrol({ oid: toId("bed-7").toLowerCase() as Hex, gid: GID, address: DEVICE, secret_hash: null, enrolled_at: 5 });
+        store.enrol({ oid: toId("bed-7").toLowerCase() as Hex, gid: GID, address: DEVICE, secret_hash: null, enrolled_at: 5, oid_name: "bed-7" });
         store.setNextNonce(DEVICE, 3);
         return [store.insertMessage(message(1)), store.insertMessage(message(2))];
       });
@@ -429,19 +464,19 @@ describe("gateway store", () => {
     });
 
     it("refuses a file of another schema version, and keeps reading its own", () => {
-      expect(store.getMeta("schema_version")).to.equal("3");
+      expect(store.getMeta("schema_version")).to.equal("4");
       store.close();
       store = GatewayStore.open(path);
-      expect(store.getMeta("schema_version")).to.equal("3");
-      store.setMeta("schema_version", "4");
+      expect(store.getMeta("schema_version")).to.equal("4");
+      store.setMeta("schema_version", "5");
       store.close();
-      expectStoreError(() => GatewayStore.open(path), "StoreSchemaMismatch", /schema version 4; this gateway reads version 3/);
+      expectStoreError(() => GatewayStore.open(path), "StoreSchemaMismatch", /schema version 5; this gateway reads version 4/);
     });
 
     it("refuses a file of the v1 registry's gateway (version 1) instead of converting it: its messages belong to that registry", () => {
       store.setMeta("schema_version", "1");
       store.close();
-      expectStoreError(() => GatewayStore.open(path), "StoreSchemaMismatch", /schema version 1; this gateway reads version 3 \(a database of the v1 registry: drain it with the v1 gateway/);
+      expectStoreError(() => GatewayStore.open(path), "StoreSchemaMismatch", /schema version 1; this gateway reads version 4 \(a database of the v1 registry: drain it with the v1 gateway/);
     });
   });
 
@@ -450,11 +485,11 @@ describe("gateway store", () => {
       const oid = toId("bed-7").toLowerCase() as Hex;
       const other = toId("ward-2").toLowerCase() as Hex;
       const second: Address = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
-      store.enrol({ gid: GID, oid, address: DEVICE, secret_hash: null, enrolled_at: 1 });
-      store.enrol({ gid: other, oid, address: second, secret_hash: null, enrolled_at: 2 });
+      store.enrol({ gid: GID, oid, address: DEVICE, secret_hash: null, enrolled_at: 1, oid_name: null });
+      store.enrol({ gid: other, oid, address: second, secret_hash: null, enrolled_at: 2, oid_name: null });
       expect(store.enrolment(GID, oid)?.address).to.equal(DEVICE);
       expect(store.enrolment(other, oid)?.address).to.equal(second);
-      expect(() => store.enrol({ gid: GID, oid, address: "0x90F79bf6EB2c4f870365E785982E1f101E93b906", secret_hash: null, enrolled_at: 3 })).to.throw(/UNIQUE constraint failed: enrolments.gid, enrolments.oid/);
+      expect(() => store.enrol({ gid: GID, oid, address: "0x90F79bf6EB2c4f870365E785982E1f101E93b906", secret_hash: null, enrolled_at: 3, oid_name: null })).to.throw(/UNIQUE constraint failed: enrolments.gid, enrolments.oid/);
       store.markTicketIssued(other, oid, 9);
       expect(store.enrolment(GID, oid)?.ticket_issued_at).to.equal(null);
       expect(store.enrolment(other, oid)?.ticket_issued_at).to.equal(9);

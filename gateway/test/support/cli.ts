@@ -11,10 +11,13 @@ export const cli = join(import.meta.dirname, "..", "..", "dist", "cli.js");
 
 export type CliResult = { code: number; stdout: string; stderr: string };
 
+/** How to run the CLI: in another folder (`cwd`), or under another Node binary (`node`). */
+export type RunCliOptions = { cwd?: string; node?: string };
+
 /** Runs `iomt-gateway …args` to completion (never throws on a non-zero exit). */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = process.env, { cwd, node = process.execPath }: RunCliOptions = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(node, [cli, ...args], { env, cwd, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
       resolve({ code, stdout, stderr });
     });

@@ -208,6 +208,13 @@ export async function createHarness(anvilOptions: StartAnvilNodeParameters & { g
   }
 }
 
+/** Writes the harness's settings (with overrides) as a JSON config file for the CLI; returns its path. */
+export function configFile(harness: Harness, name: string, overrides: RawSettings = {}): string {
+  const path = join(harness.dir, `${name}.json`);
+  writeFileSync(path, JSON.stringify(harness.settings(overrides), null, 2));
+  return path;
+}
+
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
   const giveUpAt = Date.now() + timeoutMs;

@@ -1,0 +1,327 @@
+// iomt-gateway's commands (commander): create the database, start the gateway, enrol devices,
+// list devices and pending work, print status. The command line is parsed (and `--help`,
+// `--version`, unknown commands and flags answered) before any configuration is read. Settings
+// come from --config FILE, then IOMT_GATEWAY_* variables, then --flags; relative paths in flags and
+// variables are the working directory's, in the config file the file's folder's. `status`,
+// `devices` and `pending` only read the database: they need neither the Master key nor the chain.
+// Secrets are read from a file or stdin, never from the command line.
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { Command, CommanderError, Option } from "commander";
+import type { Hex } from "viem";
+import { IomtError, toId } from "@iomt-auth/sdk";
+import {
+  defaultConfig,
+  isGroupId,
+  readConfigFile,
+  resolveConfig,
+  resolveGroup,
+  settingHelp,
+  settingNames,
+  settingsFromEnvironment,
+  withAbsolutePaths,
+  type LoadedConfig,
+  type RawSettings,
+  type SettingName,
+} from "./config.js";
+import { backupDatabase, restoreDatabase } from "./backup.js";
+import { checkSecretStrength, createPepperFile, enrolDevice, generateEnrolmentSecret, hashEnrolmentSecret, readPepperFile, renewEnrolmentSecret } from "./enrolment.js";
+import { GatewayConfigError } from "./errors.js";
+import { devicesReport, pendingReport, statusReport } from "./reports.js";
+import { GatewayStore, type StoreErrorCode } from "./store.js";
+
+/** CLI exit codes: 2 for a usage or configuration error, 3 for a store the gateway refuses, 1 otherwise. */
+const storeCodes: readonly StoreErrorCode[] = ["StoreExists", "StoreMissing", "StoreEmpty", "StoreCorrupt", "StoreLocked", "StoreSchemaMismatch", "StoreUnwritable"];
+
+/** Settings without a default that `start`, `enrol` and `renew-secret` cannot do without. */
+const requiredSettings: readonly SettingName[] = ["rpcUrl", "chainId", "registry", "groups", "keyFile"];
+/** The settings of the commands that only touch the database. */
+const storeSettings: readonly SettingName[] = ["databasePath"];
+
+type Options = Record<string, unknown> & { config?: string };
+
+/** Runs the command line `argv`; sets process.exitCode (and prints `iomt-gateway: <code>: <message>`) on failure. */
+export async function runCli(argv: readonly string[], version: string): Promise<void> {
+  try {
+    await program(version).parseAsync([...argv], { from: "user" });
+  } catch (error) {
+    fail(error);
+  }
+}
+
+function program(version: string): Command {
+  const cli = new Command("iomt-gateway")
+    .description("The iomt-auth gateway: the Master's API Edge and Blockchain Gateway on a cluster head.")
+    .version(version, "-V, --version", "print the version and exit")
+    .helpOption("-h, --help", "print this help (or a command's: iomt-gateway <command> --help) and exit")
+    .addHelpText(
+      "after",
+      `
+Settings come from --config FILE, then IOMT_GATEWAY_* variables, then --flags, each overriding the one
+before. Secrets are read from a file or stdin, never from the command line. A failure prints
+"iomt-gateway: <Code>: <message>" on stderr; exit 2: usage or configuration, 3: the database, 1: other.`,
+    )
+    // Errors are thrown (and printed once, by `fail`) rather than printed by commander and exited.
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined })
+    .showSuggestionAfterError(true);
+
+  withSettings(cli.command("init"), [...storeSettings, "pepperFile"])
+    .summary("create the database (once, before the first start), and the pepper file")
+    .description("Creates the database (0600) and, when pepperFile names a file that does not exist yet, the pepper file (32 random bytes, 0600). Never overwrites either.")
+    .action((options: Options) => init(options));
+
+  withSettings(cli.command("start"), settingNames, requiredSettings)
+    .summary("run the gateway until SIGINT/SIGTERM")
+    .description(
+      "Runs the gateway until SIGINT/SIGTERM. Refuses, before listening, a missing, empty, corrupt or already running database, a node of another chain, a registry address without code, and a key that neither masters nor may anchor for a served group.",
+    )
+    .action((options: Options) => start(options));
+
+  for (const name of ["enrol", "renew-secret"] as const) {
+    const command = withSettings(cli.command(name), settingNames, requiredSettings);
+    if (name === "enrol") {
+      command
+        .summary("allow a device to get its token; prints a generated secret once")
+        .description("Allows a device to get its token. Without a secret option a strong secret (20 base32 characters) is generated and printed once; the database keeps only its peppered hash.")
+        .addOption(new Option("--oid <id>", "the device's oid: a name (bed-12/spo2), a number or a bytes32").makeOptionMandatory())
+        .addOption(new Option("--address <0x…>", "the address of the device's key").makeOptionMandatory());
+    } else {
+      command
+        .summary("give an enrolled device a new secret (after it was used or locked)")
+        .description("Gives an enrolled device a new secret (generated unless given) with fresh attempt counters.")
+        .addOption(new Option("--oid <id>", "the device's oid, as enrolled").makeOptionMandatory());
+    }
+    command
+      .addOption(new Option("--group <gid|label>", "the served group (default: the first in groups)"))
+      .addOption(new Option("--secret-file <file>", "read the secret from this file (readable by its owner only; one trailing newline ignored)"))
+      .addOption(new Option("--secret-stdin", "read the secret from stdin (one trailing newline ignored)"))
+      .addOption(new Option("--no-secret", "the device needs no secret"))
+      // Declared only to refuse it with a clear message.
+      .addOption(new Option("--secret <value>").hideHelp())
+      .action((options: Options) => enrolOrRenew(name, options));
+  }
+
+  const reports = {
+    devices: ["list enrolled devices: oid and its name, group, secret state, association, messages", "Enrolled devices, oldest first: oid (and the name it was enrolled under), group, secret state, attempts, times (ISO 8601), association and message count, as JSON."],
+    pending: ["list work not yet on chain (messages, batches, associations)", "Work not yet on chain: waiting messages by group, route and status; open or failed batches; associations not yet mined; as JSON."],
+    status: ["counts of messages, batches, associations and enrolments, as JSON", "Counts of messages, batches, associations and enrolments, and the database's schema version and times, as JSON."],
+  } as const;
+  for (const [name, [summary, description]] of Object.entries(reports) as [keyof typeof reports, readonly [string, string]][]) {
+    const command = withSettings(cli.command(name), storeSettings)
+      .summary(summary)
+      .description(`${description} Opens the database read-only: needs neither the Master key nor the chain, and runs next to a running gateway.`);
+    if (name !== "status") command.addOption(new Option("--group <gid|label>", "only this group (default: all)"));
+    command.action((options: Options) => report(name, options));
+  }
+  withSettings(cli.command("backup"), storeSettings)
+    .summary("copy the database, also while the gateway runs (SQLite's online backup)")
+    .description(
+      "Copies the database through SQLite's online backup API, the pages still in the WAL included, also while a gateway runs on it, to a new file (0600) that passed SQLite's integrity check. Never overwrites a file. Needs neither the Master key nor the chain.",
+    )
+    .addOption(new Option("--to <file>", "the new backup file").makeOptionMandatory())
+    .action((options: Options) => backup(options));
+
+  withSettings(cli.command("restore"), storeSettings)
+    .summary("restore a backup as the database (with the gateway stopped)")
+    .description(
+      "Restores a backup (checked with SQLite's integrity_check first) as the database. An existing database is refused unless --replace, which moves it aside (with its -wal and -shm) to <database>.replaced-<time>; refused while a gateway runs on it.",
+    )
+    .addOption(new Option("--from <file>", "the backup file").makeOptionMandatory())
+    .addOption(new Option("--replace", "move an existing database aside instead of refusing"))
+    .action((options: Options) => restore(options));
+  return cli;
+}
+
+async function backup(options: Options): Promise<void> {
+  const { databasePath } = rawSettings(options, storeSettings);
+  const to = resolve(options.to as string);
+  const copy = await backupDatabase(databasePath as string, to);
+  console.log(JSON.stringify({ backup: { database: databasePath, to, ...copy } }));
+}
+
+async function restore(options: Options): Promise<void> {
+  const { databasePath } = rawSettings(options, storeSettings);
+  const from = resolve(options.from as string);
+  const restored = await restoreDatabase(from, databasePath as string, { replace: options.replace === true });
+  console.log(JSON.stringify({ restored: { database: databasePath, from, ...restored } }));
+}
+
+/** Adds `--config` and one `--<setting> <value>` flag per setting, with its variable and default in the help. */
+function withSettings(command: Command, names: readonly SettingName[], required: readonly SettingName[] = []): Command {
+  command.option("--config <file>", "a JSON config file (relative paths in it are the file's folder's)");
+  for (const name of names) {
+    const { variable, help, default: fallback } = settingHelp(name);
+    const state = fallback !== undefined ? `default: ${fallback}` : required.includes(name) ? "required" : "default: none";
+    command.option(`--${name} <value>`, `${help} (${variable}; ${state})`);
+  }
+  return command;
+}
+
+/** The merged settings: config file, then environment, then flags; relative paths made absolute. */
+function rawSettings(options: Options, names: readonly SettingName[]): RawSettings {
+  const cwd = process.cwd();
+  const flags = Object.fromEntries(names.flatMap((name) => (options[name] === undefined ? [] : [[name, options[name]]])));
+  const merged: RawSettings = {
+    ...(options.config === undefined ? {} : readConfigFile(resolve(cwd, options.config))),
+    ...withAbsolutePaths(settingsFromEnvironment(process.env), cwd),
+    ...withAbsolutePaths(flags, cwd),
+  };
+  return { ...merged, databasePath: resolve(cwd, typeof merged.databasePath === "string" && merged.databasePath !== "" ? merged.databasePath : defaultConfig.databasePath) };
+}
+
+function init(options: Options): void {
+  const raw = rawSettings(options, [...storeSettings, "pepperFile"]);
+  const databasePath = raw.databasePath as string;
+  const pepperFile = raw.pepperFile === undefined ? undefined : String(raw.pepperFile);
+  if (pepperFile !== undefined && pepperFile === databasePath) throw new GatewayConfigError("pepperFile must not be the database");
+  const pepper = pepperFile === undefined ? undefined : existsSync(pepperFile) ? "existing" : "created";
+  // An existing pepper file must be a valid one before anything is created.
+  if (pepper === "existing") readPepperFile(pepperFile as string);
+  GatewayStore.create(databasePath);
+  if (pepper === "created") {
+    try {
+      createPepperFile(pepperFile as string);
+    } catch (error) {
+      for (const suffix of ["", "-wal", "-shm"]) rmSync(`${databasePath}${suffix}`, { force: true });
+      throw error;
+    }
+  }
+  console.log(JSON.stringify({ initialised: { database: databasePath, pepperFile: pepperFile ?? null, pepper: pepper ?? "none (devices can only be enrolled with --no-secret)" } }));
+}
+
+async function start(options: Options): Promise<void> {
+  const loaded = resolveConfig(rawSettings(options, settingNames));
+  // Loaded here, not at the top: the other commands need neither the HTTP server nor the chain client.
+  const { startGateway } = await import("./gateway.js");
+  const gateway = await startGateway(loaded);
+  const stop = async (signal: string) => {
+    console.error(`iomt-gateway: ${signal}, closing`);
+    await gateway.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop("SIGINT"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+}
+
+async function enrolOrRenew(command: "enrol" | "renew-secret", options: Options): Promise<void> {
+  if (typeof options.secret === "string") {
+    throw new IomtError("CliUsage", "--secret is not accepted: a secret on the command line is visible to other users (ps, /proc, shell history); use --secret-file FILE or --secret-stdin");
+  }
+  const loaded = resolveConfig(rawSettings(options, settingNames));
+  const gid = servedGroup(loaded, options.group as string | undefined);
+  const secret = await readSecret(options);
+  const secretHash = secret.value === undefined ? undefined : await hashEnrolmentSecret(secret.value, pepperFor(loaded));
+  const store = GatewayStore.open(loaded.config.databasePath, { durability: loaded.config.durability });
+  try {
+    recordGroupLabels(store, loaded);
+    const oid = options.oid as string;
+    const row =
+      command === "enrol"
+        ? enrolDevice(store, { gid, oid, address: options.address as string, secretHash })
+        : renewEnrolmentSecret(store, { gid, oid, secretHash: secretHash ?? null });
+    const key = command === "enrol" ? "enrolled" : "renewed";
+    // A generated secret is printed once, here: the gateway keeps only its hash.
+    console.log(JSON.stringify({ [key]: { oid: row.oid, gid: row.gid, address: row.address, secret: secret.source }, ...(secret.source === "generated" ? { secret: secret.value } : {}) }));
+  } finally {
+    store.close();
+  }
+}
+
+/** Keeps the labels of the groups configured by label, for the read-only commands' `--group`. */
+function recordGroupLabels(store: GatewayStore, { groupLabels }: LoadedConfig): void {
+  for (const [gid, label] of Object.entries(groupLabels)) store.setGroupLabel(gid as Hex, label);
+}
+
+function report(command: "devices" | "pending" | "status", options: Options): void {
+  const raw = rawSettings(options, storeSettings);
+  const store = GatewayStore.open(raw.databasePath as string, { readonly: true });
+  try {
+    const gid = options.group === undefined ? undefined : labelledGroup(store, options.group as string);
+    const result = command === "devices" ? devicesReport(store, gid) : command === "pending" ? pendingReport(store, gid) : statusReport(store);
+    console.log(JSON.stringify(result, null, 2));
+  } finally {
+    store.close();
+  }
+}
+
+/** A `--group` of a read-only command: a gid, or a label the store recorded (no key needed to derive it). */
+function labelledGroup(store: GatewayStore, group: string): Hex {
+  if (isGroupId(group)) return toId(group);
+  const gids = store.groupsLabelled(group);
+  if (gids.length === 1) return gids[0];
+  if (gids.length === 0) {
+    throw new IomtError("CliUsage", `--group ${group}: no group has this label in ${store.path} (a label is recorded when the gateway starts or enrols with it in groups); name the group by gid`);
+  }
+  throw new IomtError("CliUsage", `--group ${group} names ${gids.length} groups (${gids.join(", ")}): name one by gid`);
+}
+
+function servedGroup({ config, account }: LoadedConfig, group: string | undefined): Hex {
+  const wanted = group === undefined ? undefined : resolveGroup(group, { chainId: config.chainId, registry: config.registry, master: account.address });
+  const gid = wanted === undefined ? config.groups[0] : config.groups.find((served) => served === wanted);
+  if (gid === undefined) throw new IomtError("CliUsage", `--group ${group} is not one of the served groups`);
+  return gid;
+}
+
+function pepperFor({ config }: LoadedConfig): Uint8Array {
+  if (config.pepperFile === undefined) {
+    throw new IomtError("GatewayConfigInvalid", "enrolment secrets need pepperFile in the configuration (`iomt-gateway init` creates the file); or enrol with --no-secret");
+  }
+  return readPepperFile(config.pepperFile);
+}
+
+type SecretSource = "generated" | "file" | "stdin" | "none";
+
+/** The secret to set: from a file, from stdin, none (`--no-secret`), or (by default) generated. */
+async function readSecret(options: Options): Promise<{ value: string | undefined; source: SecretSource }> {
+  const file = options.secretFile as string | undefined;
+  const stdin = options.secretStdin === true;
+  const none = options.secret === false;
+  if ([file !== undefined, stdin, none].filter(Boolean).length > 1) throw new IomtError("CliUsage", "give at most one of --secret-file, --secret-stdin and --no-secret");
+  if (none) return { value: undefined, source: "none" };
+  let text: string;
+  let source: SecretSource;
+  if (file !== undefined) {
+    const path = resolve(file);
+    try {
+      if ((statSync(path).mode & 0o077) !== 0) throw new IomtError("CliUsage", `secret file ${path} is readable by group or others; chmod 600 it`);
+      text = readFileSync(path, "utf8");
+    } catch (error) {
+      if (error instanceof IomtError) throw error;
+      throw new IomtError("CliUsage", `cannot read secret file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    source = "file";
+  } else if (stdin) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    text = Buffer.concat(chunks).toString("utf8");
+    source = "stdin";
+  } else {
+    return { value: generateEnrolmentSecret(), source: "generated" };
+  }
+  const value = text.replace(/\r?\n$/, "");
+  try {
+    checkSecretStrength(value);
+  } catch (error) {
+    throw new IomtError("EnrolmentSecretWeak", (error as Error).message);
+  }
+  return { value, source };
+}
+
+/** Prints a failure as `iomt-gateway: <code>: <message>` and sets the exit code. */
+function fail(error: unknown): void {
+  if (error instanceof CommanderError) {
+    // --help, help and --version: printed by commander, a success.
+    if (error.exitCode === 0) return;
+    const message =
+      error.code === "commander.help"
+        ? "a command is required (listed above)"
+        : `${error.message.replace(/^error: /, "").replace(/\s*\n\s*/g, " ")} (iomt-gateway --help lists the commands, iomt-gateway <command> --help their options)`;
+    return fail(new IomtError("CliUsage", message));
+  }
+  const code = error instanceof IomtError ? error.code : "Error";
+  console.error(`iomt-gateway: ${code}: ${(error as Error).message}`);
+  process.exitCode = (storeCodes as readonly string[]).includes(code) ? 3 : error instanceof IomtError ? 2 : 1;
+  // Nothing may keep a refused start alive (an open handle would leave a half-started process).
+  setTimeout(() => process.exit(), 1_000).unref();
+}
