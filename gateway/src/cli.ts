@@ -93,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
       const { startGateway } = await import("./gateway.js");
       const gateway = await startGateway(loaded);
       const stop = async (signal: string) => {
-        console.error(`iomt-gateway: ${signal}, closing`);
+        gateway.log.info({ signal }, "closing");
         await gateway.close();
         process.exit(0);
       };

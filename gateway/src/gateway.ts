@@ -1,17 +1,19 @@
 // Puts a gateway together: store, AuthTable mirror, chain worker, sessions (in memory), API and
-// HTTP server. Start-up refuses a store it cannot trust before anything listens: a missing or empty
+// HTTP servers (the device-facing listener and the admin listener). Start-up refuses a store it cannot trust before anything listens: a missing or empty
 // database file (it is created only by `init`), one another gateway process holds, one that fails
 // SQLite's integrity check, one it cannot write to, and enrolment secrets it cannot check (no or
 // another pepper).
-import { pino } from "pino";
 import { existsSync } from "node:fs";
 import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex, type Transport } from "viem";
 import { ContractRuleError, getGroup, isAnchorer, type ReadClient, type WriteClient } from "@iomt-auth/sdk";
+import { createAdminServer } from "./admin.js";
 import { GatewayApi } from "./api.js";
 import { ChainWorker } from "./chain.js";
 import type { LoadedConfig } from "./config.js";
 import { checkStoredSecrets, EnrolmentSecrets, enrolDevice, hashEnrolmentSecret, readPepperFile } from "./enrolment.js";
 import { GatewayConfigError } from "./errors.js";
+import { createReadiness } from "./health.js";
+import { createRootLogger, type Logger } from "./logging.js";
 import { createMetrics } from "./metrics.js";
 import { AuthTableMirror } from "./mirror.js";
 import { createServer } from "./server.js";
@@ -25,8 +27,12 @@ import { GatewayStore, type EnrolmentRow } from "./store.js";
 const SESSION_SWEEP_MS = 5_000;
 
 export type RunningGateway = {
-  /** `http://host:port` the gateway listens on. */
+  /** `http://host:port` the gateway listens on for devices. */
   url: string;
+  /** `http://adminHost:adminPort`: readiness with details, and /metrics (admin.ts). */
+  adminUrl: string;
+  /** The root logger: JSON lines with ISO 8601 times on stdout. */
+  log: Logger;
   master: Address;
   /** True when signature recovery and the handshake's ECDH and signing run on the native libsecp256k1 binding. */
   nativeSecp256k1: boolean;
@@ -91,7 +97,8 @@ export async function startGateway({ config, account, masterKey }: LoadedConfig,
       indexedBlock: mirror.indexedBlock,
       sessions: sessions?.size ?? 0,
     }));
-    const log = pino({ level: config.logLevel, base: { component: "chain", master: account.address } });
+    const root = createRootLogger(config);
+    const log = root.child({ component: "chain", master: account.address });
     worker = new ChainWorker({ config, publicClient, walletClient, store, mirror, metrics, log });
 
     if (checkRoles) await checkGroupRoles(publicClient, config.registry, config.groups, account.address, log);
@@ -113,7 +120,7 @@ export async function startGateway({ config, account, masterKey }: LoadedConfig,
     });
     // Readiness: the chain reachable and the store writing (its own health: a failed commit marks it
     // failing until a background probe write succeeds again).
-    const readiness = () => {
+    const health = () => {
       const open = store.openBatchStats();
       // A group whose Master lost its powers (revoked in the parent group, or a group on its way
       // deactivated): the registry refuses to anchor for it, so its messages wait here.
@@ -134,17 +141,28 @@ export async function startGateway({ config, account, masterKey }: LoadedConfig,
         nativeSecp256k1: recovery.native && crypto.native,
       };
     };
-    const app = await createServer({ config, api, sessions, store, metrics, readiness });
+    const readiness = createReadiness({ store, health });
+    const app = await createServer({ config, api, sessions, store, metrics, readiness, log: root });
+    const admin = await createAdminServer({ config, log: root, metrics, readiness });
     const address = await app.listen({ host: config.host, port: config.port });
+    let adminAddress: string;
+    try {
+      adminAddress = await admin.listen({ host: config.adminHost, port: config.adminPort });
+    } catch (error) {
+      await app.close();
+      throw error;
+    }
     const live = sessions;
     const sweeper = setInterval(() => live.sweep(), SESSION_SWEEP_MS);
     sweeper.unref();
     worker.start();
-    app.log.info({ master: account.address, groups: config.groups, policy: config.policy, nativeSecp256k1: recovery.native && crypto.native }, "gateway listening");
+    app.log.info({ master: account.address, groups: config.groups, policy: config.policy, nativeSecp256k1: recovery.native && crypto.native, url: address, adminUrl: adminAddress }, "gateway listening");
 
     const running = worker;
     return {
       url: address,
+      adminUrl: adminAddress,
+      log: root,
       master: account.address,
       nativeSecp256k1: recovery.native && crypto.native,
       store,
@@ -161,9 +179,11 @@ export async function startGateway({ config, account, masterKey }: LoadedConfig,
         closed = true;
         clearInterval(sweeper);
         await app.close();
+        await admin.close();
         await running.stop();
         mirror.saveCheckpoint();
         store.close();
+        root.info("gateway closed");
       },
     };
   } catch (error) {

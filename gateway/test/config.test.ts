@@ -80,6 +80,8 @@ describe("gateway config", () => {
         // the defaults
         databasePath: "gateway.db",
         host: "127.0.0.1",
+        adminHost: "127.0.0.1",
+        adminPort: 9464,
         batchMaxMessages: 256,
         batchMaxAgeMs: 2_000,
         pollIntervalMs: 500,
@@ -164,6 +166,9 @@ describe("gateway config", () => {
       ["port", 1.5],
       ["port", "65536"],
       ["port", 65_536],
+      ["adminPort", "65536"],
+      ["adminPort", "admin"],
+      ["adminHost", ""],
       ["policy", "broadcast"],
       ["registry", "0x5fbdb2315678afecb367f032d93f642f64180a"],
       ["registry", "registry"],
@@ -190,6 +195,11 @@ describe("gateway config", () => {
 
     it("retryMaxMs below retryBaseMs", () => {
       expectRefused(() => resolveConfig({ ...base, retryBaseMs: "500", retryMaxMs: "100" }), /retryMaxMs.*retryBaseMs/);
+    });
+
+    it("adminPort equal to port: the admin listener is never the devices' (both 0, two free ports, is fine)", () => {
+      expectRefused(() => resolveConfig({ ...base, port: "9000", adminPort: "9000" }), /adminPort must differ from port/);
+      expect(resolveConfig({ ...base, port: "0", adminPort: "0" }).config).to.deep.include({ port: 0, adminPort: 0 });
     });
 
     for (const setting of ["rpcUrl", "chainId", "registry", "groups", "keyFile"]) {
@@ -283,6 +293,8 @@ describe("gateway config", () => {
       databasePath: "IOMT_GATEWAY_DATABASE",
       host: "IOMT_GATEWAY_HOST",
       port: "IOMT_GATEWAY_PORT",
+      adminHost: "IOMT_GATEWAY_ADMIN_HOST",
+      adminPort: "IOMT_GATEWAY_ADMIN_PORT",
       policy: "IOMT_GATEWAY_POLICY",
       batchMaxMessages: "IOMT_GATEWAY_BATCH_MAX_MESSAGES",
       batchMaxAgeMs: "IOMT_GATEWAY_BATCH_MAX_AGE_MS",

@@ -86,7 +86,7 @@ describe("gateway: a group deactivated on chain", function () {
     gateway = await startGateway(resolveConfig(harness.settings({ databasePath, batchMaxAgeMs: "0" })), { checkRoles: false });
     const running = gateway;
     const ready = await eventually("readiness to report the group's standing", async () => {
-      const answer = (await (await fetch(`${running.url}/health/ready`)).json()) as { status: string; standing: { gid: string; status: string }[] };
+      const answer = (await (await fetch(`${running.adminUrl}/health/ready`)).json()) as { status: string; standing: { gid: string; status: string }[] };
       return answer.standing[0]?.status === "ok" ? undefined : answer;
     });
     expect(ready.standing).to.deep.equal([{ gid: harness.gid, status: "GroupRegistryGroupInactive" }]);
