@@ -157,7 +157,8 @@ describe("gateway: the chain away", function () {
     expect(failures.map((line) => line.failures)).to.deep.equal([1, 2, 3, 4, 5, 6]);
     expect(failures.map((line) => line.retryInMs)).to.deep.equal([50, 100, 200, 400, 400, 400]);
     for (let i = 1; i < failures.length; i++) {
-      const waited = (failures[i].time as number) - (failures[i - 1].time as number);
+      // Log times are ISO 8601 with milliseconds.
+      const waited = Date.parse(failures[i].time as string) - Date.parse(failures[i - 1].time as string);
       expect(waited, `wait after failure ${i}`).to.be.at.least((failures[i - 1].retryInMs as number) - 1);
     }
   });
