@@ -1,8 +1,8 @@
-// Puts a gateway together: store, AuthTable mirror, chain worker, sessions (in memory), API and
-// HTTP servers (the device-facing listener and the admin listener). Start-up refuses a store it cannot trust before anything listens: a missing or empty
-// database file (it is created only by `init`), one another gateway process holds, one that fails
-// SQLite's integrity check, one it cannot write to, and enrolment secrets it cannot check (no or
-// another pepper).
+// Puts a gateway together: store, AuthTable mirror, chain worker, sessions (in memory), API, the
+// device-facing HTTP listener and the admin listener, one root logger. Start-up refuses a store it
+// cannot trust before anything listens: a missing or empty database file (it is created only by
+// `init`), one another gateway process holds, one that fails SQLite's integrity check, one it
+// cannot write to, and enrolment secrets it cannot check (no or another pepper).
 import { existsSync } from "node:fs";
 import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex, type Transport } from "viem";
 import { ContractRuleError, getGroup, isAnchorer, type ReadClient, type WriteClient } from "@iomt-auth/sdk";
@@ -156,7 +156,7 @@ export async function startGateway({ config, account, masterKey }: LoadedConfig,
     const sweeper = setInterval(() => live.sweep(), SESSION_SWEEP_MS);
     sweeper.unref();
     worker.start();
-    app.log.info({ master: account.address, groups: config.groups, policy: config.policy, nativeSecp256k1: recovery.native && crypto.native, url: address, adminUrl: adminAddress }, "gateway listening");
+    root.info({ master: account.address, groups: config.groups, policy: config.policy, nativeSecp256k1: recovery.native && crypto.native, url: address, adminUrl: adminAddress }, "gateway listening");
 
     const running = worker;
     return {

@@ -14,6 +14,7 @@ import { exited, runCliJson, spawnGateway, type GatewayProcess } from "./support
 import { expectErrorAnswer, expectGatewayError, get, post } from "./support/expect.js";
 import { createHarness, type Device, type Harness } from "./support/harness.js";
 import { randomPort } from "./support/process.js";
+import { jsonBody, rawExchange, statusOf } from "./support/raw-http.js";
 
 const SECRET = "correct horse battery staple 7";
 const WRONG = "a wrong guess at the secret 42";
@@ -64,6 +65,9 @@ describe("gateway log: an audit trail of refusals, no secret, ISO 8601 times, JS
     await expectGatewayError(stranger.client(url).keySession(), 403, "DeviceNotAdmitted", { authenticated: false });
     expectErrorAnswer(await post(url, gatewayRoutes.data, {}), 400, "RequestInvalid");
     expectErrorAnswer(await get(url, "/no/such/route?x=1"), 404, "NotFound");
+    // Refused by the HTTP parser, before any request exists.
+    const garbage = await rawExchange(url, ["NOT HTTP AT ALL\r\n\r\n"]);
+    expectErrorAnswer({ status: statusOf(garbage.response), body: jsonBody(garbage.response) as never }, 400, "MalformedRequest");
 
     gateway.child.kill("SIGTERM");
     await exited(gateway.child);
@@ -93,6 +97,10 @@ describe("gateway log: an audit trail of refusals, no secret, ISO 8601 times, JS
       expect(refusal("RequestInvalid")).to.deep.include({ level: 30, status: 400, route: gatewayRoutes.data, device: null });
       expect(refusal("NotFound")).to.deep.include({ level: 30, status: 404, method: "GET", route: "unmatched", url: "/no/such/route?x=1" });
       for (const code of ["EnrolmentSecretWrong", "DeviceNotAdmitted", "RequestInvalid", "NotFound"]) expect(refusal(code).ip).to.equal("127.0.0.1");
+    });
+
+    it("logs a refusal of the HTTP parser, before any request exists, with its code, status and client address", () => {
+      expect(refusal("MalformedRequest")).to.deep.include({ level: 30, audit: "refusal", status: 400, ip: "127.0.0.1", device: null });
     });
   });
 
