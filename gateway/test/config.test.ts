@@ -3,9 +3,10 @@
 // starts; the Master's key file must be private and well formed and its text never appears in an
 // error; a config file's unknown keys are refused and its relative paths are its own folder's;
 // IOMT_GATEWAY_* variables map onto the settings; a group is named by gid or by the label of a group
-// the Master key created (its gid derived as the registry derives it).
+// the Master key created (its gid derived as the registry derives it); the README's settings table
+// names every setting.
 import { expect } from "chai";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getAddress, type Hex } from "viem";
@@ -336,6 +337,16 @@ describe("gateway config", () => {
       const env = { IOMT_GATEWAY_RPC_URL: "https://rpc.example", IOMT_GATEWAY_CHAIN_ID: "5", IOMT_GATEWAY_REGISTRY: REGISTRY, IOMT_GATEWAY_GROUPS: "ward-1", IOMT_GATEWAY_KEY_FILE: keyFile, IOMT_GATEWAY_NATIVE_SECP256K1: "0" };
       const onChain5 = groupId({ chainId: 5, registry: REGISTRY, creator: MASTER, label: "ward-1" });
       expect(resolveConfig(settingsFromEnvironment(env)).config).to.deep.include({ rpcUrl: "https://rpc.example", chainId: 5, groups: [onChain5], nativeSecp256k1: false });
+    });
+  });
+
+  describe("the README's settings table", () => {
+    it("names every setting in its first column, and no other", () => {
+      const readme = readFileSync(join(import.meta.dirname, "..", "README.md"), "utf8");
+      const table = readme.slice(readme.indexOf("| setting (file key / `--flag`)"));
+      const rows = table.slice(0, table.indexOf("\n\n")).split("\n").slice(2);
+      const named = rows.flatMap((row) => [...(row.split("|")[1] ?? "").matchAll(/`(\w+)`/g)].map(([, name]) => name));
+      expect(named).to.have.members(settingNames);
     });
   });
 });
