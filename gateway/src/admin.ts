@@ -10,6 +10,11 @@ import type { GatewayMetrics } from "./metrics.js";
 
 export const adminRoutes = { metrics: "/metrics" } as const;
 
+/** Whether `host` only this machine reaches: the admin listener has no authentication of its own. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export type AdminServerParameters = {
   config: GatewayConfig;
   /** The root logger (logging.ts). */

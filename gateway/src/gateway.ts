@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex, type Transport } from "viem";
 import { ContractRuleError, getGroup, isAnchorer, type ReadClient, type WriteClient } from "@iomt-auth/sdk";
-import { createAdminServer } from "./admin.js";
+import { createAdminServer, isLoopback } from "./admin.js";
 import { GatewayApi } from "./api.js";
 import { ChainWorker } from "./chain.js";
 import type { LoadedConfig } from "./config.js";
@@ -151,6 +151,9 @@ export async function startGateway({ config, account, masterKey }: LoadedConfig,
     } catch (error) {
       await app.close();
       throw error;
+    }
+    if (!isLoopback(config.adminHost)) {
+      root.warn({ adminHost: config.adminHost, adminUrl: adminAddress }, "the admin listener is reachable from other hosts and has no authentication: keep it on a management network behind a firewall");
     }
     const live = sessions;
     const sweeper = setInterval(() => live.sweep(), SESSION_SWEEP_MS);

@@ -4,10 +4,15 @@
 // and http_request_duration_seconds{method,route,status_code} over the device-facing requests,
 // whose route label is the route's pattern, or `unmatched` for every URL no route serves.
 import { expect } from "chai";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { gatewayRoutes, type GatewayClient } from "@iomt-auth/sdk";
 import type { RunningGateway } from "../src/index.js";
+import { GatewayStore } from "../src/store.js";
+import { exited, spawnGateway } from "./support/cli.js";
 import { expectErrorAnswer, get, post } from "./support/expect.js";
 import { createHarness, eventually, type Device, type Harness } from "./support/harness.js";
+import { randomPort } from "./support/process.js";
 
 type Details = {
   status: string;
@@ -67,6 +72,23 @@ describe("gateway admin listener", () => {
       const hello = await fetch(`${gateway.adminUrl}${gatewayRoutes.hello}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
       expect(hello.status).to.equal(404);
       expect((await fetch(`${gateway.adminUrl}/health/live`)).status).to.equal(200);
+    });
+
+    it("warns at start when adminHost reaches beyond this machine, and not on localhost", async () => {
+      const start = async (adminHost: string) => {
+        const port = await randomPort();
+        const settings = harness.settings({ port: String(port), adminHost, logLevel: "info" });
+        const configFile = join(harness.dir, `admin-${adminHost}.json`);
+        writeFileSync(configFile, JSON.stringify(settings));
+        GatewayStore.create(settings.databasePath as string); // as `init` does
+        const spawned = await spawnGateway(configFile, `http://127.0.0.1:${port}`);
+        spawned.child.kill("SIGTERM");
+        await exited(spawned.child);
+        return spawned.logs().filter((line) => line.level === 40 && line.adminHost === adminHost);
+      };
+      const [warning] = await start("0.0.0.0");
+      expect(warning.msg).to.match(/admin listener is reachable from other hosts and has no authentication/);
+      expect(await start("127.0.0.1")).to.deep.equal([]);
     });
   });
 
