@@ -1,5 +1,5 @@
 // The admin listener (admin.ts) of a running gateway, over real HTTP: on localhost and its own
-// port, it answers readiness with the operator's details (the device-facing listener answers the
+// port (a warning at start when configured beyond it: it has no authentication), it answers readiness with the operator's details (the device-facing listener answers the
 // status alone: leaks.test.ts) and serves the Prometheus metrics — Node's default process metrics,
 // and http_request_duration_seconds{method,route,status_code} over the device-facing requests,
 // whose route label is the route's pattern, or `unmatched` for every URL no route serves.
