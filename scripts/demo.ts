@@ -315,7 +315,7 @@ let victimStanding = "not revoked (root group)";
 if (victimParent !== undefined) {
   const giveUpAt = Date.now() + 20_000;
   for (;;) {
-    const health = (await (await fetch(`${gateways.get(victim.head)!.url}/health/ready`)).json()) as Health;
+    const health = (await (await fetch(`${gateways.get(victim.head)!.adminUrl}/health/ready`)).json()) as Health;
     victimStanding = health.standing.find((group) => group.gid === gidOf(victim.head))?.status ?? "unknown";
     if (victimStanding !== "ok" || Date.now() > giveUpAt) break;
     await new Promise((resolveWait) => setTimeout(resolveWait, 100));

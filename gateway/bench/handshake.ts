@@ -39,8 +39,9 @@ let child: ChildProcess | undefined;
 try {
   const port = 30_000 + Math.floor(Math.random() * 20_000);
   const url = `http://127.0.0.1:${port}`;
+  const adminUrl = `http://127.0.0.1:${port + 1}`;
   // The chain worker polls rarely, so its ticks do not count as handshake work.
-  const settings = harness.settings({ port: String(port), rateLimitPerMinute: "100000000", logLevel: "warn", pollIntervalMs: "60000" });
+  const settings = harness.settings({ port: String(port), adminPort: String(port + 1), rateLimitPerMinute: "100000000", logLevel: "warn", pollIntervalMs: "60000" });
   const configFile = join(harness.dir, "gateway.json");
   writeFileSync(configFile, JSON.stringify(settings));
   const devices = Array.from({ length: deviceCount }, (_, i) => harness.device(`handshake-${i}`));
@@ -78,7 +79,7 @@ try {
     const at = (q: number) => Number(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))].toFixed(2));
     return { median: at(0.5), p25: at(0.25), p75: at(0.75), mean: Number((values.reduce((a, b) => a + b, 0) / values.length).toFixed(2)) };
   };
-  const health = (await (await fetch(`${url}/health/ready`).catch(() => fetch(`${url}/health`))).json()) as { nativeSecp256k1?: boolean };
+  const health = (await (await fetch(`${adminUrl}/health/ready`).catch(() => fetch(`${url}/health`))).json()) as { nativeSecp256k1?: boolean };
   console.log(
     JSON.stringify({
       handshakes: batches * perBatch,

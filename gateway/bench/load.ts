@@ -61,7 +61,9 @@ async function main(): Promise<void> {
   try {
     const port = 30_000 + Math.floor(Math.random() * 20_000);
     const url = `http://127.0.0.1:${port}`;
-    const settings = harness.settings({ port: String(port), rateLimitPerMinute: "100000000", deviceRateLimitPerMinute: "100000000", batchMaxMessages: "1024", batchMaxAgeMs: "1000", pollIntervalMs: "100", logLevel: "warn", maxMessagesPerRequest: "256" });
+    // Readiness details (native secp256k1, backlog) are on the admin listener.
+    const adminUrl = `http://127.0.0.1:${port + 1}`;
+    const settings = harness.settings({ port: String(port), adminPort: String(port + 1), rateLimitPerMinute: "100000000", deviceRateLimitPerMinute: "100000000", batchMaxMessages: "1024", batchMaxAgeMs: "1000", pollIntervalMs: "100", logLevel: "warn", maxMessagesPerRequest: "256" });
     const configFile = join(harness.dir, "gateway.json");
     writeFileSync(configFile, JSON.stringify(settings));
     const cli = join(import.meta.dirname, "..", "dist", "cli.js");
@@ -69,7 +71,7 @@ async function main(): Promise<void> {
     execFileSync(process.execPath, [cli, "init", "--config", configFile], { stdio: ["ignore", "ignore", "inherit"] });
     gatewayProcess = spawn(process.execPath, [...nodeFlags, cli, "start", "--config", configFile], { stdio: ["ignore", "ignore", "inherit"] });
     await eventually("the gateway to be ready", async () => ((await fetch(`${url}/health/ready`).catch(() => undefined))?.ok ? true : undefined));
-    const health = (await (await fetch(`${url}/health/ready`)).json()) as { nativeSecp256k1: boolean };
+    const health = (await (await fetch(`${adminUrl}/health/ready`)).json()) as { nativeSecp256k1: boolean };
     log(`gateway pid ${gatewayProcess.pid} on ${url}, native secp256k1: ${health.nativeSecp256k1}`);
 
     // Onboarding over HTTP: enrol (in the gateway's database), keySession, getTicket, assoc.
@@ -162,7 +164,7 @@ async function main(): Promise<void> {
     await eventually(
       "every acknowledged message to be anchored",
       async () => {
-        const { backlog } = (await (await fetch(`${url}/health/ready`)).json()) as { backlog: { pendingMessages: number; messagesInOpenBatches: number } };
+        const { backlog } = (await (await fetch(`${adminUrl}/health/ready`)).json()) as { backlog: { pendingMessages: number; messagesInOpenBatches: number } };
         return backlog.pendingMessages + backlog.messagesInOpenBatches === 0 ? true : undefined;
       },
       300_000,

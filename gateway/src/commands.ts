@@ -196,7 +196,7 @@ async function start(options: Options): Promise<void> {
   const { startGateway } = await import("./gateway.js");
   const gateway = await startGateway(loaded);
   const stop = async (signal: string) => {
-    console.error(`iomt-gateway: ${signal}, closing`);
+    gateway.log.info({ signal }, "closing");
     await gateway.close();
     process.exit(0);
   };

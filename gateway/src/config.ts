@@ -26,6 +26,12 @@ export interface GatewayConfig {
   databasePath: string;
   host: string;
   port: number;
+  /**
+   * The admin listener: readiness with the operator's details (Master, groups, chain errors,
+   * backlog) and /metrics, apart from the device-facing listener; on localhost unless configured.
+   */
+  adminHost: string;
+  adminPort: number;
   policy: SubmissionPolicy;
   /** Anchor once this many messages wait… */
   batchMaxMessages: number;
@@ -85,6 +91,8 @@ export const defaultConfig = {
   databasePath: "gateway.db",
   host: "127.0.0.1",
   port: 8080,
+  adminHost: "127.0.0.1",
+  adminPort: 9464,
   policy: "anchor",
   batchMaxMessages: 256,
   batchMaxAgeMs: 2_000,
@@ -120,6 +128,8 @@ const settings = {
   databasePath: ["IOMT_GATEWAY_DATABASE", "the SQLite file"],
   host: ["IOMT_GATEWAY_HOST", "listen address"],
   port: ["IOMT_GATEWAY_PORT", "listen port (0: any free port)"],
+  adminHost: ["IOMT_GATEWAY_ADMIN_HOST", "the admin listener's address (/metrics and detailed health; keep it on localhost)"],
+  adminPort: ["IOMT_GATEWAY_ADMIN_PORT", "the admin listener's port (0: any free port)"],
   policy: ["IOMT_GATEWAY_POLICY", "anchor (batches of digests) or relay (each message on chain)"],
   batchMaxMessages: ["IOMT_GATEWAY_BATCH_MAX_MESSAGES", "anchor once this many messages wait…"],
   batchMaxAgeMs: ["IOMT_GATEWAY_BATCH_MAX_AGE_MS", "…or once the oldest waited this long (ms)"],
@@ -204,6 +214,8 @@ export function resolveConfig(raw: RawSettings): LoadedConfig {
     databasePath: text(merged.databasePath, "databasePath"),
     host: text(merged.host, "host"),
     port: integer(merged.port, "port", 0, 65_535),
+    adminHost: text(merged.adminHost, "adminHost"),
+    adminPort: integer(merged.adminPort, "adminPort", 0, 65_535),
     policy: oneOf(merged.policy, "policy", ["anchor", "relay"] as const),
     batchMaxMessages: integer(merged.batchMaxMessages, "batchMaxMessages", 1, 65_536),
     batchMaxAgeMs: integer(merged.batchMaxAgeMs, "batchMaxAgeMs", 0),
@@ -229,6 +241,7 @@ export function resolveConfig(raw: RawSettings): LoadedConfig {
     nativeSecp256k1: boolean(merged.nativeSecp256k1, "nativeSecp256k1"),
   };
   if (config.retryMaxMs < config.retryBaseMs) throw new GatewayConfigError("retryMaxMs must be at least retryBaseMs");
+  if (config.adminPort !== 0 && config.adminPort === config.port) throw new GatewayConfigError("adminPort must differ from port: the admin listener is not for devices");
   if (new Set(config.groups).size !== config.groups.length) throw new GatewayConfigError("groups names one group twice");
   if (config.pepperFile !== undefined && resolve(config.pepperFile) === resolve(config.databasePath)) throw new GatewayConfigError("pepperFile must not be the database");
   const groupLabels = Object.fromEntries(groupItems.flatMap((item, index) => (isGroupId(item) ? [] : [[config.groups[index], item]])));

@@ -1,17 +1,20 @@
-// Puts a gateway together: store, AuthTable mirror, chain worker, sessions (in memory), API and
-// HTTP server. Start-up refuses a store it cannot trust before anything listens: a missing or empty
-// database file (it is created only by `init`), one another gateway process holds, one that fails
-// SQLite's integrity check, one it cannot write to, enrolment secrets it cannot check (no or
-// another pepper), and a chain, registry or key the chain contradicts (preflight.ts).
-import { pino } from "pino";
+// Puts a gateway together: store, AuthTable mirror, chain worker, sessions (in memory), API, the
+// device-facing HTTP listener and the admin listener, one root logger. Start-up refuses a store it
+// cannot trust before anything listens: a missing or empty database file (it is created only by
+// `init`), one another gateway process holds, one that fails SQLite's integrity check, one it
+// cannot write to, enrolment secrets it cannot check (no or another pepper), and a chain, registry
+// or key the chain contradicts (preflight.ts).
 import { existsSync } from "node:fs";
 import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex, type Transport } from "viem";
 import type { ReadClient, WriteClient } from "@iomt-auth/sdk";
+import { createAdminServer, isLoopback } from "./admin.js";
 import { GatewayApi } from "./api.js";
 import { ChainWorker } from "./chain.js";
 import type { LoadedConfig } from "./config.js";
 import { checkStoredSecrets, EnrolmentSecrets, enrolDevice, hashEnrolmentSecret, readPepperFile } from "./enrolment.js";
 import { GatewayConfigError } from "./errors.js";
+import { createReadiness } from "./health.js";
+import { createRootLogger, type Logger } from "./logging.js";
 import { createMetrics } from "./metrics.js";
 import { checkChain } from "./preflight.js";
 import { AuthTableMirror } from "./mirror.js";
@@ -26,8 +29,12 @@ import { GatewayStore, type EnrolmentRow } from "./store.js";
 const SESSION_SWEEP_MS = 5_000;
 
 export type RunningGateway = {
-  /** `http://host:port` the gateway listens on. */
+  /** `http://host:port` the gateway listens on for devices. */
   url: string;
+  /** `http://adminHost:adminPort`: readiness with details, and /metrics (admin.ts). */
+  adminUrl: string;
+  /** The root logger: JSON lines with ISO 8601 times on stdout. */
+  log: Logger;
   master: Address;
   /** True when signature recovery and the handshake's ECDH and signing run on the native libsecp256k1 binding. */
   nativeSecp256k1: boolean;
@@ -95,7 +102,8 @@ export async function startGateway({ config, account, masterKey, groupLabels }: 
       indexedBlock: mirror.indexedBlock,
       sessions: sessions?.size ?? 0,
     }));
-    const log = pino({ level: config.logLevel, base: { component: "chain", master: account.address } });
+    const root = createRootLogger(config);
+    const log = root.child({ component: "chain", master: account.address });
     worker = new ChainWorker({ config, publicClient, walletClient, store, mirror, metrics, log });
 
     if (checkRoles) await checkChain(publicClient, { chainId: config.chainId, registry: config.registry, groups: config.groups, key: account.address, log });
@@ -117,7 +125,7 @@ export async function startGateway({ config, account, masterKey, groupLabels }: 
     });
     // Readiness: the chain reachable and the store writing (its own health: a failed commit marks it
     // failing until a background probe write succeeds again).
-    const readiness = () => {
+    const health = () => {
       const open = store.openBatchStats();
       // A group whose Master lost its powers (revoked in the parent group, or a group on its way
       // deactivated): the registry refuses to anchor for it, so its messages wait here.
@@ -138,17 +146,31 @@ export async function startGateway({ config, account, masterKey, groupLabels }: 
         nativeSecp256k1: recovery.native && crypto.native,
       };
     };
-    const app = await createServer({ config, api, sessions, store, metrics, readiness });
+    const readiness = createReadiness({ store, health });
+    const app = await createServer({ config, api, sessions, store, metrics, readiness, log: root });
+    const admin = await createAdminServer({ config, log: root, metrics, readiness });
     const address = await app.listen({ host: config.host, port: config.port });
+    let adminAddress: string;
+    try {
+      adminAddress = await admin.listen({ host: config.adminHost, port: config.adminPort });
+    } catch (error) {
+      await app.close();
+      throw error;
+    }
+    if (!isLoopback(config.adminHost)) {
+      root.warn({ adminHost: config.adminHost, adminUrl: adminAddress }, "the admin listener is reachable from other hosts and has no authentication: keep it on a management network behind a firewall");
+    }
     const live = sessions;
     const sweeper = setInterval(() => live.sweep(), SESSION_SWEEP_MS);
     sweeper.unref();
     worker.start();
-    app.log.info({ master: account.address, groups: config.groups, policy: config.policy, nativeSecp256k1: recovery.native && crypto.native }, "gateway listening");
+    root.info({ master: account.address, groups: config.groups, policy: config.policy, nativeSecp256k1: recovery.native && crypto.native, url: address, adminUrl: adminAddress }, "gateway listening");
 
     const running = worker;
     return {
       url: address,
+      adminUrl: adminAddress,
+      log: root,
       master: account.address,
       nativeSecp256k1: recovery.native && crypto.native,
       store,
@@ -165,9 +187,11 @@ export async function startGateway({ config, account, masterKey, groupLabels }: 
         closed = true;
         clearInterval(sweeper);
         await app.close();
+        await admin.close();
         await running.stop();
         mirror.saveCheckpoint();
         store.close();
+        root.info("gateway closed");
       },
     };
   } catch (error) {

@@ -6,6 +6,10 @@
 // otherwise, with `status` `ok`, or `degraded` while a group's anchoring is held. While the store
 // is failing, a readiness request tries one small write (at most once a second), so readiness
 // comes back once space is freed, even before any device writes again.
+//
+// Both listeners serve these routes from one readiness. The device-facing one answers the status
+// alone: the details (the Master, the groups, the chain's last error, the backlog) are the
+// operator's, on the admin listener only.
 import type { FastifyInstance } from "fastify";
 import { gatewayRoutes } from "@iomt-auth/sdk";
 import type { GatewayStore, StoreHealth } from "./store.js";
@@ -13,7 +17,7 @@ import type { GatewayStore, StoreHealth } from "./store.js";
 const PROBE_INTERVAL_MS = 1_000;
 
 /** `/health` predates the split and answers as `/health/ready` does. */
-const LEGACY_HEALTH_ROUTE = "/health";
+export const LEGACY_HEALTH_ROUTE = "/health";
 
 export type HealthParameters = {
   store: GatewayStore;
@@ -21,8 +25,10 @@ export type HealthParameters = {
   health: () => { ready: boolean; status: string } & Record<string, unknown>;
 };
 
-/** The readiness answer: HTTP status and body (also for tests without HTTP). */
-export function createReadiness({ store, health }: HealthParameters): () => Promise<{ statusCode: 200 | 503; body: Record<string, unknown> }> {
+export type Readiness = () => Promise<{ statusCode: 200 | 503; body: { status: string } & Record<string, unknown> }>;
+
+/** The readiness answer: HTTP status and the operator's body (also for tests without HTTP). */
+export function createReadiness({ store, health }: HealthParameters): Readiness {
   let lastProbe = 0;
   return async () => {
     let state: StoreHealth = store.health;
@@ -38,12 +44,12 @@ export function createReadiness({ store, health }: HealthParameters): () => Prom
   };
 }
 
-export function registerHealthRoutes(app: FastifyInstance, parameters: HealthParameters): void {
-  const readiness = createReadiness(parameters);
+/** `details`: the whole body (admin listener), or `{ status }` alone (device-facing). */
+export function registerHealthRoutes(app: FastifyInstance, readiness: Readiness, { details }: { details: boolean }): void {
   const ready = async (_request: unknown, reply: { status(code: number): unknown }) => {
     const { statusCode, body } = await readiness();
     reply.status(statusCode);
-    return body;
+    return details ? body : { status: body.status };
   };
   app.get(gatewayRoutes.live, { config: { rateLimit: false } }, async () => ({ status: "live" }));
   app.get(gatewayRoutes.ready, { config: { rateLimit: false } }, ready);

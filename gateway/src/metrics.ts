@@ -1,18 +1,22 @@
 // Prometheus metrics of one gateway instance (its own registry, so several gateways can share a
 // process, as the scenario runner does). Counters of stored work move only once the work is
 // committed: callers increment them through `GatewayStore.afterCommit`, never inside a unit of a
-// commit that may still fail. Gauges are read from committed state when /metrics is scraped.
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+// commit that may still fail. Gauges are read from committed state when /metrics is scraped. Beside
+// them: Node's process metrics (CPU, memory, event loop lag, GC, handles) and the HTTP latency
+// histogram under the names dashboards and alerts already expect.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export type GatewayMetrics = ReturnType<typeof createMetrics>;
 
 export function createMetrics(readGauges: () => { pendingMessages: number; openBatches: number; chainUp: boolean; storeUp: boolean; indexedBlock: bigint; sessions: number }) {
   const registry = new Registry();
-  const requests = new Counter({ name: "iomt_gateway_requests_total", help: "HTTP requests by route and status", labelNames: ["route", "status"] as const, registers: [registry] });
+  collectDefaultMetrics({ register: registry });
+  // `route` is the route's pattern, or `unmatched` for every URL no route serves: a scanner's
+  // random paths cannot grow the label set. Its `_count` is the request counter.
   const requestSeconds = new Histogram({
-    name: "iomt_gateway_request_duration_seconds",
-    help: "HTTP request latency by route",
-    labelNames: ["route"] as const,
+    name: "http_request_duration_seconds",
+    help: "Device-facing HTTP requests: latency by method, route pattern and status code",
+    labelNames: ["method", "route", "status_code"] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
@@ -33,7 +37,6 @@ export function createMetrics(readGauges: () => { pendingMessages: number; openB
 
   return {
     registry,
-    requests,
     requestSeconds,
     rejections,
     messagesAccepted,

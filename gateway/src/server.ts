@@ -1,26 +1,26 @@
 // The HTTP side (docs/protocol.md §5–6), as Fastify plugins: the handshake routes (plain JSON),
 // the sealed routes (every answer sealed and bound to its request, errors included, once the
-// request record opened) and the operations routes (liveness, readiness, metrics). One error shape
+// request record opened) and liveness and readiness (their status only: the details and the
+// metrics are on the admin listener, admin.ts). One error shape
 // everywhere, `{ error: { code, message, details? } }`, also for the refusals the HTTP layer makes
 // itself (unparsable requests, header overflow, slow clients). Budgets are separate: per client
 // address on the routes without a session, per device (counted once a record opened) on the sealed
-// ones, so junk from one address cannot lock the devices behind it out of their sessions.
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from "fastify";
+// ones, so junk from one address cannot lock the devices behind it out of their sessions. Every
+// refusal is marked on its request and logged once by the audit hook (audit.ts).
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import type { Socket } from "node:net";
 import { STATUS_CODES } from "node:http";
 import { gatewayRoutes, IomtError, type FinishRequest, type HelloRequest, type SealedAnswerBody, type SealedEnvelope, type SealedRoute, type Session } from "@iomt-auth/sdk";
 import type { GatewayApi, Unit } from "./api.js";
 import type { GatewayConfig } from "./config.js";
+import { installRequestAudit, refuse } from "./audit.js";
 import { ApiError, apiError } from "./errors.js";
-import { registerHealthRoutes } from "./health.js";
+import { registerHealthRoutes, type Readiness } from "./health.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { finishBodySchema, helloBodySchema, sealedBodySchema } from "./schemas.js";
 import { OpenedError, type OpenedRequest, type SessionManager } from "./sessions.js";
 import type { GatewayStore } from "./store.js";
-
-/** What `/health/ready` answers: 503 unless `ready`. */
-export type Readiness = { ready: boolean } & Record<string, unknown>;
 
 export type ServerParameters = {
   config: GatewayConfig;
@@ -28,17 +28,19 @@ export type ServerParameters = {
   sessions: SessionManager;
   store: GatewayStore;
   metrics: GatewayMetrics;
-  /** Whether the chain is reachable (the store's own health is added by health.ts), with the details for operators. */
-  readiness: () => Readiness & { status: string };
+  /** The gateway's readiness (health.ts), shared with the admin listener. */
+  readiness: Readiness;
+  /** The root logger (logging.ts). */
+  log: FastifyBaseLogger;
 };
 
 type ErrorBody = { code: string; message: string; details?: Record<string, unknown> };
 
 export async function createServer(parameters: ServerParameters): Promise<FastifyInstance> {
-  const { config, metrics } = parameters;
+  const { config, metrics, log } = parameters;
   const app = Fastify({
     bodyLimit: config.bodyLimitBytes,
-    logger: { level: config.logLevel, redact: ["req.headers.authorization"] },
+    loggerInstance: log.child({ listener: "device" }),
     // Per-request log lines only when debugging: at thousands of requests per second they cost more than the work.
     logController: new LogController({ disableRequestLogging: config.logLevel !== "debug" && config.logLevel !== "trace" }),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
@@ -63,23 +65,18 @@ export async function createServer(parameters: ServerParameters): Promise<Fastif
     const { status, body } = toErrorBody(error);
     // Expected refusals (503 busy, syncing, chain down) are not faults; anything else 5xx is.
     if (body.code === "InternalError") request.log.error({ err: error }, "request failed");
-    metrics.rejections.inc({ code: body.code });
+    refuse(request, body.code);
     void reply.status(status).send({ error: body });
   });
   app.setNotFoundHandler({ preHandler: app.rateLimit() }, (request, reply) => {
-    metrics.rejections.inc({ code: "NotFound" });
+    refuse(request, "NotFound");
     void reply.status(404).send({ error: { code: "NotFound", message: `no route ${request.method} ${request.url}` } });
   });
-  app.addHook("onResponse", (request, reply, done) => {
-    const route = request.routeOptions.url ?? "unknown";
-    metrics.requests.inc({ route, status: String(reply.statusCode) });
-    metrics.requestSeconds.observe({ route }, reply.elapsedTime / 1000);
-    done();
-  });
+  installRequestAudit(app, metrics);
 
   await app.register(handshakeRoutes, parameters);
   await app.register(sealedRoutes, parameters);
-  await app.register(operationsRoutes, parameters);
+  registerHealthRoutes(app, parameters.readiness, { details: false });
   return app;
 }
 
@@ -100,7 +97,7 @@ async function handshakeRoutes(app: FastifyInstance, { sessions }: ServerParamet
  * the request (docs/protocol.md §5). The per-device budget is counted only for opened records, so
  * nobody can spend a device's budget with junk under its session id.
  */
-async function sealedRoutes(app: FastifyInstance, { config, api, sessions, store, metrics }: ServerParameters): Promise<void> {
+async function sealedRoutes(app: FastifyInstance, { config, api, sessions, store }: ServerParameters): Promise<void> {
   const budget = new DeviceBudget(config.deviceRateLimitPerMinute);
 
   const sealed = (route: SealedRoute, handler: (session: Session, body: unknown) => Promise<Unit<unknown>>) =>
@@ -120,7 +117,7 @@ async function sealedRoutes(app: FastifyInstance, { config, api, sessions, store
         if (opened === undefined) throw error;
         const refusal = toErrorBody(error instanceof OpenedError ? error.error : (error as Error));
         if (refusal.body.code === "InternalError") request.log.error({ err: error }, "request failed");
-        metrics.rejections.inc({ code: refusal.body.code });
+        refuse(request, refusal.body.code, opened.session.device);
         status = refusal.status;
         answer = { ok: false, error: refusal.body };
       }
@@ -137,16 +134,6 @@ async function sealedRoutes(app: FastifyInstance, { config, api, sessions, store
   sealed(gatewayRoutes.proof, (session, body) => api.proof(session, body));
   sealed(gatewayRoutes.inclusion, (session, body) => api.inclusion(session, body));
   sealed(gatewayRoutes.verify, (session, body) => api.verify(session, body));
-}
-
-/** `/health/live` (the process answers), `/health/ready` (503 while the chain or the store is failing; see health.ts), `/metrics`. */
-async function operationsRoutes(app: FastifyInstance, { metrics, readiness, store }: ServerParameters): Promise<void> {
-  registerHealthRoutes(app, { store, health: readiness });
-  app.get(gatewayRoutes.metrics, { config: { rateLimit: false } }, async (_request, reply) => {
-    metrics.refreshGauges();
-    void reply.header("content-type", metrics.registry.contentType);
-    return metrics.registry.metrics();
-  });
 }
 
 /** Sealed requests per device and minute (a fixed window per device), counted after the record opened. */
@@ -220,6 +207,8 @@ function clientErrorHandler(metrics: GatewayMetrics) {
           ? [431, "HeaderTooLarge", "the request's headers exceed the size limit"]
           : [400, "MalformedRequest", "the request is not valid HTTP/1.1"];
     metrics.rejections.inc({ code });
+    // No request exists yet, so the audit hook never sees it: logged here, in the same shape.
+    this.log.info({ audit: "refusal", code, status, ip: socket.remoteAddress ?? null, device: null }, "request refused");
     if (socket.writable) {
       const body = JSON.stringify({ error: { code, message } });
       socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);

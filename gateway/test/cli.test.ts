@@ -189,6 +189,7 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
         databasePath: database,
         pepperFile,
         port,
+        adminPort: 0,
         logLevel: "warn",
         ...overrides,
       }),

@@ -3,9 +3,10 @@
 // starts; the Master's key file must be private and well formed and its text never appears in an
 // error; a config file's unknown keys are refused and its relative paths are its own folder's;
 // IOMT_GATEWAY_* variables map onto the settings; a group is named by gid or by the label of a group
-// the Master key created (its gid derived as the registry derives it).
+// the Master key created (its gid derived as the registry derives it); the README's settings table
+// names every setting.
 import { expect } from "chai";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getAddress, type Hex } from "viem";
@@ -80,6 +81,8 @@ describe("gateway config", () => {
         // the defaults
         databasePath: "gateway.db",
         host: "127.0.0.1",
+        adminHost: "127.0.0.1",
+        adminPort: 9464,
         batchMaxMessages: 256,
         batchMaxAgeMs: 2_000,
         pollIntervalMs: 500,
@@ -164,6 +167,9 @@ describe("gateway config", () => {
       ["port", 1.5],
       ["port", "65536"],
       ["port", 65_536],
+      ["adminPort", "65536"],
+      ["adminPort", "admin"],
+      ["adminHost", ""],
       ["policy", "broadcast"],
       ["registry", "0x5fbdb2315678afecb367f032d93f642f64180a"],
       ["registry", "registry"],
@@ -190,6 +196,11 @@ describe("gateway config", () => {
 
     it("retryMaxMs below retryBaseMs", () => {
       expectRefused(() => resolveConfig({ ...base, retryBaseMs: "500", retryMaxMs: "100" }), /retryMaxMs.*retryBaseMs/);
+    });
+
+    it("adminPort equal to port: the admin listener is never the devices' (both 0, two free ports, is fine)", () => {
+      expectRefused(() => resolveConfig({ ...base, port: "9000", adminPort: "9000" }), /adminPort must differ from port/);
+      expect(resolveConfig({ ...base, port: "0", adminPort: "0" }).config).to.deep.include({ port: 0, adminPort: 0 });
     });
 
     for (const setting of ["rpcUrl", "chainId", "registry", "groups", "keyFile"]) {
@@ -283,6 +294,8 @@ describe("gateway config", () => {
       databasePath: "IOMT_GATEWAY_DATABASE",
       host: "IOMT_GATEWAY_HOST",
       port: "IOMT_GATEWAY_PORT",
+      adminHost: "IOMT_GATEWAY_ADMIN_HOST",
+      adminPort: "IOMT_GATEWAY_ADMIN_PORT",
       policy: "IOMT_GATEWAY_POLICY",
       batchMaxMessages: "IOMT_GATEWAY_BATCH_MAX_MESSAGES",
       batchMaxAgeMs: "IOMT_GATEWAY_BATCH_MAX_AGE_MS",
@@ -324,6 +337,16 @@ describe("gateway config", () => {
       const env = { IOMT_GATEWAY_RPC_URL: "https://rpc.example", IOMT_GATEWAY_CHAIN_ID: "5", IOMT_GATEWAY_REGISTRY: REGISTRY, IOMT_GATEWAY_GROUPS: "ward-1", IOMT_GATEWAY_KEY_FILE: keyFile, IOMT_GATEWAY_NATIVE_SECP256K1: "0" };
       const onChain5 = groupId({ chainId: 5, registry: REGISTRY, creator: MASTER, label: "ward-1" });
       expect(resolveConfig(settingsFromEnvironment(env)).config).to.deep.include({ rpcUrl: "https://rpc.example", chainId: 5, groups: [onChain5], nativeSecp256k1: false });
+    });
+  });
+
+  describe("the README's settings table", () => {
+    it("names every setting in its first column, and no other", () => {
+      const readme = readFileSync(join(import.meta.dirname, "..", "README.md"), "utf8");
+      const table = readme.slice(readme.indexOf("| setting (file key / `--flag`)"));
+      const rows = table.slice(0, table.indexOf("\n\n")).split("\n").slice(2);
+      const named = rows.flatMap((row) => [...(row.split("|")[1] ?? "").matchAll(/`(\w+)`/g)].map(([, name]) => name));
+      expect(named).to.have.members(settingNames);
     });
   });
 });

@@ -26,7 +26,7 @@ import { expectErrorAnswer, type Answer } from "./support/expect.js";
 import { createHarness, type Device, type Harness } from "./support/harness.js";
 import { rawExchange, jsonBody, statusOf } from "./support/raw-http.js";
 
-const metric = async (gateway: RunningGateway, name: string) => Number((await (await fetch(`${gateway.url}/metrics`)).text()).match(new RegExp(`^${name} (\\d+)`, "m"))?.[1] ?? 0);
+const metric = async (gateway: RunningGateway, name: string) => Number((await (await fetch(`${gateway.adminUrl}/metrics`)).text()).match(new RegExp(`^${name} (\\d+)`, "m"))?.[1] ?? 0);
 const keyExchanges = (gateway: RunningGateway) => metric(gateway, "iomt_gateway_key_exchanges_total");
 
 async function postHello(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -223,7 +223,7 @@ describe("gateway: pre-authentication denial of service", () => {
         try {
           const client = await harness.onboard(gateway, device);
           expect(await client.getNextNonce()).to.equal(1n);
-          const ready = (await (await fetch(`${gateway.url}/health/ready`)).json()) as { nativeSecp256k1: boolean };
+          const ready = (await (await fetch(`${gateway.adminUrl}/health/ready`)).json()) as { nativeSecp256k1: boolean };
           expect(ready.nativeSecp256k1).to.equal(nativeSecp256k1 === "true");
         } finally {
           await gateway.close();
@@ -329,7 +329,7 @@ describe("gateway: pre-authentication denial of service", () => {
     it("keeps at most maxSessions in all, evicting the oldest", async () => {
       const clients = [];
       for (let i = 0; i < 5; i++) clients.push(await harness.onboard(gateway, harness.device(`bounded-${i}`)));
-      const ready = (await (await fetch(`${gateway.url}/health/ready`)).json()) as { sessions: number };
+      const ready = (await (await fetch(`${gateway.adminUrl}/health/ready`)).json()) as { sessions: number };
       expect(ready.sessions).to.equal(4);
       expect(gateway.sessions.size).to.equal(4);
       expect(await sealedStatus(clients[4])).to.equal("200");

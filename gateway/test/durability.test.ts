@@ -138,7 +138,7 @@ describe("gateway: chain outage", () => {
     for (const [i, device] of devices.entries()) receipts.push(...(await sendMessages(device, clients[i], 2n, 10, 3)));
     expect(receipts).to.have.length(20);
     const health = await eventually("readiness to report the chain down", async () => {
-      const response = await fetch(`${gateway.url}/health/ready`);
+      const response = await fetch(`${gateway.adminUrl}/health/ready`);
       const answer = (await response.json()) as { status: string; chain: { up: boolean } };
       return answer.chain.up ? undefined : { ...answer, httpStatus: response.status };
     });

@@ -212,17 +212,20 @@ describe("gateway: the device flow over HTTP against anvil", () => {
   });
 
   describe("operations", () => {
-    it("reports liveness, readiness and Prometheus metrics", async () => {
+    it("reports liveness and readiness to devices, and readiness details and Prometheus metrics on the admin listener", async () => {
       const live = await fetch(`${gateway.url}/health/live`);
       expect(live.status).to.equal(200);
       expect(await live.json()).to.deep.equal({ status: "live" });
       const ready = await fetch(`${gateway.url}/health/ready`);
       expect(ready.status).to.equal(200);
-      const health = (await ready.json()) as { status: string; chain: { up: boolean }; store: { ok: boolean } };
+      expect(await ready.json()).to.deep.equal({ status: "ok" });
+      const details = await fetch(`${gateway.adminUrl}/health/ready`);
+      expect(details.status).to.equal(200);
+      const health = (await details.json()) as { status: string; chain: { up: boolean }; store: { ok: boolean } };
       expect(health.status).to.equal("ok");
       expect(health.chain.up).to.equal(true);
       expect(health.store.ok).to.equal(true);
-      const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+      const metrics = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
       expect(metrics).to.match(/iomt_gateway_messages_accepted_total \d+/);
       expect(metrics).to.match(/iomt_gateway_batches_anchored_total [1-9]/);
     });

@@ -47,7 +47,7 @@ describe("gateway on a full disk (its database on a real tmpfs, filled up)", () 
 
   it("refuses with 503 StoreUnavailable what it cannot commit, acknowledges and counts only what it stored, is not ready while live, and keeps and anchors all of it once space is back", async () => {
     const fs = disk as Tmpfs;
-    const acceptedBefore = await metric(gateway.url, "iomt_gateway_messages_accepted_total");
+    const acceptedBefore = await metric(gateway.adminUrl, "iomt_gateway_messages_accepted_total");
     fs.fill(0);
 
     const receipts: Receipt[] = [];
@@ -70,9 +70,9 @@ describe("gateway on a full disk (its database on a real tmpfs, filled up)", () 
     }
 
     // Counted = acknowledged = stored.
-    expect((await metric(gateway.url, "iomt_gateway_messages_accepted_total")) - acceptedBefore).to.equal(receipts.length);
+    expect((await metric(gateway.adminUrl, "iomt_gateway_messages_accepted_total")) - acceptedBefore).to.equal(receipts.length);
     expect(gateway.store.db.prepare("SELECT count(*) FROM messages WHERE device = ?").pluck().get(alice.account.address)).to.equal(receipts.length);
-    expect(await metric(gateway.url, "iomt_gateway_store_up")).to.equal(0);
+    expect(await metric(gateway.adminUrl, "iomt_gateway_store_up")).to.equal(0);
 
     const ready = await fetch(`${gateway.url}/health/ready`);
     expect(ready.status).to.equal(503);
@@ -82,7 +82,7 @@ describe("gateway on a full disk (its database on a real tmpfs, filled up)", () 
     fs.free();
     await eventually("readiness to come back", async () => ((await fetch(`${gateway.url}/health/ready`)).status === 200 ? true : undefined));
     for (const nonce of [next, next + 1n]) receipts.push(...(await client.sendData({ messages: [await alice.sign(nonce, { payload: `${READING}${nonce}` })] })));
-    expect((await metric(gateway.url, "iomt_gateway_messages_accepted_total")) - acceptedBefore).to.equal(receipts.length);
+    expect((await metric(gateway.adminUrl, "iomt_gateway_messages_accepted_total")) - acceptedBefore).to.equal(receipts.length);
     expect(receipts.map((receipt) => receipt.nonce)).to.deep.equal(Array.from({ length: receipts.length }, (_, i) => String(i + 1)));
     for (const receipt of receipts) await inclusionWith(client, receipt.digest, "anchored");
   });

@@ -1,6 +1,7 @@
 // Liveness and readiness over HTTP (Fastify's inject) against a real store on a really full disk (a
 // tmpfs): while the store's last commit failed, /health/ready (and /health) answer 503 with status
-// `failing` and the store's error, /health/live stays 200, and the store_up gauge reads 0;
+// `failing` — with the store's error on the admin listener, the status alone on the device-facing
+// one — /health/live stays 200, and the store_up gauge reads 0;
 // readiness comes back by itself (a probe write) once space is freed. Then end to end, on any
 // machine: a running gateway whose SQLite page limit is set to the file's current size refuses
 // data with a sealed 503 StoreUnavailable (nothing acknowledged) and reports itself failing until
@@ -10,7 +11,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { join } from "node:path";
 import { keccak256, stringToHex, type Hex } from "viem";
 import { toId, type GatewayClient } from "@iomt-auth/sdk";
-import { registerHealthRoutes } from "../src/health.js";
+import { createReadiness, registerHealthRoutes } from "../src/health.js";
 import { createMetrics } from "../src/metrics.js";
 import { GatewayStore } from "../src/store.js";
 import type { RunningGateway } from "../src/index.js";
@@ -22,7 +23,9 @@ import { createHarness, type Device, type Harness } from "./support/harness.js";
 describe("gateway health: liveness apart from readiness, readiness on a failing store", () => {
   let disk: Tmpfs | undefined;
   let store: GatewayStore;
+  /** The admin listener's routes (details) and the device-facing ones (status only), on one readiness. */
   let app: FastifyInstance;
+  let deviceFacing: FastifyInstance;
   let nonce = 0;
 
   const insert = () =>
@@ -50,13 +53,18 @@ describe("gateway health: liveness apart from readiness, readiness on a failing 
     const path = join(disk.dir, "gateway.db");
     GatewayStore.create(path);
     store = GatewayStore.open(path, { lock: true, check: "quick" });
+    const readiness = createReadiness({ store, health: () => ({ ready: true, status: "degraded", chain: { up: true } }) });
     app = Fastify();
-    registerHealthRoutes(app, { store, health: () => ({ ready: true, status: "degraded", chain: { up: true } }) });
+    registerHealthRoutes(app, readiness, { details: true });
     await app.ready();
+    deviceFacing = Fastify();
+    registerHealthRoutes(deviceFacing, readiness, { details: false });
+    await deviceFacing.ready();
   });
 
   after(async () => {
     await app?.close();
+    await deviceFacing?.close();
     store?.close();
     disk?.unmount();
   });
@@ -69,7 +77,7 @@ describe("gateway health: liveness apart from readiness, readiness on a failing 
     expect((await app.inject({ method: "GET", url: "/health/live" })).statusCode).to.equal(200);
   });
 
-  it("answers 503 `failing` on /health/ready and /health once a commit failed on the full disk, while /health/live stays 200", async () => {
+  it("answers 503 `failing` on /health/ready and /health of both listeners once a commit failed on the full disk, while /health/live stays 200", async () => {
     const fs = disk as Tmpfs;
     fs.fill(0);
     let refused = 0;
@@ -85,6 +93,12 @@ describe("gateway health: liveness apart from readiness, readiness on a failing 
     const live = await app.inject({ method: "GET", url: "/health/live" });
     expect(live.statusCode).to.equal(200);
     expect(live.json()).to.deep.equal({ status: "live" });
+    for (const url of ["/health/ready", "/health"]) {
+      const ready = await deviceFacing.inject({ method: "GET", url });
+      expect(ready.statusCode, url).to.equal(503);
+      expect(ready.json(), url).to.deep.equal({ status: "failing" });
+    }
+    expect((await deviceFacing.inject({ method: "GET", url: "/health/live" })).statusCode).to.equal(200);
 
     const metrics = createMetrics(() => ({ pendingMessages: 0, openBatches: 0, chainUp: true, storeUp: store.health.ok, indexedBlock: 0n, sessions: 0 }));
     metrics.refreshGauges();
@@ -109,7 +123,7 @@ describe("gateway health: a running gateway whose store cannot grow", () => {
   let device: Device;
   let client: GatewayClient;
   const ready = async () => {
-    const response = await fetch(`${gateway.url}/health/ready`);
+    const response = await fetch(`${gateway.adminUrl}/health/ready`);
     return { status: response.status, body: (await response.json()) as Ready };
   };
 
@@ -141,7 +155,7 @@ describe("gateway health: a running gateway whose store cannot grow", () => {
       await expectGatewayError(client.sendData({ messages: [await device.sign(1n, { payload: big }), await device.sign(2n, { payload: big })] }), 503, "StoreUnavailable", { authenticated: true });
       expect(gateway.store.health).to.deep.include({ ok: false });
       expect(gateway.store.health.lastError).to.match(/^SQLITE_FULL/);
-      expect(await (await fetch(`${gateway.url}/metrics`)).text()).to.match(/^iomt_gateway_store_up 0$/m);
+      expect(await (await fetch(`${gateway.adminUrl}/metrics`)).text()).to.match(/^iomt_gateway_store_up 0$/m);
       const live = await fetch(`${gateway.url}/health/live`);
       expect(live.status).to.equal(200);
       expect(await live.json()).to.deep.equal({ status: "live" });

@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { parseAbiItem, stringToBytes, keccak256, type Hex } from "viem";
 import { gatewayRoutes, GatewayError, type GatewayClient, type Receipt } from "@iomt-auth/sdk";
 import { createDataMessageHasher, type RunningGateway } from "../src/index.js";
+import { expectErrorAnswer, get } from "./support/expect.js";
 import { createHarness, eventually, inclusionWith, type Device, type Harness } from "./support/harness.js";
 
 /** 2,434 candidate readings of the formats a bedside device sends, as the review's dictionary. */
@@ -148,5 +149,41 @@ describe("rule: nothing identifying leaks", () => {
     const tx = await harness.publicClient.getTransaction({ hash: chainData });
     expect(tx.input.toLowerCase()).to.not.include(aliceAnchored.salt.slice(2).toLowerCase());
     expect(tx.input.toLowerCase()).to.not.include(Buffer.from("heart-rate 143").toString("hex"));
+  });
+});
+
+// The device-facing listener is reachable by every device and anyone on the ward's network. It
+// answered /health with the Master's address, the served groups, the chain's last error (the RPC
+// endpoint and its failure) and /metrics with the gateway's internals; those are the operator's,
+// served on the admin listener (admin.test.ts).
+describe("rule: the device-facing listener reveals neither the Master, nor the groups, nor the chain's faults", () => {
+  let harness: Harness;
+  let gateway: RunningGateway;
+
+  before(async () => {
+    harness = await createHarness();
+    // A chain that cannot be reached: the worker's last error names the endpoint and its failure.
+    gateway = await harness.start({ rpcUrl: "http://127.0.0.1:1" });
+    await eventually("the chain worker's first failure", () => gateway.worker.lastError);
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await harness?.close();
+  });
+
+  it("answers /health, /health/ready and /health/live with their status only", async () => {
+    const secrets = [harness.master.address.slice(2), harness.gid.slice(2), harness.label, gateway.worker.lastError as string, "127.0.0.1:1"].map((text) => text.toLowerCase());
+    for (const path of ["/health", "/health/ready", "/health/live"]) {
+      const response = await fetch(`${gateway.url}${path}`);
+      const text = (await response.text()).toLowerCase();
+      for (const secret of secrets) expect(text, `${path} reveals ${secret}`).to.not.include(secret);
+      expect(Object.keys(JSON.parse(text) as object), path).to.deep.equal(["status"]);
+    }
+    expect((await fetch(`${gateway.url}/health/ready`)).status).to.equal(503);
+  });
+
+  it("serves no /metrics", async () => {
+    expectErrorAnswer(await get(gateway.url, "/metrics"), 404, "NotFound");
   });
 });

@@ -45,10 +45,11 @@ describe("rule: a member known on chain is never refused because the mirror is c
       this.timeout(180_000);
       const port = await randomPort();
       const url = `http://127.0.0.1:${port}`;
+      const adminPort = await randomPort();
       const configFile = join(harness.dir, "lag.json");
       // The gateway reaches the chain through a slow link: each log query takes 1.5 s.
       proxy = await startDelayingProxy(harness.anvil.url, { eth_getLogs: 1_500 });
-      const settings = harness.settings({ port: String(port), rpcUrl: proxy.url });
+      const settings = harness.settings({ port: String(port), adminPort: String(adminPort), rpcUrl: proxy.url });
       writeFileSync(configFile, JSON.stringify(settings));
       GatewayStore.create(settings.databasePath as string); // as `init` does
       // A gateway that knew the chain up to now, killed.
@@ -69,7 +70,7 @@ describe("rule: a member known on chain is never refused because the mirror is c
 
       // Start again and, at once, every device keys a session (admission by membership) and sends data.
       child = await spawnGateway(configFile, url);
-      const ready = (await (await fetch(`${url}/health/ready`)).json()) as { chain: { indexedBlock: string } };
+      const ready = (await (await fetch(`http://127.0.0.1:${adminPort}/health/ready`)).json()) as { chain: { indexedBlock: string } };
       lagAtStart = { indexedBlock: BigInt(ready.chain.indexedBlock), head: await harness.publicClient.getBlockNumber() };
       await Promise.all(
         devices.map(async (device) => {
@@ -151,13 +152,13 @@ describe("rule: a member known on chain is never refused because the mirror is c
       await associateDirectly(harness, impatient);
       await expectGatewayError(impatientClient.getNextNonce(), 503, "MirrorSyncing", { authenticated: true });
       await associateDirectly(harness, device);
-      const before = await rejections(gateway.url, "MirrorSyncing");
+      const before = await rejections(gateway.adminUrl, "MirrorSyncing");
       try {
         expect(await client.getNextNonce()).to.equal(1n);
       } finally {
         gateway.worker.start();
       }
-      expect(await rejections(gateway.url, "MirrorSyncing")).to.be.greaterThan(before);
+      expect(await rejections(gateway.adminUrl, "MirrorSyncing")).to.be.greaterThan(before);
       expect(answers[0]).to.deep.equal({ status: 503, sealed: true });
       expect(answers.at(-1)).to.deep.equal({ status: 200, sealed: true });
     });

@@ -78,7 +78,7 @@ describe("gateway: a group deactivated on chain", function () {
     gateway = await startGateway(resolveConfig(harness.settings({ databasePath, batchMaxAgeMs: "0" })), { checkRoles: false });
     const running = gateway;
     const ready = await eventually("readiness to report the group's standing", async () => {
-      const answer = (await (await fetch(`${running.url}/health/ready`)).json()) as { status: string; standing: { gid: string; status: string }[] };
+      const answer = (await (await fetch(`${running.adminUrl}/health/ready`)).json()) as { status: string; standing: { gid: string; status: string }[] };
       return answer.standing[0]?.status === "ok" ? undefined : answer;
     });
     expect(ready.standing).to.deep.equal([{ gid: harness.gid, status: "GroupRegistryGroupInactive" }]);
@@ -149,7 +149,8 @@ describe("gateway: the chain away", function () {
     expect(failures.map((line) => line.failures)).to.deep.equal([1, 2, 3, 4, 5, 6]);
     expect(failures.map((line) => line.retryInMs)).to.deep.equal([50, 100, 200, 400, 400, 400]);
     for (let i = 1; i < failures.length; i++) {
-      const waited = (failures[i].time as number) - (failures[i - 1].time as number);
+      // Log times are ISO 8601 with milliseconds.
+      const waited = Date.parse(failures[i].time as string) - Date.parse(failures[i - 1].time as string);
       expect(waited, `wait after failure ${i}`).to.be.at.least((failures[i - 1].retryInMs as number) - 1);
     }
   });

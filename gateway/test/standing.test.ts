@@ -16,7 +16,7 @@ describe("gateway: a cluster head revoked in the parent group", () => {
   let gateway: RunningGateway;
   let device: Device;
   let client: GatewayClient;
-  const health = async (url = gateway.url) => (await (await fetch(`${url}/health/ready`)).json()) as Health;
+  const health = async () => (await (await fetch(`${gateway.adminUrl}/health/ready`)).json()) as Health;
   const sentByGateway = () => harness.publicClient.getTransactionCount({ address: harness.master.address });
   const anchored = () =>
     harness.publicClient.getLogs({ address: harness.registry, event: parseAbiItem("event BatchAnchored(bytes32 indexed gid, bytes32 indexed root, address indexed anchorer, uint32 messageCount)"), fromBlock: 0n });

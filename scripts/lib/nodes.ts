@@ -36,7 +36,7 @@ export async function startLoopbackGateway({ dir, name, privateKey, transport, s
   const keyFile = join(dir, `${name}.key`);
   writeFileSync(keyFile, privateKey);
   chmodSync(keyFile, 0o600);
-  const loaded = resolveConfig({ rpcUrl: "http://in-process.invalid", port: 0, logLevel: "error", ...settings, keyFile, databasePath: join(dir, `${name}.db`) });
+  const loaded = resolveConfig({ rpcUrl: "http://in-process.invalid", port: 0, adminPort: 0, logLevel: "error", ...settings, keyFile, databasePath: join(dir, `${name}.db`) });
   // A fresh database each run: created here, as `iomt-gateway init` would.
   return startGateway(loaded, { transport, createDatabase: true });
 }

@@ -40,7 +40,7 @@ import {
 } from "./session.js";
 import { hashDataMessage, registryDomain, signAssociation, type DataMessage, type SignedAssociation, type SignedDataMessage, type TypedDataSigner } from "./typed-data.js";
 
-/** The gateway's routes, shared by client and server. */
+/** The gateway's device-facing routes, shared by client and server (`/metrics` is on its admin listener). */
 export const gatewayRoutes = {
   hello: "/v2/session/hello",
   finish: "/v2/session/finish",
@@ -53,7 +53,6 @@ export const gatewayRoutes = {
   verify: "/v2/verify",
   live: "/health/live",
   ready: "/health/ready",
-  metrics: "/metrics",
 } as const;
 
 /** Routes whose bodies travel sealed under a session. */

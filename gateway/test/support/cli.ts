@@ -40,8 +40,8 @@ export function expectCliFailure(result: CliResult, exitCode: number, code: stri
   return line!;
 }
 
-/** A gateway process started through the CLI, with its log lines (pino JSON on stdout). */
-export type GatewayProcess = { child: ChildProcess; logs: () => Record<string, unknown>[]; stderr: () => string };
+/** A gateway process started through the CLI, with its log lines (pino JSON on stdout) and its raw output. */
+export type GatewayProcess = { child: ChildProcess; logs: () => Record<string, unknown>[]; stdout: () => string; stderr: () => string };
 
 /** Starts `iomt-gateway start` as its own process and waits until it answers /health/live. */
 export async function spawnGateway(configFile: string, url: string, ...flags: string[]): Promise<GatewayProcess> {
@@ -63,7 +63,7 @@ export async function spawnGateway(configFile: string, url: string, ...flags: st
       .split("\n")
       .filter((line) => line.startsWith("{"))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-  return { child, logs, stderr: () => stderr };
+  return { child, logs, stdout: () => stdout, stderr: () => stderr };
 }
 
 export const exited = (child: ChildProcess) =>

@@ -150,6 +150,7 @@ export async function createHarness(anvilOptions: StartAnvilNodeParameters & { g
         pepperFile,
         databasePath: join(dir, `gateway-${++databases}.db`),
         port: "0",
+        adminPort: "0",
         batchMaxAgeMs: "200",
         pollIntervalMs: "50",
         retryBaseMs: "50",

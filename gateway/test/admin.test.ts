@@ -1,0 +1,158 @@
+// The admin listener (admin.ts) of a running gateway, over real HTTP: on localhost and its own
+// port (a warning at start when configured beyond it: it has no authentication), it answers readiness with the operator's details (the device-facing listener answers the
+// status alone: leaks.test.ts) and serves the Prometheus metrics — Node's default process metrics,
+// and http_request_duration_seconds{method,route,status_code} over the device-facing requests,
+// whose route label is the route's pattern, or `unmatched` for every URL no route serves.
+import { expect } from "chai";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { gatewayRoutes, type GatewayClient } from "@iomt-auth/sdk";
+import type { RunningGateway } from "../src/index.js";
+import { GatewayStore } from "../src/store.js";
+import { exited, spawnGateway } from "./support/cli.js";
+import { expectErrorAnswer, get, post } from "./support/expect.js";
+import { createHarness, eventually, type Device, type Harness } from "./support/harness.js";
+import { randomPort } from "./support/process.js";
+
+type Details = {
+  status: string;
+  master: string;
+  groups: string[];
+  policy: string;
+  chain: { up: boolean; indexedBlock: string; lastError: string | null };
+  standing: { gid: string; status: string }[];
+  backlog: { pendingMessages: number; openBatches: number; messagesInOpenBatches: number };
+  sessions: number;
+  nativeSecp256k1: boolean;
+  store: { ok: boolean; lastError: string | null; failedAt: number | null };
+};
+
+const details = async (gateway: RunningGateway) => {
+  const response = await fetch(`${gateway.adminUrl}/health/ready`);
+  return { status: response.status, body: (await response.json()) as Details };
+};
+
+/** The samples of a metric: each with its labels and value. */
+function samples(text: string, name: string): { labels: Record<string, string>; value: number }[] {
+  return text
+    .split("\n")
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .map((line) => {
+      const [, labelText = "", value] = line.match(/^[^{ ]+(?:\{(.*)\})? (\S+)$/) as RegExpMatchArray;
+      const labels = Object.fromEntries([...labelText.matchAll(/(\w+)="([^"]*)"/g)].map(([, key, label]) => [key, label]));
+      return { labels, value: Number(value) };
+    });
+}
+
+const metricsOf = async (gateway: RunningGateway) => (await fetch(`${gateway.adminUrl}/metrics`)).text();
+
+describe("gateway admin listener", () => {
+  let harness: Harness;
+  let gateway: RunningGateway;
+  let alice: Device;
+  let aliceClient: GatewayClient;
+
+  before(async () => {
+    harness = await createHarness();
+    gateway = await harness.start();
+    alice = harness.device("alice");
+    aliceClient = await harness.onboard(gateway, alice);
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await harness?.close();
+  });
+
+  describe("where it listens", () => {
+    it("listens on localhost, on a port of its own, and serves none of the devices' routes", async () => {
+      const admin = new URL(gateway.adminUrl);
+      expect(admin.hostname).to.equal("127.0.0.1");
+      expect(admin.port).to.not.equal(new URL(gateway.url).port);
+      const hello = await fetch(`${gateway.adminUrl}${gatewayRoutes.hello}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      expect(hello.status).to.equal(404);
+      expect((await fetch(`${gateway.adminUrl}/health/live`)).status).to.equal(200);
+    });
+
+    it("warns at start when adminHost reaches beyond this machine, and not on localhost", async () => {
+      const start = async (adminHost: string) => {
+        const port = await randomPort();
+        const settings = harness.settings({ port: String(port), adminHost, logLevel: "info" });
+        const configFile = join(harness.dir, `admin-${adminHost}.json`);
+        writeFileSync(configFile, JSON.stringify(settings));
+        GatewayStore.create(settings.databasePath as string); // as `init` does
+        const spawned = await spawnGateway(configFile, `http://127.0.0.1:${port}`);
+        spawned.child.kill("SIGTERM");
+        await exited(spawned.child);
+        return spawned.logs().filter((line) => line.level === 40 && line.adminHost === adminHost);
+      };
+      const [warning] = await start("0.0.0.0");
+      expect(warning.msg).to.match(/admin listener is reachable from other hosts and has no authentication/);
+      expect(await start("127.0.0.1")).to.deep.equal([]);
+    });
+  });
+
+  describe("readiness with the operator's details", () => {
+    it("names the Master, the served groups and their standing, the chain, the backlog, the sessions and the store", async () => {
+      const { status, body } = await details(gateway);
+      expect(status).to.equal(200);
+      expect(body).to.deep.include({ status: "ok", master: harness.master.address, groups: [harness.gid], policy: "anchor", standing: [{ gid: harness.gid, status: "ok" }], sessions: 1 });
+      expect(body.chain).to.deep.include({ up: true, lastError: null });
+      expect(body.backlog).to.have.keys("pendingMessages", "openBatches", "messagesInOpenBatches");
+      expect(body.store).to.deep.equal({ ok: true, lastError: null, failedAt: null });
+    });
+
+    it("answers 503 `unready` with the chain's last error while the chain cannot be reached, where devices see the status alone", async () => {
+      const cut = await harness.start({ rpcUrl: "http://127.0.0.1:1" });
+      try {
+        const lastError = await eventually("the chain worker's first failure", () => cut.worker.lastError);
+        const { status, body } = await details(cut);
+        expect(status).to.equal(503);
+        expect(body.status).to.equal("unready");
+        expect(body.chain).to.deep.include({ up: false, lastError });
+        const device = await fetch(`${cut.url}/health/ready`);
+        expect(device.status).to.equal(503);
+        expect(await device.json()).to.deep.equal({ status: "unready" });
+      } finally {
+        await cut.close();
+      }
+    });
+  });
+
+  describe("metrics", () => {
+    it("serves Node's default process metrics beside the gateway's own", async () => {
+      const text = await metricsOf(gateway);
+      for (const name of ["process_cpu_user_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds", "nodejs_eventloop_lag_seconds", "nodejs_heap_size_used_bytes", "nodejs_gc_duration_seconds_count", "iomt_gateway_store_up", "iomt_gateway_sessions"]) {
+        expect(samples(text, name), name).to.not.be.empty;
+      }
+    });
+
+    it("observes device-facing requests as http_request_duration_seconds by method, route pattern and status code, every unserved URL as `unmatched`", async () => {
+      const count = async (labels: Record<string, string>) =>
+        samples(await metricsOf(gateway), "http_request_duration_seconds_count").find((sample) => Object.entries(labels).every(([key, value]) => sample.labels[key] === value))?.value ?? 0;
+      const data = { method: "POST", route: gatewayRoutes.data, status_code: "200" };
+      const invalid = { method: "POST", route: gatewayRoutes.data, status_code: "400" };
+      const unmatched = { method: "GET", route: "unmatched", status_code: "404" };
+      const before = { data: await count(data), invalid: await count(invalid), unmatched: await count(unmatched) };
+
+      await aliceClient.sendData({ messages: [await alice.sign(1n)] });
+      expectErrorAnswer(await post(gateway.url, gatewayRoutes.data, {}), 400, "RequestInvalid");
+      for (const path of ["/wp-login.php", "/scan/1", "/scan/2?probe=x"]) expectErrorAnswer(await get(gateway.url, path), 404, "NotFound");
+
+      expect(await count(data)).to.equal(before.data + 1);
+      expect(await count(invalid)).to.equal(before.invalid + 1);
+      expect(await count(unmatched)).to.equal(before.unmatched + 3);
+      const routes = new Set(samples(await metricsOf(gateway), "http_request_duration_seconds_count").map((sample) => sample.labels.route));
+      for (const route of routes) expect([...Object.values(gatewayRoutes), "/health", "unmatched"], route).to.include(route);
+      // A histogram, with the conventional buckets' label.
+      expect(samples(await metricsOf(gateway), "http_request_duration_seconds_bucket").some((sample) => sample.labels.route === gatewayRoutes.data && sample.labels.le === "+Inf")).to.equal(true);
+    });
+
+    it("counts refusals by code", async () => {
+      const refused = async () => samples(await metricsOf(gateway), "iomt_gateway_rejections_total").find((sample) => sample.labels.code === "NotFound")?.value ?? 0;
+      const before = await refused();
+      expectErrorAnswer(await get(gateway.url, "/metrics"), 404, "NotFound");
+      expect(await refused()).to.equal(before + 1);
+    });
+  });
+});
