@@ -5,7 +5,10 @@
 //   viem's generic typed-data encoder (the type has only static fields, so abi.encode is the
 //   concatenation of 32-byte words);
 // - recovery uses libsecp256k1 through the `secp256k1` package's native binding when it loads
-//   (about 30 times faster than pure JS here), and the SDK's noble recovery otherwise.
+//   (about 30 times faster than pure JS here), and the SDK's noble recovery otherwise;
+// - a P-256 device's 128-byte signature r ‖ s ‖ x ‖ y (a secure element's key) is verified by the
+//   SDK (noble's P-256) against the key it carries, which names the device (`p256Address`): there
+//   is no native path for it, and nothing to recover.
 import { keccak_256 } from "@noble/hashes/sha3";
 import { bytesToHex, domainSeparator, hexToBytes, keccak256, stringToHex, type Address, type Hex } from "viem";
 import { dataMessageTypes, normalizeSignature, recoverSigner, type DataMessage, type RegistryDomain } from "@iomt-auth/sdk";
@@ -14,6 +17,9 @@ import { loadNativeSecp256k1 } from "./crypto.js";
 const DATA_MESSAGE_TYPEHASH = hexToBytes(
   keccak256(stringToHex(`DataMessage(${dataMessageTypes.DataMessage.map(({ type, name }) => `${type} ${name}`).join(",")})`)),
 );
+
+/** `0x` and 128 bytes: a P-256 device's signature r ‖ s ‖ x ‖ y. */
+const P256_SIGNATURE_HEX_LENGTH = 2 + 2 * 128;
 
 export type DataMessageHasher = (message: DataMessage) => Hex;
 
@@ -48,8 +54,9 @@ function writeUint256(target: Uint8Array, offset: number, value: bigint): void {
 
 /**
  * Recovers the signer of a 32-byte hash as a lower-case address (no EIP-55 checksum: that would
- * be one more keccak per message, and callers only compare); throws the SDK's
- * `InvalidSignatureError` for a malformed or high-s signature.
+ * be one more keccak per message, and callers only compare) — a secp256k1 key's, or the
+ * `p256Address` of a P-256 key whose signature verifies; throws the SDK's `InvalidSignatureError`
+ * for a malformed or high-s signature, or a P-256 one that does not verify (`SignatureUnrecoverable`).
  */
 export type SignerRecovery = { readonly native: boolean; recover(hash: Hex, signature: Hex): Address };
 
@@ -60,6 +67,7 @@ export function createSignerRecovery(preferNative: boolean): SignerRecovery {
   return {
     native: true,
     recover(hash, signature) {
+      if (signature.length === P256_SIGNATURE_HEX_LENGTH) return recoverSigner(hash, signature).toLowerCase() as Address;
       // normalizeSignature enforces the registry's rules (65 bytes, v ∈ {27, 28}, low s, r and s in range).
       const bytes = hexToBytes(normalizeSignature(signature));
       try {

@@ -20,13 +20,12 @@ import {
   gatewayRoutes,
   SESSION_RECORD_LIMIT,
   SessionError,
-  type ClientHello,
   type GatewayClient,
 } from "@iomt-auth/sdk";
 import { ApiError, enrolDevice, GatewayStore, hashEnrolmentSecret, resolveConfig, startGateway, type RunningGateway } from "../src/index.js";
 import { freePort } from "../../sdk/test/support/ports.js";
 import { exited, expectCliFailure, runCli, runCliJson, spawnGateway, type GatewayProcess } from "./support/cli.js";
-import { expectCode, expectErrorAnswer, expectGatewayError, expectRejection, post, type Answer } from "./support/expect.js";
+import { expectCode, expectErrorAnswer, expectGatewayError, expectRejection, post, postHello } from "./support/expect.js";
 import { createHarness, eventually, type Device, type Harness } from "./support/harness.js";
 
 /** Writes the harness's settings (with overrides) as a JSON config file for the CLI. */
@@ -38,12 +37,6 @@ function configFile(harness: Harness, name: string, overrides: Parameters<Harnes
 
 const hello = (harness: Harness, device: Device) =>
   createClientHello({ account: device.account, master: harness.master.address, context: { chainId: harness.anvil.chainId, registry: harness.registry, gid: harness.gid } });
-
-/** Posts a hello with its cookie round: the first answer is the cookie, sent back with the same hello. */
-async function postHello(url: string, clientHello: ClientHello): Promise<Answer> {
-  const { body } = await post(url, gatewayRoutes.hello, { clientHello });
-  return post(url, gatewayRoutes.hello, { clientHello, cookie: body.cookie });
-}
 
 describe("gateway: a group deactivated on chain", function () {
   this.timeout(120_000);

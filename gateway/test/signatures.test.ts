@@ -1,11 +1,11 @@
 // The data path's fast hashing and signer recovery give exactly what the SDK gives: the digest of
 // many seeded-random data messages (edge values included) under two domains, and the signer (or
 // the refusal, with the same code) of many random signatures, on the native binding and on the
-// pure-JS fallback alike.
+// pure-JS fallback alike; a P-256 device's signature is verified and named by its p256Address on both.
 import { expect } from "chai";
 import { bytesToHex, concat, numberToHex, parseSignature, serializeCompactSignature, signatureToCompactSignature, type Address, type Hex } from "viem";
 import { privateKeyToAccount, sign } from "viem/accounts";
-import { hashDataMessage, InvalidSignatureError, recoverSigner, registryDomain, type DataMessage } from "@iomt-auth/sdk";
+import { hashDataMessage, InvalidSignatureError, p256Account, p256Address, privateKeyToP256Signer, recoverSigner, registryDomain, type DataMessage } from "@iomt-auth/sdk";
 import { createDataMessageHasher, createSignerRecovery } from "../src/signatures.js";
 import { expectCode } from "../../sdk/test/support/expect.js";
 import { SECP256K1_N as N, toHighS } from "../../sdk/test/support/signatures.js";
@@ -194,6 +194,43 @@ describe("gateway signatures: createSignerRecovery", () => {
         it("text that is not 0x-prefixed hex", () => {
           expectRefused(signature.slice(2) as Hex, "SignatureInvalidHex");
           expectRefused(`${signature.slice(0, -1)}g` as Hex, "SignatureInvalidHex");
+        });
+      });
+
+      describe("P-256 device signatures, 128 bytes r ‖ s ‖ x ‖ y (no native path: the SDK verifies them)", () => {
+        it("names the signer by its p256Address, in lower case, for 50 random keys and hashes", async () => {
+          const random = seededRandom(7951);
+          for (let i = 0; i < 50; i++) {
+            const account = p256Account(privateKeyToP256Signer(randomKey(random)));
+            const hash = bytesToHex(randomBytes(random, 32));
+            const signature = await account.signDigest(hash);
+            expect(recovery.recover(hash, signature), `signature ${i}`).to.equal(lower(p256Address(account.publicKey)));
+          }
+        });
+
+        it("is never read as a secp256k1 signature, also when x's first byte (byte 64) looks like a v of 27 or 28", async () => {
+          const random = seededRandom(65);
+          let found = 0;
+          while (found < 4) {
+            const account = p256Account(privateKeyToP256Signer(randomKey(random)));
+            if (![27, 28].includes(Number(BigInt(account.publicKey.x) >> 248n))) continue;
+            found++;
+            const hash = bytesToHex(randomBytes(random, 32));
+            expect(recovery.recover(hash, await account.signDigest(hash))).to.equal(lower(account.address));
+          }
+        });
+
+        it("refuses what the registry refuses, with the SDK's code: a high s, another hash, a key off the curve", async () => {
+          const account = p256Account(privateKeyToP256Signer(randomKey(seededRandom(256))));
+          const hash = bytesToHex(randomBytes(seededRandom(257), 32));
+          const signature = await account.signDigest(hash);
+          const refused = (bad: Hex, over: Hex, code: string) => {
+            expectCode(() => recoverSigner(over, bad), InvalidSignatureError, code);
+            expectCode(() => recovery.recover(over, bad), InvalidSignatureError, code);
+          };
+          refused(toHighS(signature), hash, "SignatureHighS");
+          refused(signature, `0x${"22".repeat(32)}`, "SignatureUnrecoverable");
+          refused(concat([signature.slice(0, 194) as Hex, numberToHex(BigInt(`0x${signature.slice(194)}`) ^ 1n, { size: 32 })]), hash, "SignatureUnrecoverable");
         });
       });
 
