@@ -1,7 +1,8 @@
 // The test multisig (contracts/mocks/MultisigMaster.sol, a 2-of-3 wallet of our own) as a root
-// group's Master for the demo's `--multisig-root`: deployed from its Hardhat artifact; the registry
-// calls it makes (createGroup, revoke) approved by two owners and sent by any funded key; the tokens
-// it gives approved by two owners and checked on chain with ERC-1271.
+// group's Master, for the demo's `--multisig-root` and the gateway's tests: deployed from its
+// Hardhat artifact; the registry calls it makes (createGroup, setAnchorer, revoke) approved by two
+// owners and sent by any funded key; the tokens it gives approved by two owners and checked on
+// chain with ERC-1271.
 import { artifacts } from "hardhat";
 import { concat, encodeFunctionData, getAddress, hashMessage, type Address, type Hash, type Hex, type LocalAccount, type PublicClient } from "viem";
 import { deployContract, writeContract } from "viem/actions";
@@ -10,7 +11,7 @@ import { iomtRegistryAbi, tokenDigest, type Token, type WriteClient } from "@iom
 export type Multisig = {
   address: Address;
   /** Runs `functionName(args)` on the registry from the wallet, approved by the first two owners; `sender` pays the gas. */
-  callRegistry(sender: WriteClient, registry: Address, functionName: "createGroup" | "revoke", args: readonly unknown[]): Promise<Hash>;
+  callRegistry(sender: WriteClient, registry: Address, functionName: "createGroup" | "revoke" | "setAnchorer", args: readonly unknown[]): Promise<Hash>;
   /** The wallet's token for (gid, oid, device): two owners' approvals of its EIP-191 hash. */
   token(parameters: Omit<Token, "signature">): Promise<Token>;
 };
