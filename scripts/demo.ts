@@ -198,7 +198,7 @@ const deviceCalls = calls.filter((call) => call.kind === "associate" && clusteri
 if (multisigRoot) {
   for (const root of clustering.roots) {
     const owners = (["a", "b", "c"] as const).map((owner) => accountOf(`${root} owner ${owner}`)) as [LocalAccount, LocalAccount, LocalAccount];
-    multisigs.set(root, await deployMultisig(walletOf("deployer"), publicClient, owners));
+    multisigs.set(root, await deployMultisig(walletOf("deployer"), publicClient, owners, evmTarget));
   }
 }
 for (const call of calls) {

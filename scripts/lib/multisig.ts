@@ -1,10 +1,10 @@
 // The test multisig (contracts/mocks/MultisigMaster.sol, a 2-of-3 wallet of our own) as a root
-// group's Master, for the demo's `--multisig-root` and the gateway's tests: deployed from its
-// Hardhat artifact; the registry calls it makes (createGroup, setAnchorer, revoke) approved by two
+// group's Master, for the demo's `--multisig-root` and the gateway's tests: deployed from the
+// artifact of the registry's build (`./iomt build` compiles both); the registry calls it makes (createGroup, setAnchorer, revoke) approved by two
 // owners and sent by any funded key; the tokens it gives approved by two owners and checked on
 // chain with ERC-1271.
-import { artifacts } from "hardhat";
-import { concat, encodeFunctionData, getAddress, hashMessage, type Address, type Hash, type Hex, type LocalAccount, type PublicClient } from "viem";
+import { existsSync, readFileSync } from "node:fs";
+import { concat, encodeFunctionData, type Abi, getAddress, hashMessage, type Address, type Hash, type Hex, type LocalAccount, type PublicClient } from "viem";
 import { deployContract, writeContract } from "viem/actions";
 import { iomtRegistryAbi, tokenDigest, type Token, type WriteClient } from "@iomt-auth/sdk";
 
@@ -22,10 +22,13 @@ async function approvals(hash: Hex, signers: readonly LocalAccount[]): Promise<H
   return concat(await Promise.all(sorted.map((signer) => signer.sign!({ hash }))));
 }
 
-/** Deploys a 2-of-3 wallet of `owners` from `deployer`. */
-export async function deployMultisig(deployer: WriteClient, publicClient: PublicClient, owners: readonly [LocalAccount, LocalAccount, LocalAccount]): Promise<Multisig> {
-  const { abi, bytecode } = await artifacts.readArtifact("MultisigMaster");
-  const hash = await deployContract(deployer, { abi, bytecode: bytecode as Hex, args: [[owners[0].address, owners[1].address, owners[2].address]], account: deployer.account, chain: deployer.chain });
+/** Deploys a 2-of-3 wallet of `owners` from `deployer`, compiled for `evmTarget` (default Cancun; `london` for pre-Shanghai chains). */
+export async function deployMultisig(deployer: WriteClient, publicClient: PublicClient, owners: readonly [LocalAccount, LocalAccount, LocalAccount], evmTarget: "cancun" | "london" = "cancun"): Promise<Multisig> {
+  const folder = evmTarget === "london" ? "artifacts-london" : "artifacts";
+  const file = new URL(`../../${folder}/contracts/mocks/MultisigMaster.sol/MultisigMaster.json`, import.meta.url);
+  if (!existsSync(file)) throw new Error(`the test multisig is not compiled (${file.pathname}): run ./iomt build first`);
+  const { abi, bytecode } = JSON.parse(readFileSync(file, "utf8")) as { abi: Abi; bytecode: Hex };
+  const hash = await deployContract(deployer, { abi, bytecode, args: [[owners[0].address, owners[1].address, owners[2].address]], account: deployer.account, chain: deployer.chain });
   const { contractAddress, status } = await publicClient.waitForTransactionReceipt({ hash });
   if (status !== "success" || contractAddress == null) throw new Error("the multisig's deployment reverted");
   const address = getAddress(contractAddress);
