@@ -8,7 +8,7 @@
 //   (about 30 times faster than pure JS here), and the SDK's noble recovery otherwise;
 // - a P-256 device's 128-byte signature r ‖ s ‖ x ‖ y (a secure element's key) is verified against
 //   the key it carries, which names the device (`p256Address`; nothing to recover): by Node's own
-//   crypto (OpenSSL) on the native path, about 40 times faster here than noble's pure-JS P-256
+//   crypto (OpenSSL) on the native path, about 20 times faster here than noble's pure-JS P-256
 //   (gateway/bench/signatures.ts), and by the SDK (noble) otherwise. Both apply the registry's
 //   rules (128 bytes, low s, a key on the curve); the tests compare them on random and bad input.
 import { createPublicKey, verify } from "node:crypto";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { zeroHash, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount, type LocalAccount } from "viem/accounts";
-import { associateBySig, createGatewayClient, groupId, SessionError, signAssociation, toId, type GatewayClient, type GatewayClientAccount } from "@iomt-auth/sdk";
+import { associateBySig, createGatewayClient, groupId, SessionError, signAssociation, toId, type GatewayClient } from "@iomt-auth/sdk";
 import { enrolDevice, type RunningGateway } from "../src/index.js";
 import { deployMultisig, type Multisig } from "../../scripts/lib/multisig.js";
 import { expectRejection } from "./support/expect.js";
@@ -24,7 +24,7 @@ describe("gateway: a group whose Master is a multisig, served on an operator key
 
   /** A gateway client for `device` in the wallet's group, expecting `master` to answer the handshake. */
   const clientOf = (device: Device<DeviceAccount>, master: Address): GatewayClient =>
-    createGatewayClient({ url: gateway.url, account: device.account as GatewayClientAccount, master, context: { chainId: harness.anvil.chainId, registry: harness.registry, gid } });
+    createGatewayClient({ url: gateway.url, account: device.account, master, context: { chainId: harness.anvil.chainId, registry: harness.registry, gid } });
 
   /** Associates `device` on chain with a token the wallet's owners approved, relayed by some funded key (not the gateway). */
   async function associateWithWalletToken(device: Device<DeviceAccount>): Promise<void> {

@@ -236,7 +236,10 @@ export type CreateGatewayClientParameters = {
    * `P256Account` (a secure element's, TPM's or WebCrypto's P-256 key), used alike.
    */
   account: GatewayClientAccount;
-  /** The group's Master: the key the gateway must prove it holds. */
+  /**
+   * The key the gateway must prove it holds: the group's Master; for a group whose Master is a
+   * contract wallet, the operator key the wallet authorised (docs/hardware-keys.md).
+   */
   master: Address;
   /** Chain, registry and group of the session. */
   context: SessionContext;

@@ -37,7 +37,7 @@ import { createPepperFile, enrolDevice, resolveConfig, startGateway, type RawSet
 import { startAnvilNode, type AnvilNode, type StartAnvilNodeParameters } from "../../../sdk/test/support/anvil.js";
 
 /** A device's key as the SDK's clients take it: a viem account (secp256k1) or a `P256Account`. */
-export type DeviceAccount = GatewayClientAccount & { address: Address };
+export type DeviceAccount = GatewayClientAccount;
 
 export type Device<Account extends DeviceAccount = PrivateKeyAccount> = {
   name: string;
