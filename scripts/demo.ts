@@ -5,9 +5,14 @@
 // verifies AuthTable paths between devices offline, revokes one cluster head and shows that its
 // members' paths now fail and that its gateway, cut off by the registry, stops anchoring. Prints
 // progress and a summary, and writes the summary as Markdown plus SVG charts into a folder. Group
-// ids are derived on chain from each cluster head's key and a label (`groupId`).
+// ids are derived on chain from each cluster head's key (or wallet) and a label (`groupId`).
+// `--p256-share F` gives that fraction of the devices a P-256 key (as a secure element holds it)
+// instead of a secp256k1 one; `--multisig-root` makes each root group's Master the test 2-of-3
+// multisig (contracts/mocks/MultisigMaster.sol): it creates the group, approves the tokens of the
+// cluster heads below it (ERC-1271) and revokes one of them.
 //
 //   ./iomt demo [--rpc URL] [--devices N] [--seed S] [--messages M] [--evm cancun|london] [--out DIR]
+//               [--p256-share F] [--multisig-root]
 //
 // Without --rpc it runs on Hardhat's in-process network (no server needed).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -16,7 +21,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { network } from "hardhat";
 import { createPublicClient, createWalletClient, custom, defineChain, http, keccak256, parseEther, stringToHex, zeroHash, type Address, type Hash, type Hex, type Transport } from "viem";
-import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { privateKeyToAccount, type LocalAccount, type PrivateKeyAccount } from "viem/accounts";
 import {
   associateBySig,
   authPathSize,
@@ -27,7 +32,9 @@ import {
   formClusters,
   groupId,
   issueToken,
+  p256Account,
   planHierarchy,
+  privateKeyToP256Signer,
   randomSalt,
   registryDomain,
   revoke,
@@ -38,6 +45,7 @@ import {
   type AuthPath,
   type ClusterNode,
   type GatewayClient,
+  type GatewayClientAccount,
   type ReadClient,
   type Receipt,
   type WriteClient,
@@ -47,6 +55,7 @@ import { enrolDevice, type RunningGateway } from "../gateway/src/index.js";
 import { seededRandom } from "../sdk/test/support/random.js";
 import { setBalance, startLoopbackGateway } from "./lib/nodes.js";
 import { barChart, distributionChart, median, renderSvg } from "./lib/charts.js";
+import { deployMultisig, type Multisig } from "./lib/multisig.js";
 
 const { values: flags } = parseArgs({
   options: {
@@ -56,6 +65,8 @@ const { values: flags } = parseArgs({
     messages: { type: "string", default: "5" },
     evm: { type: "string", default: "cancun" },
     out: { type: "string", default: "scenario-report" },
+    "p256-share": { type: "string", default: "0" },
+    "multisig-root": { type: "boolean", default: false },
   },
 });
 const FIELD = 150;
@@ -64,6 +75,12 @@ const seed = Number(flags.seed);
 const messagesPerDevice = Number(flags.messages);
 const evmTarget = flags.evm === "london" ? "london" : "cancun";
 const outDir = resolve(flags.out);
+const p256Share = Number(flags["p256-share"]);
+if (!(p256Share >= 0 && p256Share <= 1)) {
+  console.error(`demo: --p256-share takes a fraction from 0 to 1, got ${flags["p256-share"]}`);
+  process.exit(2);
+}
+const multisigRoot = flags["multisig-root"];
 const started = performance.now();
 const seconds = (from: number) => (performance.now() - from) / 1000;
 
@@ -138,10 +155,14 @@ const keyOf = (id: string): Hex => keccak256(stringToHex(`iomt-auth scenario ${s
 const accountOf = (id: string): PrivateKeyAccount => privateKeyToAccount(keyOf(id));
 const walletOf = (id: string): WriteClient => createWalletClient({ chain, transport, account: accountOf(id), pollingInterval: 50 }) as WriteClient;
 const oidOf = (id: string): Hex => toId(`oid:${id}`);
-/** The label a cluster head creates its group with; the gid is derived from its key and this label. */
+/** The label a cluster head creates its group with; the gid is derived from its Master's address and this label. */
 const labelOf = (head: string): string => `cluster:${head}`;
 let registry: Address;
-const gidOf = (head: string): Hex => groupId({ chainId, registry, creator: accountOf(head).address, label: labelOf(head) });
+/** With --multisig-root, each root group's Master: the test multisig, owned by three keys of the hospital. */
+const multisigs = new Map<string, Multisig>();
+/** The address that masters a cluster head's group: its key, or the multisig for a root with --multisig-root. */
+const masterOf = (head: string): Address => multisigs.get(head)?.address ?? accountOf(head).address;
+const gidOf = (head: string): Hex => groupId({ chainId, registry, creator: masterOf(head), label: labelOf(head) });
 
 /** Gives an account ether where the node allows it; on a zero-gas-price PoA chain none is needed. */
 async function fund(address: Address): Promise<void> {
@@ -174,21 +195,37 @@ const domain = registryDomain({ chainId, registry });
 recordGas("deploy the registry", (await publicClient.getTransactionReceipt({ hash: deployment.hash })).gasUsed);
 const deadline = () => BigInt(Math.floor(Date.now() / 1000) + 3_600);
 const deviceCalls = calls.filter((call) => call.kind === "associate" && clustering.levelOf[call.member] === 0);
+if (multisigRoot) {
+  for (const root of clustering.roots) {
+    const owners = (["a", "b", "c"] as const).map((owner) => accountOf(`${root} owner ${owner}`)) as [LocalAccount, LocalAccount, LocalAccount];
+    multisigs.set(root, await deployMultisig(walletOf("deployer"), publicClient, owners, evmTarget));
+  }
+}
 for (const call of calls) {
+  const multisig = multisigs.get(call.head);
   if (call.kind === "createGroup") {
     const parentGid = call.parentHead === undefined ? zeroHash : gidOf(call.parentHead);
+    if (multisig !== undefined) {
+      // The wallet creates its group: two owners approve, any funded key sends (here the deployer's).
+      await mined("createGroup (root cluster, by the multisig)", multisig.callRegistry(walletOf("deployer"), registry, "createGroup", [toId(labelOf(call.head)), oidOf(call.head), parentGid]));
+      continue;
+    }
     const created = await createGroup(walletOf(call.head), { registry, label: labelOf(call.head), masterOid: oidOf(call.head), parentGid });
     if (created.gid !== gidOf(call.head)) throw new Error(`${call.head}: the registry derived gid ${created.gid}, not ${gidOf(call.head)}`);
     await mined(call.parentHead === undefined ? "createGroup (root cluster)" : "createGroup (child cluster)", created.hash);
   } else if (clustering.levelOf[call.member] > 0) {
-    // A cluster head joins its parent's group: token from the parent's Master, relayed by it.
-    const token = await issueToken(accountOf(call.head), { gid: gidOf(call.head), oid: oidOf(call.member), device: accountOf(call.member).address });
+    // A cluster head joins its parent's group: token from the parent's Master, relayed by it (by
+    // the deployer's key for a multisig, which checks the wallet's token with ERC-1271).
+    const tokenFields = { gid: gidOf(call.head), oid: oidOf(call.member), device: accountOf(call.member).address };
+    const token = multisig === undefined ? await issueToken(accountOf(call.head), tokenFields) : await multisig.token(tokenFields);
     const association = await signAssociation(accountOf(call.member), { domain, token, deadline: deadline() });
-    await mined("associate a cluster head (relayed by its parent Master)", associateBySig(walletOf(call.head), { registry, association }));
+    const operation = multisig === undefined ? "associate a cluster head (relayed by its parent Master)" : "associate a cluster head (token approved by the multisig, ERC-1271)";
+    await mined(operation, associateBySig(walletOf(multisig === undefined ? call.head : "deployer"), { registry, association }));
   }
 }
 const buildSeconds = seconds(buildStarted);
 console.log(`Hierarchy on chain: registry ${registry}, ${heads.length} cluster heads placed — ${buildSeconds.toFixed(1)} s`);
+for (const [root, multisig] of multisigs) console.log(`Root group of ${root} mastered by the 2-of-3 multisig ${multisig.address}`);
 
 // 2. A gateway per cluster head with devices, on loopback.
 const workDir = mkdtempSync(join(tmpdir(), "iomt-scenario-"));
@@ -203,14 +240,19 @@ for (const cluster of clustersWithDevices) {
 console.log(`Gateways: ${gateways.size} on loopback (${[...gateways.values()].map((g) => g.url).join(", ")}) — ${seconds(gatewaysStarted).toFixed(1)} s\n`);
 
 // 3. Every device: keySession → getTicket → assoc → data, over HTTP.
-type DeviceRun = { id: string; head: string; client: GatewayClient; account: PrivateKeyAccount; authMs: number; receipts: Receipt[]; path?: AuthPath };
+type DeviceRun = { id: string; head: string; client: GatewayClient; account: GatewayClientAccount; authMs: number; receipts: Receipt[]; path?: AuthPath };
+// --p256-share: every device whose running share crosses a whole number holds a P-256 key, so the
+// P-256 devices are spread evenly over the fleet (and the clusters) and are exactly ⌊N × F⌋.
+const p256Devices = new Set(deviceCalls.map((call) => (call as { member: string }).member).filter((_, k) => Math.floor((k + 1) * p256Share) > Math.floor(k * p256Share)));
+/** A device's key: secp256k1, or P-256 (here from raw bytes; a secure element's in a hospital). */
+const deviceAccountOf = (id: string): GatewayClientAccount => (p256Devices.has(id) ? p256Account(privateKeyToP256Signer(keyOf(id))) : accountOf(id));
 progress.devices = deviceCalls.length;
-console.log("Devices (keySession → getTicket → assoc → data over HTTP):");
+console.log(`Devices (keySession → getTicket → assoc → data over HTTP; ${p256Devices.size} of ${deviceCalls.length} with a P-256 key):`);
 const devicesStarted = performance.now();
 const runs: DeviceRun[] = [];
 async function runDevice(id: string, head: string): Promise<DeviceRun> {
   const gateway = gateways.get(head)!;
-  const account = accountOf(id);
+  const account = deviceAccountOf(id);
   enrolDevice(gateway.store, { gid: gidOf(head), oid: oidOf(id), address: account.address });
   progress.enrolled++;
   const client = createGatewayClient({ url: gateway.url, account, master: accountOf(head).address, context: { chainId, registry, gid: gidOf(head) } });
@@ -300,7 +342,9 @@ console.log(`\nAuthTable paths checked offline by peers: ${validBefore}/${runs.l
 const victim = clustersWithDevices[0];
 const victimParent = clustering.headOf[victim.head];
 if (victimParent !== undefined) {
-  await mined("revoke a cluster head (by its parent Master)", revoke(walletOf(victimParent), { registry, gid: gidOf(victimParent), oid: oidOf(victim.head) }));
+  const multisig = multisigs.get(victimParent);
+  if (multisig === undefined) await mined("revoke a cluster head (by its parent Master)", revoke(walletOf(victimParent), { registry, gid: gidOf(victimParent), oid: oidOf(victim.head) }));
+  else await mined("revoke a cluster head (by the multisig)", multisig.callRegistry(walletOf("deployer"), registry, "revoke", [gidOf(victimParent), oidOf(victim.head)]));
 }
 const after = await verifyPeers();
 const broken = after.verdicts.filter((verdict) => verdict.run.head === victim.head);
@@ -351,7 +395,8 @@ const summary = [
   `- Planned ${field.length} devices in ${FIELD} m × ${FIELD} m (range ${RANGE} m) with paper 003's Algorithm 1: ${clustering.levelTwoHeads.length} level-2 head, ${clustering.levelOneHeads.length} level-1 heads, ${clustering.nodes.length} nodes (${planMs.toFixed(1)} ms).`,
   `- Deployed the registry and built the hierarchy: ${clustering.clusters.length} groups, ${heads.length - clustering.roots.length} cluster heads associated with their parents (${buildSeconds.toFixed(1)} s).`,
   `- Started ${gateways.size} gateways on loopback, one per cluster head with devices.`,
-  `- ${runs.length} devices ran keySession → getTicket → assoc → data over HTTP: ${messages} messages acknowledged (${onboardSeconds.toFixed(1)} s).`,
+  ...(multisigs.size === 0 ? [] : [`- Root groups mastered by the 2-of-3 test multisig (${[...multisigs.values()].map((multisig) => multisig.address).join(", ")}): it created them, approved the tokens of the cluster heads below (ERC-1271) and revoked one.`]),
+  `- ${runs.length} devices (${p256Devices.size} with a P-256 key, ${runs.length - p256Devices.size} with a secp256k1 key) ran keySession → getTicket → assoc → data over HTTP: ${messages} messages acknowledged (${onboardSeconds.toFixed(1)} s).`,
   `- All ${progress.anchored} messages anchored on chain in ${anchorTxs.size} batches (${anchorSeconds.toFixed(1)} s after the last message).`,
   `- Peers verified ${runs.length} AuthTable paths offline: ${validBefore} Valid.`,
   `- Revoked cluster head ${victim.head}: its ${broken.length} members' paths now fail (${[...new Set(broken.map((verdict) => verdict.status))].join(", ")}); the other ${untouched.length} stay ${[...new Set(untouched.map((verdict) => verdict.status))].join(", ")}. Its gateway reports ${victimStanding} and holds anchoring.`,
@@ -394,7 +439,7 @@ writeFileSync(join(outDir, "auth-time.svg"), await renderSvg(distributionChart({
 writeFileSync(join(outDir, "path-size.svg"), await renderSvg(distributionChart({ title: "AuthTable path size per device", subtitle: `${runs.length} devices; compact encoding`, values: sizes, valueTitle: "bytes", unit: "B", discrete: true })));
 
 console.log(`\nGas per operation (mean):`);
-for (const row of gasRows) console.log(`  ${row.operation.padEnd(58)} ${row.perOperation.toLocaleString("en-US").padStart(10)} gas  ×${row.count}`);
+for (const row of gasRows) console.log(`  ${row.operation.padEnd(68)} ${row.perOperation.toLocaleString("en-US").padStart(10)} gas  ×${row.count}`);
 console.log(`\nDevice authentication ${median(authTimes).toFixed(0)} ms median; paths ${sizes[0]}–${sizes[sizes.length - 1]} B; ${messages} messages in ${anchorTxs.size} batches; ${totalSeconds.toFixed(1)} s in all.`);
 console.log(`Summary written to ${outDir}/ (summary.md, gas.svg, auth-time.svg, path-size.svg)`);
 if (!ok) {

@@ -20,17 +20,10 @@ import {
   signExchange,
   type P256Account,
 } from "../sdk/src/index.js";
-import { deployHierarchy, domainOf, id, networkHelpers, publicClient, viem, type Registry } from "./support/fixtures.js";
+import { deployHierarchy, domainOf, id, networkHelpers, publicClient, toHighS, viem, type Registry } from "./support/fixtures.js";
 
 const { assertions } = viem;
-const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 const key = (label: string): Hex => id(`p256-test-key:${label}`);
-
-/** The same signature with s replaced by n − s: it verifies mathematically, but is the malleable twin. */
-function highS(signature: Hex): Hex {
-  const s = hexToBigInt(`0x${signature.slice(66, 130)}`);
-  return concat([`0x${signature.slice(2, 66)}`, toHex(P256_N - s, { size: 32 }), `0x${signature.slice(130)}`]);
-}
 
 /** A P-256 device enrolled (relayed) in cluster 0 of the 3-level scenario. */
 async function p256Fixture() {
@@ -111,7 +104,7 @@ describe("P-256 devices (keys in a secure element)", () => {
     it("refuses the high-s twin of a P-256 signature with RequestInvalidSignature", async () => {
       const { registry, device, oid, gid } = await networkHelpers.loadFixture(p256Fixture);
       const { message, signature } = await signedData(registry, device, gid, oid);
-      await assertions.revertWithCustomError(registry.write.recordDataBySig([message, highS(signature)]), registry, "RequestInvalidSignature");
+      await assertions.revertWithCustomError(registry.write.recordDataBySig([message, toHighS(signature)]), registry, "RequestInvalidSignature");
     });
 
     it("refuses a signature by another P-256 key with RequestWrongSigner naming that key's address", async () => {
@@ -160,7 +153,7 @@ describe("P-256 devices (keys in a secure element)", () => {
       const { registry, device, oid, gid } = await networkHelpers.loadFixture(p256Fixture);
       const good = await signedData(registry, device, gid, oid);
       const bad = { ...(await signedData(registry, device, gid, oid, { nonce: 2n })) };
-      bad.signature = highS(bad.signature);
+      bad.signature = toHighS(bad.signature);
       await assertions.emitWithArgs(registry.write.recordDataBatchBySig([[good, bad]]), registry, "BatchItemSkipped", [
         1n,
         2,

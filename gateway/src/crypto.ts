@@ -1,15 +1,16 @@
 // The gateway's secp256k1 work on the handshake: the Master's ephemeral key pairs, ECDH and its
-// transcript signature, and the recovery of the device's ClientFinish signature. Each runs on
+// transcript signature, and the recovery of the device's ClientFinish signature (the data path's
+// recovery, `createSignerRecovery`, which also verifies a P-256 device's signature). Each runs on
 // libsecp256k1 through the `secp256k1` package's native binding when it loads (one to two orders
 // of magnitude faster than pure JS), and on noble otherwise. Both give the same bytes: ECDH is the
 // x-coordinate of the shared point, and both sign with RFC 6979 deterministic nonces and low s, so
 // a signature is the same whichever path made it (the tests compare them).
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
-import { keccak_256 } from "@noble/hashes/sha3";
 import { bytesToHex, hashMessage, hexToBytes, type Address, type Hex, type SignableMessage } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { nobleKeyAgreement, normalizeSignature, recoverSigner, type SessionAccount, type SessionKeyAgreement, type SignerRecoverer } from "@iomt-auth/sdk";
+import { nobleKeyAgreement, recoverSigner, type SessionAccount, type SessionKeyAgreement, type SignerRecoverer } from "@iomt-auth/sdk";
+import { createSignerRecovery } from "./signatures.js";
 
 /** The functions of the binding the gateway uses. */
 export type NativeSecp256k1 = {
@@ -95,14 +96,6 @@ export function createHandshakeCrypto(masterKey: MasterKey, preferNative: boolea
       return out;
     },
   };
-  const recover: SignerRecoverer = (hash, signature) => {
-    const bytes = hexToBytes(normalizeSignature(signature)); // the SDK's strict rules: 65 bytes, v ∈ {27, 28}, low s
-    try {
-      const publicKey = native.ecdsaRecover(bytes.subarray(0, 64), bytes[64] - 27, hexToBytes(hash), false);
-      return bytesToHex(keccak_256(publicKey.subarray(1)).subarray(12));
-    } catch {
-      return recoverSigner(hash, signature); // throws the SDK's SignatureUnrecoverable
-    }
-  };
+  const { recover } = createSignerRecovery(true);
   return { native: true, account, keyAgreement, recover };
 }

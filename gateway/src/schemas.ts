@@ -3,8 +3,13 @@
 // unknown fields, bounded lengths, so a wrong type is a 400 and never a surprise downstream.
 const hex32 = { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } as const;
 const address = { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" } as const;
-/** 65-byte signature, or a 64-byte EIP-2098 compact one. */
+/** A Master's signature (a token's): 65 bytes, or a 64-byte EIP-2098 compact one. */
 const signature = { type: "string", pattern: "^0x[0-9a-fA-F]{128}([0-9a-fA-F]{2})?$" } as const;
+/**
+ * A device's signature: a secp256k1 key's (65 bytes, or 64 compact), or a P-256 key's 128 bytes
+ * r ‖ s ‖ x ‖ y, the registry's form (docs/protocol.md §1). The length tells the key type apart.
+ */
+const deviceSignature = { type: "string", pattern: "^0x([0-9a-fA-F]{128}|[0-9a-fA-F]{130}|[0-9a-fA-F]{256})$" } as const;
 const decimal = (digits: number) => ({ type: "string", pattern: `^(0|[1-9][0-9]{0,${digits - 1}})$` }) as const;
 
 export const sessionIdSchema = hex32;
@@ -45,7 +50,7 @@ export const finishBodySchema = {
   additionalProperties: false,
   properties: {
     handshakeId: { type: "string", pattern: "^0x[0-9a-f]{32}$" },
-    clientFinish: { type: "object", required: ["signature"], additionalProperties: false, properties: { signature } },
+    clientFinish: { type: "object", required: ["signature"], additionalProperties: false, properties: { signature: deviceSignature } },
   },
 } as const;
 
@@ -106,7 +111,7 @@ export const assocRequestSchema = {
           additionalProperties: false,
           properties: { gid: hex32, oid: hex32, device: address, nonce: decimal(78), deadline: decimal(78) },
         },
-        signature,
+        signature: deviceSignature,
         token: signature,
       },
     },
@@ -136,7 +141,7 @@ export function dataRequestSchema(maxMessages: number, maxPayloadBytes: number) 
               additionalProperties: false,
               properties: { gid: hex32, oid: hex32, nonce: decimal(78), payloadHash: hex32, timestamp: decimal(20), deadline: decimal(20) },
             },
-            signature,
+            signature: deviceSignature,
             payload: { type: "string", pattern: "^0x([0-9a-fA-F]{2})*$", maxLength: 2 + 2 * maxPayloadBytes },
             salt: hex32,
           },

@@ -5,15 +5,51 @@
 //   viem's generic typed-data encoder (the type has only static fields, so abi.encode is the
 //   concatenation of 32-byte words);
 // - recovery uses libsecp256k1 through the `secp256k1` package's native binding when it loads
-//   (about 30 times faster than pure JS here), and the SDK's noble recovery otherwise.
+//   (about 30 times faster than pure JS here), and the SDK's noble recovery otherwise;
+// - a P-256 device's 128-byte signature r ‖ s ‖ x ‖ y (a secure element's key) is verified against
+//   the key it carries, which names the device (`p256Address`; nothing to recover): by Node's own
+//   crypto (OpenSSL) on the native path, about 20 times faster here than noble's pure-JS P-256
+//   (gateway/bench/signatures.ts), and by the SDK (noble) otherwise. Both apply the registry's
+//   rules (128 bytes, low s, a key on the curve); the tests compare them on random and bad input.
+import { createPublicKey, verify } from "node:crypto";
 import { keccak_256 } from "@noble/hashes/sha3";
 import { bytesToHex, domainSeparator, hexToBytes, keccak256, stringToHex, type Address, type Hex } from "viem";
-import { dataMessageTypes, normalizeSignature, recoverSigner, type DataMessage, type RegistryDomain } from "@iomt-auth/sdk";
+import { dataMessageTypes, InvalidSignatureError, normalizeSignature, P256_ADDRESS_TAG, recoverSigner, type DataMessage, type RegistryDomain } from "@iomt-auth/sdk";
 import { loadNativeSecp256k1 } from "./crypto.js";
 
 const DATA_MESSAGE_TYPEHASH = hexToBytes(
   keccak256(stringToHex(`DataMessage(${dataMessageTypes.DataMessage.map(({ type, name }) => `${type} ${name}`).join(",")})`)),
 );
+
+/** `0x` and 128 bytes: a P-256 device's signature r ‖ s ‖ x ‖ y. */
+const P256_SIGNATURE_HEX_LENGTH = 2 + 2 * 128;
+/** The DER header of a P-256 SubjectPublicKeyInfo (RFC 5480: id-ecPublicKey, prime256v1) around a 65-byte uncompressed point. */
+const P256_SPKI_PREFIX = Buffer.from("3059301306072a8648ce3d020106082a8648ce3d03010703420004", "hex");
+const P256_ADDRESS_TAG_BYTES = hexToBytes(P256_ADDRESS_TAG);
+
+/**
+ * The lower-case `p256Address` of the key a 128-byte P-256 signature carries, once OpenSSL verified
+ * the signature (ECDSA P-256, SHA-256 over the 32-byte `hash`) with that key; throws the SDK's
+ * `InvalidSignatureError` as the SDK's `recoverSigner` does: `SignatureHighS` (by the SDK's own
+ * check), `SignatureUnrecoverable` for a signature that does not verify or a key off the curve
+ * (OpenSSL refuses to import it).
+ */
+function verifyP256(hash: Hex, signature: Hex): Address {
+  const bytes = hexToBytes(normalizeSignature(signature));
+  const point = bytes.subarray(64);
+  let valid: boolean;
+  try {
+    const key = createPublicKey({ key: Buffer.concat([P256_SPKI_PREFIX, point]), format: "der", type: "spki" });
+    valid = verify("sha256", hexToBytes(hash), { key, dsaEncoding: "ieee-p1363" }, bytes.subarray(0, 64));
+  } catch {
+    valid = false;
+  }
+  if (!valid) throw new InvalidSignatureError("SignatureUnrecoverable", "the P-256 signature does not verify for the key it carries");
+  const tagged = new Uint8Array(32 + 64);
+  tagged.set(P256_ADDRESS_TAG_BYTES, 0);
+  tagged.set(point, 32);
+  return bytesToHex(keccak_256(tagged).subarray(12));
+}
 
 export type DataMessageHasher = (message: DataMessage) => Hex;
 
@@ -48,8 +84,9 @@ function writeUint256(target: Uint8Array, offset: number, value: bigint): void {
 
 /**
  * Recovers the signer of a 32-byte hash as a lower-case address (no EIP-55 checksum: that would
- * be one more keccak per message, and callers only compare); throws the SDK's
- * `InvalidSignatureError` for a malformed or high-s signature.
+ * be one more keccak per message, and callers only compare) — a secp256k1 key's, or the
+ * `p256Address` of a P-256 key whose signature verifies; throws the SDK's `InvalidSignatureError`
+ * for a malformed or high-s signature, or a P-256 one that does not verify (`SignatureUnrecoverable`).
  */
 export type SignerRecovery = { readonly native: boolean; recover(hash: Hex, signature: Hex): Address };
 
@@ -60,6 +97,7 @@ export function createSignerRecovery(preferNative: boolean): SignerRecovery {
   return {
     native: true,
     recover(hash, signature) {
+      if (signature.length === P256_SIGNATURE_HEX_LENGTH) return verifyP256(hash, signature);
       // normalizeSignature enforces the registry's rules (65 bytes, v ∈ {27, 28}, low s, r and s in range).
       const bytes = hexToBytes(normalizeSignature(signature));
       try {

@@ -3,16 +3,13 @@
 // tables' row counts and nonces are unchanged), and leave the gateway serving everyone else (a
 // healthy device's next message is acknowledged right after).
 import { expect } from "chai";
-import { bytesToHex, hexToBytes } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import {
   associateBySig,
-  bindingOf,
   completeHandshake,
   createClientHello,
   gatewayRoutes,
   issueToken,
-  openAnswer,
   requestAad,
   revoke,
   sealRecord,
@@ -20,40 +17,12 @@ import {
   toWireDataMessage,
   type ClientHello,
   type GatewayClient,
-  type SealedRoute,
-  type SessionRecord,
   type WireSignedDataMessage,
 } from "@iomt-auth/sdk";
 import { apiErrors, type ApiErrorCode, type RunningGateway } from "../src/index.js";
 import { toHighS } from "../../sdk/test/support/signatures.js";
-import { expectErrorAnswer, get, post, rejection, type Answer } from "./support/expect.js";
+import { expectErrorAnswer, get, post, postHello, postSealed, rejection, type Answer } from "./support/expect.js";
 import { createHarness, eventually, type Device, type Harness } from "./support/harness.js";
-
-/** The hello with its cookie round (the first answer is the cookie). */
-async function helloWithCookie(url: string, clientHello: ClientHello): Promise<Answer & { json: Record<string, unknown> }> {
-  const { body } = await post(url, gatewayRoutes.hello, { clientHello });
-  const second = await post(url, gatewayRoutes.hello, { clientHello, cookie: body.cookie });
-  return { ...second, sealed: false, json: second.body };
-}
-
-/**
- * Seals `plaintext` under the client's session (for `sealedFor`'s route) and posts it to `route`;
- * a sealed answer is opened with the request's binding, as the device does.
- */
-async function sealed(url: string, client: GatewayClient, route: SealedRoute, plaintext: unknown, { sealedFor = route, tamper = false, raw }: { sealedFor?: SealedRoute; tamper?: boolean; raw?: Uint8Array } = {}): Promise<Answer> {
-  const session = client.session!;
-  const record = sealRecord(session, { plaintext: raw ?? new TextEncoder().encode(JSON.stringify(plaintext)), aad: requestAad(sealedFor) });
-  if (tamper) {
-    const bytes = hexToBytes(record.ciphertext);
-    bytes[0] ^= 1;
-    record.ciphertext = bytesToHex(bytes);
-  }
-  const response = await fetch(`${url}${route}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ sessionId: session.id, record }) });
-  const json = (await response.json()) as { record?: SessionRecord; error?: { code: string; message: string } };
-  if (json.record === undefined) return { status: response.status, body: json, sealed: false };
-  const answer = openAnswer(session, bindingOf(route, record), json.record);
-  return { status: response.status, body: answer.ok ? {} : { error: answer.error }, sealed: true };
-}
 
 const wire = async (device: Device, nonce: bigint, options?: Parameters<Device["sign"]>[1]): Promise<WireSignedDataMessage> => {
   const signed = await device.sign(nonce, options);
@@ -147,7 +116,7 @@ describe("gateway: bad requests", () => {
     { name: "a hello for a group this gateway does not serve", status: 403, code: "GroupNotServed", send: () => post(url, gatewayRoutes.hello, hello({ context: { chainId: harness.anvil.chainId, registry: harness.registry, gid: `0x${"ab".repeat(32)}` } })) },
     { name: "a hello whose version is not 2", status: 400, code: "SessionMalformed", send: () => post(url, gatewayRoutes.hello, hello({ version: 1 })) },
     { name: "a stale hello", status: 401, code: "SessionStale", send: () => post(url, gatewayRoutes.hello, hello({ timestamp: stale() })) },
-    { name: "a hello whose ephemeral key is not on the curve", status: 400, code: "SessionMalformed", send: () => helloWithCookie(url, hello({ ephemeralPublicKey: `0x02${"00".repeat(32)}` }).clientHello) },
+    { name: "a hello whose ephemeral key is not on the curve", status: 400, code: "SessionMalformed", send: () => postHello(url, hello({ ephemeralPublicKey: `0x02${"00".repeat(32)}` }).clientHello) },
     { name: "a hello with a forged cookie", status: 400, code: "HandshakeCookieInvalid", send: () => post(url, gatewayRoutes.hello, { ...hello(), cookie: `0x${"ff".repeat(8)}${"00".repeat(32)}` }) },
     {
       name: "a hello with the cookie of another hello",
@@ -164,12 +133,12 @@ describe("gateway: bad requests", () => {
       code: "HelloReplayed",
       async send() {
         const { clientHello } = hello();
-        const first = await helloWithCookie(url, clientHello);
-        expect(first.json).to.have.property("serverHello");
-        return helloWithCookie(url, clientHello);
+        const first = await postHello(url, clientHello);
+        expect(first.body).to.have.property("serverHello");
+        return postHello(url, clientHello);
       },
     },
-    { name: "a hello from a revoked device", status: 403, code: "DeviceRevoked", sealed: false, send: () => helloWithCookie(url, hello({}, devices.revoked).clientHello) },
+    { name: "a hello from a revoked device", status: 403, code: "DeviceRevoked", sealed: false, send: () => postHello(url, hello({}, devices.revoked).clientHello) },
     { name: "a finish for an unknown handshake", status: 404, code: "HandshakeUnknown", send: () => post(url, gatewayRoutes.finish, { handshakeId: `0x${"00".repeat(16)}`, clientFinish: { signature: `0x${"11".repeat(65)}` } }) },
     {
       name: "a finish signed by another key than the device's",
@@ -177,7 +146,7 @@ describe("gateway: bad requests", () => {
       code: "SessionBadSignature",
       async send() {
         const { clientHello, state } = createClientHello({ account: devices.good.account, master: harness.master.address, context: { chainId: harness.anvil.chainId, registry: harness.registry, gid: harness.gid } });
-        const answer = (await helloWithCookie(url, clientHello)).json as { handshakeId: string; serverHello: never };
+        const answer = (await postHello(url, clientHello)).body as unknown as { handshakeId: string; serverHello: never };
         const impostor = privateKeyToAccount(generatePrivateKey());
         const { clientFinish } = await completeHandshake({ account: { address: devices.good.account.address, signMessage: impostor.signMessage }, state, serverHello: answer.serverHello });
         return post(url, gatewayRoutes.finish, { handshakeId: answer.handshakeId, clientFinish });
@@ -193,8 +162,8 @@ describe("gateway: bad requests", () => {
       },
     },
     { name: "a sealed request for an unknown session", status: 401, code: "SessionUnknown", send: () => post(url, gatewayRoutes.data, { sessionId: `0x${"00".repeat(32)}`, record: { seq: 0, ciphertext: `0x${"00".repeat(32)}` } }) },
-    { name: "a sealed request on an expired session", status: 401, code: "SessionExpired", target: () => shortLived, send: async () => sealed(shortLived.url, clients.expired, gatewayRoutes.data, { messages: [await wire(devices.good, goodNonce)] }) },
-    { name: "a tampered ciphertext", status: 400, code: "SessionTampered", send: async () => sealed(url, clients.good, gatewayRoutes.data, { messages: [await wire(devices.good, goodNonce)] }, { tamper: true }) },
+    { name: "a sealed request on an expired session", status: 401, code: "SessionExpired", target: () => shortLived, send: async () => postSealed(shortLived.url, clients.expired, gatewayRoutes.data, { messages: [await wire(devices.good, goodNonce)] }) },
+    { name: "a tampered ciphertext", status: 400, code: "SessionTampered", send: async () => postSealed(url, clients.good, gatewayRoutes.data, { messages: [await wire(devices.good, goodNonce)] }, { tamper: true }) },
     {
       name: "a replayed record",
       status: 409,
@@ -208,37 +177,37 @@ describe("gateway: bad requests", () => {
         return post(url, gatewayRoutes.proof, { sessionId: session.id, record });
       },
     },
-    { name: "a record sealed for another route", status: 400, code: "SessionTampered", send: async () => sealed(url, clients.good, gatewayRoutes.data, { messages: [await wire(devices.good, goodNonce)] }, { sealedFor: gatewayRoutes.ticket }) },
-    { name: "a record whose plaintext is not JSON", status: 400, code: "RecordNotJson", send: () => sealed(url, clients.good, gatewayRoutes.data, undefined, { raw: new TextEncoder().encode("not json") }) },
+    { name: "a record sealed for another route", status: 400, code: "SessionTampered", send: async () => postSealed(url, clients.good, gatewayRoutes.data, { messages: [await wire(devices.good, goodNonce)] }, { sealedFor: gatewayRoutes.ticket }) },
+    { name: "a record whose plaintext is not JSON", status: 400, code: "RecordNotJson", send: () => postSealed(url, clients.good, gatewayRoutes.data, undefined, { raw: new TextEncoder().encode("not json") }) },
     { name: "an envelope whose seq is a string", status: 400, code: "RequestInvalid", send: () => post(url, gatewayRoutes.data, { sessionId: clients.good.session!.id, record: { seq: "1", ciphertext: `0x${"00".repeat(32)}` } }) },
     // data
-    { name: "messages that are not an array", status: 400, code: "RequestInvalid", sealed: true, send: () => sealed(url, clients.good, gatewayRoutes.data, { messages: "all of them" }) },
-    { name: "an empty list of messages", status: 400, code: "RequestInvalid", sealed: true, send: () => sealed(url, clients.good, gatewayRoutes.data, { messages: [] }) },
-    { name: "more messages than one request may carry", status: 400, code: "RequestInvalid", sealed: true, send: async () => sealed(url, clients.good, gatewayRoutes.data, { messages: await Promise.all(Array.from({ length: 9 }, (_, i) => wire(devices.good, goodNonce + BigInt(i)))) }) },
-    { name: "a message with an unknown field", status: 400, code: "RequestInvalid", sealed: true, send: async () => { const m = await wire(devices.good, goodNonce); return sealed(url, clients.good, gatewayRoutes.data, { messages: [{ ...m, message: { ...m.message, priority: "high" } }] }); } },
-    { name: "a nonce written in hex", status: 400, code: "RequestInvalid", sealed: true, send: async () => { const m = await wire(devices.good, goodNonce); return sealed(url, clients.good, gatewayRoutes.data, { messages: [{ ...m, message: { ...m.message, nonce: "0x1" } }] }); } },
-    { name: "a message signed by another key", status: 401, code: "SignatureMismatch", send: async () => { const m = await wire(devices.good, goodNonce); const forged = await wire(devices.other, goodNonce, { oid: devices.good.oid }); return sealed(url, clients.good, gatewayRoutes.data, { messages: [{ ...m, signature: forged.signature }] }); } },
-    { name: "a malleable (high-s) signature", status: 400, code: "SignatureInvalid", send: async () => { const m = await wire(devices.good, goodNonce); return sealed(url, clients.good, gatewayRoutes.data, { messages: [{ ...m, signature: toHighS(m.signature) }] }); } },
-    { name: "a message under another device's oid", status: 403, code: "OidNotOwned", send: async () => sealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { oid: devices.other.oid })] }) },
-    { name: "a message under an oid nobody registered", status: 403, code: "DeviceNotMember", send: async () => sealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { oid: `0x${"12".repeat(32)}` })] }) },
-    { name: "a message for another group than the session's", status: 403, code: "GroupMismatch", send: async () => sealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { gid: `0x${"34".repeat(32)}` })] }) },
-    { name: "a used nonce with other content", status: 409, code: "NonceReplayed", send: async () => sealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 1n, { payload: "a different reading" })] }) },
-    { name: "a nonce that skips ahead", status: 409, code: "NonceOutOfOrder", send: async () => sealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 7n)] }) },
-    { name: "a message past its deadline", status: 400, code: "MessageExpired", send: async () => sealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { timestamp: BigInt(stale()), deadline: BigInt(stale() + 60) })] }) },
-    { name: "a timestamp from the future", status: 400, code: "MessageFromFuture", send: async () => sealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { timestamp: soon() + 86_400n, deadline: soon() + 90_000n })] }) },
-    { name: "a payload that does not match its commitment", status: 400, code: "PayloadMismatch", send: async () => { const m = await wire(devices.victim, 3n); return sealed(url, clients.victim, gatewayRoutes.data, { messages: [{ ...m, payload: "0xdeadbeef" }] }); } },
-    { name: "a payload under another salt than its commitment's", status: 400, code: "PayloadMismatch", send: async () => { const m = await wire(devices.victim, 3n); return sealed(url, clients.victim, gatewayRoutes.data, { messages: [{ ...m, salt: `0x${"00".repeat(32)}` }] }); } },
-    { name: "a payload without its salt", status: 400, code: "RequestInvalid", sealed: true, send: async () => { const { salt: _salt, ...m } = await wire(devices.victim, 3n); return sealed(url, clients.victim, gatewayRoutes.data, { messages: [m] }); } },
-    { name: "a salt without its payload", status: 400, code: "RequestInvalid", sealed: true, send: async () => { const { payload: _payload, ...m } = await wire(devices.victim, 3n); return sealed(url, clients.victim, gatewayRoutes.data, { messages: [m] }); } },
-    { name: "a payload over the size limit", status: 400, code: "RequestInvalid", sealed: true, send: async () => sealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { payload: "x".repeat(65) })] }) },
-    { name: "data from a revoked device", status: 403, code: "DeviceRevoked", sealed: true, send: async () => sealed(url, clients.revoked, gatewayRoutes.data, { messages: [await wire(devices.revoked, 1n)] }) },
-    { name: "a batch with one forged message among good ones", status: 401, code: "SignatureMismatch", send: async () => { const good = await wire(devices.victim, 3n); const next = await wire(devices.victim, 4n); return sealed(url, clients.victim, gatewayRoutes.data, { messages: [good, { ...next, signature: (await wire(devices.other, 4n, { oid: devices.victim.oid })).signature }] }); } },
-    { name: "data from a device that has not associated", status: 403, code: "DeviceNotMember", send: async () => sealed(url, clients.fresh, gatewayRoutes.data, { messages: [await wire(devices.fresh, 1n)] }) },
+    { name: "messages that are not an array", status: 400, code: "RequestInvalid", sealed: true, send: () => postSealed(url, clients.good, gatewayRoutes.data, { messages: "all of them" }) },
+    { name: "an empty list of messages", status: 400, code: "RequestInvalid", sealed: true, send: () => postSealed(url, clients.good, gatewayRoutes.data, { messages: [] }) },
+    { name: "more messages than one request may carry", status: 400, code: "RequestInvalid", sealed: true, send: async () => postSealed(url, clients.good, gatewayRoutes.data, { messages: await Promise.all(Array.from({ length: 9 }, (_, i) => wire(devices.good, goodNonce + BigInt(i)))) }) },
+    { name: "a message with an unknown field", status: 400, code: "RequestInvalid", sealed: true, send: async () => { const m = await wire(devices.good, goodNonce); return postSealed(url, clients.good, gatewayRoutes.data, { messages: [{ ...m, message: { ...m.message, priority: "high" } }] }); } },
+    { name: "a nonce written in hex", status: 400, code: "RequestInvalid", sealed: true, send: async () => { const m = await wire(devices.good, goodNonce); return postSealed(url, clients.good, gatewayRoutes.data, { messages: [{ ...m, message: { ...m.message, nonce: "0x1" } }] }); } },
+    { name: "a message signed by another key", status: 401, code: "SignatureMismatch", send: async () => { const m = await wire(devices.good, goodNonce); const forged = await wire(devices.other, goodNonce, { oid: devices.good.oid }); return postSealed(url, clients.good, gatewayRoutes.data, { messages: [{ ...m, signature: forged.signature }] }); } },
+    { name: "a malleable (high-s) signature", status: 400, code: "SignatureInvalid", send: async () => { const m = await wire(devices.good, goodNonce); return postSealed(url, clients.good, gatewayRoutes.data, { messages: [{ ...m, signature: toHighS(m.signature) }] }); } },
+    { name: "a message under another device's oid", status: 403, code: "OidNotOwned", send: async () => postSealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { oid: devices.other.oid })] }) },
+    { name: "a message under an oid nobody registered", status: 403, code: "DeviceNotMember", send: async () => postSealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { oid: `0x${"12".repeat(32)}` })] }) },
+    { name: "a message for another group than the session's", status: 403, code: "GroupMismatch", send: async () => postSealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { gid: `0x${"34".repeat(32)}` })] }) },
+    { name: "a used nonce with other content", status: 409, code: "NonceReplayed", send: async () => postSealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 1n, { payload: "a different reading" })] }) },
+    { name: "a nonce that skips ahead", status: 409, code: "NonceOutOfOrder", send: async () => postSealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 7n)] }) },
+    { name: "a message past its deadline", status: 400, code: "MessageExpired", send: async () => postSealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { timestamp: BigInt(stale()), deadline: BigInt(stale() + 60) })] }) },
+    { name: "a timestamp from the future", status: 400, code: "MessageFromFuture", send: async () => postSealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { timestamp: soon() + 86_400n, deadline: soon() + 90_000n })] }) },
+    { name: "a payload that does not match its commitment", status: 400, code: "PayloadMismatch", send: async () => { const m = await wire(devices.victim, 3n); return postSealed(url, clients.victim, gatewayRoutes.data, { messages: [{ ...m, payload: "0xdeadbeef" }] }); } },
+    { name: "a payload under another salt than its commitment's", status: 400, code: "PayloadMismatch", send: async () => { const m = await wire(devices.victim, 3n); return postSealed(url, clients.victim, gatewayRoutes.data, { messages: [{ ...m, salt: `0x${"00".repeat(32)}` }] }); } },
+    { name: "a payload without its salt", status: 400, code: "RequestInvalid", sealed: true, send: async () => { const { salt: _salt, ...m } = await wire(devices.victim, 3n); return postSealed(url, clients.victim, gatewayRoutes.data, { messages: [m] }); } },
+    { name: "a salt without its payload", status: 400, code: "RequestInvalid", sealed: true, send: async () => { const { payload: _payload, ...m } = await wire(devices.victim, 3n); return postSealed(url, clients.victim, gatewayRoutes.data, { messages: [m] }); } },
+    { name: "a payload over the size limit", status: 400, code: "RequestInvalid", sealed: true, send: async () => postSealed(url, clients.victim, gatewayRoutes.data, { messages: [await wire(devices.victim, 3n, { payload: "x".repeat(65) })] }) },
+    { name: "data from a revoked device", status: 403, code: "DeviceRevoked", sealed: true, send: async () => postSealed(url, clients.revoked, gatewayRoutes.data, { messages: [await wire(devices.revoked, 1n)] }) },
+    { name: "a batch with one forged message among good ones", status: 401, code: "SignatureMismatch", send: async () => { const good = await wire(devices.victim, 3n); const next = await wire(devices.victim, 4n); return postSealed(url, clients.victim, gatewayRoutes.data, { messages: [good, { ...next, signature: (await wire(devices.other, 4n, { oid: devices.victim.oid })).signature }] }); } },
+    { name: "data from a device that has not associated", status: 403, code: "DeviceNotMember", send: async () => postSealed(url, clients.fresh, gatewayRoutes.data, { messages: [await wire(devices.fresh, 1n)] }) },
     // ticket, assoc, proof
-    { name: "a ticket for a member that was never enrolled here", status: 403, code: "DeviceNotEnrolled", send: () => sealed(url, clients.member, gatewayRoutes.ticket, {}) },
-    { name: "a ticket without the enrolment secret", status: 401, code: "EnrolmentSecretRequired", send: () => sealed(url, clients.secretive, gatewayRoutes.ticket, {}) },
-    { name: "a ticket with a wrong enrolment secret", status: 401, code: "EnrolmentSecretWrong", send: () => sealed(url, clients.secretive, gatewayRoutes.ticket, { secret: "guess" }) },
-    { name: "a ticket request with an unknown field", status: 400, code: "RequestInvalid", sealed: true, send: () => sealed(url, clients.secretive, gatewayRoutes.ticket, { secret: "s3cret-pin", admin: true }) },
+    { name: "a ticket for a member that was never enrolled here", status: 403, code: "DeviceNotEnrolled", send: () => postSealed(url, clients.member, gatewayRoutes.ticket, {}) },
+    { name: "a ticket without the enrolment secret", status: 401, code: "EnrolmentSecretRequired", send: () => postSealed(url, clients.secretive, gatewayRoutes.ticket, {}) },
+    { name: "a ticket with a wrong enrolment secret", status: 401, code: "EnrolmentSecretWrong", send: () => postSealed(url, clients.secretive, gatewayRoutes.ticket, { secret: "guess" }) },
+    { name: "a ticket request with an unknown field", status: 400, code: "RequestInvalid", sealed: true, send: () => postSealed(url, clients.secretive, gatewayRoutes.ticket, { secret: "s3cret-pin", admin: true }) },
     {
       name: "an association with a token another key signed",
       status: 400,
@@ -246,7 +215,7 @@ describe("gateway: bad requests", () => {
       async send() {
         const token = await issueToken(privateKeyToAccount(generatePrivateKey()), { gid: harness.gid, oid: devices.fresh.oid, device: devices.fresh.account.address });
         const signed = await signAssociation(devices.fresh.account, { domain: harness.domain, token, deadline: soon() });
-        return sealed(url, clients.fresh, gatewayRoutes.assoc, { association: { request: { ...signed.request, nonce: "0", deadline: signed.request.deadline.toString() }, signature: signed.signature, token: signed.token } });
+        return postSealed(url, clients.fresh, gatewayRoutes.assoc, { association: { request: { ...signed.request, nonce: "0", deadline: signed.request.deadline.toString() }, signature: signed.signature, token: signed.token } });
       },
     },
     ...(
@@ -266,18 +235,18 @@ describe("gateway: bad requests", () => {
         const signer = "signer" in change ? devices.other.account : device.account;
         const signed = await signAssociation({ address: device.account.address, signTypedData: signer.signTypedData }, { domain: harness.domain, token, deadline: "deadline" in change ? change.deadline : soon(), nonce: "nonce" in change ? change.nonce : 0n });
         const { request } = signed;
-        return sealed(url, clients.fresh, gatewayRoutes.assoc, { association: { request: { ...request, nonce: request.nonce.toString(), deadline: request.deadline.toString() }, signature: signed.signature, token: signed.token } });
+        return postSealed(url, clients.fresh, gatewayRoutes.assoc, { association: { request: { ...request, nonce: request.nonce.toString(), deadline: request.deadline.toString() }, signature: signed.signature, token: signed.token } });
       },
     })),
-    { name: "an association status before any association", status: 404, code: "AssociationUnknown", send: () => sealed(url, clients.fresh, gatewayRoutes.assoc, {}) },
-    { name: "a proof before the device associated", status: 404, code: "DeviceNotAssociated", send: () => sealed(url, clients.fresh, gatewayRoutes.proof, {}) },
+    { name: "an association status before any association", status: 404, code: "AssociationUnknown", send: () => postSealed(url, clients.fresh, gatewayRoutes.assoc, {}) },
+    { name: "a proof before the device associated", status: 404, code: "DeviceNotAssociated", send: () => postSealed(url, clients.fresh, gatewayRoutes.proof, {}) },
     // verify, inclusion, nonce
-    { name: "a malformed AuthTable path", status: 400, code: "PathMalformed", send: () => sealed(url, clients.good, gatewayRoutes.verify, { path: "0x0102" }) },
-    { name: "a path that is not hex", status: 400, code: "RequestInvalid", sealed: true, send: () => sealed(url, clients.good, gatewayRoutes.verify, { path: "path" }) },
-    { name: "an inclusion request by a digest that is not hex", status: 400, code: "RequestInvalid", sealed: true, send: () => sealed(url, clients.good, gatewayRoutes.inclusion, { digest: "not-a-digest" }) },
-    { name: "an inclusion request by an unknown digest", status: 404, code: "MessageUnknown", send: () => sealed(url, clients.good, gatewayRoutes.inclusion, { digest: `0x${"aa".repeat(32)}` }) },
-    { name: "a nonce request with a field", status: 400, code: "RequestInvalid", sealed: true, send: () => sealed(url, clients.good, gatewayRoutes.nonce, { from: 1 }) },
-    { name: "a nonce request before the device associated", status: 403, code: "DeviceNotMember", send: () => sealed(url, clients.fresh, gatewayRoutes.nonce, {}) },
+    { name: "a malformed AuthTable path", status: 400, code: "PathMalformed", send: () => postSealed(url, clients.good, gatewayRoutes.verify, { path: "0x0102" }) },
+    { name: "a path that is not hex", status: 400, code: "RequestInvalid", sealed: true, send: () => postSealed(url, clients.good, gatewayRoutes.verify, { path: "path" }) },
+    { name: "an inclusion request by a digest that is not hex", status: 400, code: "RequestInvalid", sealed: true, send: () => postSealed(url, clients.good, gatewayRoutes.inclusion, { digest: "not-a-digest" }) },
+    { name: "an inclusion request by an unknown digest", status: 404, code: "MessageUnknown", send: () => postSealed(url, clients.good, gatewayRoutes.inclusion, { digest: `0x${"aa".repeat(32)}` }) },
+    { name: "a nonce request with a field", status: 400, code: "RequestInvalid", sealed: true, send: () => postSealed(url, clients.good, gatewayRoutes.nonce, { from: 1 }) },
+    { name: "a nonce request before the device associated", status: 403, code: "DeviceNotMember", send: () => postSealed(url, clients.fresh, gatewayRoutes.nonce, {}) },
     // routes of protocol v1, and others
     { name: "the public message lookup of protocol v1", status: 404, code: "NotFound", send: () => get(url, `/v1/messages/0x${"aa".repeat(32)}`) },
     { name: "an unknown route", status: 404, code: "NotFound", send: () => post(url, "/v1/admin", {}) },

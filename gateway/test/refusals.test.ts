@@ -19,23 +19,16 @@ import {
   gatewayRoutes,
   SESSION_RECORD_LIMIT,
   SessionError,
-  type ClientHello,
   type GatewayClient,
 } from "@iomt-auth/sdk";
 import { ApiError, enrolDevice, GatewayStore, hashEnrolmentSecret, resolveConfig, startGateway, type RunningGateway } from "../src/index.js";
 import { freePort } from "../../sdk/test/support/ports.js";
 import { exited, expectCliFailure, runCli, runCliJson, spawnGateway, type GatewayProcess } from "./support/cli.js";
-import { expectCode, expectErrorAnswer, expectGatewayError, expectRejection, post, type Answer } from "./support/expect.js";
+import { expectCode, expectErrorAnswer, expectGatewayError, expectRejection, post, postHello } from "./support/expect.js";
 import { configFile, createHarness, eventually, type Device, type Harness } from "./support/harness.js";
 
 const hello = (harness: Harness, device: Device) =>
   createClientHello({ account: device.account, master: harness.master.address, context: { chainId: harness.anvil.chainId, registry: harness.registry, gid: harness.gid } });
-
-/** Posts a hello with its cookie round: the first answer is the cookie, sent back with the same hello. */
-async function postHello(url: string, clientHello: ClientHello): Promise<Answer> {
-  const { body } = await post(url, gatewayRoutes.hello, { clientHello });
-  return post(url, gatewayRoutes.hello, { clientHello, cookie: body.cookie });
-}
 
 describe("gateway: a group deactivated on chain", function () {
   this.timeout(120_000);

@@ -1,18 +1,20 @@
 // The data path's fast hashing and signer recovery give exactly what the SDK gives: the digest of
 // many seeded-random data messages (edge values included) under two domains, and the signer (or
 // the refusal, with the same code) of many random signatures, on the native binding and on the
-// pure-JS fallback alike.
+// pure-JS fallback alike; a P-256 device's signature is verified and named by its p256Address on both.
 import { expect } from "chai";
 import { bytesToHex, concat, numberToHex, parseSignature, serializeCompactSignature, signatureToCompactSignature, type Address, type Hex } from "viem";
 import { privateKeyToAccount, sign } from "viem/accounts";
-import { hashDataMessage, InvalidSignatureError, recoverSigner, registryDomain, type DataMessage } from "@iomt-auth/sdk";
+import { hashDataMessage, InvalidSignatureError, p256Account, p256Address, privateKeyToP256Signer, recoverSigner, registryDomain, type DataMessage } from "@iomt-auth/sdk";
 import { createDataMessageHasher, createSignerRecovery } from "../src/signatures.js";
 import { expectCode } from "../../sdk/test/support/expect.js";
-import { SECP256K1_N as N, toHighS } from "../../sdk/test/support/signatures.js";
+import { P256_N, SECP256K1_N as N, toHighS } from "../../sdk/test/support/signatures.js";
 import { seededRandom } from "../../sdk/test/support/random.js";
 
 /** secp256k1's field prime. */
 const P = 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2fn;
+/** P-256's field prime. */
+const P256_P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
 const U64_MAX = (1n << 64n) - 1n;
 const U256_MAX = (1n << 256n) - 1n;
 
@@ -194,6 +196,71 @@ describe("gateway signatures: createSignerRecovery", () => {
         it("text that is not 0x-prefixed hex", () => {
           expectRefused(signature.slice(2) as Hex, "SignatureInvalidHex");
           expectRefused(`${signature.slice(0, -1)}g` as Hex, "SignatureInvalidHex");
+        });
+      });
+
+      describe("P-256 device signatures, 128 bytes r ‖ s ‖ x ‖ y: verified (OpenSSL natively, else the SDK's noble) and named by p256Address", () => {
+        it("names the signer by its p256Address, in lower case, for 50 random keys and hashes", async () => {
+          const random = seededRandom(7951);
+          for (let i = 0; i < 50; i++) {
+            const account = p256Account(privateKeyToP256Signer(randomKey(random)));
+            const hash = bytesToHex(randomBytes(random, 32));
+            const signature = await account.signDigest(hash);
+            expect(recovery.recover(hash, signature), `signature ${i}`).to.equal(lower(p256Address(account.publicKey)));
+          }
+        });
+
+        it("is never read as a secp256k1 signature, also when x's first byte (byte 64) looks like a v of 27 or 28", async () => {
+          const random = seededRandom(65);
+          let found = 0;
+          while (found < 4) {
+            const account = p256Account(privateKeyToP256Signer(randomKey(random)));
+            if (![27, 28].includes(Number(BigInt(account.publicKey.x) >> 248n))) continue;
+            found++;
+            const hash = bytesToHex(randomBytes(random, 32));
+            expect(recovery.recover(hash, await account.signDigest(hash))).to.equal(lower(account.address));
+          }
+        });
+
+        describe("refuses what the registry refuses, with the SDK's code", () => {
+          const hash = bytesToHex(randomBytes(seededRandom(257), 32));
+          let signature: Hex;
+          const word = (value: bigint) => numberToHex(value, { size: 32 });
+          const part = (from: number, to: number) => `0x${signature.slice(2 + 2 * from, 2 + 2 * to)}` as Hex;
+
+          before(async () => {
+            signature = await p256Account(privateKeyToP256Signer(randomKey(seededRandom(256)))).signDigest(hash);
+          });
+
+          /** Expects both the SDK and this recovery to refuse `bad` over `over` with `code`. */
+          function refused(bad: Hex, code: string, over: Hex = hash): void {
+            expectCode(() => recoverSigner(over, bad), InvalidSignatureError, code);
+            expectCode(() => recovery.recover(over, bad), InvalidSignatureError, code);
+          }
+
+          it("a high s (the malleable twin of a valid signature)", () => {
+            refused(toHighS(signature), "SignatureHighS");
+          });
+
+          it("a valid signature over another hash", () => {
+            refused(signature, "SignatureUnrecoverable", `0x${"22".repeat(32)}`);
+          });
+
+          it("a key off the curve, or with x equal to the field prime", () => {
+            refused(concat([part(0, 96), word(BigInt(part(96, 128)) ^ 1n)]), "SignatureUnrecoverable");
+            refused(concat([part(0, 64), word(P256_P), part(96, 128)]), "SignatureUnrecoverable");
+          });
+
+          it("r or s zero, or r not below the curve order", () => {
+            refused(concat([word(0n), part(32, 128)]), "SignatureUnrecoverable");
+            refused(concat([part(0, 32), word(0n), part(64, 128)]), "SignatureUnrecoverable");
+            refused(concat([word(P256_N), part(32, 128)]), "SignatureUnrecoverable");
+          });
+
+          it("a P-256 signature one byte short or long", () => {
+            refused(signature.slice(0, -2) as Hex, "SignatureInvalidLength");
+            refused(concat([signature, "0x00"]), "SignatureInvalidLength");
+          });
         });
       });
 

@@ -230,9 +230,15 @@ export type GatewayClientAccount = SessionAccount & TypedDataSigner;
 export type CreateGatewayClientParameters = {
   /** The gateway's base URL, e.g. `https://ward-3.gateway.hospital.example:8443`. */
   url: string;
-  /** The device's identity key. */
+  /**
+   * The device's identity key: a viem account (secp256k1), a `Secp256k1Signer`, or a
+   * `P256Account` (a secure element's, TPM's or WebCrypto's P-256 key), used alike.
+   */
   account: GatewayClientAccount;
-  /** The group's Master: the key the gateway must prove it holds. */
+  /**
+   * The key the gateway must prove it holds: the group's Master; for a group whose Master is a
+   * contract wallet, the operator key the wallet authorised (docs/hardware-keys.md).
+   */
   master: Address;
   /** Chain, registry and group of the session. */
   context: SessionContext;

@@ -22,7 +22,9 @@
  *   the signature; `transcriptHash = sha256(transcript)`. Hex fields enter as their decoded bytes,
  *   so a re-cased hex string cannot change the transcript.
  * - **Signatures**: the Master in ServerHello and the device in ClientFinish sign, with their
- *   secp256k1 identity keys (Ethereum accounts), the EIP-191 personal message
+ *   identity keys (Ethereum accounts; a device may instead hold a P-256 key, a `P256Account`,
+ *   whose 128-byte signature `r ‖ s ‖ x ‖ y` carries its key and is checked against the device's
+ *   `p256Address`), the EIP-191 personal message
  *   `raw = utf8("iomt-auth/session/v2 master") ‖ transcriptHash` (resp. `… device`). The role
  *   label stops a signature from one side being reflected as the other's. Signing through
  *   `signMessage` rather than a raw `sign({ hash })` works with every viem `LocalAccount`
@@ -155,7 +157,7 @@ export type SessionContext = {
 
 /**
  * What signs a transcript: any viem account with an address and `signMessage`, e.g.
- * `privateKeyToAccount(key)`.
+ * `privateKeyToAccount(key)`; for a device also a `P256Account` (a secure element's P-256 key).
  */
 export type SessionAccount = Pick<LocalAccount, "address" | "signMessage">;
 

@@ -31,11 +31,11 @@ import {
   type P256Signer,
 } from "../src/index.js";
 import { expectCode, expectRejection } from "./support/expect.js";
+import { toHighS } from "./support/signatures.js";
 
 const N = p256.CURVE.n;
 const key = (label: string): Hex => keccak256(toHex(`p256 sdk test: ${label}`));
 const digest = keccak256(toHex("a 32-byte digest"));
-const highS = (signature: Hex): Hex => concat([`0x${signature.slice(2, 66)}`, toHex(N - hexToBigInt(`0x${signature.slice(66, 130)}`), { size: 32 }), `0x${signature.slice(130)}`]);
 
 describe("P-256 device keys", () => {
   describe("identity", () => {
@@ -81,12 +81,12 @@ describe("P-256 device keys", () => {
       const account = p256Account(privateKeyToP256Signer(key("device")));
       const other = p256Account(privateKeyToP256Signer(key("other")));
       const signature = await account.signDigest(digest);
-      expect(recoverP256Signer(digest, highS(signature))).to.equal(undefined);
+      expect(recoverP256Signer(digest, toHighS(signature))).to.equal(undefined);
       expect(recoverP256Signer(keccak256(toHex("another")), signature)).to.equal(undefined);
       expect(recoverP256Signer(digest, concat([`0x${signature.slice(2, 130)}`, other.publicKey.x, other.publicKey.y]))).to.equal(undefined);
       expect(recoverP256Signer(digest, concat([`0x${signature.slice(2, 194)}`, toHex(hexToBigInt(account.publicKey.y) ^ 1n, { size: 32 })]))).to.equal(undefined);
       expect(recoverP256Signer(digest, signature.slice(0, -2) as Hex)).to.equal(undefined);
-      expectCode(() => normalizeSignature(highS(signature)), InvalidSignatureError, "SignatureHighS");
+      expectCode(() => normalizeSignature(toHighS(signature)), InvalidSignatureError, "SignatureHighS");
       expectCode(() => recoverSigner(keccak256(toHex("another")), signature), InvalidSignatureError, "SignatureUnrecoverable");
     });
 

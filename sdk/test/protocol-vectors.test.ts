@@ -1,8 +1,8 @@
 // The test vectors of docs/protocol-vectors.json: the SDK recomputes every value from the fixed
 // inputs, and each primitive Node's own crypto provides (sha256, secp256k1 ECDH, HKDF-SHA256,
-// AES-256-GCM) is checked with Node's implementation instead of the SDK's, so the vectors do not
-// only agree with themselves.
-import { createDecipheriv, createECDH, createHash, hkdfSync } from "node:crypto";
+// AES-256-GCM, ECDSA P-256) is checked with Node's implementation instead of the SDK's, so the
+// vectors do not only agree with themselves.
+import { createDecipheriv, createECDH, createHash, createPublicKey, hkdfSync, verify } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { expect } from "chai";
 import {
@@ -143,6 +143,41 @@ describe("protocol and encoding test vectors (docs/protocol-vectors.json)", () =
       expect(verifyConsistency(3, 5, v.rootAt3, v.rootAt5, v.consistencyProof3to5)).to.equal(true);
       const [step] = decodeAuthPath(v.encodedPath);
       expect(step).to.deep.include({ gid: v.gid, leafCount: 3, proof: v.inclusionProofOfLeaf2At3, consistency: v.consistencyProof3to5 });
+    });
+  });
+
+  describe("a P-256 device, its signatures checked with Node's ECDSA P-256 / SHA-256", () => {
+    const { p256Device: v, identities, onChain } = committed;
+    /** Node verifies `r ‖ s` (IEEE P1363) of the 128-byte signature over the 32 bytes `digest`, with the key it carries, which must be the device's. */
+    const nodeVerifies = (digest: Hex, signature: Hex): boolean => {
+      const bytes = hexToBytes(signature);
+      expect(bytes).to.have.length(128);
+      expect(toHex(bytes.subarray(64, 96))).to.equal(v.publicKey.x);
+      expect(toHex(bytes.subarray(96))).to.equal(v.publicKey.y);
+      const key = createPublicKey({ key: { kty: "EC", crv: "P-256", x: Buffer.from(bytes.subarray(64, 96)).toString("base64url"), y: Buffer.from(bytes.subarray(96)).toString("base64url") }, format: "jwk" });
+      const n = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+      expect(BigInt(toHex(bytes.subarray(32, 64))) <= n / 2n, "low s").to.equal(true);
+      return verify("sha256", hexToBytes(digest), { key, dsaEncoding: "ieee-p1363" }, bytes.subarray(0, 64));
+    };
+
+    it("is named by the last 20 bytes of keccak256(keccak256(\"iomt-auth/p256-device\") ‖ x ‖ y)", () => {
+      expect(keccak256(toHex("iomt-auth/p256-device"))).to.equal(v.addressTag);
+      expect(`0x${keccak256(concat([v.addressTag, v.publicKey.x, v.publicKey.y])).slice(-40)}`).to.equal(v.address.toLowerCase());
+    });
+
+    it("signs its association and its data message over their EIP-712 digests", () => {
+      expect(v.associationRequest.device).to.equal(v.address);
+      expect(nodeVerifies(v.associationDigest, v.associationSignature)).to.equal(true);
+      expect(nodeVerifies(v.dataMessageDigest, v.dataMessageSignature)).to.equal(true);
+      expect(nodeVerifies(onChain.dataMessageDigest, v.dataMessageSignature), "another message's digest").to.equal(false);
+    });
+
+    it("signs its ClientFinish over the EIP-191 hash of its role label and transcript hash", () => {
+      expect(v.clientHello.device).to.equal(v.address);
+      expect(v.serverHello.master).to.equal(identities.master);
+      const message = concat([toHex("iomt-auth/session/v2 device"), v.transcriptHash]);
+      const personal = keccak256(concat([toHex(`\x19Ethereum Signed Message:\n${hexToBytes(message).length}`), message]));
+      expect(nodeVerifies(personal, v.clientFinish.signature)).to.equal(true);
     });
   });
 });

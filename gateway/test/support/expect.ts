@@ -1,9 +1,11 @@
 // The gateway's error answers as the tests see them: raw HTTP (`post`, `get`, the error body and
-// status) and the SDK client's GatewayError. Each helper checks the status and the stable code and
+// status; `postHello` with its cookie round; `postSealed`, a request sealed by hand under a
+// client's session) and the SDK client's GatewayError. Each helper checks the status and the stable code and
 // records the code in the assertion ledger (sdk/test/support/expect.ts), which scripts/test-all.mjs
 // compares with every code the gateway declares.
 import { expect } from "chai";
-import { GatewayError } from "@iomt-auth/sdk";
+import { bytesToHex, hexToBytes } from "viem";
+import { bindingOf, GatewayError, gatewayRoutes, openAnswer, requestAad, sealRecord, type ClientHello, type GatewayClient, type SealedRoute, type SessionRecord } from "@iomt-auth/sdk";
 import { expectRejection } from "../../../sdk/test/support/expect.js";
 import { recordAssertion } from "../../../sdk/test/support/ledger.js";
 
@@ -18,6 +20,37 @@ export type Answer = { status: number; body: { error?: { code: string; message: 
 export async function post(url: string, path: string, body: unknown, contentType = "application/json"): Promise<Answer> {
   const response = await fetch(`${url}${path}`, { method: "POST", headers: { "content-type": contentType }, body: typeof body === "string" ? body : JSON.stringify(body) });
   return { status: response.status, body: (await response.json()) as Answer["body"] };
+}
+
+/** Posts a hello with its cookie round: the first answer is the cookie, sent back with the same hello. */
+export async function postHello(url: string, clientHello: ClientHello): Promise<Answer> {
+  const { body } = await post(url, gatewayRoutes.hello, { clientHello });
+  return { ...(await post(url, gatewayRoutes.hello, { clientHello, cookie: body.cookie })), sealed: false };
+}
+
+/**
+ * Seals `plaintext` under the client's session (for `sealedFor`'s route) and posts it to `route`;
+ * a sealed answer is opened with the request's binding, as the device does.
+ */
+export async function postSealed(
+  url: string,
+  client: GatewayClient,
+  route: SealedRoute,
+  plaintext: unknown,
+  { sealedFor = route, tamper = false, raw }: { sealedFor?: SealedRoute; tamper?: boolean; raw?: Uint8Array } = {},
+): Promise<Answer> {
+  const session = client.session!;
+  const record = sealRecord(session, { plaintext: raw ?? new TextEncoder().encode(JSON.stringify(plaintext)), aad: requestAad(sealedFor) });
+  if (tamper) {
+    const bytes = hexToBytes(record.ciphertext);
+    bytes[0] ^= 1;
+    record.ciphertext = bytesToHex(bytes);
+  }
+  const response = await fetch(`${url}${route}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ sessionId: session.id, record }) });
+  const json = (await response.json()) as { record?: SessionRecord; error?: { code: string; message: string } };
+  if (json.record === undefined) return { status: response.status, body: json, sealed: false };
+  const answer = openAnswer(session, bindingOf(route, record), json.record);
+  return { status: response.status, body: answer.ok ? {} : { error: answer.error }, sealed: true };
 }
 
 export async function get(url: string, path: string): Promise<Answer> {

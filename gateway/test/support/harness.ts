@@ -2,7 +2,8 @@
 // the gateway holds (in a 0600 key file, as in production), a temp folder for the SQLite file and
 // config, and simulated devices that talk to the gateway through the SDK's gateway client over
 // real HTTP. The group is a root group, or (`hierarchy: true`) a child group of a hospital's root
-// group whose Master is a member of it — a cluster head, which the hospital can revoke.
+// group whose Master is a member of it — a cluster head, which the hospital can revoke. Devices
+// hold a secp256k1 key (`device`) or a P-256 key as a secure element would (`p256Device`).
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +11,8 @@ import { createPublicClient, createWalletClient, defineChain, http, parseEther, 
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import {
   associateBySig,
+  p256Account,
+  privateKeyToP256Signer,
   createDataMessage,
   createGatewayClient,
   createGroup,
@@ -20,7 +23,10 @@ import {
   signDataMessage,
   toId,
   type GatewayClient,
+  type GatewayClientAccount,
   type InclusionResponse,
+  type P256Account,
+  type P256Signer,
   type MessageStatus,
   type RegistryDomain,
   type SignedDataMessage,
@@ -30,16 +36,19 @@ import { deployRegistry } from "@iomt-auth/sdk/deploy";
 import { createPepperFile, enrolDevice, resolveConfig, startGateway, type RawSettings, type RunningGateway } from "../../src/index.js";
 import { startAnvilNode, type AnvilNode, type StartAnvilNodeParameters } from "../../../sdk/test/support/anvil.js";
 
-export type Device = {
+/** A device's key as the SDK's clients take it: a viem account (secp256k1) or a `P256Account`. */
+export type DeviceAccount = GatewayClientAccount;
+
+export type Device<Account extends DeviceAccount = PrivateKeyAccount> = {
   name: string;
   oid: Hex;
-  account: PrivateKeyAccount;
-  /** The device key, for benchmarks that sign with another library. */
-  privateKey: Hex;
+  account: Account;
+  /** The device key (secp256k1, or P-256 for a `p256Device` over a raw key), for benchmarks that sign with another library. */
+  privateKey: Account extends PrivateKeyAccount ? Hex : Hex | undefined;
   /** A gateway client for this device (new session state per call). */
   client(url: string): GatewayClient;
   /** A signed data message with this nonce; its payload is `reading <nonce>` unless given, committed to with a fresh salt. */
-  sign(nonce: bigint, options?: { payload?: string; salt?: Hex; deadline?: bigint; timestamp?: bigint; gid?: Hex; oid?: Hex }): Promise<SignedDataMessage & { payload: Hex; salt: Hex }>;
+  sign(nonce: bigint, options?: { payload?: string; salt?: Hex; deadline?: bigint; timestamp?: bigint; gid?: Hex; oid?: Hex; domain?: RegistryDomain }): Promise<SignedDataMessage & { payload: Hex; salt: Hex }>;
 };
 
 export type Harness = {
@@ -65,8 +74,13 @@ export type Harness = {
   /** Starts a gateway in this process; its database is created when no file exists yet (as `init` does). */
   start(overrides?: RawSettings): Promise<RunningGateway>;
   device(name: string): Device;
+  /**
+   * A device whose key is P-256, named by its `p256Address`: a fresh raw key, or `signer` (e.g. a
+   * non-extractable WebCrypto key, as a secure element holds it).
+   */
+  p256Device(name: string, signer?: P256Signer): Device<P256Account>;
   /** Enrols, keys a session, gets the ticket, associates and waits for the AuthTable entry. */
-  onboard(gateway: RunningGateway, device: Device): Promise<GatewayClient>;
+  onboard(gateway: RunningGateway, device: Device<DeviceAccount>): Promise<GatewayClient>;
   close(): Promise<void>;
 };
 
@@ -124,6 +138,32 @@ export async function createHarness(anvilOptions: StartAnvilNodeParameters & { g
     const pepperFile = join(dir, "gateway.pepper");
     createPepperFile(pepperFile);
 
+    function makeDevice<Account extends DeviceAccount>(name: string, account: Account, privateKey: Device<Account>["privateKey"]): Device<Account> {
+      const oid = toId(`device:${name}:${account.address}`);
+      return {
+        name,
+        oid,
+        account,
+        privateKey,
+        client: (url) => createGatewayClient({ url, account, master: master.address, context: { chainId: anvil.chainId, registry, gid } }),
+        async sign(nonce, options = {}) {
+          const payloadText = options.payload ?? `reading ${nonce}`;
+          const payload = `0x${Buffer.from(payloadText).toString("hex")}` as Hex;
+          const salt = options.salt ?? randomSalt();
+          const message = createDataMessage({
+            gid: options.gid ?? gid,
+            oid: options.oid ?? oid,
+            nonce,
+            payload: Buffer.from(payloadText),
+            salt,
+            ...(options.timestamp === undefined ? {} : { timestamp: options.timestamp }),
+            ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+          });
+          return { ...(await signDataMessage(account, { domain: options.domain ?? domain, message })), payload, salt };
+        },
+      };
+    }
+
     const harness: Harness = {
       anvil,
       publicClient,
@@ -161,30 +201,12 @@ export async function createHarness(anvilOptions: StartAnvilNodeParameters & { g
       start: (overrides) => startGateway(resolveConfig(harness.settings(overrides)), { createDatabase: true }),
       device(name) {
         const privateKey = generatePrivateKey();
-        const account = privateKeyToAccount(privateKey);
-        const oid = toId(`device:${name}:${account.address}`);
-        return {
-          name,
-          oid,
-          account,
-          privateKey,
-          client: (url) => createGatewayClient({ url, account, master: master.address, context: { chainId: anvil.chainId, registry, gid } }),
-          async sign(nonce, options = {}) {
-            const payloadText = options.payload ?? `reading ${nonce}`;
-            const payload = `0x${Buffer.from(payloadText).toString("hex")}` as Hex;
-            const salt = options.salt ?? randomSalt();
-            const message = createDataMessage({
-              gid: options.gid ?? gid,
-              oid: options.oid ?? oid,
-              nonce,
-              payload: Buffer.from(payloadText),
-              salt,
-              ...(options.timestamp === undefined ? {} : { timestamp: options.timestamp }),
-              ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
-            });
-            return { ...(await signDataMessage(account, { domain, message })), payload, salt };
-          },
-        };
+        return makeDevice(name, privateKeyToAccount(privateKey), privateKey);
+      },
+      p256Device(name, signer) {
+        if (signer !== undefined) return makeDevice(name, p256Account(signer), undefined);
+        const privateKey = generatePrivateKey(); // 32 random bytes: below P-256's order but for a 2⁻³² chance, which the signer refuses
+        return makeDevice(name, p256Account(privateKeyToP256Signer(privateKey)), privateKey);
       },
       async onboard(gateway, device) {
         enrolDevice(gateway.store, { gid, oid: device.oid, address: device.account.address });

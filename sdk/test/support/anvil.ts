@@ -21,7 +21,8 @@ export type StartAnvilNodeParameters = {
   statePath?: string;
   /** Seconds per block (default: mine on every transaction). */
   blockTime?: number;
-  hardfork?: "cancun" | "london";
+  /** EVM rules; `osaka` has the EIP-7951 P256VERIFY precompile at 0x100. */
+  hardfork?: "cancun" | "london" | "osaka";
   /** Gas price and base fee 0, as on a private PoA chain where gas is free. */
   zeroGasPrice?: boolean;
 };

@@ -24,6 +24,9 @@ import {
   hashDataMessage,
   issueToken,
   openRequest,
+  P256_ADDRESS_TAG,
+  p256Account,
+  privateKeyToP256Signer,
   registryDomain,
   requestAad,
   responseAad,
@@ -44,6 +47,8 @@ import {
 /** The fixed inputs. Keys are keccak256 of a label, so anyone can re-derive them. */
 export const vectorInputs = {
   devicePrivateKey: keccak256(toHex("iomt-auth test vector: device key")),
+  /** A P-256 device's key (below P-256's order n, as keccak256 outputs are but for a 2⁻³² chance). */
+  p256DevicePrivateKey: keccak256(toHex("iomt-auth test vector: P-256 device key")),
   masterPrivateKey: keccak256(toHex("iomt-auth test vector: master key")),
   deviceEphemeralPrivateKey: keccak256(toHex("iomt-auth test vector: device ephemeral key")),
   masterEphemeralPrivateKey: keccak256(toHex("iomt-auth test vector: master ephemeral key")),
@@ -111,6 +116,31 @@ export async function computeVectors() {
   const transcriptHash = transcriptHashOf(clientHello, serverHello);
   const transcript = encodeTranscript(clientHello, serverHello);
 
+  // ---------------------------------------------------------------- a P-256 device
+  // The same group, Master and clocks; its own oid, messages and handshake (the transcript names the device).
+  const p256Device = p256Account(privateKeyToP256Signer(input.p256DevicePrivateKey));
+  const p256Oid = toId(`${input.oid}/p256`);
+  const p256Token = await issueToken(master, { gid, oid: p256Oid, device: p256Device.address });
+  const p256Association = await signAssociation(p256Device, { domain, token: p256Token, deadline: 1_767_226_200n });
+  const p256Message = { ...message, oid: p256Oid };
+  const p256SignedMessage = await signDataMessage(p256Device, { domain, message: p256Message });
+  const p256Hello = createClientHello({
+    account: p256Device,
+    master: master.address,
+    context,
+    now: input.clientTimestamp,
+    testVectorRandomness: { ephemeralPrivateKey: input.deviceEphemeralPrivateKey, nonce: input.clientNonce },
+  });
+  const p256Accepted = await acceptClientHello({
+    account: master,
+    clientHello: p256Hello.clientHello,
+    context,
+    now: input.serverTimestamp,
+    testVectorRandomness: { ephemeralPrivateKey: input.masterEphemeralPrivateKey, nonce: input.serverNonce },
+  });
+  const p256Finish = await completeHandshake({ account: p256Device, state: p256Hello.state, serverHello: p256Accepted.serverHello, now: input.serverTimestamp });
+  await finishHandshake({ state: p256Accepted.state, clientFinish: p256Finish.clientFinish, now: input.serverTimestamp });
+
   // ---------------------------------------------------------------- records
   const finish = finishBinding("/v2/session/finish", clientFinish.signature);
   const finishRecord = sealAnswer(masterSession, finish, { ok: true, result: { expiresAt: input.expiresAt } });
@@ -149,6 +179,23 @@ export async function computeVectors() {
       inclusionProofOfLeaf2At3: step.proof,
       consistencyProof3to5: step.consistency,
       encodedPath: encodeAuthPath([step]),
+    },
+    p256Device: {
+      publicKey: p256Device.publicKey,
+      addressTag: P256_ADDRESS_TAG,
+      address: p256Device.address,
+      oid: p256Oid,
+      tokenSignature: p256Token.signature,
+      associationRequest: { ...p256Association.request, nonce: p256Association.request.nonce.toString(), deadline: p256Association.request.deadline.toString() },
+      associationDigest: hashAssociation(domain, p256Association.request),
+      associationSignature: p256Association.signature,
+      dataMessage: toWireDataMessage(p256Message),
+      dataMessageDigest: hashDataMessage(domain, p256Message),
+      dataMessageSignature: p256SignedMessage.signature,
+      clientHello: p256Hello.clientHello,
+      serverHello: p256Accepted.serverHello,
+      transcriptHash: transcriptHashOf(p256Hello.clientHello, p256Accepted.serverHello),
+      clientFinish: p256Finish.clientFinish,
     },
     handshake: {
       clientHello,
