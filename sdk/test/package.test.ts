@@ -302,6 +302,18 @@ describe("SDK package (npm pack → fresh project as the README says → README 
       await runExample(process.execPath, dir);
     });
 
+    it("stops the README example without PRIVATE_KEY with a message that says what to set, before it calls the node", async function () {
+      const dir = usable(this, readmeProject);
+      // Port 9 (discard) has no node behind it: reaching the network first would fail differently.
+      const env = childEnv({ RPC_URL: "http://127.0.0.1:9" });
+      delete env.PRIVATE_KEY;
+      const failure = (await run(process.execPath, ["example.mjs"], { cwd: dir, env, timeout: 60_000 }).catch((error: unknown) => error)) as Error & RunResult & { code?: number };
+      expect(failure, "the example exits non-zero").to.be.instanceOf(Error);
+      expect(failure.stderr).to.contain("Set PRIVATE_KEY to a funded 0x-prefixed 32-byte private key");
+      expect(failure.stderr).not.to.match(/Cannot read properties|TypeError|at file:/);
+      expect(failure.stdout).to.equal("");
+    });
+
     it("runs the README example on Node 20 (/usr/bin/node)", async function () {
       const dir = usable(this, readmeProject);
       if (node20 === undefined) skipBecause(this, "no-node-20", `no Node 20 at ${NODE_20}, so the package's oldest supported Node is not tried`);
