@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { IomtError } from "@iomt-auth/sdk";
 import { readConfigFile, resolveConfig, resolveGroup, settingNames, settingsFromEnvironment, type LoadedConfig, type RawSettings } from "./config.js";
 import { checkSecretStrength, createPepperFile, enrolDevice, generateEnrolmentSecret, hashEnrolmentSecret, readPepperFile, renewEnrolmentSecret } from "./enrolment.js";
+import { createBundleFile, provisioningBundle, requirePublicUrl } from "./provisioning.js";
 import { GatewayStore, type StoreErrorCode } from "./store.js";
 
 const usage = `usage: iomt-gateway <command> [--config FILE] [--<setting> VALUE ...]
@@ -17,9 +18,11 @@ commands
   start                       run the gateway until SIGINT/SIGTERM; refuses a missing, empty,
                               corrupt or already running database
   enrol --oid ID --address 0x… [--group GID|LABEL] [--secret-file FILE | --secret-stdin | --no-secret]
-                              allow a device to get its token (oid: a name, number or bytes32);
-                              without a secret option a strong secret is generated and printed once
-  renew-secret --oid ID [--group GID|LABEL] [--secret-file FILE | --secret-stdin | --no-secret]
+        [--bundle-file FILE]  allow a device to get its token (oid: a name, number or bytes32);
+                              without a secret option a strong secret is generated and printed once;
+                              prints the device's provisioning bundle (with its secret), or writes it
+                              to FILE (new, 0600) and keeps the secret off stdout
+  renew-secret --oid ID [--group GID|LABEL] [--secret-file FILE | --secret-stdin | --no-secret] [--bundle-file FILE]
                               give an enrolled device a new secret (after it was used or locked)
   devices                     list enrolled devices, their secret state and association status
   pending                     list work not yet on chain (messages, batches, associations)
@@ -52,6 +55,7 @@ async function main(argv: string[]): Promise<number> {
       "secret-file": { type: "string" },
       "secret-stdin": { type: "boolean" },
       "no-secret": { type: "boolean" },
+      "bundle-file": { type: "string" },
     },
   });
   const [command] = positionals;
@@ -109,6 +113,8 @@ async function main(argv: string[]): Promise<number> {
       const gid = servedGroup(loaded, values.group);
       const secret = await readSecret(values);
       const secretHash = secret.value === undefined ? undefined : await hashEnrolmentSecret(secret.value, pepperFor(loaded));
+      requirePublicUrl(config); // before anything is stored
+      const bundleFile = values["bundle-file"] === undefined ? undefined : createBundleFile(values["bundle-file"]);
       const store = openStore();
       try {
         const row =
@@ -116,8 +122,20 @@ async function main(argv: string[]): Promise<number> {
             ? enrolDevice(store, { gid, oid: values.oid, address: values.address as string, secretHash })
             : renewEnrolmentSecret(store, { gid, oid: values.oid, secretHash: secretHash ?? null });
         const key = command === "enrol" ? "enrolled" : "renewed";
-        // A generated secret is printed once, here: the gateway keeps only its hash.
-        console.log(JSON.stringify({ [key]: { oid: row.oid, gid: row.gid, address: row.address, secret: secret.source }, ...(secret.source === "generated" ? { secret: secret.value } : {}) }));
+        const done = { [key]: { oid: row.oid, gid: row.gid, address: row.address, secret: secret.source } };
+        if (bundleFile !== undefined) {
+          // The file (0600) carries the secret whatever its source; stdout then carries none.
+          bundleFile.write(provisioningBundle(loaded, row, secret.value));
+          console.log(JSON.stringify({ ...done, bundleFile: bundleFile.path }));
+        } else {
+          // A generated secret is printed once, here (alone and in the bundle): the gateway keeps only its
+          // hash. A secret the operator gave is never echoed: the bundle on stdout goes without it.
+          const printed = secret.source === "generated" ? secret.value : undefined;
+          console.log(JSON.stringify({ ...done, ...(printed === undefined ? {} : { secret: printed }), provisioning: provisioningBundle(loaded, row, printed) }));
+        }
+      } catch (error) {
+        bundleFile?.discard();
+        throw error;
       } finally {
         store.close();
       }

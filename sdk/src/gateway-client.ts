@@ -25,6 +25,7 @@ import { getAddress, type Address, type Hex } from "viem";
 import { decodeAuthPath, encodeAuthPath, type AuthPath, type AuthPathStatus } from "./authtable.js";
 import { IomtError } from "./errors.js";
 import { finishBinding, openAnswer, sealRequest, type RequestBinding, type SealedAnswerBody } from "./gateway-protocol.js";
+import { parseProvisioningBundle, ProvisioningError, type ProvisioningBundle } from "./provisioning.js";
 import { parseToken, type Token } from "./tokens.js";
 import {
   createClientHello,
@@ -38,7 +39,16 @@ import {
   type SessionContext,
   type SessionRecord,
 } from "./session.js";
-import { hashDataMessage, registryDomain, signAssociation, type DataMessage, type SignedAssociation, type SignedDataMessage, type TypedDataSigner } from "./typed-data.js";
+import {
+  hashDataMessage,
+  registryDomain,
+  signAssociation,
+  type DataMessage,
+  type RegistryDomain,
+  type SignedAssociation,
+  type SignedDataMessage,
+  type TypedDataSigner,
+} from "./typed-data.js";
 
 /** The gateway's routes, shared by client and server. */
 export const gatewayRoutes = {
@@ -228,15 +238,32 @@ export class GatewayError extends IomtError {
 
 export type GatewayClientAccount = SessionAccount & TypedDataSigner;
 
-export type CreateGatewayClientParameters = {
-  /** The gateway's base URL, e.g. `https://ward-3.gateway.hospital.example:8443`. */
-  url: string;
+/** Where the gateway is and whom it must prove to be: given one by one, or as a provisioning bundle. */
+export type GatewayClientTarget =
+  | {
+      /** The gateway's base URL (not the chain's RPC URL), e.g. `https://ward-3.gateway.hospital.example:8443`. */
+      url: string;
+      /** The group's Master: the key the gateway must prove it holds. */
+      master: Address;
+      /** Chain, registry and group of the session. */
+      context: SessionContext;
+      provisioning?: undefined;
+    }
+  | {
+      /**
+       * The bundle `iomt-gateway enrol` printed, as JSON text or as the parsed object: it gives the
+       * URL, the Master, the context and the enrolment secret `getTicket` sends (see
+       * {@link parseProvisioningBundle}). The account must be the bundle's `device`.
+       */
+      provisioning: ProvisioningBundle | string | Record<string, unknown>;
+      url?: undefined;
+      master?: undefined;
+      context?: undefined;
+    };
+
+export type CreateGatewayClientParameters = GatewayClientTarget & {
   /** The device's identity key. */
   account: GatewayClientAccount;
-  /** The group's Master: the key the gateway must prove it holds. */
-  master: Address;
-  /** Chain, registry and group of the session. */
-  context: SessionContext;
   /** A `fetch` to use instead of the global one. */
   fetch?: typeof fetch;
   /**
@@ -268,9 +295,13 @@ export type WaitForAssociationParameters = {
 export type GatewayClient = {
   /** The established session, after {@link GatewayClient.keySession}. */
   readonly session: Session | undefined;
+  /** Chain, registry and group of the sessions. */
+  readonly context: SessionContext;
+  /** The registry's EIP-712 domain, for signing data messages (`signDataMessage(account, { domain, message })`). */
+  readonly domain: RegistryDomain;
   /** keySession: runs the handshake (with the cookie round); the gateway proves it holds the Master's key. */
   keySession(): Promise<FinishAnswer & { sessionId: Hex }>;
-  /** getTicket: the device's token, issued by the Master (checked against `master` here). */
+  /** getTicket: the device's token, issued by the Master (checked against `master` here); sends the provisioning bundle's secret unless given one. */
   getTicket(parameters?: TicketRequest): Promise<Token>;
   /** assoc: signs the relayed association and hands it to the gateway. */
   associate(parameters: AssociateThroughGatewayParameters): Promise<AssocResponse>;
@@ -295,12 +326,40 @@ const RENEW_SESSION = new Set(["SessionUnknown", "SessionExpired"]);
 /** Codes after which the client waits (back-off) and sends the request again: the gateway asked for a retry. */
 const RETRY_LATER = new Set(["MirrorSyncing"]);
 
-/** Creates a client for one device talking to its Master's gateway. */
+/** The URL, Master, context and default ticket secret, from the bundle or from the parameters given one by one. */
+function resolveTarget(parameters: CreateGatewayClientParameters): { url: string; master: Address; context: SessionContext; secret: string | undefined } {
+  if (parameters.provisioning === undefined) return { url: parameters.url, master: parameters.master, context: parameters.context, secret: undefined };
+  const given = (["url", "master", "context"] as const).filter((name) => (parameters as Record<string, unknown>)[name] !== undefined);
+  if (given.length > 0) throw new ProvisioningError("ProvisioningConflict", `give either a provisioning bundle or ${given.join(", ")}, not both`);
+  const bundle = parseProvisioningBundle(parameters.provisioning);
+  if (getAddress(parameters.account.address) !== bundle.device) {
+    throw new ProvisioningError("ProvisioningWrongDevice", `the bundle is for device ${bundle.device}, not for ${getAddress(parameters.account.address)}`, { field: "device" });
+  }
+  return { url: bundle.gatewayUrl, master: bundle.master, context: { chainId: bundle.chainId, registry: bundle.registry, gid: bundle.gid }, secret: bundle.secret };
+}
+
+/**
+ * Creates a client for one device talking to its Master's gateway.
+ *
+ * @example
+ * // With the bundle `iomt-gateway enrol --bundle-file ecg-1.json` wrote:
+ * const gateway = createGatewayClient({ provisioning: readFileSync("ecg-1.json", "utf8"), account: device });
+ * // Or field by field; `url` is the gateway's, not the chain's RPC URL:
+ * const same = createGatewayClient({
+ *   url: "https://ward-3.gateway.hospital.example:8443",
+ *   account: device,
+ *   master: "0x5B38Da6a701c568545dCfcB03FcB875f56beddC4",
+ *   context: { chainId: 2026, registry, gid },
+ * });
+ * @throws {ProvisioningError} `ProvisioningMalformed`, `ProvisioningUnsupported`, `ProvisioningInvalidField`, `ProvisioningWrongDevice`, `ProvisioningConflict`
+ */
 export function createGatewayClient(parameters: CreateGatewayClientParameters): GatewayClient {
+  const target = resolveTarget(parameters);
   const doFetch = parameters.fetch ?? fetch;
-  const base = parameters.url.replace(/\/+$/, "");
-  const master = getAddress(parameters.master);
-  const domain = registryDomain({ chainId: parameters.context.chainId, registry: parameters.context.registry });
+  const base = target.url.replace(/\/+$/, "");
+  const master = getAddress(target.master);
+  const context: SessionContext = { ...target.context };
+  const domain = registryDomain({ chainId: context.chainId, registry: context.registry });
   let session: Session | undefined;
   // One sealed request in flight per session: answers then arrive in sequence order.
   let queue: Promise<unknown> = Promise.resolve();
@@ -360,7 +419,7 @@ export function createGatewayClient(parameters: CreateGatewayClientParameters): 
   }
 
   async function handshake(): Promise<FinishAnswer & { sessionId: Hex }> {
-    const { clientHello, state } = createClientHello({ account: parameters.account, master, context: parameters.context });
+    const { clientHello, state } = createClientHello({ account: parameters.account, master, context });
     let hello = await call<HelloResponse>(gatewayRoutes.hello, { clientHello } satisfies HelloRequest);
     if ("cookie" in hello) hello = await call<HelloResponse>(gatewayRoutes.hello, { clientHello, cookie: hello.cookie } satisfies HelloRequest);
     if (!("serverHello" in hello)) throw new GatewayError("GatewayBadResponse", "the gateway answered a hello that carried its cookie with another cookie", 200);
@@ -445,8 +504,10 @@ export function createGatewayClient(parameters: CreateGatewayClientParameters): 
     get session() {
       return session;
     },
+    context,
+    domain,
     keySession,
-    async getTicket(request = {}) {
+    async getTicket(request = target.secret === undefined ? {} : { secret: target.secret }) {
       const { token } = await sealed<TicketResponse>(gatewayRoutes.ticket, request);
       const parsed = parseToken(token);
       if (getAddress(parsed.device) !== getAddress(parameters.account.address)) {

@@ -152,6 +152,14 @@ export {
 export * from "./session.js";
 export * from "./gateway-client.js";
 export {
+  PROVISIONING_FORMAT,
+  PROVISIONING_VERSION,
+  parseProvisioningBundle,
+  ProvisioningError,
+  type ProvisioningBundle,
+  type ProvisioningErrorCode,
+} from "./provisioning.js";
+export {
   REQUEST_AAD_LABEL,
   RESPONSE_AAD_LABEL,
   FINISH_REQUEST_SEQ,
