@@ -4,11 +4,12 @@
 // master and context, refuses one made for another device or mixed with those parameters, and
 // sends the bundle's secret with its ticket request. The bundle `iomt-gateway enrol` really prints,
 // fed to a client that associates and sends, is in gateway/test/provisioning.test.ts.
+import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { expect } from "chai";
 import { getAddress, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { createGatewayClient, parseProvisioningBundle, PROVISIONING_FORMAT, ProvisioningError, toId, type ProvisioningBundle } from "../src/index.js";
+import { createGatewayClient, groupId, parseProvisioningBundle, PROVISIONING_FORMAT, ProvisioningError, toId, type ProvisioningBundle } from "../src/index.js";
 import { expectCode, rejection } from "./support/expect.js";
 import { freePort } from "./support/ports.js";
 
@@ -53,6 +54,17 @@ describe("provisioning bundle", () => {
       };
       expect(parseProvisioningBundle(JSON.stringify(example, null, 2))).to.deep.equal(expected);
       expect(parseProvisioningBundle(example)).to.deep.equal(expected);
+    });
+
+    it("parses the example of docs/protocol.md §9, whose ids are the ones it says", async () => {
+      const protocol = await readFile(new URL("../../docs/protocol.md", import.meta.url), "utf8");
+      const section = protocol.slice(protocol.indexOf("## 9. Provisioning bundle"));
+      const json = /^```json\n([\s\S]*?)^```/m.exec(section);
+      expect(json, "a ```json block in §9").not.to.equal(null);
+      const bundle = parseProvisioningBundle(json![1]);
+      expect(bundle.gid).to.equal(groupId({ chainId: bundle.chainId, registry: bundle.registry, creator: bundle.master, label: "ward-3" }));
+      expect(bundle.oid).to.equal(toId("ward-3/ecg-1"));
+      expect(bundle.secret).to.equal("K7QW2MZPHX4R93TDL5VA");
     });
 
     it("takes a bundle without a secret (a device enrolled with --no-secret) and an http URL with a path", () => {
