@@ -131,7 +131,7 @@ const clustering = formClusters({ nodes: field, range: RANGE });
 const calls = planHierarchy(clustering);
 const planMs = performance.now() - planStarted;
 console.log(
-  `Plan (paper 003, Algorithm 1; ${field.length} devices, ${FIELD} m × ${FIELD} m, range ${RANGE} m): ` +
+  `Plan (Al Ahmed et al., Algorithm 1; ${field.length} devices, ${FIELD} m × ${FIELD} m, range ${RANGE} m): ` +
     `${clustering.levelTwoHeads.length} level-2 head, ${clustering.levelOneHeads.length} level-1 heads, ${clustering.nodes.length} nodes, ${clustering.roots.length} root group(s) — ${planMs.toFixed(1)} ms`,
 );
 
@@ -392,7 +392,7 @@ const summary = [
   ``,
   `## What happened`,
   ``,
-  `- Planned ${field.length} devices in ${FIELD} m × ${FIELD} m (range ${RANGE} m) with paper 003's Algorithm 1: ${clustering.levelTwoHeads.length} level-2 head, ${clustering.levelOneHeads.length} level-1 heads, ${clustering.nodes.length} nodes (${planMs.toFixed(1)} ms).`,
+  `- Planned ${field.length} devices in ${FIELD} m × ${FIELD} m (range ${RANGE} m) with Al Ahmed et al.'s Algorithm 1: ${clustering.levelTwoHeads.length} level-2 head, ${clustering.levelOneHeads.length} level-1 heads, ${clustering.nodes.length} nodes (${planMs.toFixed(1)} ms).`,
   `- Deployed the registry and built the hierarchy: ${clustering.clusters.length} groups, ${heads.length - clustering.roots.length} cluster heads associated with their parents (${buildSeconds.toFixed(1)} s).`,
   `- Started ${gateways.size} gateways on loopback, one per cluster head with devices.`,
   ...(multisigs.size === 0 ? [] : [`- Root groups mastered by the 2-of-3 test multisig (${[...multisigs.values()].map((multisig) => multisig.address).join(", ")}): it created them, approved the tokens of the cluster heads below (ERC-1271) and revoked one.`]),

@@ -47,7 +47,7 @@ async function rootGroupFixture() {
 
 describe("GroupRegistry", () => {
   describe("createGroup: root groups", () => {
-    it("creates a root group whose gid is derived from the creator and its label, with a genesis anchor over zeros", async () => {
+    it("creates a root group whose gid is derived from the creator and its label, with the genesis anchor of (0, 0, gid, master)", async () => {
       const { registry } = await networkHelpers.loadFixture(deployRegistry);
       const master = await funded("m");
       const gid = groupId({ chainId, registry: registry.address, creator: master.address, label: "g" });
@@ -65,6 +65,18 @@ describe("GroupRegistry", () => {
       const me = await registry.read.memberByAccount([gid, master.address]);
       expect(me).to.include({ gid, oid: id("m-oid"), isMaster: true, isMember: false, revoked: false });
       expect(await registry.read.oidOf([master.address])).to.equal(id("m-oid"));
+    });
+
+    it("anchors a root group's genesis at keccak256(abi.encode(0, 0, gid, master)), as docs/contracts.md defines it", async () => {
+      // From the documented encoding alone, with viem's ABI encoder (not the SDK's genesisAnchor).
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const documented = keccak256(
+        encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }, { type: "address" }], [zeroHash, zeroHash, gid, master.address]),
+      );
+      expect(documented, "not zero").not.to.equal(zeroHash);
+      expect((await registry.read.groupInfo([gid])).chainHead, "the chain head before any association").to.equal(documented);
+      const [created] = await publicClient.getContractEvents({ address: registry.address, abi: registry.abi, eventName: "GroupCreated", args: { gid }, fromBlock: 0n, strict: true });
+      expect(created.args.genesis).to.equal(documented);
     });
 
     it("returns the derived gid to a calling contract", async () => {
@@ -482,6 +494,31 @@ describe("GroupRegistry", () => {
         registry,
         "GroupRegistryAlreadyAssociated",
         [gid, id("d"), device.address],
+      );
+    });
+
+    it("reports a replayed request as GroupRegistryAlreadyAssociated before any other check, even after its deadline and with its signature mangled", async () => {
+      const { registry, master, gid } = await networkHelpers.loadFixture(rootGroupFixture);
+      const device = deviceAccount("d");
+      const item = await signedAssociation(registry, master, device, gid, id("d"));
+      await registry.write.associateBySig([item.request, item.signature, item.token], { account: master });
+      await networkHelpers.time.increaseTo(item.request.deadline + 1n);
+      for (const signature of [item.signature, toHighS(item.signature), "0x" as Hex]) {
+        await assertions.revertWithCustomErrorWithArgs(
+          registry.write.associateBySig([item.request, signature, item.token], { account: master }),
+          registry,
+          "GroupRegistryAlreadyAssociated",
+          [gid, id("d"), device.address],
+        );
+      }
+      // The same request for a device that is not yet a member gets the deadline's error.
+      const other = deviceAccount("e");
+      const late = { gid, oid: id("e"), device: other.address, nonce: 0n, deadline: item.request.deadline };
+      await assertions.revertWithCustomErrorWithArgs(
+        registry.write.associateBySig([late, await signAssociationRequest(other, registry, late), await tokenSignature(master, gid, id("e"), other.address)], { account: master }),
+        registry,
+        "RequestExpired",
+        [late.deadline],
       );
     });
 

@@ -27,6 +27,7 @@ import {
 import { backupDatabase, restoreDatabase } from "./backup.js";
 import { checkSecretStrength, createPepperFile, enrolDevice, generateEnrolmentSecret, hashEnrolmentSecret, readPepperFile, renewEnrolmentSecret } from "./enrolment.js";
 import { GatewayConfigError } from "./errors.js";
+import { createBundleFile, provisioningBundle, requirePublicUrl } from "./provisioning.js";
 import { devicesReport, pendingReport, statusReport } from "./reports.js";
 import { GatewayStore, type StoreErrorCode } from "./store.js";
 
@@ -97,6 +98,9 @@ before. Secrets are read from a file or stdin, never from the command line. A fa
       .addOption(new Option("--secret-file <file>", "read the secret from this file (readable by its owner only; one trailing newline ignored)"))
       .addOption(new Option("--secret-stdin", "read the secret from stdin (one trailing newline ignored)"))
       .addOption(new Option("--no-secret", "the device needs no secret"))
+      .addOption(
+        new Option("--bundle-file <file>", "write the device's provisioning bundle, with its secret, to this new file (0600) and keep the secret off stdout (default: the bundle is printed, without a secret the operator gave)"),
+      )
       // Declared only to refuse it with a clear message.
       .addOption(new Option("--secret <value>").hideHelp())
       .action((options: Options) => enrolOrRenew(name, options));
@@ -212,6 +216,8 @@ async function enrolOrRenew(command: "enrol" | "renew-secret", options: Options)
   const gid = servedGroup(loaded, options.group as string | undefined);
   const secret = await readSecret(options);
   const secretHash = secret.value === undefined ? undefined : await hashEnrolmentSecret(secret.value, pepperFor(loaded));
+  requirePublicUrl(loaded.config); // before anything is stored
+  const bundleFile = options.bundleFile === undefined ? undefined : createBundleFile(options.bundleFile as string);
   const store = GatewayStore.open(loaded.config.databasePath, { durability: loaded.config.durability });
   try {
     recordGroupLabels(store, loaded);
@@ -221,8 +227,20 @@ async function enrolOrRenew(command: "enrol" | "renew-secret", options: Options)
         ? enrolDevice(store, { gid, oid, address: options.address as string, secretHash })
         : renewEnrolmentSecret(store, { gid, oid, secretHash: secretHash ?? null });
     const key = command === "enrol" ? "enrolled" : "renewed";
-    // A generated secret is printed once, here: the gateway keeps only its hash.
-    console.log(JSON.stringify({ [key]: { oid: row.oid, gid: row.gid, address: row.address, secret: secret.source }, ...(secret.source === "generated" ? { secret: secret.value } : {}) }));
+    const done = { [key]: { oid: row.oid, gid: row.gid, address: row.address, secret: secret.source } };
+    if (bundleFile !== undefined) {
+      // The file (0600) carries the secret whatever its source; stdout then carries none.
+      bundleFile.write(provisioningBundle(loaded, row, secret.value));
+      console.log(JSON.stringify({ ...done, bundleFile: bundleFile.path }));
+    } else {
+      // A generated secret is printed once, here (alone and in the bundle): the gateway keeps only its
+      // hash. A secret the operator gave is never echoed: the bundle on stdout goes without it.
+      const printed = secret.source === "generated" ? secret.value : undefined;
+      console.log(JSON.stringify({ ...done, ...(printed === undefined ? {} : { secret: printed }), provisioning: provisioningBundle(loaded, row, printed) }));
+    }
+  } catch (error) {
+    bundleFile?.discard();
+    throw error;
   } finally {
     store.close();
   }

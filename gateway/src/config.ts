@@ -2,6 +2,7 @@
 // each overriding the one before. The Master key is only ever read from a key file and kept as a
 // viem account, so no configuration object that gets printed or logged carries it.
 import { readFileSync, statSync } from "node:fs";
+import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
@@ -32,6 +33,12 @@ export interface GatewayConfig {
    */
   adminHost: string;
   adminPort: number;
+  /**
+   * The URL devices reach this gateway at, written into provisioning bundles. Default
+   * `http://<host>:<port>` (a wildcard host gives the machine's name); undefined when neither it
+   * nor a fixed port is set (port 0), so no bundle can be made.
+   */
+  publicUrl: string | undefined;
   policy: SubmissionPolicy;
   /** Anchor once this many messages wait… */
   batchMaxMessages: number;
@@ -130,6 +137,7 @@ const settings = {
   port: ["IOMT_GATEWAY_PORT", "listen port (0: any free port)"],
   adminHost: ["IOMT_GATEWAY_ADMIN_HOST", "the admin listener's address (/metrics and detailed health; keep it on localhost)"],
   adminPort: ["IOMT_GATEWAY_ADMIN_PORT", "the admin listener's port (0: any free port)"],
+  publicUrl: ["IOMT_GATEWAY_PUBLIC_URL", "the URL devices reach this gateway at, written into provisioning bundles (default http://<host>:<port>)"],
   policy: ["IOMT_GATEWAY_POLICY", "anchor (batches of digests) or relay (each message on chain)"],
   batchMaxMessages: ["IOMT_GATEWAY_BATCH_MAX_MESSAGES", "anchor once this many messages wait…"],
   batchMaxAgeMs: ["IOMT_GATEWAY_BATCH_MAX_AGE_MS", "…or once the oldest waited this long (ms)"],
@@ -205,6 +213,8 @@ export function resolveConfig(raw: RawSettings): LoadedConfig {
   const registry = address(merged.registry, "registry");
   const groupItems = groupList(merged.groups);
   const { account, privateKey } = readKeyFile(text(merged.keyFile, "keyFile"));
+  const host = text(merged.host, "host");
+  const port = integer(merged.port, "port", 0, 65_535);
   const config: GatewayConfig = {
     rpcUrl: url(merged.rpcUrl, "rpcUrl"),
     chainId,
@@ -212,10 +222,11 @@ export function resolveConfig(raw: RawSettings): LoadedConfig {
     fromBlock: BigInt(integer(merged.fromBlock, "fromBlock", 0)),
     groups: groupItems.map((item) => resolveGroup(item, { chainId, registry, master: account.address })),
     databasePath: text(merged.databasePath, "databasePath"),
-    host: text(merged.host, "host"),
-    port: integer(merged.port, "port", 0, 65_535),
+    host,
+    port,
     adminHost: text(merged.adminHost, "adminHost"),
     adminPort: integer(merged.adminPort, "adminPort", 0, 65_535),
+    publicUrl: merged.publicUrl === undefined ? defaultPublicUrl(host, port) : url(merged.publicUrl, "publicUrl"),
     policy: oneOf(merged.policy, "policy", ["anchor", "relay"] as const),
     batchMaxMessages: integer(merged.batchMaxMessages, "batchMaxMessages", 1, 65_536),
     batchMaxAgeMs: integer(merged.batchMaxAgeMs, "batchMaxAgeMs", 0),
@@ -249,6 +260,17 @@ export function resolveConfig(raw: RawSettings): LoadedConfig {
 }
 
 /**
+ * `http://<host>:<port>`: the listen address, when it is one devices can reach. A wildcard host
+ * (`0.0.0.0`, `::`) listens everywhere, so the machine's name stands in for it; an IPv6 literal
+ * goes in brackets. Port 0 (any free port) gives no URL: set `publicUrl`.
+ */
+export function defaultPublicUrl(host: string, port: number): string | undefined {
+  if (port === 0) return undefined;
+  const name = host === "0.0.0.0" || host === "::" ? hostname() : host;
+  return `http://${name.includes(":") ? `[${name}]` : name}:${port}`;
+}
+
+/**
  * Reads the Master's private key (0x-prefixed hex, one line). The file must not be readable by
  * group or others, as with ssh keys; the key itself never appears in an error message.
  */
@@ -276,11 +298,16 @@ function text(value: unknown, name: string): string {
 
 function url(value: unknown, name: string): string {
   const raw = text(value, name);
+  let parsed: URL;
   try {
-    const parsed = new URL(raw);
+    parsed = new URL(raw);
     if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error();
   } catch {
     throw new GatewayConfigError(`${name} must be an http(s) URL`);
+  }
+  // A publicUrl is handed to every device: no credentials in it, and no query or fragment for the client's routes to mangle.
+  if (name === "publicUrl" && (parsed.username !== "" || parsed.password !== "" || parsed.search !== "" || parsed.hash !== "")) {
+    throw new GatewayConfigError("publicUrl must not carry credentials, a query or a fragment");
   }
   return raw;
 }

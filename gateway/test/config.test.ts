@@ -7,7 +7,7 @@
 // names every setting.
 import { expect } from "chai";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { getAddress, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -83,6 +83,7 @@ describe("gateway config", () => {
         host: "127.0.0.1",
         adminHost: "127.0.0.1",
         adminPort: 9464,
+        publicUrl: "http://127.0.0.1:9000",
         batchMaxMessages: 256,
         batchMaxAgeMs: 2_000,
         pollIntervalMs: 500,
@@ -128,6 +129,21 @@ describe("gateway config", () => {
       expect(loaded).to.not.have.property("storageKey");
       expect(JSON.stringify(loaded, (_, value) => (typeof value === "bigint" ? value.toString() : value)).toLowerCase()).to.not.include(KEY.slice(2).toLowerCase());
       expect(Object.keys(loaded.masterKey)).to.deep.equal(["address", "signer"]);
+    });
+  });
+
+  describe("publicUrl: the URL written into provisioning bundles", () => {
+    it("defaults to http://host:port, a wildcard host giving the machine's name and an IPv6 host its brackets", () => {
+      expect(resolveConfig({ ...base, port: "8080" }).config.publicUrl).to.equal("http://127.0.0.1:8080");
+      expect(resolveConfig({ ...base, host: "ward-3.local", port: "9000" }).config.publicUrl).to.equal("http://ward-3.local:9000");
+      expect(resolveConfig({ ...base, host: "0.0.0.0", port: "8080" }).config.publicUrl).to.equal(`http://${hostname()}:8080`);
+      expect(resolveConfig({ ...base, host: "::1", port: "8080" }).config.publicUrl).to.equal("http://[::1]:8080");
+      expect(resolveConfig(base).config.publicUrl, "the default port").to.equal("http://127.0.0.1:8080");
+    });
+
+    it("has none with port 0 (any free port) unless one is set, and takes a set one as it is", () => {
+      expect(resolveConfig({ ...base, port: "0" }).config.publicUrl).to.equal(undefined);
+      expect(resolveConfig({ ...base, port: "0", publicUrl: "https://ward-3.hospital.example:8443/gw" }).config.publicUrl).to.equal("https://ward-3.hospital.example:8443/gw");
     });
   });
 
@@ -183,6 +199,10 @@ describe("gateway config", () => {
       ["pepperFile", ""],
       ["pepperFile", "gateway.db"],
       ["logLevel", "loud"],
+      ["publicUrl", "ward-3.hospital.example:8080"],
+      ["publicUrl", "ws://ward-3.hospital.example:8080"],
+      ["publicUrl", "https://operator:secret@ward-3.hospital.example"],
+      ["publicUrl", "https://ward-3.hospital.example/?device=1"],
       ["batchMaxMessages", "0"],
       ["maxPendingHandshakes", "0"],
       ["pollIntervalMs", "5"],
@@ -296,6 +316,7 @@ describe("gateway config", () => {
       port: "IOMT_GATEWAY_PORT",
       adminHost: "IOMT_GATEWAY_ADMIN_HOST",
       adminPort: "IOMT_GATEWAY_ADMIN_PORT",
+      publicUrl: "IOMT_GATEWAY_PUBLIC_URL",
       policy: "IOMT_GATEWAY_POLICY",
       batchMaxMessages: "IOMT_GATEWAY_BATCH_MAX_MESSAGES",
       batchMaxAgeMs: "IOMT_GATEWAY_BATCH_MAX_AGE_MS",

@@ -1,4 +1,4 @@
-// The AuthTable of paper 003 as the registry commits to it, re-implemented off chain: the genesis
+// The AuthTable of Al Ahmed et al. as the registry commits to it, re-implemented off chain: the genesis
 // anchor, the auth chain, the leaves, the lean append-only Merkle tree (an unpaired node is
 // carried up), proofs, and offline verification of hierarchical AuthTable paths. Everything here
 // is pure — a verifier that holds the groups' state needs no RPC.

@@ -1,4 +1,4 @@
-// Paper 003 (Al Ahmed et al., EIJ 2022), Algorithm 1 "Cluster Head Nomination", as pure functions:
+// Al Ahmed et al. (2022), Algorithm 1 "Cluster Head Nomination", as pure functions:
 // selectCHL2, selectCHL1 and joinCluster decide who heads which cluster; planHierarchy turns the
 // result into the ordered createGroup / associate calls the group registry accepts.
 //
@@ -16,7 +16,7 @@ export interface ClusterNode {
   x: number;
   /** Vertical position, in the unit of {@link FormClustersParameters.range}. */
   y: number;
-  /** Processing power category of paper 003: 3 = most capable (level-2 head), 1 = least. */
+  /** Processing power category of Al Ahmed et al.: 3 = most capable (level-2 head), 1 = least. */
   processingIndex: 1 | 2 | 3;
   /** Residual energy, finite and ≥ 0. Only compared between nodes, so any unit works. */
   energy: number;
@@ -84,7 +84,7 @@ export class ClusteringInputError extends IomtError {
 }
 
 /**
- * Paper 003 Algorithm 1: nominate cluster heads on two levels and attach every node below one.
+ * Al Ahmed et al.'s Algorithm 1: nominate cluster heads on two levels and attach every node below one.
  *
  * Rules, in the paper's order:
  * 1. **selectCHL2** — every node of processing index 3 is a level-2 head (CHL2).

@@ -22,186 +22,55 @@
  *   (`retry`), then throws it.
  */
 import { getAddress, type Address, type Hex } from "viem";
-import { decodeAuthPath, encodeAuthPath, type AuthPath, type AuthPathStatus } from "./authtable.js";
+import { decodeAuthPath, encodeAuthPath, type AuthPath } from "./authtable.js";
 import { IomtError } from "./errors.js";
 import { finishBinding, openAnswer, sealRequest, type RequestBinding, type SealedAnswerBody } from "./gateway-protocol.js";
+import {
+  gatewayRoutes,
+  toWireDataMessage,
+  toWireAssociation,
+  type SealedRoute,
+  type HelloRequest,
+  type HelloResponse,
+  type FinishRequest,
+  type FinishResponse,
+  type FinishAnswer,
+  type SealedEnvelope,
+  type SealedAnswer,
+  type GatewayErrorBody,
+  type TicketRequest,
+  type TicketResponse,
+  type DataRequest,
+  type Receipt,
+  type DataResponse,
+  type NonceResponse,
+  type AssocRequest,
+  type AssocResponse,
+  type ProofResponse,
+  type VerifyRequest,
+  type VerifyResponse,
+  type InclusionRequest,
+  type InclusionResponse,
+} from "./gateway-wire.js";
+import { parseProvisioningBundle, ProvisioningError, type ProvisioningBundle } from "./provisioning.js";
 import { parseToken, type Token } from "./tokens.js";
 import {
   createClientHello,
   completeHandshake,
   SessionError,
-  type ClientFinish,
-  type ClientHello,
-  type ServerHello,
   type Session,
   type SessionAccount,
   type SessionContext,
   type SessionRecord,
 } from "./session.js";
-import { hashDataMessage, registryDomain, signAssociation, type DataMessage, type SignedAssociation, type SignedDataMessage, type TypedDataSigner } from "./typed-data.js";
-
-/** The gateway's device-facing routes, shared by client and server (`/metrics` is on its admin listener). */
-export const gatewayRoutes = {
-  hello: "/v2/session/hello",
-  finish: "/v2/session/finish",
-  ticket: "/v2/ticket",
-  assoc: "/v2/assoc",
-  data: "/v2/data",
-  nonce: "/v2/nonce",
-  proof: "/v2/proof",
-  inclusion: "/v2/inclusion",
-  verify: "/v2/verify",
-  live: "/health/live",
-  ready: "/health/ready",
-} as const;
-
-/** Routes whose bodies travel sealed under a session. */
-export type SealedRoute = (typeof gatewayRoutes)["ticket" | "assoc" | "data" | "nonce" | "proof" | "inclusion" | "verify"];
-
-// ------------------------------------------------------------------------------ wire types
-
-export type HelloRequest = { clientHello: ClientHello; cookie?: Hex };
-/** Either a cookie to send back with the same ClientHello, or the ServerHello. */
-export type HelloResponse = { cookie: Hex } | { handshakeId: string; serverHello: ServerHello };
-export type FinishRequest = { handshakeId: string; clientFinish: ClientFinish };
-/** `record`: sealed by the Master (sequence 0) over {@link FinishAnswer}, bound to the ClientFinish. */
-export type FinishResponse = { sessionId: Hex; record: SessionRecord };
-export type FinishAnswer = { expiresAt: number };
-export type SealedEnvelope = { sessionId: Hex; record: SessionRecord };
-export type SealedAnswer = { record: SessionRecord };
-export type GatewayErrorBody = { error: { code: string; message: string; details?: Record<string, unknown> } };
-
-export type TicketRequest = { secret?: string };
-export type TicketResponse = { token: Hex };
-
-/** A data message on the wire: bigints as decimal strings. */
-export type WireDataMessage = {
-  gid: Hex;
-  oid: Hex;
-  nonce: string;
-  payloadHash: Hex;
-  timestamp: string;
-  deadline: string;
-};
-export type WireSignedDataMessage = {
-  message: WireDataMessage;
-  signature: Hex;
-  /** The raw reading as hex, when the gateway should keep it; `keccak256(salt ‖ payload)` must be `payloadHash`. */
-  payload?: Hex;
-  /** The commitment's 32-byte salt; required with `payload`. */
-  salt?: Hex;
-};
-export type DataRequest = { messages: WireSignedDataMessage[] };
-
-/** `pending` until the message's batch is anchored (or the message is relayed) on chain. */
-export type MessageStatus = "pending" | "anchored" | "relayed";
-
-export type Receipt = {
-  /** The message's EIP-712 digest (`hashDataMessage`): its id and its leaf in a batch. */
-  digest: Hex;
-  device: Address;
-  nonce: string;
-  /** Unix milliseconds when the gateway stored the message. */
-  acceptedAt: number;
-};
-export type DataResponse = { receipts: Receipt[] };
-
-/** The next data nonce the gateway accepts from this device: resynchronises a device that lost its counter. */
-export type NonceResponse = { next: string };
-
-export type WireAssociation = {
-  request: { gid: Hex; oid: Hex; device: Address; nonce: string; deadline: string };
-  signature: Hex;
-  /** The Master's token signature (the token's gid, oid and device are the request's). */
-  token: Hex;
-};
-/** An empty body asks for the status of the association already sent. */
-export type AssocRequest = { association?: WireAssociation };
-/**
- * `associated` once the device is a member on chain — also when someone else relayed the same
- * signed request first (the batch reports it as already applied); `rejected` when the registry
- * refused it (then `error` names the rule).
- */
-export type AssociationStatus = "queued" | "submitted" | "associated" | "rejected";
-export type AssocResponse = {
-  status: AssociationStatus;
-  /** The transaction that carried the request (a batch of several devices' requests). */
-  txHash?: Hex;
-  /** Once mined: the device's AuthTable entry; `entryHash` is its auth-chain entry (the chain head right after it joined). */
-  entry?: { gid: Hex; oid: Hex; device: Address; master: Address; index: number; entryHash: Hex };
-  /** When rejected: the registry rule it broke (a custom error's name). */
-  error?: { code: string; message: string };
-};
-
-/**
- * `path`: the device's AuthTable path in `encodeAuthPath`'s form (version 2), built from the
- * gateway's mirror: each step carries the tree size its proof was built for (`leafCount`) and no
- * consistency proof (it is built for the mirror's current size). `size`: its length in bytes.
- */
-export type ProofResponse = { path: Hex; size: number };
-
-/**
- * `path` in `encodeAuthPath`'s form. A step built when its group was smaller verifies too: with
- * its consistency proof, or without one, since the gateway's mirror knows every earlier root of
- * the groups it indexed. `status` is `Stale` only for a step it cannot place.
- */
-export type VerifyRequest = { path: Hex; trustedRootGid?: Hex };
-export type VerifyResponse = { valid: boolean; status: AuthPathStatus; failedStep: number; device: Address };
-
-/** One of the device's own messages, by digest. */
-export type InclusionRequest = { digest: Hex };
-export type InclusionResponse = {
-  digest: Hex;
-  status: MessageStatus;
-  gid: Hex;
-  device: Address;
-  nonce: string;
-  acceptedAt: number;
-  batch?: { root: Hex; index: number; size: number; proof: Hex[]; txHash?: Hex; blockNumber?: string };
-  relay?: { txHash: Hex; blockNumber?: string };
-};
-
-/** A data message as JSON. */
-export function toWireDataMessage(message: DataMessage): WireDataMessage {
-  return {
-    gid: message.gid,
-    oid: message.oid,
-    nonce: message.nonce.toString(),
-    payloadHash: message.payloadHash,
-    timestamp: message.timestamp.toString(),
-    deadline: message.deadline.toString(),
-  };
-}
-
-/** A data message from JSON (the shape already validated: decimal strings). */
-export function fromWireDataMessage(wire: WireDataMessage): DataMessage {
-  return {
-    gid: wire.gid,
-    oid: wire.oid,
-    nonce: BigInt(wire.nonce),
-    payloadHash: wire.payloadHash,
-    timestamp: BigInt(wire.timestamp),
-    deadline: BigInt(wire.deadline),
-  };
-}
-
-export function toWireAssociation(association: SignedAssociation): WireAssociation {
-  const { request } = association;
-  return {
-    request: { gid: request.gid, oid: request.oid, device: request.device, nonce: request.nonce.toString(), deadline: request.deadline.toString() },
-    signature: association.signature,
-    token: association.token,
-  };
-}
-
-export function fromWireAssociation(wire: WireAssociation): SignedAssociation {
-  const { request } = wire;
-  return {
-    request: { gid: request.gid, oid: request.oid, device: getAddress(request.device), nonce: BigInt(request.nonce), deadline: BigInt(request.deadline) },
-    signature: wire.signature,
-    token: wire.token,
-  };
-}
+import {
+  hashDataMessage,
+  registryDomain,
+  signAssociation,
+  type RegistryDomain,
+  type SignedDataMessage,
+  type TypedDataSigner,
+} from "./typed-data.js";
 
 // ------------------------------------------------------------------------------ client
 
@@ -227,21 +96,38 @@ export class GatewayError extends IomtError {
 
 export type GatewayClientAccount = SessionAccount & TypedDataSigner;
 
-export type CreateGatewayClientParameters = {
-  /** The gateway's base URL, e.g. `https://ward-3.gateway.hospital.example:8443`. */
-  url: string;
+/** Where the gateway is and whom it must prove to be: given one by one, or as a provisioning bundle. */
+export type GatewayClientTarget =
+  | {
+      /** The gateway's base URL (not the chain's RPC URL), e.g. `https://ward-3.gateway.hospital.example:8443`. */
+      url: string;
+      /**
+       * The key the gateway must prove it holds: the group's Master; for a group whose Master is a
+       * contract wallet, the operator key the wallet authorised (docs/hardware-keys.md).
+       */
+      master: Address;
+      /** Chain, registry and group of the session. */
+      context: SessionContext;
+      provisioning?: undefined;
+    }
+  | {
+      /**
+       * The bundle `iomt-gateway enrol` printed, as JSON text or as the parsed object: it gives the
+       * URL, the Master, the context and the enrolment secret `getTicket` sends (see
+       * {@link parseProvisioningBundle}). The account must be the bundle's `device`.
+       */
+      provisioning: ProvisioningBundle | string | Record<string, unknown>;
+      url?: undefined;
+      master?: undefined;
+      context?: undefined;
+    };
+
+export type CreateGatewayClientParameters = GatewayClientTarget & {
   /**
    * The device's identity key: a viem account (secp256k1), a `Secp256k1Signer`, or a
    * `P256Account` (a secure element's, TPM's or WebCrypto's P-256 key), used alike.
    */
   account: GatewayClientAccount;
-  /**
-   * The key the gateway must prove it holds: the group's Master; for a group whose Master is a
-   * contract wallet, the operator key the wallet authorised (docs/hardware-keys.md).
-   */
-  master: Address;
-  /** Chain, registry and group of the session. */
-  context: SessionContext;
   /** A `fetch` to use instead of the global one. */
   fetch?: typeof fetch;
   /**
@@ -273,9 +159,13 @@ export type WaitForAssociationParameters = {
 export type GatewayClient = {
   /** The established session, after {@link GatewayClient.keySession}. */
   readonly session: Session | undefined;
+  /** Chain, registry and group of the sessions. */
+  readonly context: SessionContext;
+  /** The registry's EIP-712 domain, for signing data messages (`signDataMessage(account, { domain, message })`). */
+  readonly domain: RegistryDomain;
   /** keySession: runs the handshake (with the cookie round); the gateway proves it holds the Master's key. */
   keySession(): Promise<FinishAnswer & { sessionId: Hex }>;
-  /** getTicket: the device's token, issued by the Master (checked against `master` here). */
+  /** getTicket: the device's token, issued by the Master (checked against `master` here); sends the provisioning bundle's secret unless given one. */
   getTicket(parameters?: TicketRequest): Promise<Token>;
   /** assoc: signs the relayed association and hands it to the gateway. */
   associate(parameters: AssociateThroughGatewayParameters): Promise<AssocResponse>;
@@ -300,12 +190,40 @@ const RENEW_SESSION = new Set(["SessionUnknown", "SessionExpired"]);
 /** Codes after which the client waits (back-off) and sends the request again: the gateway asked for a retry. */
 const RETRY_LATER = new Set(["MirrorSyncing"]);
 
-/** Creates a client for one device talking to its Master's gateway. */
+/** The URL, Master, context and default ticket secret, from the bundle or from the parameters given one by one. */
+function resolveTarget(parameters: CreateGatewayClientParameters): { url: string; master: Address; context: SessionContext; secret: string | undefined } {
+  if (parameters.provisioning === undefined) return { url: parameters.url, master: parameters.master, context: parameters.context, secret: undefined };
+  const given = (["url", "master", "context"] as const).filter((name) => (parameters as Record<string, unknown>)[name] !== undefined);
+  if (given.length > 0) throw new ProvisioningError("ProvisioningConflict", `give either a provisioning bundle or ${given.join(", ")}, not both`);
+  const bundle = parseProvisioningBundle(parameters.provisioning);
+  if (getAddress(parameters.account.address) !== bundle.device) {
+    throw new ProvisioningError("ProvisioningWrongDevice", `the bundle is for device ${bundle.device}, not for ${getAddress(parameters.account.address)}`, { field: "device" });
+  }
+  return { url: bundle.gatewayUrl, master: bundle.master, context: { chainId: bundle.chainId, registry: bundle.registry, gid: bundle.gid }, secret: bundle.secret };
+}
+
+/**
+ * Creates a client for one device talking to its Master's gateway.
+ *
+ * @example
+ * // With the bundle `iomt-gateway enrol --bundle-file ecg-1.json` wrote:
+ * const gateway = createGatewayClient({ provisioning: readFileSync("ecg-1.json", "utf8"), account: device });
+ * // Or field by field; `url` is the gateway's, not the chain's RPC URL:
+ * const same = createGatewayClient({
+ *   url: "https://ward-3.gateway.hospital.example:8443",
+ *   account: device,
+ *   master: "0x5B38Da6a701c568545dCfcB03FcB875f56beddC4",
+ *   context: { chainId: 2026, registry, gid },
+ * });
+ * @throws {ProvisioningError} `ProvisioningMalformed`, `ProvisioningUnsupported`, `ProvisioningInvalidField`, `ProvisioningWrongDevice`, `ProvisioningConflict`
+ */
 export function createGatewayClient(parameters: CreateGatewayClientParameters): GatewayClient {
+  const target = resolveTarget(parameters);
   const doFetch = parameters.fetch ?? fetch;
-  const base = parameters.url.replace(/\/+$/, "");
-  const master = getAddress(parameters.master);
-  const domain = registryDomain({ chainId: parameters.context.chainId, registry: parameters.context.registry });
+  const base = target.url.replace(/\/+$/, "");
+  const master = getAddress(target.master);
+  const context: SessionContext = { ...target.context };
+  const domain = registryDomain({ chainId: context.chainId, registry: context.registry });
   let session: Session | undefined;
   // One sealed request in flight per session: answers then arrive in sequence order.
   let queue: Promise<unknown> = Promise.resolve();
@@ -365,7 +283,7 @@ export function createGatewayClient(parameters: CreateGatewayClientParameters): 
   }
 
   async function handshake(): Promise<FinishAnswer & { sessionId: Hex }> {
-    const { clientHello, state } = createClientHello({ account: parameters.account, master, context: parameters.context });
+    const { clientHello, state } = createClientHello({ account: parameters.account, master, context });
     let hello = await call<HelloResponse>(gatewayRoutes.hello, { clientHello } satisfies HelloRequest);
     if ("cookie" in hello) hello = await call<HelloResponse>(gatewayRoutes.hello, { clientHello, cookie: hello.cookie } satisfies HelloRequest);
     if (!("serverHello" in hello)) throw new GatewayError("GatewayBadResponse", "the gateway answered a hello that carried its cookie with another cookie", 200);
@@ -450,8 +368,10 @@ export function createGatewayClient(parameters: CreateGatewayClientParameters): 
     get session() {
       return session;
     },
+    context,
+    domain,
     keySession,
-    async getTicket(request = {}) {
+    async getTicket(request = target.secret === undefined ? {} : { secret: target.secret }) {
       const { token } = await sealed<TicketResponse>(gatewayRoutes.ticket, request);
       const parsed = parseToken(token);
       if (getAddress(parsed.device) !== getAddress(parameters.account.address)) {

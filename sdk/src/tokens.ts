@@ -1,4 +1,4 @@
-// Master-signed association tokens (paper 000): {gid, oid, pubAddr, signature}, where the Master
+// Master-signed association tokens (Elhachmi & Kobbane): {gid, oid, pubAddr, signature}, where the Master
 // signs keccak256(gid ‖ oid ‖ pubAddr) as an EIP-191 personal message. Issuing needs only the
 // Master's key; verifying needs only the Master's address — no RPC either way.
 import { bytesToHex, concat, encodePacked, getAddress, hashMessage, hexToBytes, isHex, keccak256, type Address, type Hex } from "viem";
@@ -10,7 +10,7 @@ import { InvalidSignatureError, isSignedBy, normalizeSignature, recoverSigner } 
 export interface Token {
   gid: Id;
   oid: Id;
-  /** The device's address (paper 000's pubAddr). */
+  /** The device's address (Elhachmi & Kobbane's pubAddr). */
   device: Address;
   /** The Master's 65-byte EIP-191 signature over `tokenDigest`. */
   signature: Hex;

@@ -350,7 +350,7 @@ export interface CreateExchangeParameters extends Omit<CreateDataMessageParamete
   receiverOid: Id;
 }
 
-/** Builds a device-to-device exchange (paper 000, Algorithm 3); pure. */
+/** Builds a device-to-device exchange (Elhachmi & Kobbane, Algorithm 3); pure. */
 export function createExchange(parameters: CreateExchangeParameters): Exchange {
   const { gid, oid, nonce, payloadHash, timestamp, deadline } = createDataMessage(parameters);
   return { gid, oid, receiverGid: assertId(parameters.receiverGid, "receiverGid"), receiverOid: assertId(parameters.receiverOid, "receiverOid"), nonce, payloadHash, timestamp, deadline };

@@ -5,6 +5,7 @@
 // SDK's peer range. In each: one viem only, the README's example type-checked under
 // `tsc --strict` and then run, unchanged, against anvil, on the Node running the tests (22+) and,
 // when the machine has one, on Node 20 (`/usr/bin/node`), the oldest the package supports.
+// The README's gateway snippet is type-checked too, and the example's refusal without PRIVATE_KEY.
 // `require()` (the CommonJS build) and TypeScript's older module resolutions are checked too.
 //
 // The installs take packages from npm's cache first and ask the registry only for what it lacks.
@@ -61,11 +62,21 @@ function run(file: string, args: readonly string[], options: { cwd: string; env?
   });
 }
 
+/** The README's ```js blocks, verbatim: the example first, then the gateway snippet. */
+function readmeBlocks(readme: string): string[] {
+  const blocks = [...readme.matchAll(/^```js\n([\s\S]*?)^```/gm)].map((match) => match[1]);
+  if (blocks.length === 0) throw new Error("sdk/README.md has no ```js code block");
+  return blocks;
+}
+
 /** The first ```js block of the README, verbatim. */
-function readmeExample(readme: string): string {
-  const match = /^```js\n([\s\S]*?)^```/m.exec(readme);
-  if (match === null) throw new Error("sdk/README.md has no ```js code block");
-  return match[1];
+const readmeExample = (readme: string): string => readmeBlocks(readme)[0];
+
+/** The ```js block of "Talking to a gateway", verbatim. */
+function gatewaySnippet(readme: string): string {
+  const block = readmeBlocks(readme).find((code) => code.includes("createGatewayClient("));
+  if (block === undefined) throw new Error("sdk/README.md has no ```js block that calls createGatewayClient");
+  return block;
 }
 
 /** The Node 20 binary at /usr/bin/node, when there is one. */
@@ -169,10 +180,14 @@ describe("SDK package (npm pack → fresh project as the README says → README 
     if (floor === null) throw new Error(`sdk/package.json: peerDependencies.viem is "${range}", expected ^x.y.z`);
     lowestViem = floor[1];
 
-    const example = readmeExample(await readFile(join(sdkDir, "README.md"), "utf8"));
+    const readme = await readFile(join(sdkDir, "README.md"), "utf8");
+    const example = readmeExample(readme);
     // The README's install line, with the tarball for the registry's name; then the range's floor.
     [readmeProject, lowestProject] = await Promise.all([installProject([tarball, "viem"], tempDirs), installProject([tarball, `viem@${lowestViem}`], tempDirs)]);
-    for (const project of [readmeProject, lowestProject]) await writeFile(join(project.dir, "example.mjs"), example);
+    for (const project of [readmeProject, lowestProject]) {
+      await writeFile(join(project.dir, "example.mjs"), example);
+      await writeFile(join(project.dir, "gateway-snippet.mjs"), gatewaySnippet(readme));
+    }
 
     anvil = await startAnvil();
     node20 = await findNode20();
@@ -300,6 +315,24 @@ describe("SDK package (npm pack → fresh project as the README says → README 
       const dir = usable(this, readmeProject);
       expect(Number(process.versions.node.split(".")[0]), "Node major").to.be.at.least(22);
       await runExample(process.execPath, dir);
+    });
+
+    it("type-checks the README's gateway snippet under tsc --strict: every name it uses is defined", async function () {
+      const dir = usable(this, readmeProject);
+      const { errors } = await typeCheck(dir, "gateway-snippet", exampleOptions, ["gateway-snippet.mjs"]);
+      expect(errors, "tsc errors").to.deep.equal([]);
+    });
+
+    it("stops the README example without PRIVATE_KEY with a message that says what to set, before it calls the node", async function () {
+      const dir = usable(this, readmeProject);
+      // Port 9 (discard) has no node behind it: reaching the network first would fail differently.
+      const env = childEnv({ RPC_URL: "http://127.0.0.1:9" });
+      delete env.PRIVATE_KEY;
+      const failure = (await run(process.execPath, ["example.mjs"], { cwd: dir, env, timeout: 60_000 }).catch((error: unknown) => error)) as Error & RunResult & { code?: number };
+      expect(failure, "the example exits non-zero").to.be.instanceOf(Error);
+      expect(failure.stderr).to.contain("Set PRIVATE_KEY to a funded 0x-prefixed 32-byte private key");
+      expect(failure.stderr).not.to.match(/Cannot read properties|TypeError|at file:/);
+      expect(failure.stdout).to.equal("");
     });
 
     it("runs the README example on Node 20 (/usr/bin/node)", async function () {
