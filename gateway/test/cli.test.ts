@@ -123,7 +123,7 @@ describe("gateway CLI: commands are dispatched before any configuration is read"
   describe("usage errors: CliUsage, exit 2, naming what was wrong", () => {
     it("refuses an unknown command, suggesting the nearest one, instead of asking for rpcUrl", async () => {
       const result = await bare(["restart"]);
-      expect(expectCliFailure(result, 2, "CliUsage")).to.match(/unknown command 'restart'.*Did you mean start\?.*iomt-gateway --help lists the commands/);
+      expect(expectCliFailure(result, 2, "CliUsage")).to.match(/unknown command 'restart'.*Did you mean one of restore, start\?.*iomt-gateway --help lists the commands/);
       expect(result.stderr).not.to.include("rpcUrl");
     });
 
