@@ -13,7 +13,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import { generatePrivateKey } from "viem/accounts";
-import { childEnv, installProject, npmPack, run, type Project, type RunResult } from "../../sdk/test/support/npm.js";
+import { installProject, npmPack, run, usable, type Project, type RunResult } from "../../sdk/test/support/npm.js";
 import { skipBecause } from "../../sdk/test/support/skips.js";
 import { readConfigFile, resolveConfig } from "../src/config.js";
 
@@ -79,15 +79,6 @@ describe("gateway package (npm pack of the SDK and the gateway → fresh install
   after(async function () {
     for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
   });
-
-  /** The project's folder, or skips the test with the reason its install could not run. */
-  function usable(context: Mocha.Context, installed: Project): string {
-    if ("skipReason" in installed) {
-      console.log(`      skipped: ${installed.skipReason}`);
-      context.skip();
-    }
-    return installed.dir;
-  }
 
   /** `npx iomt-gateway …args` in the fresh project. */
   const npx = (dir: string, ...args: string[]): Promise<RunResult> => run("npx", ["--no-install", "iomt-gateway", ...args], { cwd: dir, timeout: 120_000 });

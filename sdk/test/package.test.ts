@@ -22,7 +22,7 @@ import { expect } from "chai";
 import { parseEther, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { startAnvil, type TestChain } from "./support/chain.js";
-import { childEnv, installProject, npmPack, run, type Project, type RunResult } from "./support/npm.js";
+import { childEnv, installProject, npmPack, run, usable, type Project, type RunResult } from "./support/npm.js";
 import { skipBecause } from "./support/skips.js";
 
 const sdkDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -134,15 +134,6 @@ describe("SDK package (npm pack → fresh project as the README says → README 
     await anvil?.stop();
     for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
   });
-
-  /** The project's folder, or skips the test with the reason its install could not run. */
-  function usable(context: Mocha.Context, project: Project): string {
-    if ("skipReason" in project) {
-      console.log(`      skipped: ${project.skipReason}`);
-      context.skip();
-    }
-    return project.dir;
-  }
 
   /** A fresh key with 1,000 ether on anvil, for one run of the example (it deploys and acts as the Master). */
   async function fundedKey(): Promise<Hex> {

@@ -77,3 +77,16 @@ export async function installProject(packages: readonly string[], tempDirs: stri
     }
   }
 }
+
+/**
+ * The project's folder, or skips the test with the reason its install could not run (a skip the
+ * test runner counts as a failure: only an unreachable registry with a cache that lacks a package
+ * gets there).
+ */
+export function usable(context: Mocha.Context, project: Project): string {
+  if ("skipReason" in project) {
+    console.log(`      skipped: ${project.skipReason}`);
+    context.skip();
+  }
+  return project.dir;
+}
