@@ -6,6 +6,7 @@
 // Node running the tests (22+; the project-local one first on PATH). The shipped examples are
 // held to what runs: the sample configuration through the config loader and the binary, the unit
 // through `systemd-analyze verify` where the machine has it and against the installed layout.
+import { spawn } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -13,9 +14,12 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import { generatePrivateKey } from "viem/accounts";
-import { installProject, npmPack, run, usable, type Project, type RunResult } from "../../sdk/test/support/npm.js";
+import { childEnv, installProject, npmPack, run, usable, type Project, type RunResult } from "../../sdk/test/support/npm.js";
 import { skipBecause } from "../../sdk/test/support/skips.js";
 import { readConfigFile, resolveConfig } from "../src/config.js";
+import { exited } from "./support/cli.js";
+import { createHarness, eventually } from "./support/harness.js";
+import { randomPort } from "./support/process.js";
 
 const gatewayDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repoDir = resolve(gatewayDir, "..");
@@ -181,6 +185,41 @@ describe("gateway package (npm pack of the SDK and the gateway → fresh install
       expect(stdout).to.match(/^Usage: iomt-gateway start/m);
       const linked = await run(join(prefix, "bin", "iomt-gateway"), ["--version"], { cwd: prefix });
       expect(linked.stdout.trim(), "the global bin link").to.equal(manifest.version);
+    });
+
+    it("stops as systemd stops it: the installed bin, started as ExecStart says beside a chain, gets SIGTERM itself, logs `gateway closed` and exits 0", async function () {
+      const prefix = join(usable(this, global), "prefix");
+      const [, script] = setting("Service", "ExecStart")[0].split(/\s+/);
+      const installed = join(prefix, script.slice(UNIT_PREFIX.length));
+      const harness = await createHarness();
+      try {
+        const port = await randomPort();
+        const config = join(harness.dir, "service.json");
+        await writeFile(config, JSON.stringify(harness.settings({ port: String(port), logLevel: "info" })));
+        await run(process.execPath, [installed, "init", "--config", config], { cwd: harness.dir });
+        const child = spawn(process.execPath, [installed, "start", "--config", config], { cwd: harness.dir, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk) => (stdout += chunk));
+        child.stderr.on("data", (chunk) => (stderr += chunk));
+        try {
+          await eventually("the installed gateway to answer /health/live", async () => {
+            if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}: ${stderr}`);
+            return fetch(`http://127.0.0.1:${port}/health/live`).then((response) => (response.ok ? true : undefined), () => undefined);
+          });
+          child.kill("SIGTERM");
+          await exited(child);
+        } finally {
+          if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+        }
+        expect({ code: child.exitCode, signal: child.signalCode }, stderr).to.deep.equal({ code: 0, signal: null });
+        const lines = stdout.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as { msg: string; signal?: string });
+        expect(lines.find((line) => line.msg === "closing")?.signal).to.equal("SIGTERM");
+        expect(lines.at(-1)?.msg).to.equal("gateway closed");
+        expect(stderr).to.equal("");
+      } finally {
+        await harness.close();
+      }
     });
 
     it("passes systemd-analyze verify without a warning (node and the bin at the test's install)", async function () {
