@@ -101,8 +101,15 @@ describe("gateway package (npm pack of the SDK and the gateway → fresh install
     it("is publishable: not private, MIT with the repository's LICENSE, the bin iomt-gateway pointing into dist/", async function () {
       expect(manifest.private, "private").to.equal(undefined);
       expect(manifest.license).to.equal("MIT");
-      expect(manifest.bin).to.deep.equal({ "iomt-gateway": "./dist/cli.js" });
+      expect(manifest.bin).to.deep.equal({ "iomt-gateway": "dist/cli.js" });
       expect(await readFile(join(gatewayDir, "LICENSE"), "utf8")).to.equal(await readFile(join(repoDir, "LICENSE"), "utf8"));
+    });
+
+    it("publishes without npm correcting the manifest (npm 11 drops a bin written ./dist/cli.js at publish)", async function () {
+      // --ignore-scripts: dist/ is already built by the pack above; --offline: a dry run needs no registry.
+      const { stderr } = await run("npm", ["publish", "--dry-run", "--ignore-scripts", "--offline"], { cwd: gatewayDir });
+      expect(stderr).to.match(/\(dry-run\)/);
+      expect(stderr, "npm's corrections").not.to.match(/auto-corrected|was invalid|errors corrected/);
     });
   });
 
