@@ -343,7 +343,8 @@ describe("gateway CLI: failure paths", function () {
   before(async () => {
     harness = await createHarness();
     databasePath = join(harness.dir, "cli.db");
-    config = configFile(harness, "cli", { databasePath });
+    // enrol prints a provisioning bundle, so it needs the URL devices reach the gateway at (the harness listens on port 0).
+    config = configFile(harness, "cli", { databasePath, publicUrl: "http://gateway.ward-3.example:8080" });
     first = harness.device("first");
     await runCliJson(config, "init");
     await runCliJson(config, "enrol", "--oid", first.oid, "--address", first.account.address, "--no-secret");
