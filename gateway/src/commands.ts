@@ -131,7 +131,7 @@ before. Secrets are read from a file or stdin, never from the command line. A fa
   withSettings(cli.command("unenrol"), storeSettings)
     .summary("remove a device's enrolment here (no ticket from now on); does not revoke on chain")
     .description(
-      "Removes a device's enrolment from this gateway's list: it gets no ticket here from now on. Nothing changes on chain: a device that got its ticket can still associate with it, and an associated device stays admitted as a member; the answer warns when the store shows either, and `revoke` cuts such a device off. Refuses an oid not enrolled (EnrolmentUnknown). Needs neither the Master key nor the chain; runs next to a running gateway.",
+      "Removes a device's enrolment from this gateway's list: it gets no ticket here from now on. It does not revoke on chain: a device that got its ticket can still associate with it, and an associated device stays admitted as a member (the answer warns when the store shows either); `revoke` cuts such a device off. Refuses an oid not enrolled (EnrolmentUnknown). Needs neither the Master key nor the chain; runs next to a running gateway.",
     )
     .addOption(new Option("--oid <id>", "the device's oid, as enrolled").makeOptionMandatory())
     .addOption(new Option("--group <gid|label>", "its group, by gid or by a label the store recorded (default: the one group the oid is enrolled in)"))
