@@ -24,6 +24,7 @@ export function chainClients({ config, account }: Pick<LoadedConfig, "config" | 
   };
 }
 
+/** `enrolment`: "dropped" when the database held one for the device (by this command, or by a running gateway's mirror first), else "none". */
 export type RevokeResult = { oid: Hex; gid: Hex; txHash: Hex; block: string; enrolment: "dropped" | "none" };
 
 /**
@@ -34,6 +35,8 @@ export type RevokeResult = { oid: Hex; gid: Hex; txHash: Hex; block: string; enr
  */
 export async function revokeDevice(loaded: LoadedConfig, store: GatewayStore, { gid, oid }: { gid: Hex; oid: Hex }): Promise<RevokeResult> {
   const { publicClient, walletClient } = chainClients(loaded);
+  // Looked up before: a running gateway's mirror may see the revocation, and drop the enrolment, first.
+  const enrolled = store.enrolment(gid, oid);
   let hash: Hex;
   try {
     hash = await revoke(walletClient, { registry: loaded.config.registry, gid, oid });
@@ -42,13 +45,14 @@ export async function revokeDevice(loaded: LoadedConfig, store: GatewayStore, { 
       throw apiError("DeviceNotMember", `oid ${oid} is not a member of group ${gid} on chain (not associated yet? \`iomt-gateway unenrol\` removes an enrolment not used yet)`);
     }
     if (error instanceof ContractRuleError && error.code === "GroupRegistryMemberRevoked") throw apiError("DeviceRevoked", `oid ${oid} of group ${gid} was already revoked`);
+    // Any other rule keeps the registry's name as its code, the message says it in words.
+    if (error instanceof ContractRuleError) throw new IomtError(error.code, `the registry refused the revocation: ${error.rule}${error.args.length === 0 ? "" : ` (${error.args.map(String).join(", ")})`}`, { cause: error });
     throw error;
   }
-  const receipt = await waitForTransactionReceipt(publicClient as PublicClient, { hash });
+  const receipt = await waitForTransactionReceipt(publicClient as PublicClient, { hash, pollingInterval: 1_000 });
   if (receipt.status !== "success") throw new IomtError("UnknownRevert", `the revocation ${hash} reverted in block ${receipt.blockNumber}`);
-  const device = store.enrolment(gid, oid)?.address as Address | undefined;
-  const dropped = device !== undefined && store.dropEnrolment(device);
-  return { oid, gid, txHash: hash, block: receipt.blockNumber.toString(), enrolment: dropped ? "dropped" : "none" };
+  if (enrolled !== undefined) store.dropEnrolment(enrolled.address as Address);
+  return { oid, gid, txHash: hash, block: receipt.blockNumber.toString(), enrolment: enrolled === undefined ? "none" : "dropped" };
 }
 
 export type UnenrolResult = {

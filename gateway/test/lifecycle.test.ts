@@ -1,13 +1,14 @@
 // `iomt-gateway revoke` and `unenrol` through the CLI binary, against anvil and a gateway running
 // as its own process on the same database: revoke cuts a device off on chain (isAuthenticated
 // false, the running gateway refuses it with DeviceRevoked) and drops its enrolment; it refuses,
-// sending nothing, an oid that is no member and one already revoked. unenrol removes an enrolment
+// sending nothing, an oid that is no member, one already revoked, and a key that is not the Master. unenrol removes an enrolment
 // so that getTicket is refused, refuses an unknown one, and only warns for a device that already
 // associated: that one stays a member, admitted, until it is revoked.
 import { expect } from "chai";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Hex } from "viem";
+import { parseEther, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { GatewayError, isAuthenticated, type GatewayClient } from "@iomt-auth/sdk";
 import { GatewayStore } from "../src/store.js";
 import { exited, expectCliFailure, runCli, runCliJson, spawnGateway, type GatewayProcess } from "./support/cli.js";
@@ -87,6 +88,20 @@ describe("iomt-gateway revoke and unenrol, next to a running gateway", () => {
       expect(gateway.child.exitCode).to.equal(null);
     });
 
+    it("drops the enrolment itself, also from a database no gateway runs on", async () => {
+      const device = harness.device("elsewhere");
+      await enrolled(device, { associate: true });
+      const idle = join(harness.dir, "idle.json");
+      const settings = harness.settings({ publicUrl: url });
+      writeFileSync(idle, JSON.stringify(settings));
+      GatewayStore.create(settings.databasePath as string);
+      await runCliJson(idle, "enrol", "--oid", device.oid, "--address", device.account.address, "--no-secret");
+      const { revoked } = (await runCliJson(idle, "revoke", "--oid", device.oid)) as { revoked: { enrolment: string } };
+      expect(revoked.enrolment).to.equal("dropped");
+      expect(JSON.parse((await runCli(["devices", "--config", idle])).stdout)).to.deep.equal([]);
+      expect(await member(device)).to.equal(false);
+    });
+
     it("takes the group by label, and refuses one already revoked (DeviceRevoked) and an oid that is no member (DeviceNotMember), sending no transaction", async () => {
       const device = harness.device("twice");
       await enrolled(device, { associate: true });
@@ -101,6 +116,22 @@ describe("iomt-gateway revoke and unenrol, next to a running gateway", () => {
       expect(await masterNonce()).to.equal(sent);
       // A refused revoke keeps the enrolment.
       expect(await devices()).to.include(stranger.account.address);
+    });
+
+    it("refuses a key that is not the group's Master with the registry's rule (GroupRegistryNotMaster), sending nothing", async () => {
+      const device = harness.device("kept");
+      await enrolled(device, { associate: true });
+      const otherKey = generatePrivateKey();
+      const other = privateKeyToAccount(otherKey);
+      await harness.publicClient.request({ method: "anvil_setBalance" as never, params: [other.address, `0x${parseEther("1").toString(16)}`] as never });
+      const keyFile = join(harness.dir, "other.key");
+      writeFileSync(keyFile, `${otherKey}\n`, { mode: 0o600 });
+      const otherConfig = join(harness.dir, "other.json");
+      writeFileSync(otherConfig, JSON.stringify({ ...JSON.parse(readFileSync(config, "utf8")), keyFile, groups: harness.gid }));
+      const refused = await runCli(["revoke", "--config", otherConfig, "--oid", device.oid]);
+      expect(expectCliFailure(refused, 2, "GroupRegistryNotMaster")).to.match(new RegExp(`^iomt-gateway: GroupRegistryNotMaster: the registry refused the revocation: only the group's Master may do this \\(${harness.gid}, ${other.address}\\)$`));
+      expect(await harness.publicClient.getTransactionCount({ address: other.address })).to.equal(0);
+      expect(await member(device)).to.equal(true);
     });
   });
 
