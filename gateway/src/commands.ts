@@ -9,7 +9,7 @@ import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import type { Hex } from "viem";
-import { IomtError, toId } from "@iomt-auth/sdk";
+import { ContractRuleError, IomtError, toId } from "@iomt-auth/sdk";
 import {
   defaultConfig,
   isGroupId,
@@ -386,7 +386,9 @@ function fail(error: unknown): void {
     return fail(new IomtError("CliUsage", message));
   }
   const code = error instanceof IomtError ? error.code : "Error";
-  console.error(`iomt-gateway: ${code}: ${(error as Error).message}`);
+  // A registry refusal's message starts with its code: printed once, with the rule in words.
+  const message = error instanceof ContractRuleError ? `the registry refused: ${error.rule}${error.args.length === 0 ? "" : ` (${error.args.map(String).join(", ")})`}` : (error as Error).message;
+  console.error(`iomt-gateway: ${code}: ${message}`);
   process.exitCode = (storeCodes as readonly string[]).includes(code) ? 3 : error instanceof IomtError ? 2 : 1;
   // Nothing may keep a refused start alive (an open handle would leave a half-started process).
   setTimeout(() => process.exit(), 1_000).unref();

@@ -31,7 +31,8 @@ export type RevokeResult = { oid: Hex; gid: Hex; txHash: Hex; block: string; enr
  * Revokes member `oid` of group `gid` on chain with the Master key, waits for the receipt, and
  * drops the device's enrolment from `store`. The registry's refusals, decoded by the SDK, come back
  * as the codes devices get for the same state: `DeviceNotMember` (no member under this oid) and
- * `DeviceRevoked` (revoked before); others (e.g. `GroupRegistryNotMaster`) keep the registry's name.
+ * `DeviceRevoked` (revoked before); others (e.g. `GroupRegistryNotMaster`) are thrown as the SDK's
+ * `ContractRuleError`, which the CLI prints with the rule in words.
  */
 export async function revokeDevice(loaded: LoadedConfig, store: GatewayStore, { gid, oid }: { gid: Hex; oid: Hex }): Promise<RevokeResult> {
   const { publicClient, walletClient } = chainClients(loaded);
@@ -45,12 +46,12 @@ export async function revokeDevice(loaded: LoadedConfig, store: GatewayStore, { 
       throw apiError("DeviceNotMember", `oid ${oid} is not a member of group ${gid} on chain (not associated yet? \`iomt-gateway unenrol\` removes an enrolment not used yet)`);
     }
     if (error instanceof ContractRuleError && error.code === "GroupRegistryMemberRevoked") throw apiError("DeviceRevoked", `oid ${oid} of group ${gid} was already revoked`);
-    // Any other rule keeps the registry's name as its code, the message says it in words.
-    if (error instanceof ContractRuleError) throw new IomtError(error.code, `the registry refused the revocation: ${error.rule}${error.args.length === 0 ? "" : ` (${error.args.map(String).join(", ")})`}`, { cause: error });
+    // Any other rule (e.g. GroupRegistryNotMaster) goes out as the SDK decoded it.
     throw error;
   }
   const receipt = await waitForTransactionReceipt(publicClient as PublicClient, { hash, pollingInterval: 1_000 });
-  if (receipt.status !== "success") throw new IomtError("UnknownRevert", `the revocation ${hash} reverted in block ${receipt.blockNumber}`);
+  // Only when the chain changed between the gas estimate (which checks the rules) and the block.
+  if (receipt.status !== "success") throw new Error(`the revocation ${hash} reverted in block ${receipt.blockNumber}`);
   if (enrolled !== undefined) store.dropEnrolment(enrolled.address as Address);
   return { oid, gid, txHash: hash, block: receipt.blockNumber.toString(), enrolment: enrolled === undefined ? "none" : "dropped" };
 }

@@ -129,7 +129,7 @@ describe("iomt-gateway revoke and unenrol, next to a running gateway", () => {
       const otherConfig = join(harness.dir, "other.json");
       writeFileSync(otherConfig, JSON.stringify({ ...JSON.parse(readFileSync(config, "utf8")), keyFile, groups: harness.gid }));
       const refused = await runCli(["revoke", "--config", otherConfig, "--oid", device.oid]);
-      expect(expectCliFailure(refused, 2, "GroupRegistryNotMaster")).to.match(new RegExp(`^iomt-gateway: GroupRegistryNotMaster: the registry refused the revocation: only the group's Master may do this \\(${harness.gid}, ${other.address}\\)$`));
+      expect(expectCliFailure(refused, 2, "GroupRegistryNotMaster")).to.match(new RegExp(`^iomt-gateway: GroupRegistryNotMaster: the registry refused: only the group's Master may do this \\(${harness.gid}, ${other.address}\\)$`));
       expect(await harness.publicClient.getTransactionCount({ address: other.address })).to.equal(0);
       expect(await member(device)).to.equal(true);
     });
