@@ -96,8 +96,12 @@ export function unenrolDevice(store: GatewayStore, { gid, oid }: { gid: Hex | un
     association,
   };
   if (row.ticket_issued_at === null && association === null) return { unenrolled };
+  const revokeIt = `\`iomt-gateway revoke --oid ${row.oid}\` cuts it off`;
   return {
     unenrolled,
-    warning: `the device ${association === null ? "got its ticket" : `has an association (${association})`}: unenrol does not revoke, so it can still associate on chain with its token, and as a member it stays admitted; run \`iomt-gateway revoke --oid ${row.oid}\` to cut it off`,
+    warning:
+      association === null
+        ? `the device got its ticket at ${unenrolled.ticketIssuedAt}: unenrol does not revoke, and its token still lets it associate on chain; once it is a member, ${revokeIt}`
+        : `the device has an association (${association}): unenrol does not revoke, and as a member it stays admitted; ${revokeIt}`,
   };
 }

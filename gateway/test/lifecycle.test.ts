@@ -2,8 +2,8 @@
 // as its own process on the same database: revoke cuts a device off on chain (isAuthenticated
 // false, the running gateway refuses it with DeviceRevoked) and drops its enrolment; it refuses,
 // sending nothing, an oid that is no member, one already revoked, and a key that is not the Master. unenrol removes an enrolment
-// so that getTicket is refused, refuses an unknown one, and only warns for a device that already
-// associated: that one stays a member, admitted, until it is revoked.
+// so that getTicket is refused, refuses an unknown one, and only warns for a device that got its
+// ticket (its token stays valid) or already associated (it stays a member, admitted, until revoked).
 import { expect } from "chai";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -156,6 +156,18 @@ describe("iomt-gateway revoke and unenrol, next to a running gateway", () => {
       expect(done).to.have.nested.property("unenrolled.oidName", "bed-40/spo2");
       expect(expectCliFailure(await runCli(["unenrol", "--config", config, "--oid", "bed-40/spo2"]), 2, "EnrolmentUnknown")).to.match(/no device is enrolled as oid 0x[0-9a-f]{64}$/);
       expectCliFailure(await runCli(["unenrol", "--config", config, "--oid", "bed-41/spo2", "--group", harness.gid]), 2, "EnrolmentUnknown");
+    });
+
+    it("warns for a device that got its ticket but has not associated: its token still lets it associate", async () => {
+      const device = harness.device("ticketed");
+      const client = await enrolled(device, { associate: false });
+      await client.getTicket();
+      const { unenrolled, warning } = (await runCliJson(config, "unenrol", "--oid", device.oid)) as { unenrolled: { ticketIssuedAt: string; association: string | null }; warning: string };
+      expect(unenrolled.association).to.equal(null);
+      expect(warning).to.equal(
+        `the device got its ticket at ${unenrolled.ticketIssuedAt}: unenrol does not revoke, and its token still lets it associate on chain; once it is a member, \`iomt-gateway revoke --oid ${device.oid}\` cuts it off`,
+      );
+      await expectGatewayError(client.getTicket(), 403, "DeviceNotEnrolled", { authenticated: true });
     });
 
     it("warns, and does not revoke, for a device that associated: it stays a member and keeps sending until `revoke`", async () => {
