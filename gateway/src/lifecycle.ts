@@ -7,22 +7,13 @@
 //   still associate with, and an associated device stays a member, admitted by every gateway of
 //   the group, until it is revoked. The answer says so when the store shows a ticket or an
 //   association.
-import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex, type PublicClient, type Transport } from "viem";
+import type { Address, Hex, PublicClient } from "viem";
 import { waitForTransactionReceipt } from "viem/actions";
-import { ContractRuleError, IomtError, revoke, toId, type ReadClient, type WriteClient } from "@iomt-auth/sdk";
+import { ContractRuleError, IomtError, revoke, toId } from "@iomt-auth/sdk";
+import { chainClients } from "./chain.js";
 import type { LoadedConfig } from "./config.js";
 import { apiError } from "./errors.js";
 import type { EnrolmentRow, GatewayStore } from "./store.js";
-
-/** A read client and a wallet client of the Master key on the configured chain (`transport` defaults to `http(rpcUrl)`). */
-export function chainClients({ config, account }: Pick<LoadedConfig, "config" | "account">, transport?: Transport): { publicClient: ReadClient; walletClient: WriteClient } {
-  const chain = defineChain({ id: config.chainId, name: `chain ${config.chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [config.rpcUrl] } } });
-  const used = transport ?? http(config.rpcUrl, { retryCount: 0, timeout: 10_000 });
-  return {
-    publicClient: createPublicClient({ chain, transport: used, cacheTime: 0 }) as ReadClient,
-    walletClient: createWalletClient({ chain, transport: used, account }) as WriteClient,
-  };
-}
 
 /** `enrolment`: "dropped" when the database held one for the device (by this command, or by a running gateway's mirror first), else "none". */
 export type RevokeResult = { oid: Hex; gid: Hex; txHash: Hex; block: string; enrolment: "dropped" | "none" };
