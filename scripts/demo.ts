@@ -96,7 +96,7 @@ function showProgress(final = false): void {
 
 // ------------------------------------------------------------------------------------ the field
 
-/** Paper 003's evaluation scenario: one level-2 head in the middle, three level-1 heads 25 m out, three nodes around each. */
+/** Al Ahmed et al.'s evaluation scenario: one level-2 head in the middle, three level-1 heads 25 m out, three nodes around each. */
 function paperField(): ClusterNode[] {
   const nodes: ClusterNode[] = [{ id: "chl2", x: 75, y: 75, processingIndex: 3, energy: 100 }];
   for (let k = 0; k < 3; k++) {

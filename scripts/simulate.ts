@@ -162,7 +162,7 @@ for (let f = 0; f < fieldCount; f++) {
   const result = formClusters({ nodes: randomField(FIELD_NODES, fieldSeed), range: FIELD.range });
   const clusterOf = new Map(result.clusters.map((cluster) => [cluster.head, cluster]));
   const trees = result.roots.map((root) => ({ children: clusterOf.get(root)!.members.map((head) => clusterOf.get(head)?.members.length ?? 0) }));
-  // A field without level-2 heads makes level-1 roots: the simulation keeps paper 003's three levels.
+  // A field without level-2 heads makes level-1 roots: the simulation keeps Al Ahmed et al.'s three levels.
   if (result.levelTwoHeads.length === 0) throw new Error(`field ${fieldSeed}: no level-2 head`);
   pool.push(...trees);
   fieldSummaries.push({ seed: fieldSeed, nodes: FIELD_NODES, rootGroups: trees.length, childGroups: trees.reduce((sum, tree) => sum + tree.children.length, 0) });
@@ -275,7 +275,7 @@ const assumptions = {
   field: {
     nodesPerField: FIELD_NODES,
     fields: fieldCount,
-    density: `${FIELD.densityNodes} nodes per ${FIELD.densitySide} m × ${FIELD.densitySide} m (paper 003's field)`,
+    density: `${FIELD.densityNodes} nodes per ${FIELD.densitySide} m × ${FIELD.densitySide} m (Al Ahmed et al.'s field)`,
     rangeMetres: FIELD.range,
     capabilityMix: `${FIELD.levelTwoShare * 100} % processing index 3, ${FIELD.levelOneShare * 100} % index 2, the rest 1; energy uniform in [0, 100) (the SDK benchmark's field)`,
   },

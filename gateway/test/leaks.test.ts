@@ -187,3 +187,44 @@ describe("rule: the device-facing listener reveals neither the Master, nor the g
     expectErrorAnswer(await get(gateway.url, "/metrics"), 404, "NotFound");
   });
 });
+
+// A web page the browser of anyone on the ward's network opens could otherwise call the gateway
+// from its own origin and read the answers. CORS is off: no answer carries an
+// Access-Control-Allow-* header, so browsers keep every answer from pages of other origins (a
+// preflight gets none either, so a page cannot even send a JSON POST).
+describe("rule: CORS is off: a page of another origin reads no answer of either listener", () => {
+  let harness: Harness;
+  let gateway: RunningGateway;
+  const origin = "https://evil.example";
+
+  before(async () => {
+    harness = await createHarness();
+    gateway = await harness.start();
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await harness?.close();
+  });
+
+  /** The answer's Access-Control-* headers (there should be none). */
+  const corsHeaders = (response: Response): string[] => [...response.headers.keys()].filter((name) => name.startsWith("access-control-"));
+
+  it("answers a request with an Origin header without access-control-allow-origin, on the device-facing and the admin listener", async () => {
+    for (const url of [`${gateway.url}/health/ready`, `${gateway.url}${gatewayRoutes.hello}`, `${gateway.adminUrl}/health/ready`, `${gateway.adminUrl}/metrics`]) {
+      const response = await fetch(url, { headers: { origin } });
+      await response.arrayBuffer();
+      expect(response.headers.get("access-control-allow-origin"), url).to.equal(null);
+      expect(corsHeaders(response), url).to.deep.equal([]);
+    }
+  });
+
+  it("answers a CORS preflight (OPTIONS) without any Access-Control-Allow header", async () => {
+    for (const url of [`${gateway.url}${gatewayRoutes.hello}`, `${gateway.url}${gatewayRoutes.data}`, `${gateway.adminUrl}/health`]) {
+      const response = await fetch(url, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" } });
+      await response.arrayBuffer();
+      expect(corsHeaders(response), url).to.deep.equal([]);
+      expect(response.status, url).to.be.at.least(400);
+    }
+  });
+});

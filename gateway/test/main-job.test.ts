@@ -2,7 +2,7 @@
 // chain (chain id 1337, zero gas price, 1 s blocks) with `--rpc`, and a random field of devices
 // with `--devices`; then with half the fleet on P-256 keys and the root group mastered by the test
 // multisig (`--p256-share`, `--multisig-root`) on a chain with the P256VERIFY precompile (Osaka).
-// CI runs the default mode (in-process, paper 003's scenario) separately.
+// CI runs the default mode (in-process, Al Ahmed et al.'s scenario) separately.
 import { expect } from "chai";
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -43,7 +43,7 @@ describe("the main job against a JSON-RPC node", function () {
   });
 
   it("plans a random field, runs every device over HTTP and anchors every message", () => {
-    expect(stdout).to.match(/Plan \(paper 003, Algorithm 1; 24 devices/);
+    expect(stdout).to.match(/Plan \(Al Ahmed et al., Algorithm 1; 24 devices/);
     const [enrolled, total, associated] = numbers(stdout, /devices enrolled (\d+)\/(\d+) · associated (\d+)\//);
     expect(enrolled).to.equal(total).and.be.greaterThan(0);
     expect(associated).to.equal(total);

@@ -113,6 +113,8 @@ export const allowedSkips = {
   "no-native-secp256k1": () => nativeSecp256k1Problem(),
   // The gateway's full-disk tests put its database on a small tmpfs; mounting one needs root or CAP_SYS_ADMIN.
   "no-tmpfs-mount": () => (canMountTmpfs() ? undefined : "this process may not mount a tmpfs (needs root or CAP_SYS_ADMIN)"),
+  // gateway/test/package.test.ts checks the systemd unit with `systemd-analyze verify` where the machine has it.
+  "no-systemd-analyze": () => (spawnSync("systemd-analyze", ["--version"], { stdio: "ignore", timeout: 30_000 }).status === 0 ? undefined : "no systemd-analyze on PATH (Debian: apt-get install systemd)"),
 };
 
 /** Why the optional `secp256k1` binding does not load here (the runner's own check), or undefined when it loads. */

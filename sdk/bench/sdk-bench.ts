@@ -90,7 +90,7 @@ const nthAddress = (family: number, n: number): Address => `0x${family.toString(
 // ------------------------------------------------------------------ AuthTable groups
 
 /**
- * Paper 003's hierarchy as a verifier sees it: a root group of `heads` cluster heads (Master: the
+ * Al Ahmed et al.'s hierarchy as a verifier sees it: a root group of `heads` cluster heads (Master: the
  * hospital), and one cluster head's group of `leaves` devices. A device's path has two steps.
  */
 function buildHierarchy(leaves: number, heads = 10) {
@@ -645,15 +645,15 @@ console.log(
   table(
     ["figure", "paper", "here"],
     [
-      ["association request prepared (paper 000, Table 2, i7-3770 laptop)", "1.03 ms", `${fmt(ours("sign association"), 3)} ms (sign association)`],
-      ["data message prepared (paper 000, Table 2, i7-3770 laptop)", "0.13 ms", `${fmt(ours("sign data message"), 3)} ms (create + sign data message)`],
+      ["association request prepared (Elhachmi & Kobbane, Table 2, i7-3770 laptop)", "1.03 ms", `${fmt(ours("sign association"), 3)} ms (sign association)`],
+      ["data message prepared (Elhachmi & Kobbane, Table 2, i7-3770 laptop)", "0.13 ms", `${fmt(ours("sign data message"), 3)} ms (create + sign data message)`],
       [
-        "block creation (paper 003: 0.031 s in Docker, 0.267 s on an i7 PC)",
+        "block creation (Al Ahmed et al.: 0.031 s in Docker, 0.267 s on an i7 PC)",
         "31 ms / 267 ms",
         `${fmt(ours("append one AuthTable block"), 3)} ms to append one AuthTable block off chain; ${fmt(rebuildMs / LOG_COUNT, 3)} ms per association in a full rebuild (no consensus, no mining)`,
       ],
       [
-        "largest consensus message (paper 003)",
+        "largest consensus message (Al Ahmed et al.)",
         "3.9 KB",
         `${fmtInt(authPathSize(path100k))} B: a device's 2-step path over a 100k-leaf group; ${fmtInt(hexBytes(calldata.associateBySig))} B one relayed association; ` +
           `${fmt(hexBytes(calldata.associateBatchBySig) / 1024)} KB a 100-association batch transaction`,
@@ -662,4 +662,4 @@ console.log(
     [false, true, false],
   ),
 );
-console.log("\nThe paper figures include what is not measured here (paper 003's block creation includes its blockchain's consensus); ours are the SDK's off-chain work only.");
+console.log("\nThe paper figures include what is not measured here (Al Ahmed et al.'s block creation includes its blockchain's consensus); ours are the SDK's off-chain work only.");

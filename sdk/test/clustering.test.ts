@@ -154,7 +154,7 @@ function expectInputError(run: () => unknown, field: string, nodeId: string | un
   return error;
 }
 
-describe("clustering (paper 003 Algorithm 1)", () => {
+describe("clustering (Al Ahmed et al. Algorithm 1)", () => {
   describe("selectCHL2: processing index 3", () => {
     it("makes every node of processing index 3 a level-2 head and a root, whatever its energy", () => {
       const result = formClusters({ nodes: [node("weak", 0, 0, 3, 0), node("strong", 100, 0, 3, 99)], range: 10 });

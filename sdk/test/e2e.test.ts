@@ -1,5 +1,5 @@
 // End to end through the SDK alone, against a real anvil node (started on 127.0.0.1 on a free port,
-// stopped after) and against Hardhat's in-process network: paper 003's three-level hierarchy with
+// stopped after) and against Hardhat's in-process network: Al Ahmed et al.'s three-level hierarchy with
 // 20 devices, association in all three forms, the data plane, batch anchoring, AuthTable paths
 // verified offline and on chain (and kept verifiable as the groups grow), and the lifecycle
 // (revocation, hand-over, take-over of a revoked head's cluster, deactivation) breaking exactly
@@ -42,7 +42,7 @@ const networks = [
 const VALID: VerifyAuthPathReturnType = { status: "Valid", failedStep: 0 };
 
 for (const network of networks) {
-  describe(`paper 003's three-level hierarchy end to end on ${network.name}`, function () {
+  describe(`Al Ahmed et al.'s three-level hierarchy end to end on ${network.name}`, function () {
     let testChain: TestChain;
     let h: Hierarchy;
 

@@ -12,7 +12,6 @@
 // Where the machine has no Node 20, that test skips through `skipBecause` and says so
 // (scripts/test-all.mjs allows that skip only after checking for Node 20 itself); a project whose
 // install could not run at all is skipped with its reason, which the test runner refuses as a failure.
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -23,6 +22,7 @@ import { expect } from "chai";
 import { parseEther, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { startAnvil, type TestChain } from "./support/chain.js";
+import { childEnv, installProject, npmPack, run, usable, type Project, type RunResult } from "./support/npm.js";
 import { skipBecause } from "./support/skips.js";
 
 const sdkDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -31,36 +31,6 @@ const NODE_20 = "/usr/bin/node";
 const tscBin = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 /** @types/node for the temporary projects' type checks, from this repository (no extra install). */
 const typeRoots = join(repoDir, "node_modules", "@types");
-
-/**
- * The environment for child processes: without the NODE_OPTIONS hardhat-mocha sets (it loads tsx
- * from this repository, which must not leak into the fresh project or into another Node).
- */
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  delete env.NODE_OPTIONS;
-  return env;
-}
-
-interface RunResult {
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to completion; rejects with its output when it fails. */
-function run(file: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeout?: number }): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    execFile(
-      file,
-      args,
-      { cwd: options.cwd, env: options.env ?? childEnv(), timeout: options.timeout ?? 240_000, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error) reject(Object.assign(new Error(`${file} ${args.join(" ")} failed in ${options.cwd}: ${error.message}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`), { stdout, stderr }));
-        else resolvePromise({ stdout, stderr });
-      },
-    );
-  });
-}
 
 /** The README's ```js blocks, verbatim: the example first, then the gateway snippet. */
 function readmeBlocks(readme: string): string[] {
@@ -87,37 +57,6 @@ async function findNode20(): Promise<string | undefined> {
     return /^v20\./.test(stdout.trim()) ? NODE_20 : undefined;
   } catch {
     return undefined;
-  }
-}
-
-const NETWORK_ERROR = /\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH)\b/;
-
-type Project = { dir: string; from: "registry" | "npm cache" } | { dir: string; skipReason: string };
-
-/**
- * A fresh ESM project with `packages` installed by `npm install`, from the registry, or from the
- * npm cache alone when the registry cannot be reached. Any other install failure fails the test.
- */
-async function installProject(packages: readonly string[], tempDirs: string[]): Promise<Project> {
-  const dir = await mkdtemp(join(tmpdir(), "iomt-sdk-project-"));
-  tempDirs.push(dir);
-  await writeFile(join(dir, "package.json"), JSON.stringify({ type: "module", private: true }, null, 2) + "\n");
-  const install = (extra: string[]) => run("npm", ["install", ...packages, "--no-audit", "--no-fund", ...extra], { cwd: dir });
-  try {
-    await install([]);
-    return { dir, from: "registry" };
-  } catch (error) {
-    const output = `${(error as RunResult).stdout ?? ""}${(error as RunResult).stderr ?? ""}`;
-    const cause = NETWORK_ERROR.exec(output)?.[1];
-    if (cause === undefined) throw error;
-    try {
-      await install(["--offline"]);
-      console.log(`      (npm registry unreachable, ${cause}: installed ${packages.join(" ")} from the npm cache)`);
-      return { dir, from: "npm cache" };
-    } catch {
-      const wanted = packages.map((name) => (name.endsWith(".tgz") ? "@iomt-auth/sdk" : name)).join(" ");
-      return { dir, skipReason: `npm registry unreachable (${cause}) and the npm cache lacks what \`npm install ${wanted}\` needs` };
-    }
   }
 }
 
@@ -167,9 +106,7 @@ describe("SDK package (npm pack → fresh project as the README says → README 
     // `npm pack` runs `prepack` (sdk/build.mjs), which removes dist/ and builds it again.
     const packDir = await mkdtemp(join(tmpdir(), "iomt-sdk-pack-"));
     tempDirs.push(packDir);
-    const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", packDir], { cwd: sdkDir });
-    const [packed] = JSON.parse(stdout.slice(stdout.indexOf("["))) as { filename: string }[];
-    tarball = join(packDir, packed.filename);
+    tarball = await npmPack(sdkDir, packDir);
     expect(existsSync(tarball), `tarball ${tarball}`).to.equal(true);
     const listing = await run("tar", ["-tzf", tarball], { cwd: packDir });
     tarballEntries = listing.stdout.split("\n").filter((line) => line !== "");
@@ -197,15 +134,6 @@ describe("SDK package (npm pack → fresh project as the README says → README 
     await anvil?.stop();
     for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
   });
-
-  /** The project's folder, or skips the test with the reason its install could not run. */
-  function usable(context: Mocha.Context, project: Project): string {
-    if ("skipReason" in project) {
-      console.log(`      skipped: ${project.skipReason}`);
-      context.skip();
-    }
-    return project.dir;
-  }
 
   /** A fresh key with 1,000 ether on anvil, for one run of the example (it deploys and acts as the Master). */
   async function fundedKey(): Promise<Hex> {

@@ -113,7 +113,7 @@ export interface Cluster {
 }
 
 /**
- * Paper 003's scenario as groups: one root group whose Master is the level-2 cluster head, three
+ * Al Ahmed et al.'s scenario as groups: one root group whose Master is the level-2 cluster head, three
  * level-1 cluster heads that are members of the root group and each create a child group, and
  * three devices in each cluster (nine in all), associated through relayed requests.
  */

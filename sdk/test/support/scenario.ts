@@ -1,7 +1,7 @@
 // The shared fixture of the SDK's chain tests: a registry deployed on a TestChain, clients bound to
-// it with the SDK's decorators, and paper 003's three-level hierarchy built through the SDK alone.
+// it with the SDK's decorators, and Al Ahmed et al.'s three-level hierarchy built through the SDK alone.
 //
-// Paper 003 calls the single top cluster head "level 2", its cluster heads "level 1" and the
+// Al Ahmed et al. calls the single top cluster head "level 2", its cluster heads "level 1" and the
 // devices "level 0". On chain the levels count downwards from the root group: the level-2 head is
 // the Master of the root group (registry level 0), each level-1 head is a member of the root group
 // and the Master of a child group (registry level 1), and the devices are members of the child groups.
@@ -182,7 +182,7 @@ function joined(node: Node, gid: Id, form: AssociationForm, receipt: Transaction
 }
 
 /**
- * Deploys a registry and builds paper 003's scenario with the SDK: the level-2 head creates the
+ * Deploys a registry and builds Al Ahmed et al.'s scenario with the SDK: the level-2 head creates the
  * root group; three level-1 heads join it (one directly, one relayed, one in a batch with the spare
  * member) and each creates its child group; `devices` level-0 devices are spread round-robin over
  * the clusters and join them directly, relayed by their head, or in one batch per cluster.
