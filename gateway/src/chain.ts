@@ -11,7 +11,7 @@
 // group or its parent deactivated) the worker does not try to anchor for it: its messages stay
 // stored and the group's standing is reported in /health.
 import { getLogs, getTransactionReceipt, waitForTransactionReceipt } from "viem/actions";
-import { getAbiItem, type Hash, type Hex } from "viem";
+import { createPublicClient, createWalletClient, defineChain, getAbiItem, http, type Hash, type Hex, type Transport } from "viem";
 import {
   anchorBatch,
   associateBatchBySig,
@@ -26,10 +26,20 @@ import {
   type WireAssociation,
   type WriteClient,
 } from "@iomt-auth/sdk";
-import type { GatewayConfig } from "./config.js";
+import type { GatewayConfig, LoadedConfig } from "./config.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { standingErrors, type AuthTableMirror, type GroupStanding, type StandingError } from "./mirror.js";
 import type { AssociationRow, BatchRow, GatewayStore, MessageRow } from "./store.js";
+
+/** A read client and a wallet client of the Master key on the configured chain (`transport` defaults to `http(rpcUrl)`). */
+export function chainClients({ config, account }: Pick<LoadedConfig, "config" | "account">, transport?: Transport): { publicClient: ReadClient; walletClient: WriteClient } {
+  const chain = defineChain({ id: config.chainId, name: `chain ${config.chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [config.rpcUrl] } } });
+  const used = transport ?? http(config.rpcUrl, { retryCount: 0, timeout: 10_000 });
+  return {
+    publicClient: createPublicClient({ chain, transport: used, cacheTime: 0 }) as ReadClient,
+    walletClient: createWalletClient({ chain, transport: used, account }) as WriteClient,
+  };
+}
 
 /** Associations relayed in one `associateBatchBySig`. */
 const ASSOCIATION_BATCH_LIMIT = 32;

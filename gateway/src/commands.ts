@@ -1,5 +1,5 @@
-// iomt-gateway's commands (commander): create the database, start the gateway, enrol devices,
-// list devices and pending work, print status. The command line is parsed (and `--help`,
+// iomt-gateway's commands (commander): create the database, start the gateway, enrol, unenrol and
+// revoke devices, list devices and pending work, print status, back up and restore. The command line is parsed (and `--help`,
 // `--version`, unknown commands and flags answered) before any configuration is read. Settings
 // come from --config FILE, then IOMT_GATEWAY_* variables, then --flags; relative paths in flags and
 // variables are the working directory's, in the config file the file's folder's. `status`,
@@ -9,7 +9,7 @@ import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import type { Hex } from "viem";
-import { IomtError, toId } from "@iomt-auth/sdk";
+import { ContractRuleError, IomtError, toId } from "@iomt-auth/sdk";
 import {
   defaultConfig,
   isGroupId,
@@ -27,6 +27,7 @@ import {
 import { backupDatabase, restoreDatabase } from "./backup.js";
 import { checkSecretStrength, createPepperFile, enrolDevice, generateEnrolmentSecret, hashEnrolmentSecret, readPepperFile, renewEnrolmentSecret } from "./enrolment.js";
 import { GatewayConfigError } from "./errors.js";
+import { revokeDevice, unenrolDevice } from "./lifecycle.js";
 import { createBundleFile, provisioningBundle, requirePublicUrl } from "./provisioning.js";
 import { devicesReport, pendingReport, statusReport } from "./reports.js";
 import { GatewayStore, type StoreErrorCode } from "./store.js";
@@ -34,7 +35,7 @@ import { GatewayStore, type StoreErrorCode } from "./store.js";
 /** CLI exit codes: 2 for a usage or configuration error, 3 for a store the gateway refuses, 1 otherwise. */
 const storeCodes: readonly StoreErrorCode[] = ["StoreExists", "StoreMissing", "StoreEmpty", "StoreCorrupt", "StoreLocked", "StoreSchemaMismatch", "StoreUnwritable"];
 
-/** Settings without a default that `start`, `enrol` and `renew-secret` cannot do without. */
+/** Settings without a default that `start`, `enrol`, `renew-secret` and `revoke` cannot do without. */
 const requiredSettings: readonly SettingName[] = ["rpcUrl", "chainId", "registry", "groups", "keyFile"];
 /** The settings of the commands that only touch the database. */
 const storeSettings: readonly SettingName[] = ["databasePath"];
@@ -118,6 +119,24 @@ before. Secrets are read from a file or stdin, never from the command line. A fa
     if (name !== "status") command.addOption(new Option("--group <gid|label>", "only this group (default: all)"));
     command.action((options: Options) => report(name, options));
   }
+  withSettings(cli.command("revoke"), settingNames, requiredSettings)
+    .summary("revoke a device on chain with the Master key, for good, and drop its enrolment")
+    .description(
+      "Revokes a member of a served group on chain (the registry's revoke, sent with the Master key), waits for the receipt and drops the device's enrolment here; every gateway then refuses it (DeviceRevoked). Refuses an oid that is not a member of the group (DeviceNotMember: use unenrol for a device not associated yet) and one already revoked (DeviceRevoked). Needs the Master key and the chain; runs next to a running gateway.",
+    )
+    .addOption(new Option("--oid <id>", "the member's oid: a name (bed-12/spo2), a number or a bytes32").makeOptionMandatory())
+    .addOption(new Option("--group <gid|label>", "the served group (default: the first in groups)"))
+    .action((options: Options) => revokeCommand(options));
+
+  withSettings(cli.command("unenrol"), storeSettings)
+    .summary("remove a device's enrolment here (no ticket from now on); does not revoke on chain")
+    .description(
+      "Removes a device's enrolment from this gateway's list: it gets no ticket here from now on. It does not revoke on chain: a device that got its ticket can still associate with it, and an associated device stays admitted as a member (the answer warns when the store shows either); `revoke` cuts such a device off. Refuses an oid not enrolled (EnrolmentUnknown). Needs neither the Master key nor the chain; runs next to a running gateway.",
+    )
+    .addOption(new Option("--oid <id>", "the device's oid, as enrolled").makeOptionMandatory())
+    .addOption(new Option("--group <gid|label>", "its group, by gid or by a label the store recorded (default: the one group the oid is enrolled in)"))
+    .action((options: Options) => unenrol(options));
+
   withSettings(cli.command("backup"), storeSettings)
     .summary("copy the database, also while the gateway runs (SQLite's online backup)")
     .description(
@@ -135,6 +154,35 @@ before. Secrets are read from a file or stdin, never from the command line. A fa
     .addOption(new Option("--replace", "move an existing database aside instead of refusing"))
     .action((options: Options) => restore(options));
   return cli;
+}
+
+async function revokeCommand(options: Options): Promise<void> {
+  const loaded = resolveConfig(rawSettings(options, settingNames));
+  const gid = servedGroup(loaded, options.group as string | undefined);
+  let oid: Hex;
+  try {
+    oid = toId(options.oid as string);
+  } catch (error) {
+    throw new IomtError("CliUsage", `--oid ${String(options.oid)}: ${(error as Error).message}`);
+  }
+  // Opened first: a database the command cannot write is refused before anything is sent on chain.
+  const store = GatewayStore.open(loaded.config.databasePath, { durability: loaded.config.durability });
+  try {
+    console.log(JSON.stringify({ revoked: await revokeDevice(loaded, store, { gid, oid }) }));
+  } finally {
+    store.close();
+  }
+}
+
+function unenrol(options: Options): void {
+  const { databasePath } = rawSettings(options, storeSettings);
+  const store = GatewayStore.open(databasePath as string);
+  try {
+    const gid = options.group === undefined ? undefined : labelledGroup(store, options.group as string);
+    console.log(JSON.stringify(unenrolDevice(store, { gid, oid: options.oid as string })));
+  } finally {
+    store.close();
+  }
 }
 
 async function backup(options: Options): Promise<void> {
@@ -338,7 +386,9 @@ function fail(error: unknown): void {
     return fail(new IomtError("CliUsage", message));
   }
   const code = error instanceof IomtError ? error.code : "Error";
-  console.error(`iomt-gateway: ${code}: ${(error as Error).message}`);
+  // A registry refusal's message starts with its code: printed once, with the rule in words.
+  const message = error instanceof ContractRuleError ? `the registry refused: ${error.rule}${error.args.length === 0 ? "" : ` (${error.args.map(String).join(", ")})`}` : (error as Error).message;
+  console.error(`iomt-gateway: ${code}: ${message}`);
   process.exitCode = (storeCodes as readonly string[]).includes(code) ? 3 : error instanceof IomtError ? 2 : 1;
   // Nothing may keep a refused start alive (an open handle would leave a half-started process).
   setTimeout(() => process.exit(), 1_000).unref();

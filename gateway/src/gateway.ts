@@ -5,11 +5,10 @@
 // cannot write to, enrolment secrets it cannot check (no or another pepper), and a chain, registry
 // or key the chain contradicts (preflight.ts).
 import { existsSync } from "node:fs";
-import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex, type Transport } from "viem";
-import type { ReadClient, WriteClient } from "@iomt-auth/sdk";
+import type { Address, Hex, Transport } from "viem";
 import { createAdminServer, isLoopback } from "./admin.js";
 import { GatewayApi } from "./api.js";
-import { ChainWorker } from "./chain.js";
+import { ChainWorker, chainClients } from "./chain.js";
 import type { LoadedConfig } from "./config.js";
 import { checkStoredSecrets, EnrolmentSecrets, enrolDevice, hashEnrolmentSecret, readPepperFile } from "./enrolment.js";
 import { GatewayConfigError } from "./errors.js";
@@ -73,10 +72,7 @@ export type StartGatewayOptions = {
 };
 
 export async function startGateway({ config, account, masterKey, groupLabels }: LoadedConfig, { checkRoles = true, transport: customTransport, createDatabase = false }: StartGatewayOptions = {}): Promise<RunningGateway> {
-  const chain = defineChain({ id: config.chainId, name: `chain ${config.chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [config.rpcUrl] } } });
-  const transport = customTransport ?? http(config.rpcUrl, { retryCount: 0, timeout: 10_000 });
-  const publicClient = createPublicClient({ chain, transport, cacheTime: 0 }) as ReadClient;
-  const walletClient = createWalletClient({ chain, transport, account }) as WriteClient;
+  const { publicClient, walletClient } = chainClients({ config, account }, customTransport);
 
   if (createDatabase && !existsSync(config.databasePath)) GatewayStore.create(config.databasePath);
   const store = GatewayStore.open(config.databasePath, { durability: config.durability, lock: true, check: config.integrityCheck });

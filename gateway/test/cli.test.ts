@@ -51,7 +51,7 @@ function bareEnvironment(): NodeJS.ProcessEnv {
 }
 
 const manifest = JSON.parse(readFileSync(join(import.meta.dirname, "..", "package.json"), "utf8")) as { version: string; engines: { node: string } };
-const commands = ["init", "start", "enrol", "renew-secret", "devices", "pending", "status"];
+const commands = ["init", "start", "enrol", "renew-secret", "revoke", "unenrol", "devices", "pending", "status"];
 
 describe("gateway CLI: commands are dispatched before any configuration is read", () => {
   let empty: string;
@@ -92,6 +92,8 @@ describe("gateway CLI: commands are dispatched before any configuration is read"
         start: settingNames,
         enrol: settingNames,
         "renew-secret": settingNames,
+        revoke: settingNames,
+        unenrol: ["databasePath"],
         devices: ["databasePath"],
         pending: ["databasePath"],
         status: ["databasePath"],
@@ -117,6 +119,11 @@ describe("gateway CLI: commands are dispatched before any configuration is read"
       for (const flag of ["--oid <id>", "--address <0x…>", "--group <gid|label>", "--secret-file <file>", "--secret-stdin", "--no-secret"]) expect(enrol).to.include(flag);
       expect(enrol).not.to.match(/--secret </);
       expect((await bare(["devices", "--help"])).stdout).to.include("--group <gid|label>");
+      for (const command of ["revoke", "unenrol"]) {
+        const help = (await bare([command, "--help"])).stdout.replace(/\s+/g, " ");
+        for (const flag of ["--oid <id>", "--group <gid|label>"]) expect(help, `${command} --help`).to.include(flag);
+      }
+      expect((await bare(["unenrol", "--help"])).stdout.replace(/\s+/g, " ")).to.include("does not revoke on chain");
     });
   });
 

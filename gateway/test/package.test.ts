@@ -122,7 +122,7 @@ describe("gateway package (npm pack of the SDK and the gateway → fresh install
     it("lists every command with --help", async function () {
       const { stdout } = await npx(usable(this, project), "--help");
       expect(stdout).to.match(/^Usage: iomt-gateway/m);
-      for (const command of ["init", "start", "enrol", "renew-secret", "devices", "pending", "backup", "restore", "status"]) expect(stdout).to.match(new RegExp(`^  ${command}\\b`, "m"));
+      for (const command of ["init", "start", "enrol", "renew-secret", "revoke", "unenrol", "devices", "pending", "backup", "restore", "status"]) expect(stdout).to.match(new RegExp(`^  ${command}\\b`, "m"));
     });
 
     it("creates a database and a pepper file with init, both 0600, and reads the database with status: its SQLite binding loads", async function () {
