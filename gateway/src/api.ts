@@ -18,6 +18,7 @@ import {
   InvalidAuthPathError,
   InvalidSignatureError,
   issueToken,
+  parseToken,
   registryDomain,
   serializeToken,
   verifyAuthPath,
@@ -163,13 +164,22 @@ export class GatewayApi {
     if (enrolment === undefined || enrolment.gid !== session.context.gid.toLowerCase()) {
       throw apiError("DeviceNotEnrolled", `${session.device} is not enrolled in group ${session.context.gid}`);
     }
+    // Refused before the secret is checked, so that no attempt is counted and nothing is used up.
+    const master = this.p.mirror.group(enrolment.gid)?.master;
+    if (enrolment.token === null && master !== undefined && getAddress(master) !== this.p.account.address) {
+      throw apiError(
+        "TicketUnavailable",
+        `this gateway's key is not the group's Master (${master}, e.g. a contract wallet) and holds no token it approved for this device: the operator enrols the device with one (enrol --token-file)`,
+      );
+    }
     const claim = await this.p.secrets.check(enrolment, request.secret);
-    const token = await issueToken(this.p.account, { gid: enrolment.gid, oid: enrolment.oid, device: enrolment.address });
+    // A stored token was approved by the group's Master (a wallet) and checked on chain at enrolment.
+    const token = enrolment.token ?? serializeToken(await issueToken(this.p.account, { gid: enrolment.gid, oid: enrolment.oid, device: enrolment.address }));
     return () => {
       claim.consume();
       this.p.store.markTicketIssued(enrolment.gid, enrolment.oid, Date.now());
       this.p.store.afterCommit(() => this.p.metrics.ticketsIssued.inc());
-      return { token: serializeToken(token) };
+      return { token };
     };
   }
 
@@ -191,7 +201,7 @@ export class GatewayApi {
     const { gid, oid, nonce, deadline } = signed.request;
     if (getAddress(signed.request.device) !== device) throw apiError("AssociationForAnotherDevice", "the request names another device than the session's");
     if (gid.toLowerCase() !== session.context.gid) throw apiError("GroupMismatch", `the session is for group ${session.context.gid}`);
-    if (!verifyToken({ token: { gid, oid, device, signature: signed.token }, master: this.p.account.address })) {
+    if (!verifyToken({ token: { gid, oid, device, signature: signed.token }, master: this.p.account.address }) && !this.isStoredToken(device, { gid, oid, signature: signed.token })) {
       throw apiError("TokenInvalid", "the token was not issued by this group's Master for this device and oid");
     }
     if (nonce !== 0n) throw apiError("AssociationNonceInvalid", "an association request uses the device's first nonce, 0");
@@ -210,6 +220,14 @@ export class GatewayApi {
     this.p.worker.wake();
     const row = await this.waitForSubmission(device);
     return () => this.associationStatus(row);
+  }
+
+  /** True when `token` is the one stored with the device's enrolment (approved by the group's Master, a wallet, and checked on chain at enrolment). */
+  private isStoredToken(device: Address, token: { gid: Hex; oid: Hex; signature: Hex }): boolean {
+    const stored = this.p.store.enrolmentByAddress(device)?.token;
+    if (stored == null) return false;
+    const parsed = parseToken(stored);
+    return parsed.gid === token.gid.toLowerCase() && parsed.oid === token.oid.toLowerCase() && parsed.signature === token.signature.toLowerCase();
   }
 
   private async waitForSubmission(device: Address): Promise<AssociationRow> {

@@ -25,7 +25,8 @@ import {
   type SettingName,
 } from "./config.js";
 import { backupDatabase, restoreDatabase } from "./backup.js";
-import { checkSecretStrength, createPepperFile, enrolDevice, generateEnrolmentSecret, hashEnrolmentSecret, readPepperFile, renewEnrolmentSecret } from "./enrolment.js";
+import { chainClients } from "./chain.js";
+import { checkApprovedToken, checkSecretStrength, createPepperFile, enrolDevice, generateEnrolmentSecret, hashEnrolmentSecret, readPepperFile, renewEnrolmentSecret } from "./enrolment.js";
 import { GatewayConfigError } from "./errors.js";
 import { revokeDevice, unenrolDevice } from "./lifecycle.js";
 import { createBundleFile, provisioningBundle, requirePublicUrl } from "./provisioning.js";
@@ -87,7 +88,13 @@ before. Secrets are read from a file or stdin, never from the command line. A fa
         .summary("allow a device to get its token; prints a generated secret once")
         .description("Allows a device to get its token. Without a secret option a strong secret (20 base32 characters) is generated and printed once; the database keeps only its peppered hash.")
         .addOption(new Option("--oid <id>", "the device's oid: a name (bed-12/spo2), a number or a bytes32").makeOptionMandatory())
-        .addOption(new Option("--address <0x…>", "the address of the device's key").makeOptionMandatory());
+        .addOption(new Option("--address <0x…>", "the address of the device's key").makeOptionMandatory())
+        .addOption(
+          new Option(
+            "--token-file <file>",
+            "a token the group's Master approved offline (0x-hex serialized token, one line), served as the device's ticket: for a group whose Master is a contract wallet, which the gateway's key cannot sign for. Checked on chain first (needs rpcUrl and the node): it must be for this gid, oid and address and signed by the Master's key or approved by the wallet (ERC-1271), else EnrolmentInvalid and nothing is stored",
+          ),
+        );
     } else {
       command
         .summary("give an enrolled device a new secret (after it was used or locked)")
@@ -265,6 +272,7 @@ async function enrolOrRenew(command: "enrol" | "renew-secret", options: Options)
   const secret = await readSecret(options);
   const secretHash = secret.value === undefined ? undefined : await hashEnrolmentSecret(secret.value, pepperFor(loaded));
   requirePublicUrl(loaded.config); // before anything is stored
+  const token = options.tokenFile === undefined ? undefined : await approvedToken(loaded, gid, options);
   const bundleFile = options.bundleFile === undefined ? undefined : createBundleFile(options.bundleFile as string);
   const store = GatewayStore.open(loaded.config.databasePath, { durability: loaded.config.durability });
   try {
@@ -272,7 +280,7 @@ async function enrolOrRenew(command: "enrol" | "renew-secret", options: Options)
     const oid = options.oid as string;
     const row =
       command === "enrol"
-        ? enrolDevice(store, { gid, oid, address: options.address as string, secretHash })
+        ? enrolDevice(store, { gid, oid, address: options.address as string, secretHash, token })
         : renewEnrolmentSecret(store, { gid, oid, secretHash: secretHash ?? null });
     const key = command === "enrol" ? "enrolled" : "renewed";
     const done = { [key]: { oid: row.oid, gid: row.gid, address: row.address, secret: secret.source } };
@@ -292,6 +300,19 @@ async function enrolOrRenew(command: "enrol" | "renew-secret", options: Options)
   } finally {
     store.close();
   }
+}
+
+/** Reads `--token-file` (one 0x-hex line) and checks the token on chain before anything is stored. */
+async function approvedToken(loaded: LoadedConfig, gid: Hex, options: Options): Promise<Hex> {
+  const path = options.tokenFile as string;
+  let serialized: string;
+  try {
+    serialized = readFileSync(path, "utf8").replace(/\r?\n$/, "");
+  } catch (cause) {
+    throw new IomtError("CliUsage", `cannot read the token file ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`);
+  }
+  const { publicClient } = chainClients(loaded);
+  return checkApprovedToken(publicClient, { registry: loaded.config.registry, gid, oid: options.oid as string, address: options.address as string, serialized });
 }
 
 /** Keeps the labels of the groups configured by label, for the read-only commands' `--group`. */

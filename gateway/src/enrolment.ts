@@ -18,8 +18,9 @@
 //   requests get `EnrolmentSecretUsed`.
 import { createHmac, randomBytes, randomInt, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
-import { getAddress, isAddress, type Address, type Hex } from "viem";
-import { IomtError, toId } from "@iomt-auth/sdk";
+import { ContractFunctionRevertedError, BaseError, getAddress, hashMessage, isAddress, parseAbi, type Address, type Hex } from "viem";
+import { getCode, readContract } from "viem/actions";
+import { getGroup, InvalidTokenError, IomtError, parseToken, serializeToken, toId, tokenDigest, verifyToken, type ReadClient } from "@iomt-auth/sdk";
 import { ApiError, GatewayConfigError } from "./errors.js";
 import type { EnrolmentRow, GatewayStore } from "./store.js";
 
@@ -237,6 +238,57 @@ function locked(waitMs: number | null, failures: number): ApiError {
   return new ApiError(429, "EnrolmentLocked", `${failures} wrong secrets: the next attempt is taken in ${seconds} s`, { retryAfter: seconds, failures });
 }
 
+// ----------------------------------------------------------------------------- approved tokens
+
+const erc1271Abi = parseAbi(["function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)"]);
+/** `isValidSignature`'s answer for a signature the wallet approves (ERC-1271). */
+const ERC1271_MAGIC_VALUE = "0x1626ba7e";
+
+export type ApprovedTokenParameters = { registry: Address; gid: Hex; oid: string; address: string; serialized: string };
+
+/**
+ * Checks, on chain, a token the group's Master approved offline (`enrol --token-file`), as the
+ * registry will when the device associates (`_tryAssociate`): it must be for exactly this gid, oid
+ * and device, and either signed by the Master's key or, for a contract Master (a hospital's
+ * multisig), approved by the wallet's ERC-1271 `isValidSignature` over the EIP-191 hash of
+ * `tokenDigest(gid, oid, device)`. Resolves with the token, serialized; refuses with
+ * `EnrolmentInvalid` and stores nothing (the caller stores it only once it checked out).
+ */
+export async function checkApprovedToken(client: ReadClient, { registry, gid, oid, address, serialized }: ApprovedTokenParameters): Promise<Hex> {
+  const invalid = (why: string) => new ApiError(400, "EnrolmentInvalid", `the token file's token ${why}`);
+  let token;
+  try {
+    token = parseToken(serialized);
+  } catch (error) {
+    if (error instanceof InvalidTokenError) throw invalid(`is malformed (${error.code}): ${error.message}`);
+    throw error;
+  }
+  let oidId: Hex;
+  try {
+    oidId = toId(oid);
+  } catch (error) {
+    throw new ApiError(400, "EnrolmentInvalid", (error as Error).message);
+  }
+  if (!isAddress(address, { strict: false })) throw new ApiError(400, "EnrolmentInvalid", `${address} is not an address`);
+  if (token.gid !== gid.toLowerCase() || token.oid !== oidId.toLowerCase() || token.device !== getAddress(address)) {
+    throw invalid(`is for gid ${token.gid}, oid ${token.oid}, device ${token.device}, not for this enrolment (gid ${gid}, oid ${oidId}, device ${getAddress(address)})`);
+  }
+  const { master, exists } = await getGroup(client, { registry, gid });
+  if (!exists) throw invalid(`names group ${gid}, which does not exist on chain`);
+  if (verifyToken({ token, master })) return serializeToken(token);
+  if ((await getCode(client, { address: master })) === undefined) throw invalid(`was not signed by the group's Master ${master}`);
+  let answer: Hex;
+  try {
+    answer = await readContract(client, { address: master, abi: erc1271Abi, functionName: "isValidSignature", args: [hashMessage({ raw: tokenDigest(token) }), token.signature] });
+  } catch (error) {
+    // A wallet may revert on a signature it does not approve; anything else (the node) is a fault.
+    if (error instanceof BaseError && error.walk((cause) => cause instanceof ContractFunctionRevertedError) !== null) answer = "0x00000000";
+    else throw error;
+  }
+  if (answer.toLowerCase() !== ERC1271_MAGIC_VALUE) throw invalid(`is not approved by the group's Master, the contract wallet ${master} (ERC-1271 isValidSignature)`);
+  return serializeToken(token);
+}
+
 // ----------------------------------------------------------------------------- enrol
 
 export type EnrolParameters = {
@@ -245,10 +297,12 @@ export type EnrolParameters = {
   address: string;
   /** The secret's hash from `hashEnrolmentSecret`, or none: the device then needs no secret. */
   secretHash?: string | undefined;
+  /** A token from `checkApprovedToken` (already checked on chain), served as the device's ticket; none: the gateway signs one. */
+  token?: Hex | undefined;
 };
 
 /** Adds a device to the enrolment list; refuses an oid taken in the group, or a taken address, with `EnrolmentConflict`. */
-export function enrolDevice(store: GatewayStore, { gid, oid, address, secretHash }: EnrolParameters): EnrolmentRow {
+export function enrolDevice(store: GatewayStore, { gid, oid, address, secretHash, token }: EnrolParameters): EnrolmentRow {
   if (!isAddress(address, { strict: false })) throw new ApiError(400, "EnrolmentInvalid", `${address} is not an address`);
   let id: Hex;
   try {
@@ -258,7 +312,7 @@ export function enrolDevice(store: GatewayStore, { gid, oid, address, secretHash
   }
   const device: Address = getAddress(address);
   // The name as given is kept for `devices` (the chain and the rest of the store know only its hash).
-  const row = { oid: id, gid, address: device, secret_hash: secretHash ?? null, enrolled_at: Date.now(), oid_name: oid.toLowerCase() === id ? null : oid };
+  const row = { oid: id, gid, address: device, secret_hash: secretHash ?? null, enrolled_at: Date.now(), oid_name: oid.toLowerCase() === id ? null : oid, token: token ?? null };
   return store.transaction(() => {
     const taken = store.enrolment(gid, id) ?? store.enrolmentByAddress(device);
     if (taken !== undefined) throw new ApiError(409, "EnrolmentConflict", `oid ${taken.oid} / address ${taken.address} is already enrolled`);

@@ -57,6 +57,7 @@ export const apiErrors = {
   EnrolmentSecretRequired: { status: 401, sealed: "yes" },
   EnrolmentSecretWrong: { status: 401, sealed: "yes" },
   EnrolmentSecretUsed: { status: 409, sealed: "yes" },
+  TicketUnavailable: { status: 409, sealed: "yes" },
   EnrolmentLocked: { status: 429, sealed: "yes" },
   DeviceNotEnrolled: { status: 403, sealed: "yes" },
   DeviceNotMember: { status: 403, sealed: "yes" },

@@ -3,8 +3,11 @@
 // unknown fields, bounded lengths, so a wrong type is a 400 and never a surprise downstream.
 const hex32 = { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } as const;
 const address = { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" } as const;
-/** A Master's signature (a token's): 65 bytes, or a 64-byte EIP-2098 compact one. */
-const signature = { type: "string", pattern: "^0x[0-9a-fA-F]{128}([0-9a-fA-F]{2})?$" } as const;
+/**
+ * A Master's signature (a token's): 65 bytes, or a 64-byte EIP-2098 compact one; up to 1 KiB for a
+ * contract Master's approval (a multisig's owners' signatures), which only the wallet judges.
+ */
+const signature = { type: "string", pattern: "^0x(?:[0-9a-fA-F]{2}){64,1024}$" } as const;
 /**
  * A device's signature: a secp256k1 key's (65 bytes, or 64 compact), or a P-256 key's 128 bytes
  * r ‖ s ‖ x ‖ y, the registry's form (docs/protocol.md §1). The length tells the key type apart.

@@ -17,12 +17,13 @@ import type { Address, Hex } from "viem";
 import { IomtError } from "@iomt-auth/sdk";
 import { ApiError } from "./errors.js";
 
-// Version 4 (operators): an enrolment keeps the oid's name as the operator gave it, and the
+// Version 5 (contract-wallet Masters): an enrolment may keep a token the group's Master approved
+// offline (a wallet's ERC-1271 token), served as the device's ticket. Version 4 (operators): an enrolment keeps the oid's name as the operator gave it, and the
 // store keeps the labels of the groups configured by label, so that the read-only commands show
 // and take names without the Master key. Version 3 (protocol v2): sessions live in memory only (no sessions table); enrolment secrets
 // are peppered, counted (failures, lock-out) and single use. Version 2 (contracts v2): enrolments
 // are keyed by (gid, oid), and every request relayed in a batch records its item index.
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 const schema = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
@@ -37,6 +38,7 @@ CREATE TABLE enrolments (
   secret_locked_until INTEGER,
   secret_used_at INTEGER,
   oid_name TEXT,
+  token TEXT,
   PRIMARY KEY (gid, oid)
 ) STRICT;
 CREATE TABLE group_labels (gid TEXT PRIMARY KEY, label TEXT NOT NULL) STRICT;
@@ -114,6 +116,12 @@ CREATE TABLE group_labels (gid TEXT PRIMARY KEY, label TEXT NOT NULL) STRICT;
 UPDATE meta SET value = '4' WHERE key = 'schema_version';
 `;
 
+/** From version 4: the token an enrolment may hold (none for the older ones). */
+const migrateFrom4 = `
+ALTER TABLE enrolments ADD COLUMN token TEXT;
+UPDATE meta SET value = '5' WHERE key = 'schema_version';
+`;
+
 /** Why the store refuses to be created or opened; the CLI prints the code and the message. */
 export type StoreErrorCode = "StoreExists" | "StoreMissing" | "StoreEmpty" | "StoreCorrupt" | "StoreLocked" | "StoreSchemaMismatch" | "StoreUnwritable";
 
@@ -181,8 +189,10 @@ export type EnrolmentRow = {
   secret_used_at: number | null;
   /** The oid as the operator gave it at enrolment (`bed-12/spo2`), whose `toId` is `oid`; null when enrolled before schema version 4. */
   oid_name: string | null;
+  /** A serialized token the group's Master approved, checked on chain at enrolment (`enrol --token-file`); served as the ticket. Null: the gateway signs one. */
+  token: Hex | null;
 };
-export type NewEnrolment = Pick<EnrolmentRow, "gid" | "oid" | "address" | "secret_hash" | "enrolled_at" | "oid_name">;
+export type NewEnrolment = Pick<EnrolmentRow, "gid" | "oid" | "address" | "secret_hash" | "enrolled_at" | "oid_name"> & Partial<Pick<EnrolmentRow, "token">>;
 export type AssociationRowStatus = "queued" | "submitted" | "associated" | "rejected";
 export type AssociationRow = {
   device: Address;
@@ -290,7 +300,7 @@ export class GatewayStore {
    * Opens an existing database made by `create`. Refuses a missing file (`StoreMissing`), an empty
    * one (`StoreEmpty`), a file another gateway process holds (`StoreLocked`, with `lock`), a file
    * that fails SQLite's integrity check (`StoreCorrupt`) and a file of another schema version
-   * (`StoreSchemaMismatch`); a version-2 or -3 file is brought to version 4 in one transaction
+   * (`StoreSchemaMismatch`); a version-2, -3 or -4 file is brought to version 5 in one transaction
    * (with `readonly`, refused with `StoreSchemaMismatch` instead).
    */
   static open(path: string, options: OpenStoreOptions = {}): GatewayStore {
@@ -342,7 +352,7 @@ export class GatewayStore {
     this.statements = {
       getMeta: db.prepare("SELECT value FROM meta WHERE key = ?").pluck(),
       setMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
-      enrol: db.prepare("INSERT INTO enrolments (gid, oid, address, secret_hash, enrolled_at, oid_name) VALUES (@gid, @oid, @address, @secret_hash, @enrolled_at, @oid_name)"),
+      enrol: db.prepare("INSERT INTO enrolments (gid, oid, address, secret_hash, enrolled_at, oid_name, token) VALUES (@gid, @oid, @address, @secret_hash, @enrolled_at, @oid_name, @token)"),
       setGroupLabel: db.prepare("INSERT INTO group_labels (gid, label) VALUES (?, ?) ON CONFLICT (gid) DO UPDATE SET label = excluded.label"),
       groupsLabelled: db.prepare("SELECT gid FROM group_labels WHERE label = ? ORDER BY gid").pluck(),
       enrolmentByAddress: db.prepare("SELECT * FROM enrolments WHERE address = ?"),
@@ -403,16 +413,17 @@ export class GatewayStore {
     }
   }
 
-  /** Refuses another schema version; brings a version-2 or -3 file to version 4 (not when `readonly`). */
+  /** Refuses another schema version; brings a version-2, -3 or -4 file to version 5 (not when `readonly`). */
   private checkSchema(readonly: boolean): void {
     const path = this.path;
     const hasMeta = this.db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'").pluck().get() === 1;
     const version = hasMeta ? (this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as string | undefined) : undefined;
     if (version === undefined) throw new StoreError("StoreCorrupt", `${path} is an SQLite file but not a gateway database (no schema version): restore the right file, or init a new one elsewhere`);
-    if (readonly && (Number(version) === 2 || Number(version) === 3)) {
+    const older = [2, 3, 4].includes(Number(version));
+    if (readonly && older) {
       throw new StoreError("StoreSchemaMismatch", `${path} has schema version ${version}; this gateway reads version ${SCHEMA_VERSION} and brings the file to it when it starts (or enrols): run \`iomt-gateway start\` once, then read it`);
     }
-    if (Number(version) === 2 || Number(version) === 3) {
+    if (older) {
       this.db.transaction(() => {
         if (Number(version) === 2) {
           this.db.exec(migrateFrom2);
@@ -420,7 +431,8 @@ export class GatewayStore {
           const columns = this.db.prepare("SELECT name FROM pragma_table_info('messages')").pluck().all() as string[];
           if (!columns.includes("salt")) this.db.exec("ALTER TABLE messages ADD COLUMN salt BLOB");
         }
-        this.db.exec(migrateFrom3);
+        if (Number(version) <= 3) this.db.exec(migrateFrom3);
+        this.db.exec(migrateFrom4);
       })();
       return;
     }
@@ -562,7 +574,7 @@ export class GatewayStore {
   }
 
   enrol(row: NewEnrolment): void {
-    this.write(() => this.statements.enrol.run(row));
+    this.write(() => this.statements.enrol.run({ token: null, ...row }));
   }
 
   /** Remembers the label a served group is configured by (the read-only commands resolve labels with it). */

@@ -116,7 +116,8 @@ describe("gateway CLI: commands are dispatched before any configuration is read"
         for (const name of settingNames.filter((name) => !settingsOf[command].includes(name))) expect(text).not.to.include(`--${name} `);
       }
       const enrol = (await bare(["enrol", "--help"])).stdout.replace(/\s+/g, " ");
-      for (const flag of ["--oid <id>", "--address <0x…>", "--group <gid|label>", "--secret-file <file>", "--secret-stdin", "--no-secret"]) expect(enrol).to.include(flag);
+      for (const flag of ["--oid <id>", "--address <0x…>", "--group <gid|label>", "--secret-file <file>", "--secret-stdin", "--no-secret", "--token-file <file>"]) expect(enrol).to.include(flag);
+      expect(enrol).to.include("needs rpcUrl and the node");
       expect(enrol).not.to.match(/--secret </);
       expect((await bare(["devices", "--help"])).stdout).to.include("--group <gid|label>");
       for (const command of ["revoke", "unenrol"]) {
@@ -234,7 +235,7 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
       const pepper = readFileSync(pepperFile, "utf8");
       expect(pepper).to.match(/^[0-9a-f]{64}\n$/);
       const db = new Database(database, { readonly: true });
-      expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).to.equal("4");
+      expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).to.equal("5");
       db.close();
 
       expect(expectCliFailure(await run(["init", "--config", configFile]), 3, "StoreExists")).to.match(/gateway\.db already exists .*never overwrites/);
@@ -354,7 +355,7 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
       const before = digest();
       const status = await read("status");
       expect(status).to.deep.include({ enrolments: 1, messages: {}, associations: {} });
-      expect(status.database).to.deep.include({ path: database, schemaVersion: 4, lastOpenedAt: null });
+      expect(status.database).to.deep.include({ path: database, schemaVersion: 5, lastOpenedAt: null });
       expect(status.database.createdAt).to.match(ISO);
       await read("devices");
       await read("pending");
@@ -398,7 +399,7 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
       const backupFile = join(dir, "backups", "gateway.db");
       const made = await run(["backup", "--config", configFile, "--to", backupFile]);
       expect(made.code, made.stderr).to.equal(0);
-      expect(JSON.parse(made.stdout).backup).to.deep.include({ database, to: backupFile, schemaVersion: 4, enrolments: 3, messages: 0, batches: 0 });
+      expect(JSON.parse(made.stdout).backup).to.deep.include({ database, to: backupFile, schemaVersion: 5, enrolments: 3, messages: 0, batches: 0 });
       expect(statSync(backupFile).mode & 0o777).to.equal(0o600);
       expect(expectCliFailure(await run(["backup", "--config", configFile, "--to", backupFile]), 3, "StoreExists")).to.match(/backups\/gateway\.db already exists: backup writes a new file and never overwrites one/);
 

@@ -6,6 +6,7 @@
 // StoreUnavailable, nothing stored), an enrolment secret stored under another pepper than the
 // running gateway's (the 500 path), and the CLI's failure paths. Real anvil, real HTTP on loopback,
 // real SQLite files. Hellos go through the cookie round first (docs/protocol.md §3.6).
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { expect } from "chai";
@@ -17,6 +18,8 @@ import {
   deactivateGroup,
   GatewayError,
   gatewayRoutes,
+  issueToken,
+  serializeToken,
   SESSION_RECORD_LIMIT,
   SessionError,
   type GatewayClient,
@@ -367,6 +370,29 @@ describe("gateway CLI: failure paths", function () {
     for (const name of Object.keys(env)) if (name.startsWith("IOMT_GATEWAY_")) delete env[name];
     const address = privateKeyToAccount(generatePrivateKey()).address;
     expect(expectCliFailure(await runCli(["enrol", "--oid", "bed-9", "--address", address, "--chainId", "1"], env), 2, "GatewayConfigInvalid")).to.contain("registry must be an address");
+  });
+
+  it("enrol --token-file takes a token the Master key signed for this gid, oid and address (recovered and compared), and refuses with EnrolmentInvalid, enrolling nothing, one another key signed or a malformed file", async () => {
+    const device = harness.device("tokened");
+    const tokenFile = join(harness.dir, "token.hex");
+    const enrol = () => runCli(["enrol", "--config", config, "--oid", device.oid, "--address", device.account.address, "--no-secret", "--token-file", tokenFile]);
+    const stranger = privateKeyToAccount(generatePrivateKey());
+    for (const bad of [serializeToken(await issueToken(stranger, { gid: harness.gid, oid: device.oid, device: device.account.address })), "0x1234"]) {
+      writeFileSync(tokenFile, `${bad}\n`);
+      expectCliFailure(await enrol(), 2, "EnrolmentInvalid");
+      expect(enrolledCount()).to.equal(1);
+    }
+    const token = serializeToken(await issueToken(harness.master, { gid: harness.gid, oid: device.oid, device: device.account.address }));
+    writeFileSync(tokenFile, `${token}\n`);
+    const enrolled = await enrol();
+    expect(enrolled.code, enrolled.stderr).to.equal(0);
+    const store = GatewayStore.open(databasePath);
+    try {
+      expect(store.enrolmentByAddress(device.account.address)?.token).to.equal(token);
+      store.dropEnrolment(device.account.address);
+    } finally {
+      store.close();
+    }
   });
 
   it("exits 2 with EnrolmentInvalid for a bad address and EnrolmentConflict for a taken oid or address, enrolling nothing", async () => {

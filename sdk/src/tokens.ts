@@ -12,7 +12,7 @@ export interface Token {
   oid: Id;
   /** The device's address (Elhachmi & Kobbane's pubAddr). */
   device: Address;
-  /** The Master's 65-byte EIP-191 signature over `tokenDigest`. */
+  /** The Master's 65-byte EIP-191 signature over `tokenDigest`; longer for a contract Master (its ERC-1271 approval, e.g. a multisig's owners' signatures). */
   signature: Hex;
 }
 
@@ -24,7 +24,7 @@ export interface MessageSigner {
 /** Thrown by `parseToken` for a serialized token that is malformed; `code` says how. */
 export class InvalidTokenError extends IomtError {}
 
-/** Length of a serialized token: gid (32) ‖ oid (32) ‖ device (20) ‖ signature (65). */
+/** Length of a serialized token of a key Master: gid (32) ‖ oid (32) ‖ device (20) ‖ signature (65). A contract Master's token is longer. */
 export const SERIALIZED_TOKEN_BYTES = 149;
 
 /**
@@ -73,31 +73,36 @@ export function verifyToken({ token, master }: VerifyTokenParameters): boolean {
   return isSignedBy(hashMessage({ raw: tokenDigest(token) }), token.signature, master);
 }
 
-/** The compact transport form: 149 bytes gid ‖ oid ‖ device ‖ signature, as lower-case hex. */
+/**
+ * The compact transport form: gid ‖ oid ‖ device ‖ signature, as lower-case hex: 149 bytes for a
+ * key Master's token, more for a contract Master's (its approval, passed as it is).
+ */
 export function serializeToken(token: Token): Hex {
   const device = getAddress(token.device).toLowerCase() as Address;
-  return concat([assertId(token.gid, "gid"), assertId(token.oid, "oid"), device, normalizeSignature(token.signature)]);
+  return concat([assertId(token.gid, "gid"), assertId(token.oid, "oid"), device, normalizeTokenSignature(token.signature)]);
 }
 
 /**
  * Parses a serialized token strictly. Throws `InvalidTokenError` with code `TokenInvalidHex`,
- * `TokenInvalidLength`, `TokenZeroId`, or the signature's own code (`SignatureHighS`,
- * `SignatureInvalidV`, `SignatureOutOfRange`). A parsed token is not yet verified: call `verifyToken`.
+ * `TokenInvalidLength` (under 149 bytes), `TokenZeroId`, or the signature's own code (`SignatureHighS`,
+ * `SignatureInvalidV`, `SignatureOutOfRange`). Past 149 bytes the signature is a contract Master's
+ * approval (ERC-1271), kept as it is: only the wallet can judge it. A parsed token is not yet
+ * verified: call `verifyToken` (a key Master), or ask the wallet (a contract Master).
  */
 export function parseToken(serialized: string): Token {
   if (typeof serialized !== "string" || !isHex(serialized, { strict: true })) {
     throw new InvalidTokenError("TokenInvalidHex", "a serialized token is 0x-prefixed hex");
   }
   const bytes = hexToBytes(serialized);
-  if (bytes.length !== SERIALIZED_TOKEN_BYTES) {
-    throw new InvalidTokenError("TokenInvalidLength", `a serialized token has ${SERIALIZED_TOKEN_BYTES} bytes, got ${bytes.length}`);
+  if (bytes.length < SERIALIZED_TOKEN_BYTES) {
+    throw new InvalidTokenError("TokenInvalidLength", `a serialized token has at least ${SERIALIZED_TOKEN_BYTES} bytes, got ${bytes.length}`);
   }
   const gid = bytesToHex(bytes.subarray(0, 32));
   const oid = bytesToHex(bytes.subarray(32, 64));
   if (BigInt(gid) === 0n || BigInt(oid) === 0n) throw new InvalidTokenError("TokenZeroId", "the token's gid or oid is zero");
   let signature: Hex;
   try {
-    signature = normalizeSignature(bytesToHex(bytes.subarray(84)));
+    signature = normalizeTokenSignature(bytesToHex(bytes.subarray(84)));
   } catch (cause) {
     if (cause instanceof InvalidSignatureError) throw new InvalidTokenError(cause.code, `token signature: ${cause.message}`, { cause });
     throw cause;
