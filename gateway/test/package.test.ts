@@ -106,8 +106,10 @@ describe("gateway package (npm pack of the SDK and the gateway → fresh install
     });
 
     it("publishes without npm correcting the manifest (npm 11 drops a bin written ./dist/cli.js at publish)", async function () {
-      // --ignore-scripts: dist/ is already built by the pack above; --offline: a dry run needs no registry.
-      const { stderr } = await run("npm", ["publish", "--dry-run", "--ignore-scripts", "--offline"], { cwd: gatewayDir });
+      // --ignore-scripts: dist/ is already built by the pack above; --offline: a dry run needs no registry;
+      // --loglevel notice: `./iomt test` runs under `npm run --silent`, whose npm_config_loglevel=silent
+      // every child npm inherits, and would hide both the dry run's notice and npm's corrections.
+      const { stderr } = await run("npm", ["publish", "--dry-run", "--ignore-scripts", "--offline", "--loglevel", "notice"], { cwd: gatewayDir });
       expect(stderr).to.match(/\(dry-run\)/);
       expect(stderr, "npm's corrections").not.to.match(/auto-corrected|was invalid|errors corrected/);
     });
