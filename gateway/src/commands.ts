@@ -26,6 +26,7 @@ import {
 } from "./config.js";
 import { backupDatabase, restoreDatabase } from "./backup.js";
 import { chainClients } from "./chain.js";
+import { createAdminTokenFile } from "./console/token.js";
 import { checkApprovedToken, checkSecretStrength, createPepperFile, enrolDevice, generateEnrolmentSecret, hashEnrolmentSecret, readPepperFile, renewEnrolmentSecret } from "./enrolment.js";
 import { GatewayConfigError } from "./errors.js";
 import { revokeDevice, unenrolDevice } from "./lifecycle.js";
@@ -73,6 +74,11 @@ before. Secrets are read from a file or stdin, never from the command line. A fa
     .summary("create the database (once, before the first start), and the pepper file")
     .description("Creates the database (0600) and, when pepperFile names a file that does not exist yet, the pepper file (32 random bytes, 0600). Never overwrites either.")
     .action((options: Options) => init(options));
+
+  withSettings(cli.command("admin-token"), ["adminTokenFile"])
+    .summary("create the operator console's admin token file (0600)")
+    .description("Creates the file adminTokenFile names: 32 random bytes as 64 hex digits, mode 0600, never overwriting one. The console's page asks for its contents; start refuses the file when group or others can read it. Needs neither the Master key nor the chain.")
+    .action((options: Options) => adminToken(options));
 
   withSettings(cli.command("start"), settingNames, requiredSettings)
     .summary("run the gateway until SIGINT/SIGTERM")
@@ -247,6 +253,14 @@ function init(options: Options): void {
     }
   }
   console.log(JSON.stringify({ initialised: { database: databasePath, pepperFile: pepperFile ?? null, pepper: pepper ?? "none (devices can only be enrolled with --no-secret)" } }));
+}
+
+function adminToken(options: Options): void {
+  const { adminTokenFile } = rawSettings(options, ["adminTokenFile"]);
+  if (adminTokenFile === undefined) throw new IomtError("CliUsage", "name the file to create: --adminTokenFile FILE (or adminTokenFile in --config, or IOMT_GATEWAY_ADMIN_TOKEN_FILE)");
+  createAdminTokenFile(String(adminTokenFile));
+  // The token stays in the file: printed, it would land in terminal scrollback and logs.
+  console.log(JSON.stringify({ adminTokenFile: String(adminTokenFile) }));
 }
 
 async function start(options: Options): Promise<void> {

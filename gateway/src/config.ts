@@ -78,6 +78,11 @@ export interface GatewayConfig {
    * database (`init` creates it). Without it, devices can only be enrolled without a secret.
    */
   pepperFile: string | undefined;
+  /**
+   * The operator console's admin token: a file (0600) whose one line the console's API asks for as
+   * `Authorization: Bearer` (`admin-token` creates it). Without it, the admin listener serves no console.
+   */
+  adminTokenFile: string | undefined;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Use the native libsecp256k1 binding when it loads (default), or force the pure-JS path. */
   nativeSecp256k1: boolean;
@@ -159,6 +164,7 @@ const settings = {
   durability: ["IOMT_GATEWAY_DURABILITY", "full (fsync every commit) or normal (survives a process crash only)"],
   integrityCheck: ["IOMT_GATEWAY_INTEGRITY_CHECK", "SQLite's check of the database at start: quick or full"],
   pepperFile: ["IOMT_GATEWAY_PEPPER_FILE", "the pepper of enrolment secrets (32 bytes hex, chmod 600; init creates it)"],
+  adminTokenFile: ["IOMT_GATEWAY_ADMIN_TOKEN_FILE", "the operator console's admin token (one line, chmod 600; admin-token creates it); unset: no console"],
   logLevel: ["IOMT_GATEWAY_LOG_LEVEL", "pino level: fatal, error, warn, info, debug, trace, silent"],
   nativeSecp256k1: ["IOMT_GATEWAY_NATIVE_SECP256K1", "use libsecp256k1 when its binding loads"],
 } as const satisfies Record<string, readonly [variable: string, help: string]>;
@@ -191,9 +197,9 @@ export function readConfigFile(path: string): RawSettings {
   return withAbsolutePaths(raw as RawSettings, resolve(path, ".."));
 }
 
-/** The settings with their relative file paths (keyFile, databasePath, pepperFile) resolved against `folder`. */
+/** The settings with their relative file paths (keyFile, databasePath, pepperFile, adminTokenFile) resolved against `folder`. */
 export function withAbsolutePaths(raw: RawSettings, folder: string): RawSettings {
-  const paths = Object.fromEntries((["keyFile", "databasePath", "pepperFile"] as const).flatMap((name) => (typeof raw[name] === "string" && raw[name] !== "" ? [[name, resolve(folder, raw[name])]] : [])));
+  const paths = Object.fromEntries((["keyFile", "databasePath", "pepperFile", "adminTokenFile"] as const).flatMap((name) => (typeof raw[name] === "string" && raw[name] !== "" ? [[name, resolve(folder, raw[name])]] : [])));
   return { ...raw, ...paths };
 }
 
@@ -248,6 +254,7 @@ export function resolveConfig(raw: RawSettings): LoadedConfig {
     durability: oneOf(merged.durability, "durability", ["full", "normal"] as const),
     integrityCheck: oneOf(merged.integrityCheck, "integrityCheck", ["quick", "full"] as const),
     pepperFile: merged.pepperFile === undefined ? undefined : text(merged.pepperFile, "pepperFile"),
+    adminTokenFile: merged.adminTokenFile === undefined ? undefined : text(merged.adminTokenFile, "adminTokenFile"),
     logLevel: oneOf(merged.logLevel, "logLevel", ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const),
     nativeSecp256k1: boolean(merged.nativeSecp256k1, "nativeSecp256k1"),
   };
@@ -255,6 +262,9 @@ export function resolveConfig(raw: RawSettings): LoadedConfig {
   if (config.adminPort !== 0 && config.adminPort === config.port) throw new GatewayConfigError("adminPort must differ from port: the admin listener is not for devices");
   if (new Set(config.groups).size !== config.groups.length) throw new GatewayConfigError("groups names one group twice");
   if (config.pepperFile !== undefined && resolve(config.pepperFile) === resolve(config.databasePath)) throw new GatewayConfigError("pepperFile must not be the database");
+  for (const [name, path] of [["databasePath", config.databasePath], ["keyFile", merged.keyFile], ["pepperFile", config.pepperFile]] as const) {
+    if (config.adminTokenFile !== undefined && path !== undefined && resolve(config.adminTokenFile) === resolve(String(path))) throw new GatewayConfigError(`adminTokenFile must not be the ${name}`);
+  }
   const groupLabels = Object.fromEntries(groupItems.flatMap((item, index) => (isGroupId(item) ? [] : [[config.groups[index], item]])));
   return { config, account, masterKey: masterKeyOf(privateKey), groupLabels };
 }

@@ -71,6 +71,8 @@ export const apiErrors = {
   NonceOutOfOrder: { status: 409, sealed: "yes" },
   ChainUnavailable: { status: 503, sealed: "yes" },
   StoreUnavailable: { status: 503, sealed: "both" },
+  // the operator console's API (admin listener)
+  AdminUnauthorized: { status: 401, sealed: "no" },
   // operator commands
   EnrolmentInvalid: { status: 400, sealed: "cli" },
   EnrolmentSecretWeak: { status: 400, sealed: "cli" },

@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import type { Address, Hex, Transport } from "viem";
 import { createAdminServer, isLoopback } from "./admin.js";
+import { readAdminTokenFile } from "./console/token.js";
 import { GatewayApi } from "./api.js";
 import { ChainWorker, chainClients } from "./chain.js";
 import type { LoadedConfig } from "./config.js";
@@ -71,7 +72,8 @@ export type StartGatewayOptions = {
   createDatabase?: boolean;
 };
 
-export async function startGateway({ config, account, masterKey, groupLabels }: LoadedConfig, { checkRoles = true, transport: customTransport, createDatabase = false }: StartGatewayOptions = {}): Promise<RunningGateway> {
+export async function startGateway(loaded: LoadedConfig, { checkRoles = true, transport: customTransport, createDatabase = false }: StartGatewayOptions = {}): Promise<RunningGateway> {
+  const { config, account, masterKey, groupLabels } = loaded;
   const { publicClient, walletClient } = chainClients({ config, account }, customTransport);
 
   if (createDatabase && !existsSync(config.databasePath)) GatewayStore.create(config.databasePath);
@@ -79,6 +81,7 @@ export async function startGateway({ config, account, masterKey, groupLabels }: 
   let closed = false;
   try {
     const pepper = config.pepperFile === undefined ? undefined : readPepperFile(config.pepperFile);
+    const adminToken = config.adminTokenFile === undefined ? undefined : readAdminTokenFile(config.adminTokenFile);
     checkStoredSecrets(store, pepper);
     // The labels of the groups configured by label, so that the read-only commands take them too.
     for (const [gid, label] of Object.entries(groupLabels)) store.setGroupLabel(gid as Hex, label);
@@ -144,7 +147,9 @@ export async function startGateway({ config, account, masterKey, groupLabels }: 
     };
     const readiness = createReadiness({ store, health });
     const app = await createServer({ config, api, sessions, store, metrics, readiness, log: root });
-    const admin = await createAdminServer({ config, log: root, metrics, readiness });
+    const console =
+      adminToken === undefined ? undefined : { loaded, store, sessions, member: (device: Address) => mirror.memberByDevice(device), token: adminToken, pepper, readiness };
+    const admin = await createAdminServer({ config, log: root, metrics, readiness, console });
     const address = await app.listen({ host: config.host, port: config.port });
     let adminAddress: string;
     try {

@@ -97,6 +97,11 @@ export class SessionManager {
     return this.live.get(id.toLowerCase() as Hex)?.session;
   }
 
+  /** The live sessions, oldest first, at most `limit` (for the operator console: no key leaves). */
+  list(limit: number): { device: Address; gid: Hex; establishedAt: number; expiresAt: number }[] {
+    return [...this.live.values()].slice(0, limit).map(({ session, expiresAt }) => ({ device: session.device, gid: session.context.gid, establishedAt: session.establishedAt, expiresAt }));
+  }
+
   /** The hello: a cookie, or (with a valid cookie, for an admitted device) the ServerHello. */
   async hello(clientHello: ClientHello, cookie: Hex | undefined, clientAddress: string): Promise<HelloResponse> {
     const { chainId, registry, groups, crypto } = this.parameters;

@@ -102,6 +102,7 @@ describe("gateway config", () => {
         maxPayloadBytes: 16_384,
         integrityCheck: "quick",
         pepperFile: undefined,
+        adminTokenFile: undefined,
         logLevel: "info",
       });
       expect(account.address).to.equal(privateKeyToAccount(KEY).address);
@@ -223,6 +224,12 @@ describe("gateway config", () => {
       expect(resolveConfig({ ...base, port: "0", adminPort: "0" }).config).to.deep.include({ port: 0, adminPort: 0 });
     });
 
+    it("an adminTokenFile that is the database, the key file or the pepper file: the console's token is a file of its own", () => {
+      for (const [name, path] of [["databasePath", join(dir, "same.db")], ["keyFile", keyFile], ["pepperFile", join(dir, "same.pepper")]] as const) {
+        expectRefused(() => resolveConfig({ ...base, databasePath: join(dir, "gateway.db"), [name]: path, adminTokenFile: path }), new RegExp(`adminTokenFile must not be the ${name}`));
+      }
+    });
+
     for (const setting of ["rpcUrl", "chainId", "registry", "groups", "keyFile"]) {
       it(`a missing ${setting}, which has no default`, () => {
         expectRefused(() => resolveConfig({ ...base, [setting]: undefined }), setting);
@@ -275,15 +282,15 @@ describe("gateway config", () => {
   });
 
   describe("readConfigFile", () => {
-    it("resolves relative keyFile, databasePath and pepperFile against the config file's folder, and leaves absolute ones", () => {
+    it("resolves relative keyFile, databasePath, pepperFile and adminTokenFile against the config file's folder, and leaves absolute ones", () => {
       const folder = join(dir, "etc", "gateway");
       mkdirSync(folder, { recursive: true });
       writeFileSync(join(folder, "master.key"), KEY, { mode: 0o600 });
       chmodSync(join(folder, "master.key"), 0o600);
       const path = join(folder, "gateway.json");
-      writeFileSync(path, JSON.stringify({ ...base, chainId: 31337, keyFile: "master.key", databasePath: "data/gateway.db", pepperFile: "secret/pepper", port: 8081 }));
+      writeFileSync(path, JSON.stringify({ ...base, chainId: 31337, keyFile: "master.key", databasePath: "data/gateway.db", pepperFile: "secret/pepper", adminTokenFile: "secret/admin.token", port: 8081 }));
       const raw = readConfigFile(path);
-      expect(raw).to.deep.include({ keyFile: join(folder, "master.key"), databasePath: join(folder, "data", "gateway.db"), pepperFile: join(folder, "secret", "pepper"), chainId: 31337, port: 8081 });
+      expect(raw).to.deep.include({ keyFile: join(folder, "master.key"), databasePath: join(folder, "data", "gateway.db"), pepperFile: join(folder, "secret", "pepper"), adminTokenFile: join(folder, "secret", "admin.token"), chainId: 31337, port: 8081 });
       expect(resolveConfig(raw).account.address).to.equal(privateKeyToAccount(KEY).address);
 
       writeFileSync(path, JSON.stringify({ keyFile, databasePath: "/var/lib/gateway.db" }));
@@ -338,6 +345,7 @@ describe("gateway config", () => {
       durability: "IOMT_GATEWAY_DURABILITY",
       integrityCheck: "IOMT_GATEWAY_INTEGRITY_CHECK",
       pepperFile: "IOMT_GATEWAY_PEPPER_FILE",
+      adminTokenFile: "IOMT_GATEWAY_ADMIN_TOKEN_FILE",
       logLevel: "IOMT_GATEWAY_LOG_LEVEL",
       nativeSecp256k1: "IOMT_GATEWAY_NATIVE_SECP256K1",
     };
