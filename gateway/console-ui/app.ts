@@ -41,7 +41,7 @@ type Overview = {
     sessions: number;
   };
   devices: Device[];
-  sessions: { live: number; sessions: { device: string; gid: string; establishedAt: string; expiresAt: string }[] };
+  sessions: { live: number; sessions: { device: string; gid: string; revoked: boolean; establishedAt: string; expiresAt: string }[] };
   messages: Message[];
   batches: Batch[];
   backlog: { messages: { gid: string; route: string; status: string; count: number; oldestAcceptedAt: string }[]; associations: { device: string; status: string; createdAt: string }[] };
@@ -224,7 +224,16 @@ function Sessions({ overview }: { overview: Overview }) {
         <thead><tr><th>Device</th><th>Group</th><th>Established</th><th>Expires</th></tr></thead>
         <tbody>
           ${sessions.sessions.length === 0 ? html`<tr><td colspan="4" class="muted">No live session.</td></tr>` : null}
-          ${sessions.sessions.map((session) => html`<tr><td><${Hash} value=${session.device} kind="address" /></td><td>${groupName(gateway.groups, session.gid)}</td><td>${time(session.establishedAt)}</td><td>${time(session.expiresAt)}</td></tr>`)}
+          ${sessions.sessions.map(
+            (session) => html`
+              <tr>
+                <td><${Hash} value=${session.device} kind="address" /> ${session.revoked ? html`<${Badge} text="revoked: every request refused" tone="bad" />` : null}</td>
+                <td>${groupName(gateway.groups, session.gid)}</td>
+                <td>${time(session.establishedAt)}</td>
+                <td>${time(session.expiresAt)}</td>
+              </tr>
+            `,
+          )}
         </tbody>
       </table>
     </section>
@@ -316,6 +325,8 @@ function App() {
   const [busy, setBusy] = useState(false);
   const [bundle, setBundle] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  // Bumped after each enrolment: the form is mounted afresh, empty.
+  const [enrolments, setEnrolments] = useState(0);
 
   const signOut = useCallback((reason: string | null) => {
     sessionStorage.removeItem(TOKEN_KEY);
@@ -375,6 +386,7 @@ function App() {
     confirmThen(prompt, async () => {
       const answer = await api<{ enrolled: { oid: string }; provisioning: unknown }>(token, "/console/api/enrol", body);
       setBundle(answer.provisioning);
+      setEnrolments((count) => count + 1);
       setNotice(`Enrolled ${String(body.oid)}.`);
     });
 
@@ -411,7 +423,7 @@ function App() {
         ? html`<p class="muted">Loading…</p>`
         : html`
             <${Health} overview=${overview} />
-            <${EnrolForm} groups=${overview.gateway.groups} secrets=${overview.gateway.secrets} ask=${enrol} />
+            <${EnrolForm} key=${enrolments} groups=${overview.gateway.groups} secrets=${overview.gateway.secrets} ask=${enrol} />
             ${bundle === null ? null : html`<${Bundle} bundle=${bundle} onClose=${() => setBundle(null)} />`}
             <${Devices} overview=${overview} act=${act} />
             <${Sessions} overview=${overview} />

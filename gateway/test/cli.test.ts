@@ -51,7 +51,7 @@ function bareEnvironment(): NodeJS.ProcessEnv {
 }
 
 const manifest = JSON.parse(readFileSync(join(import.meta.dirname, "..", "package.json"), "utf8")) as { version: string; engines: { node: string } };
-const commands = ["init", "start", "enrol", "renew-secret", "revoke", "unenrol", "devices", "pending", "status"];
+const commands = ["init", "admin-token", "start", "enrol", "renew-secret", "revoke", "unenrol", "devices", "pending", "status"];
 
 describe("gateway CLI: commands are dispatched before any configuration is read", () => {
   let empty: string;
@@ -89,6 +89,7 @@ describe("gateway CLI: commands are dispatched before any configuration is read"
       const { defaultConfig, settingNames } = await import("../src/config.js");
       const settingsOf: Record<string, readonly string[]> = {
         init: ["databasePath", "pepperFile"],
+        "admin-token": ["adminTokenFile"],
         start: settingNames,
         enrol: settingNames,
         "renew-secret": settingNames,

@@ -214,10 +214,13 @@ describe("the operator console: a page on the admin listener, behind the admin t
       expect(bundle).to.deep.include({ gatewayUrl: url, chainId: harness.anvil.chainId, registry: harness.registry, gid: harness.gid, master: harness.master.address, oid: toId("ward-1/bed-12/spo2"), device: device.account.address });
       expect(bundle.secret).to.match(/^[A-Z2-7]{20}$/);
       await page.locator(`tr[data-device="${device.account.address.toLowerCase()}"]`).getByText("yes, secret set").waitFor();
+      expect(await page.getByLabel("oid").inputValue(), "the form is emptied for the next device").to.equal("");
       await page.screenshot({ path: join(SCREENSHOTS, "console-enrolled.png"), fullPage: true });
     });
 
     it("refuses the same enrolment again and shows the refusal's code (EnrolmentConflict), changing nothing", async () => {
+      await page.getByLabel("oid").fill("ward-1/bed-12/spo2");
+      await page.getByLabel("Device address").fill(device.account.address);
       await page.getByRole("button", { name: "Enrol…", exact: true }).click();
       await confirm(page, "Enrol");
       await page.getByRole("alert").filter({ hasText: "EnrolmentConflict" }).waitFor();
@@ -226,6 +229,9 @@ describe("the operator console: a page on the admin listener, behind the admin t
     });
 
     it("lets the device associate and send with the bundle as it is; the page shows it associated, its nonce and its readings anchored with the batch's transaction and block", async () => {
+      // The operator has loaded the bundle into the device: Done takes it, and its secret, off the screen.
+      await page.getByRole("button", { name: "Done" }).click();
+      await page.locator("[data-test=bundle]").waitFor({ state: "detached" });
       client = createGatewayClient({ provisioning: bundle, account: device.account });
       await client.keySession();
       const ticket = await client.getTicket();
@@ -258,6 +264,7 @@ describe("the operator console: a page on the admin listener, behind the admin t
       await deviceRow.getByText("associated", { exact: true }).waitFor();
       await deviceRow.locator("[data-test=member]").getByText(/^member #/).waitFor();
       await deviceRow.getByRole("cell", { name: String(first + 2n), exact: true }).waitFor();
+      await deviceRow.getByText(`#${first + 1n} anchored in block ${(await client.getInclusion(digests[1])).batch!.blockNumber}`).waitFor();
       await page.getByRole("heading", { name: /^Sessions/ }).getByText("1").waitFor();
       await page.screenshot({ path: join(SCREENSHOTS, "console-anchored.png"), fullPage: true });
     });
@@ -276,6 +283,7 @@ describe("the operator console: a page on the admin listener, behind the admin t
       await page.getByRole("status").getByText(/^Revoked ward-1\/bed-12\/spo2 in block \d+/).waitFor();
       expect(await isAuthenticated(harness.publicClient, { registry: harness.registry, gid: harness.gid, oid: bundle.oid, device: device.account.address })).to.equal(false);
       await deviceRow.locator("[data-test=member]").getByText("revoked").waitFor();
+      await page.getByText("revoked: every request refused").waitFor();
       await page.screenshot({ path: join(SCREENSHOTS, "console-revoked.png"), fullPage: true });
 
       await eventually("the gateway to refuse the revoked device", () =>

@@ -87,15 +87,18 @@ describe("gateway package (npm pack of the SDK and the gateway → fresh install
   /** `npx iomt-gateway …args` in the fresh project. */
   const npx = (dir: string, ...args: string[]): Promise<RunResult> => run("npx", ["--no-install", "iomt-gateway", ...args], { cwd: dir, timeout: 120_000 });
 
+  /** The console's page, built from console-ui/ at pack time (no CDN: the gateway serves these). */
+  const consolePage = ["dist/console-ui/index.html", "dist/console-ui/app.js", "dist/console-ui/app.css"];
+
   describe("the tarball", function () {
-    it("holds dist/ (modules and declarations), README.md, LICENSE, package.json and the two examples that run, nothing else", function () {
+    it("holds dist/ (modules and declarations, and the operator console's page), README.md, LICENSE, package.json and the two examples that run, nothing else", function () {
       const shipped = ["README.md", "LICENSE", "package.json", "examples/gateway.json", "examples/iomt-gateway.service"];
       for (const entry of entries) {
         expect(entry, "every entry is under package/").to.match(/^package\//);
         const path = entry.slice("package/".length);
-        expect(shipped.includes(path) || /^dist\/[\w-]+\.(js|d\.ts)$/.test(path), `unexpected file in the tarball: ${path}`).to.equal(true);
+        expect(shipped.includes(path) || /^dist\/(console\/)?[\w-]+\.(js|d\.ts)$/.test(path) || consolePage.includes(path), `unexpected file in the tarball: ${path}`).to.equal(true);
       }
-      for (const path of [...shipped, "dist/cli.js", "dist/commands.js", "dist/index.js", "dist/index.d.ts"]) expect(entries, path).to.include(`package/${path}`);
+      for (const path of [...shipped, ...consolePage, "dist/cli.js", "dist/commands.js", "dist/index.js", "dist/index.d.ts", "dist/console/routes.js"]) expect(entries, path).to.include(`package/${path}`);
     });
 
     it("is publishable: not private, MIT with the repository's LICENSE, the bin iomt-gateway pointing into dist/", async function () {
@@ -196,16 +199,18 @@ describe("gateway package (npm pack of the SDK and the gateway → fresh install
       expect(linked.stdout.trim(), "the global bin link").to.equal(manifest.version);
     });
 
-    it("stops as systemd stops it: the installed bin, started as ExecStart says beside a chain, gets SIGTERM itself, logs `gateway closed` and exits 0", async function () {
+    it("stops as systemd stops it: the installed bin, started as ExecStart says beside a chain (its operator console on, served from the package), gets SIGTERM itself, logs `gateway closed` and exits 0", async function () {
       const prefix = join(usable(this, global), "prefix");
       const [, script] = setting("Service", "ExecStart")[0].split(/\s+/);
       const installed = join(prefix, script.slice(UNIT_PREFIX.length));
       const harness = await createHarness();
       try {
-        const port = await randomPort();
+        const [port, adminPort] = [await randomPort(), await randomPort()];
         const config = join(harness.dir, "service.json");
-        await writeFile(config, JSON.stringify(harness.settings({ port: String(port), logLevel: "info" })));
+        const adminTokenFile = join(harness.dir, "admin.token");
+        await writeFile(config, JSON.stringify(harness.settings({ port: String(port), adminPort: String(adminPort), adminTokenFile, logLevel: "info" })));
         await run(process.execPath, [installed, "init", "--config", config], { cwd: harness.dir });
+        await run(process.execPath, [installed, "admin-token", "--config", config], { cwd: harness.dir });
         const child = spawn(process.execPath, [installed, "start", "--config", config], { cwd: harness.dir, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
@@ -216,6 +221,9 @@ describe("gateway package (npm pack of the SDK and the gateway → fresh install
             if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}: ${stderr}`);
             return fetch(`http://127.0.0.1:${port}/health/live`).then((response) => (response.ok ? true : undefined), () => undefined);
           });
+          for (const asset of ["/console", "/console/app.js", "/console/app.css"]) expect((await fetch(`http://127.0.0.1:${adminPort}${asset}`)).status, asset).to.equal(200);
+          const token = (await readFile(adminTokenFile, "utf8")).trim();
+          expect((await fetch(`http://127.0.0.1:${adminPort}/console/api/overview`, { headers: { authorization: `Bearer ${token}` } })).status).to.equal(200);
           child.kill("SIGTERM");
           await exited(child);
         } finally {

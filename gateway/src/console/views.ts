@@ -44,7 +44,8 @@ export function devicesView({ store, member }: ConsoleSources): unknown[] {
     (
       db
         .prepare(
-          `SELECT m.device, m.nonce, m.digest, m.status, m.accepted_at AS acceptedAt, coalesce(b.tx_hash, m.relay_tx) AS txHash, coalesce(b.block_number, m.relay_block) AS block
+          `SELECT m.device, m.nonce, m.digest, CASE WHEN b.status = 'anchored' THEN 'anchored' ELSE m.status END AS status, m.accepted_at AS acceptedAt,
+                  coalesce(b.tx_hash, m.relay_tx) AS txHash, coalesce(b.block_number, m.relay_block) AS block
            FROM messages m LEFT JOIN batches b ON b.id = m.batch_id AND b.status = 'anchored'
            WHERE m.id IN (SELECT max(id) FROM messages GROUP BY device)`,
         )
@@ -98,10 +99,13 @@ export function batchesView({ store }: ConsoleSources): unknown[] {
   return rows.map((row) => ({ ...row, createdAt: iso(row.createdAt), anchoredAt: iso(row.anchoredAt) }));
 }
 
-export function sessionsView({ sessions }: ConsoleSources): unknown {
+/** Live sessions; `revoked`: the device was revoked since (its session stays until it expires, but every request on it is refused). */
+export function sessionsView({ sessions, member }: ConsoleSources): unknown {
   return {
     live: sessions.size,
-    sessions: sessions.list(CONSOLE_LIST_LIMIT).map((session) => ({ ...session, establishedAt: iso(session.establishedAt * 1000), expiresAt: iso(session.expiresAt * 1000) })),
+    sessions: sessions
+      .list(CONSOLE_LIST_LIMIT)
+      .map((session) => ({ ...session, revoked: member(session.device)?.revoked === true, establishedAt: iso(session.establishedAt * 1000), expiresAt: iso(session.expiresAt * 1000) })),
   };
 }
 
