@@ -1,6 +1,7 @@
-// iomt-gateway's commands (commander): create the database, start the gateway, enrol, unenrol and
-// revoke devices, list devices and pending work, print status, back up and restore. The command line is parsed (and `--help`,
-// `--version`, unknown commands and flags answered) before any configuration is read. Settings
+// iomt-gateway's commands (commander): create the database and the console's admin token, start
+// the gateway, enrol, unenrol and revoke devices, list devices and pending work, print status,
+// back up and restore. The command line is parsed (and `--help`, `--version`, unknown commands and
+// flags answered) before any configuration is read. Settings
 // come from --config FILE, then IOMT_GATEWAY_* variables, then --flags; relative paths in flags and
 // variables are the working directory's, in the config file the file's folder's. `status`,
 // `devices` and `pending` only read the database: they need neither the Master key nor the chain.
