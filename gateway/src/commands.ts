@@ -15,6 +15,7 @@ import {
   defaultConfig,
   isGroupId,
   readConfigFile,
+  readKeyFile,
   resolveConfig,
   resolveGroup,
   settingHelp,
@@ -31,6 +32,7 @@ import { createAdminTokenFile } from "./console/token.js";
 import { checkApprovedToken, checkSecretStrength, createPepperFile, enrolDevice, generateEnrolmentSecret, hashEnrolmentSecret, readPepperFile, renewEnrolmentSecret } from "./enrolment.js";
 import { GatewayConfigError } from "./errors.js";
 import { revokeDevice, unenrolDevice } from "./lifecycle.js";
+import { rotateMasterKey } from "./rotation.js";
 import { createBundleFile, provisioningBundle, requirePublicUrl } from "./provisioning.js";
 import { devicesReport, pendingReport, statusReport } from "./reports.js";
 import { GatewayStore, type StoreErrorCode } from "./store.js";
@@ -142,6 +144,14 @@ before. Secrets are read from a file or stdin, never from the command line. A fa
     .addOption(new Option("--group <gid|label>", "the served group (default: the first in groups)"))
     .action((options: Options) => revokeCommand(options));
 
+  withSettings(cli.command("rotate-key"), settingNames, requiredSettings)
+    .summary("hand the group the key masters over to a new key on chain (with the gateway stopped)")
+    .description(
+      "Hands the served group the key masters over to the key in --new-key-file: proposeMaster with the current key, acceptMaster with the new one, each waited for. Refused, before anything is sent, while a gateway runs on the database (StoreLocked), when the new key may not master the group (MasterIneligible) or cannot pay for its acceptance (MasterKeyUnfunded), when a served group the key only anchors for does not let the new key anchor (KeyNotAuthorized), and while associations the gateway acknowledged are not mined (RotationBlocked). A rerun finishes what a failed run left. Then point keyFile at the new key and start the gateway. Needs both keys and the chain.",
+    )
+    .addOption(new Option("--new-key-file <file>", "the new Master's private key file (one 0x-hex line, chmod 600)").makeOptionMandatory())
+    .action((options: Options) => rotateKey(options));
+
   withSettings(cli.command("unenrol"), storeSettings)
     .summary("remove a device's enrolment here (no ticket from now on); does not revoke on chain")
     .description(
@@ -183,6 +193,23 @@ async function revokeCommand(options: Options): Promise<void> {
   const store = GatewayStore.open(loaded.config.databasePath, { durability: loaded.config.durability });
   try {
     console.log(JSON.stringify({ revoked: await revokeDevice(loaded, store, { gid, oid }) }));
+  } finally {
+    store.close();
+  }
+}
+
+async function rotateKey(options: Options): Promise<void> {
+  const loaded = resolveConfig(rawSettings(options, settingNames));
+  const newKey = readKeyFile(resolve(options.newKeyFile as string));
+  // Locked: a gateway running on this database would go on using the key that is handed over.
+  const store = GatewayStore.open(loaded.config.databasePath, { durability: loaded.config.durability, lock: true });
+  try {
+    const result = await rotateMasterKey(loaded, store, newKey);
+    const labelled = Object.keys(loaded.groupLabels).length > 0;
+    // A label names a group its Master key created (gid = groupId(key, label)): the new key did not create it.
+    const groups = labelled ? `, and name the groups by gid (groups: ${JSON.stringify(loaded.config.groups)}): a label derives the gid from the key that created the group` : "";
+    const next = `set keyFile to ${resolve(options.newKeyFile as string)}${groups}, then start the gateway; devices provisioned with the previous Master's address need the new one (gateway README: Rotating the Master key)`;
+    console.log(JSON.stringify({ ...result, next }));
   } finally {
     store.close();
   }

@@ -284,7 +284,10 @@ export function defaultPublicUrl(host: string, port: number): string | undefined
  * Reads the Master's private key (0x-prefixed hex, one line). The file must not be readable by
  * group or others, as with ssh keys; the key itself never appears in an error message.
  */
-export function readKeyFile(path: string): { account: PrivateKeyAccount; privateKey: Hex } {
+/** A key file's key, as an account (and the key, for the fast signer). */
+export type KeyFile = { account: PrivateKeyAccount; privateKey: Hex };
+
+export function readKeyFile(path: string): KeyFile {
   let content: string;
   try {
     if ((statSync(path).mode & 0o077) !== 0) throw new GatewayConfigError(`key file ${path} is readable by others; chmod 600 it`);

@@ -373,6 +373,8 @@ export class GatewayStore {
         "UPDATE associations SET gid = @gid, oid = @oid, request = @request, status = 'queued', tx_hash = NULL, tx_index = NULL, error_code = NULL, error_message = NULL, updated_at = @now WHERE device = @device",
       ),
       associationsWithStatus: db.prepare("SELECT * FROM associations WHERE status = ? ORDER BY created_at, device LIMIT ?"),
+      openAssociationsOf: db.prepare("SELECT count(*) AS count FROM associations WHERE status IN ('queued', 'submitted') AND gid = ?"),
+      dropTokens: db.prepare("UPDATE enrolments SET token = NULL WHERE gid = ? AND token IS NOT NULL"),
       setAssociation: db.prepare(
         "UPDATE associations SET status = @status, tx_hash = @tx_hash, tx_index = @tx_index, error_code = @error_code, error_message = @error_message, updated_at = @now WHERE device = @device",
       ),
@@ -635,6 +637,16 @@ export class GatewayStore {
   /** Replaces a rejected request with a new one, queued. */
   requeueAssociation(row: Pick<AssociationRow, "device" | "gid" | "oid" | "request"> & { now: number }): void {
     this.write(() => this.statements.requeueAssociation.run(row));
+  }
+
+  /** Associations of `gid` acknowledged and not mined yet (queued or submitted). */
+  pendingAssociations(gid: Hex): number {
+    return (this.statements.openAssociationsOf.get(gid) as { count: number }).count;
+  }
+
+  /** Drops the tokens stored with the enrolments of `gid` (approved by a Master that handed over); their number. */
+  dropApprovedTokens(gid: Hex): number {
+    return this.write(() => this.statements.dropTokens.run(gid).changes);
   }
 
   associationsWithStatus(status: AssociationRowStatus, limit: number): AssociationRow[] {
