@@ -315,6 +315,12 @@ describe("the operator console: a page on the admin listener, behind the admin t
       expectErrorAnswer(await callApi(consoleRoutes.unenrol, `Bearer ${token}`, { oid: "ward-1/spare" }), 404, "EnrolmentUnknown");
     });
 
+    it("refuses to revoke an oid that is no member on chain (DeviceNotMember), sending nothing", async () => {
+      const nonce = await harness.publicClient.getTransactionCount({ address: harness.master.address });
+      expectErrorAnswer(await callApi(consoleRoutes.revoke, `Bearer ${token}`, { oid: "ward-1/never-associated" }), 403, "DeviceNotMember");
+      expect(await harness.publicClient.getTransactionCount({ address: harness.master.address })).to.equal(nonce);
+    });
+
     it("refuses a group the gateway does not serve (GroupNotServed) and a malformed body (RequestInvalid)", async () => {
       expectErrorAnswer(await callApi(consoleRoutes.enrol, `Bearer ${token}`, { oid: "x", address: device.account.address, gid: `0x${"ab".repeat(32)}` }), 403, "GroupNotServed");
       expectErrorAnswer(await callApi(consoleRoutes.enrol, `Bearer ${token}`, { oid: "x" }), 400, "RequestInvalid");
@@ -325,6 +331,25 @@ describe("the operator console: a page on the admin listener, behind the admin t
       const actions = gateway.logs().filter((line) => line.audit === "console-action");
       expect(actions.map((line) => line.action)).to.deep.equal(["enrol", "revoke", "enrol", "unenrol"]);
       expect(actions[1]).to.deep.include({ level: 30, oid: bundle.oid, gid: harness.gid });
+    });
+  });
+
+  describe("a gateway that cannot make a bundle or hash a secret", () => {
+    it("refuses the enrolment with GatewayConfigInvalid (409) and stores nothing: a secret without pepperFile, a bundle without publicUrl", async () => {
+      const other = await harness.start({ adminTokenFile: tokenFile, pepperFile: undefined, port: "0" });
+      try {
+        const address = harness.device("unprovisioned").account.address;
+        const enrol = (body: Record<string, unknown>) =>
+          fetch(`${other.adminUrl}${consoleRoutes.enrol}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) }).then(async (response) => ({
+            status: response.status,
+            body: (await response.json()) as Answer["body"],
+          }));
+        expect(expectErrorAnswer(await enrol({ oid: "ward-1/x", address }), 409, "GatewayConfigInvalid").message).to.match(/pepperFile/);
+        expect(expectErrorAnswer(await enrol({ oid: "ward-1/x", address, secret: false }), 409, "GatewayConfigInvalid").message).to.match(/publicUrl/);
+        expect(other.store.enrolments()).to.deep.equal([]);
+      } finally {
+        await other.close();
+      }
     });
   });
 });
