@@ -65,6 +65,42 @@ const enrolBody = {
 } as const;
 const deviceBody = { type: "object", required: ["oid"], additionalProperties: false, properties: { oid: oidSchema, gid: gidSchema } } as const;
 
+// The answers, as Fastify serializes them (a field not declared here is not sent).
+const hex = { type: "string", pattern: "^0x[0-9a-fA-F]+$" } as const;
+const anyObject = { type: "object", additionalProperties: true } as const;
+const list = { type: "array", items: anyObject } as const;
+const errorAnswer = {
+  type: "object",
+  required: ["error"],
+  properties: { error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" } } } },
+} as const;
+const answers = (ok: object) => ({ 200: ok, "4xx": errorAnswer, "5xx": errorAnswer });
+const overviewAnswer = {
+  type: "object",
+  required: ["gateway", "health", "devices", "sessions", "messages", "batches", "backlog"],
+  properties: { gateway: anyObject, health: anyObject, devices: list, sessions: anyObject, messages: list, batches: list, backlog: anyObject },
+} as const;
+const enrolAnswer = {
+  type: "object",
+  required: ["enrolled", "provisioning"],
+  properties: {
+    enrolled: { type: "object", required: ["oid", "gid", "address", "secret"], properties: { oid: hex, gid: hex, address: hex, secret: { type: "string", enum: ["generated", "none"] } } },
+    provisioning: anyObject,
+  },
+} as const;
+const revokeAnswer = {
+  type: "object",
+  required: ["revoked"],
+  properties: {
+    revoked: {
+      type: "object",
+      required: ["oid", "gid", "txHash", "block", "enrolment"],
+      properties: { oid: hex, gid: hex, txHash: hex, block: { type: "string" }, enrolment: { type: "string", enum: ["dropped", "none"] } },
+    },
+  },
+} as const;
+const unenrolAnswer = { type: "object", required: ["unenrolled"], properties: { unenrolled: anyObject, warning: { type: "string" } } } as const;
+
 function readAssets(): Record<"page" | "script" | "style", Buffer> {
   try {
     return {
@@ -116,7 +152,7 @@ export async function consolePlugin(app: FastifyInstance, parameters: ConsolePar
         .send({ error: { code: "AdminUnauthorized", message: "send the admin token (the contents of adminTokenFile) as Authorization: Bearer <token>" } });
     });
 
-    api.get(consoleRoutes.overview, async () => {
+    api.get(consoleRoutes.overview, { schema: { response: answers(overviewAnswer) } }, async () => {
       const { body } = await readiness();
       return {
         gateway: { master: loaded.account.address, groups: config.groups.map((gid) => ({ gid, label: loaded.groupLabels[gid] ?? null })), policy: config.policy, publicUrl: config.publicUrl ?? null, secrets: pepper !== undefined },
@@ -129,7 +165,7 @@ export async function consolePlugin(app: FastifyInstance, parameters: ConsolePar
       };
     });
 
-    api.post<{ Body: { oid: string; address: string; gid?: string; secret?: boolean } }>(consoleRoutes.enrol, { schema: { body: enrolBody } }, async (request) => {
+    api.post<{ Body: { oid: string; address: string; gid?: string; secret?: boolean } }>(consoleRoutes.enrol, { schema: { body: enrolBody, response: answers(enrolAnswer) } }, async (request) => {
       const gid = servedGroup(loaded, request.body.gid);
       const secret = request.body.secret === false ? undefined : generateEnrolmentSecret();
       if (secret !== undefined && pepper === undefined) throw new GatewayConfigError("enrolment secrets need pepperFile in the configuration; or enrol without a secret");
@@ -142,7 +178,7 @@ export async function consolePlugin(app: FastifyInstance, parameters: ConsolePar
       return { enrolled: { oid: row.oid, gid: row.gid, address: row.address, secret: secret === undefined ? "none" : "generated" }, provisioning: provisioningBundle(loaded, row, secret) };
     });
 
-    api.post<{ Body: { oid: string; gid?: string } }>(consoleRoutes.revoke, { schema: { body: deviceBody } }, async (request) => {
+    api.post<{ Body: { oid: string; gid?: string } }>(consoleRoutes.revoke, { schema: { body: deviceBody, response: answers(revokeAnswer) } }, async (request) => {
       const gid = servedGroup(loaded, request.body.gid);
       const oid = parseOid(request.body.oid);
       const revoked = await revokeDevice(loaded, store, { gid, oid });
@@ -150,7 +186,7 @@ export async function consolePlugin(app: FastifyInstance, parameters: ConsolePar
       return { revoked };
     });
 
-    api.post<{ Body: { oid: string; gid?: string } }>(consoleRoutes.unenrol, { schema: { body: deviceBody } }, async (request) => {
+    api.post<{ Body: { oid: string; gid?: string } }>(consoleRoutes.unenrol, { schema: { body: deviceBody, response: answers(unenrolAnswer) } }, async (request) => {
       const gid = request.body.gid === undefined ? undefined : servedGroup(loaded, request.body.gid);
       const result = unenrolDevice(store, { gid, oid: request.body.oid });
       request.log.info({ audit: "console-action", action: "unenrol", gid: result.unenrolled.gid, oid: result.unenrolled.oid, device: result.unenrolled.address, ip: request.ip }, "console: device unenrolled");
