@@ -12,7 +12,7 @@ import type { GatewayMetrics } from "./metrics.js";
 
 export const adminRoutes = { metrics: "/metrics" } as const;
 
-/** Whether `host` only this machine reaches: the admin listener has no authentication of its own. */
+/** Whether `host` only this machine reaches: the admin listener's health and metrics have no authentication (only the console's API asks for a token). */
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
