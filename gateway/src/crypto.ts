@@ -5,11 +5,11 @@
 // of magnitude faster than pure JS), and on noble otherwise. Both give the same bytes: ECDH is the
 // x-coordinate of the shared point, and both sign with RFC 6979 deterministic nonces and low s, so
 // a signature is the same whichever path made it (the tests compare them).
-import { randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { bytesToHex, hashMessage, hexToBytes, type Address, type Hex, type SignableMessage } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { nobleKeyAgreement, recoverSigner, type SessionAccount, type SessionKeyAgreement, type SignerRecoverer } from "@iomt-auth/sdk";
+import { nobleKeyAgreement, recoverSigner, type RecordCipher, type SessionAccount, type SessionKeyAgreement, type SignerRecoverer } from "@iomt-auth/sdk";
 import { createSignerRecovery } from "./signatures.js";
 
 /** The functions of the binding the gateway uses. */
@@ -70,7 +70,29 @@ export type HandshakeCrypto = {
   readonly account: SessionAccount;
   readonly keyAgreement: SessionKeyAgreement;
   readonly recover: SignerRecoverer;
+  /** The records' AES-256-GCM: OpenSSL's, through node:crypto (the same bytes as the SDK's pure-JS one). */
+  readonly recordCipher: RecordCipher;
 };
+
+const GCM_TAG_BYTES = 16;
+
+/**
+ * AES-256-GCM on OpenSSL (AES-NI where the CPU has it): the records of every sealed request and
+ * answer, which the SDK's pure-JS cipher made a tenth of the gateway's main-thread time.
+ */
+export const opensslRecordCipher: RecordCipher = Object.freeze({
+  encrypt(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: GCM_TAG_BYTES }).setAAD(aad);
+    return new Uint8Array(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]));
+  },
+  decrypt(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+    if (ciphertext.length < GCM_TAG_BYTES) throw new Error("the ciphertext is shorter than its tag");
+    const body = ciphertext.subarray(0, ciphertext.length - GCM_TAG_BYTES);
+    const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: GCM_TAG_BYTES }).setAAD(aad);
+    decipher.setAuthTag(ciphertext.subarray(ciphertext.length - GCM_TAG_BYTES));
+    return new Uint8Array(Buffer.concat([decipher.update(body), decipher.final()]));
+  },
+});
 
 /** The handshake's crypto on the native binding when `preferNative` and it loads, else on noble. */
 export function createHandshakeCrypto(masterKey: MasterKey, preferNative: boolean): HandshakeCrypto {
@@ -80,7 +102,7 @@ export function createHandshakeCrypto(masterKey: MasterKey, preferNative: boolea
     address: masterKey.address,
     signMessage: ({ message }: { message: SignableMessage }) => sign(hexToBytes(hashMessage(message))),
   };
-  if (native === undefined) return { native: false, account, keyAgreement: nobleKeyAgreement, recover: recoverSigner };
+  if (native === undefined) return { native: false, account, keyAgreement: nobleKeyAgreement, recover: recoverSigner, recordCipher: opensslRecordCipher };
   const keyAgreement: SessionKeyAgreement = {
     generateKeyPair() {
       let privateKey = new Uint8Array(randomBytes(32));
@@ -97,5 +119,5 @@ export function createHandshakeCrypto(masterKey: MasterKey, preferNative: boolea
     },
   };
   const { recover } = createSignerRecovery(true);
-  return { native: true, account, keyAgreement, recover };
+  return { native: true, account, keyAgreement, recover, recordCipher: opensslRecordCipher };
 }

@@ -159,7 +159,7 @@ export class SessionManager {
     const expiresAt = session.establishedAt + this.parameters.ttlSeconds;
     this.add({ session, expiresAt });
     const answer: SealedAnswerBody<FinishAnswer> = { ok: true, result: { expiresAt } };
-    return { sessionId: session.id, record: sealAnswer(session, finishBinding(gatewayRoutes.finish, clientFinish.signature), answer) };
+    return { sessionId: session.id, record: sealAnswer(session, finishBinding(gatewayRoutes.finish, clientFinish.signature), answer, this.parameters.crypto.recordCipher) };
   }
 
   /**
@@ -171,7 +171,7 @@ export class SessionManager {
     const session = this.find(envelope.sessionId);
     let plaintext: Uint8Array;
     try {
-      plaintext = openRecord(session, { record: envelope.record, aad: requestAad(route) });
+      plaintext = openRecord(session, { record: envelope.record, aad: requestAad(route), cipher: this.parameters.crypto.recordCipher });
     } catch (error) {
       rethrowSession(error);
     }
@@ -188,7 +188,7 @@ export class SessionManager {
   /** Seals the answer to an opened request, bound to it (route, sequence number, record hash). */
   seal({ session, binding }: OpenedRequest, answer: SealedAnswerBody<unknown>): SessionRecord {
     try {
-      return sealAnswer(session, binding, answer);
+      return sealAnswer(session, binding, answer, this.parameters.crypto.recordCipher);
     } catch (error) {
       rethrowSession(error); // a session that sealed its last record: 409 SessionExhausted, plain
     }

@@ -8,7 +8,7 @@
 import { sha256 } from "@noble/hashes/sha2";
 import { concatBytes, utf8ToBytes } from "@noble/hashes/utils";
 import { hexToBytes, type Hex } from "viem";
-import { openRecord, sealRecord, SessionError, type Session, type SessionRecord } from "./session.js";
+import { openRecord, sealRecord, SessionError, type RecordCipher, type Session, type SessionRecord } from "./session.js";
 
 /** Label of a request's additional data. */
 export const REQUEST_AAD_LABEL = "iomt-auth/gateway/v2 request ";
@@ -72,15 +72,15 @@ export function sealRequest(session: Session, route: string, request: unknown): 
   return { record, binding: bindingOf(route, record) };
 }
 
-/** Gateway: opens a request sealed for `route`; answer it with the binding. */
-export function openRequest(session: Session, route: string, record: SessionRecord): { body: unknown; binding: RequestBinding } {
-  const plaintext = openRecord(session, { record, aad: requestAad(route) });
+/** Gateway: opens a request sealed for `route`; answer it with the binding. `cipher`: see {@link RecordCipher}. */
+export function openRequest(session: Session, route: string, record: SessionRecord, cipher?: RecordCipher): { body: unknown; binding: RequestBinding } {
+  const plaintext = openRecord(session, { record, aad: requestAad(route), cipher });
   return { body: decodeJson(plaintext, "request"), binding: bindingOf(route, record) };
 }
 
-/** Gateway: seals the answer (a result or an error) to the request with `binding`. */
-export function sealAnswer<T>(session: Session, binding: RequestBinding, answer: SealedAnswerBody<T>): SessionRecord {
-  return sealRecord(session, { plaintext: encodeJson(answer), aad: responseAad(binding) });
+/** Gateway: seals the answer (a result or an error) to the request with `binding`. `cipher`: see {@link RecordCipher}. */
+export function sealAnswer<T>(session: Session, binding: RequestBinding, answer: SealedAnswerBody<T>, cipher?: RecordCipher): SessionRecord {
+  return sealRecord(session, { plaintext: encodeJson(answer), aad: responseAad(binding), cipher });
 }
 
 /**
