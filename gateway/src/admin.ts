@@ -4,7 +4,9 @@
 // store's last error) and the Prometheus metrics. Nothing on it is for devices: nothing a device
 // can reach reveals the gateway's keys, groups or faults.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
 import type { GatewayConfig } from "./config.js";
+import { gatewayDependencies } from "./decorators.js";
 import { registerHealthRoutes, type Readiness } from "./health.js";
 import type { GatewayMetrics } from "./metrics.js";
 
@@ -23,17 +25,27 @@ export type AdminServerParameters = {
   readiness: Readiness;
 };
 
-export async function createAdminServer({ config, log, metrics, readiness }: AdminServerParameters): Promise<FastifyInstance> {
+/** The admin listener: a Fastify instance with its dependencies as decorators and {@link adminApp}. */
+export async function createAdminServer({ log, ...dependencies }: AdminServerParameters): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: log.child({ listener: "admin" }),
     // A scraper every few seconds would fill the log; per-request lines only when debugging.
-    logController: new LogController({ disableRequestLogging: config.logLevel !== "debug" && config.logLevel !== "trace" }),
+    logController: new LogController({ disableRequestLogging: dependencies.config.logLevel !== "debug" && dependencies.config.logLevel !== "trace" }),
   });
-  registerHealthRoutes(app, readiness, { details: true });
+  await app.register(gatewayDependencies, dependencies);
+  await app.register(adminApp);
+  return app;
+}
+
+/** The admin application as a plugin: health with details and the Prometheus metrics, from the instance's decorators. */
+export const adminApp = fp(adminAppPlugin, { name: "iomt-gateway-admin-app", dependencies: ["iomt-gateway-dependencies"] });
+
+async function adminAppPlugin(app: FastifyInstance): Promise<void> {
+  const { metrics } = app;
+  registerHealthRoutes(app, app.readiness, { details: true });
   app.get(adminRoutes.metrics, async (_request, reply) => {
     metrics.refreshGauges();
     void reply.header("content-type", metrics.registry.contentType);
     return metrics.registry.metrics();
   });
-  return app;
 }

@@ -5,6 +5,7 @@
 // cannot write to, enrolment secrets it cannot check (no or another pepper), and a chain, registry
 // or key the chain contradicts (preflight.ts).
 import { existsSync } from "node:fs";
+import type { FastifyInstance } from "fastify";
 import type { Address, Hex, Transport } from "viem";
 import { createAdminServer, isLoopback } from "./admin.js";
 import { GatewayApi } from "./api.js";
@@ -45,7 +46,10 @@ export type RunningGateway = {
    * the configured pepper when `secret` is given (at least 16 characters).
    */
   enrol(parameters: { gid?: Hex; oid: string; address: string; secret?: string }): Promise<EnrolmentRow>;
-  /** Stops accepting requests, finishes the chain work in progress, saves the mirror and closes the store. */
+  /**
+   * Stops accepting requests, finishes the chain work in progress, saves the mirror and closes the
+   * store: closes the device listener, whose onClose hooks release the rest in reverse order of start.
+   */
   close(): Promise<void>;
 };
 
@@ -77,6 +81,7 @@ export async function startGateway({ config, account, masterKey, groupLabels }: 
   if (createDatabase && !existsSync(config.databasePath)) GatewayStore.create(config.databasePath);
   const store = GatewayStore.open(config.databasePath, { durability: config.durability, lock: true, check: config.integrityCheck });
   let closed = false;
+  let app: FastifyInstance | undefined;
   try {
     const pepper = config.pepperFile === undefined ? undefined : readPepperFile(config.pepperFile);
     checkStoredSecrets(store, pepper);
@@ -143,26 +148,30 @@ export async function startGateway({ config, account, masterKey, groupLabels }: 
       };
     };
     const readiness = createReadiness({ store, health });
-    const app = await createServer({ config, api, sessions, store, metrics, readiness, log: root });
+    app = await createServer({ config, api, sessions, store, metrics, readiness, log: root });
+    // Shutdown, as onClose hooks added in the order things started: Fastify runs them last-added
+    // first, once the device listener stopped accepting requests and finished those in flight.
+    app.addHook("onClose", async () => root.info("gateway closed"));
+    app.addHook("onClose", async () => store.close());
+    app.addHook("onClose", async () => mirror.saveCheckpoint());
+    const stopping = worker;
+    app.addHook("onClose", () => stopping.stop());
     const admin = await createAdminServer({ config, log: root, metrics, readiness });
-    const address = await app.listen({ host: config.host, port: config.port });
-    let adminAddress: string;
-    try {
-      adminAddress = await admin.listen({ host: config.adminHost, port: config.adminPort });
-    } catch (error) {
-      await app.close();
-      throw error;
-    }
-    if (!isLoopback(config.adminHost)) {
-      root.warn({ adminHost: config.adminHost, adminUrl: adminAddress }, "the admin listener is reachable from other hosts and has no authentication: keep it on a management network behind a firewall");
-    }
+    app.addHook("onClose", () => admin.close());
     const live = sessions;
     const sweeper = setInterval(() => live.sweep(), SESSION_SWEEP_MS);
     sweeper.unref();
+    app.addHook("onClose", async () => clearInterval(sweeper));
+    const address = await app.listen({ host: config.host, port: config.port });
+    const adminAddress = await admin.listen({ host: config.adminHost, port: config.adminPort });
+    if (!isLoopback(config.adminHost)) {
+      root.warn({ adminHost: config.adminHost, adminUrl: adminAddress }, "the admin listener is reachable from other hosts and has no authentication: keep it on a management network behind a firewall");
+    }
     worker.start();
     root.info({ master: account.address, groups: config.groups, policy: config.policy, nativeSecp256k1: recovery.native && crypto.native, url: address, adminUrl: adminAddress }, "gateway listening");
 
     const running = worker;
+    const server = app;
     return {
       url: address,
       adminUrl: adminAddress,
@@ -181,17 +190,13 @@ export async function startGateway({ config, account, masterKey, groupLabels }: 
       async close() {
         if (closed) return;
         closed = true;
-        clearInterval(sweeper);
-        await app.close();
-        await admin.close();
-        await running.stop();
-        mirror.saveCheckpoint();
-        store.close();
-        root.info("gateway closed");
+        await server.close();
       },
     };
   } catch (error) {
-    if (!closed) store.close();
+    // Once the listener exists its onClose hooks release whatever had started; before, only the store had.
+    if (app === undefined) store.close();
+    else await app.close();
     throw error;
   }
 }

@@ -12,32 +12,27 @@ import rateLimit from "@fastify/rate-limit";
 import type { Socket } from "node:net";
 import { STATUS_CODES } from "node:http";
 import { gatewayRoutes, IomtError, type FinishRequest, type HelloRequest, type SealedAnswerBody, type SealedEnvelope, type SealedRoute, type Session } from "@iomt-auth/sdk";
-import type { GatewayApi, Unit } from "./api.js";
-import type { GatewayConfig } from "./config.js";
+import fp from "fastify-plugin";
+import type { Unit } from "./api.js";
 import { installRequestAudit, refuse } from "./audit.js";
 import { ApiError, apiError } from "./errors.js";
-import { registerHealthRoutes, type Readiness } from "./health.js";
+import { gatewayDependencies, type GatewayDependencies } from "./decorators.js";
+import { registerHealthRoutes } from "./health.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { finishBodySchema, helloBodySchema, sealedBodySchema } from "./schemas.js";
-import { OpenedError, type OpenedRequest, type SessionManager } from "./sessions.js";
-import type { GatewayStore } from "./store.js";
+import { OpenedError, type OpenedRequest } from "./sessions.js";
 
-export type ServerParameters = {
-  config: GatewayConfig;
-  api: GatewayApi;
-  sessions: SessionManager;
-  store: GatewayStore;
-  metrics: GatewayMetrics;
-  /** The gateway's readiness (health.ts), shared with the admin listener. */
-  readiness: Readiness;
+export type ServerParameters = GatewayDependencies & {
   /** The root logger (logging.ts). */
   log: FastifyBaseLogger;
 };
 
 type ErrorBody = { code: string; message: string; details?: Record<string, unknown> };
 
+/** The device-facing listener: a Fastify instance with the server options, the dependencies as decorators, and {@link deviceApp}. */
 export async function createServer(parameters: ServerParameters): Promise<FastifyInstance> {
-  const { config, metrics, log } = parameters;
+  const { log, ...dependencies } = parameters;
+  const { config, metrics } = dependencies;
   const app = Fastify({
     bodyLimit: config.bodyLimitBytes,
     loggerInstance: log.child({ listener: "device" }),
@@ -51,7 +46,21 @@ export async function createServer(parameters: ServerParameters): Promise<Fastif
     http: { headersTimeout: config.requestTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, config.requestTimeoutMs) },
     clientErrorHandler: clientErrorHandler(metrics),
   });
+  await app.register(gatewayDependencies, dependencies);
+  await app.register(deviceApp);
+  return app;
+}
 
+/**
+ * The device-facing application as a plugin (registered without encapsulation, so its error and
+ * not-found handlers are the listener's): the rate limit, the one error shape, the audit hook, the
+ * handshake and sealed routes and the status-only health routes. Its dependencies are the
+ * instance's decorators (decorators.ts).
+ */
+export const deviceApp = fp(deviceAppPlugin, { name: "iomt-gateway-device-app", dependencies: ["iomt-gateway-dependencies"] });
+
+async function deviceAppPlugin(app: FastifyInstance): Promise<void> {
+  const { config, metrics } = app;
   // JSON only: Fastify's default text/plain parser would hand strings to the schemas.
   app.removeContentTypeParser("text/plain");
   await app.register(rateLimit, {
@@ -74,14 +83,14 @@ export async function createServer(parameters: ServerParameters): Promise<Fastif
   });
   installRequestAudit(app, metrics);
 
-  await app.register(handshakeRoutes, parameters);
-  await app.register(sealedRoutes, parameters);
-  registerHealthRoutes(app, parameters.readiness, { details: false });
-  return app;
+  await app.register(handshakeRoutes);
+  await app.register(sealedRoutes);
+  registerHealthRoutes(app, app.readiness, { details: false });
 }
 
 /** `POST /v2/session/hello` and `/v2/session/finish`: plain JSON, under the per-address budget. */
-async function handshakeRoutes(app: FastifyInstance, { sessions }: ServerParameters): Promise<void> {
+async function handshakeRoutes(app: FastifyInstance): Promise<void> {
+  const { sessions } = app;
   app.post<{ Body: HelloRequest }>(gatewayRoutes.hello, { schema: { body: helloBodySchema } }, (request) =>
     sessions.hello(request.body.clientHello, request.body.cookie, request.ip),
   );
@@ -97,7 +106,8 @@ async function handshakeRoutes(app: FastifyInstance, { sessions }: ServerParamet
  * the request (docs/protocol.md §5). The per-device budget is counted only for opened records, so
  * nobody can spend a device's budget with junk under its session id.
  */
-async function sealedRoutes(app: FastifyInstance, { config, api, sessions, store }: ServerParameters): Promise<void> {
+async function sealedRoutes(app: FastifyInstance): Promise<void> {
+  const { config, api, sessions, store } = app;
   const budget = new DeviceBudget(config.deviceRateLimitPerMinute);
 
   const sealed = (route: SealedRoute, handler: (session: Session, body: unknown) => Promise<Unit<unknown>>) =>
