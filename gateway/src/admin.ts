@@ -9,6 +9,8 @@ import type { GatewayConfig } from "./config.js";
 import { gatewayDependencies } from "./decorators.js";
 import { registerHealthRoutes, type Readiness } from "./health.js";
 import type { GatewayMetrics } from "./metrics.js";
+import { openapiRoutes, registerOpenApi } from "./openapi.js";
+import { asJson, metricsRouteSchema, openapiRouteSchema } from "./schemas.js";
 
 export const adminRoutes = { metrics: "/metrics" } as const;
 
@@ -23,6 +25,8 @@ export type AdminServerParameters = {
   log: FastifyBaseLogger;
   metrics: GatewayMetrics;
   readiness: Readiness;
+  /** The device-facing listener's OpenAPI document (openapi.ts). */
+  deviceOpenApi: () => unknown;
 };
 
 /** The admin listener: a Fastify instance with its dependencies as decorators and {@link adminApp}. */
@@ -32,20 +36,29 @@ export async function createAdminServer({ log, ...dependencies }: AdminServerPar
     // A scraper every few seconds would fill the log; per-request lines only when debugging.
     logController: new LogController({ disableRequestLogging: dependencies.config.logLevel !== "debug" && dependencies.config.logLevel !== "trace" }),
   });
-  await app.register(gatewayDependencies, dependencies);
-  await app.register(adminApp);
+  const { deviceOpenApi, ...decorated } = dependencies;
+  await app.register(gatewayDependencies, decorated);
+  await registerOpenApi(app, "admin");
+  await app.register(adminApp, { deviceOpenApi });
   return app;
 }
 
-/** The admin application as a plugin: health with details and the Prometheus metrics, from the instance's decorators. */
+/**
+ * The admin application as a plugin: health with details, the Prometheus metrics and the OpenAPI
+ * documents, from the instance's decorators; `deviceOpenApi` gives the device listener's document.
+ */
 export const adminApp = fp(adminAppPlugin, { name: "iomt-gateway-admin-app", dependencies: ["iomt-gateway-dependencies"] });
 
-async function adminAppPlugin(app: FastifyInstance): Promise<void> {
+async function adminAppPlugin(app: FastifyInstance, { deviceOpenApi }: { deviceOpenApi: () => unknown }): Promise<void> {
   const { metrics } = app;
+  app.setSerializerCompiler(asJson);
   registerHealthRoutes(app, app.readiness, { details: true });
-  app.get(adminRoutes.metrics, async (_request, reply) => {
+  app.get(adminRoutes.metrics, { schema: metricsRouteSchema }, async (_request, reply) => {
     metrics.refreshGauges();
     void reply.header("content-type", metrics.registry.contentType);
     return metrics.registry.metrics();
   });
+  // The documents of both listeners (openapi.ts): here, not on the device-facing listener.
+  app.get(openapiRoutes.device, { schema: openapiRouteSchema }, async () => deviceOpenApi());
+  app.get(openapiRoutes.admin, { schema: openapiRouteSchema }, async () => app.swagger());
 }

@@ -156,7 +156,8 @@ export async function startGateway({ config, account, masterKey, groupLabels }: 
     app.addHook("onClose", async () => mirror.saveCheckpoint());
     const stopping = worker;
     app.addHook("onClose", () => stopping.stop());
-    const admin = await createAdminServer({ config, log: root, metrics, readiness });
+    const device = app;
+    const admin = await createAdminServer({ config, log: root, metrics, readiness, deviceOpenApi: () => device.swagger() });
     app.addHook("onClose", () => admin.close());
     const live = sessions;
     const sweeper = setInterval(() => live.sweep(), SESSION_SWEEP_MS);
