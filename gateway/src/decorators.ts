@@ -11,26 +11,20 @@ import type { GatewayMetrics } from "./metrics.js";
 import type { SessionManager } from "./sessions.js";
 import type { GatewayStore } from "./store.js";
 
-declare module "fastify" {
-  interface FastifyInstance {
-    config: GatewayConfig;
-    store: GatewayStore;
-    sessions: SessionManager;
-    api: GatewayApi;
-    metrics: GatewayMetrics;
-    /** The gateway's readiness (health.ts), one for both listeners. */
-    readiness: Readiness;
-  }
-}
-
 export type GatewayDependencies = {
   config: GatewayConfig;
   store: GatewayStore;
   sessions: SessionManager;
   api: GatewayApi;
   metrics: GatewayMetrics;
+  /** The gateway's readiness (health.ts), one for both listeners. */
   readiness: Readiness;
 };
+
+declare module "fastify" {
+  // Declaration merging: every dependency typed on the instance.
+  interface FastifyInstance extends GatewayDependencies {}
+}
 
 /** Decorates the instance with the dependencies given (the admin listener gets config, metrics and readiness only). */
 export const gatewayDependencies = fp<Partial<GatewayDependencies>>(
