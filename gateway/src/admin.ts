@@ -5,10 +5,14 @@
 // can reach reveals the gateway's keys, groups or faults. With `adminTokenFile` set it also serves
 // the operator console (console/routes.ts), whose API asks for the admin token.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
 import type { GatewayConfig } from "./config.js";
 import { consolePlugin, type ConsoleParameters } from "./console/routes.js";
+import { gatewayDependencies } from "./decorators.js";
 import { registerHealthRoutes, type Readiness } from "./health.js";
 import type { GatewayMetrics } from "./metrics.js";
+import { openapiRoutes, registerOpenApi } from "./openapi.js";
+import { asJson, metricsRouteSchema, openapiRouteSchema } from "./schemas.js";
 
 export const adminRoutes = { metrics: "/metrics" } as const;
 
@@ -23,22 +27,43 @@ export type AdminServerParameters = {
   log: FastifyBaseLogger;
   metrics: GatewayMetrics;
   readiness: Readiness;
+  /** The device-facing listener's OpenAPI document (openapi.ts). */
+  deviceOpenApi: () => unknown;
   /** The operator console (console/routes.ts), when `adminTokenFile` is set. */
   console?: ConsoleParameters;
 };
 
-export async function createAdminServer({ config, log, metrics, readiness, console }: AdminServerParameters): Promise<FastifyInstance> {
+/** The admin listener: a Fastify instance with its dependencies as decorators and {@link adminApp}. */
+export async function createAdminServer({ log, ...dependencies }: AdminServerParameters): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: log.child({ listener: "admin" }),
     // A scraper every few seconds would fill the log; per-request lines only when debugging.
-    logController: new LogController({ disableRequestLogging: config.logLevel !== "debug" && config.logLevel !== "trace" }),
+    logController: new LogController({ disableRequestLogging: dependencies.config.logLevel !== "debug" && dependencies.config.logLevel !== "trace" }),
   });
-  registerHealthRoutes(app, readiness, { details: true });
-  app.get(adminRoutes.metrics, async (_request, reply) => {
+  const { deviceOpenApi, console, ...decorated } = dependencies;
+  await app.register(gatewayDependencies, decorated);
+  await registerOpenApi(app, "admin");
+  await app.register(adminApp, { deviceOpenApi, console });
+  return app;
+}
+
+/**
+ * The admin application as a plugin: health with details, the Prometheus metrics and the OpenAPI
+ * documents, from the instance's decorators; `deviceOpenApi` gives the device listener's document.
+ */
+export const adminApp = fp(adminAppPlugin, { name: "iomt-gateway-admin-app", dependencies: ["iomt-gateway-dependencies"] });
+
+async function adminAppPlugin(app: FastifyInstance, { deviceOpenApi, console }: Pick<AdminServerParameters, "deviceOpenApi" | "console">): Promise<void> {
+  const { metrics } = app;
+  app.setSerializerCompiler(asJson);
+  registerHealthRoutes(app, app.readiness, { details: true });
+  app.get(adminRoutes.metrics, { schema: metricsRouteSchema }, async (_request, reply) => {
     metrics.refreshGauges();
     void reply.header("content-type", metrics.registry.contentType);
     return metrics.registry.metrics();
   });
+  // The documents of both listeners (openapi.ts): here, not on the device-facing listener.
+  app.get(openapiRoutes.device, { schema: openapiRouteSchema }, async () => deviceOpenApi());
+  app.get(openapiRoutes.admin, { schema: openapiRouteSchema }, async () => app.swagger());
   if (console !== undefined) await app.register(consolePlugin, console);
-  return app;
 }

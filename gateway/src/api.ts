@@ -50,7 +50,7 @@ import type { GatewayMetrics } from "./metrics.js";
 import type { AuthTableMirror, MemberView } from "./mirror.js";
 import { createDataMessageHasher, type DataMessageHasher, type SignerRecovery } from "./signatures.js";
 import type { AssociationRow, GatewayStore, MessageRow } from "./store.js";
-import { dataRequestSchema, assocRequestSchema, ticketRequestSchema, emptySchema, verifyRequestSchema, inclusionRequestSchema } from "./schemas.js";
+import { dataRequestSchema, assocRequestSchema, ticketRequestSchema, emptySchema, verifyRequestSchema, inclusionRequestSchema, type Static, type TSchema } from "./schemas.js";
 
 /** A message may claim a timestamp at most this far ahead of the gateway's clock. */
 const MAX_CLOCK_SKEW_SECONDS = 300;
@@ -85,7 +85,7 @@ export class GatewayApi {
     ticket: ValidateFunction<TicketRequest>;
     assoc: ValidateFunction<AssocRequest>;
     data: ValidateFunction<DataRequest>;
-    empty: ValidateFunction<Record<string, never>>;
+    empty: ValidateFunction<object>;
     verify: ValidateFunction<VerifyRequest>;
     inclusion: ValidateFunction<InclusionRequest>;
   };
@@ -97,15 +97,15 @@ export class GatewayApi {
     this.domain = registryDomain({ chainId: config.chainId, registry: config.registry });
     this.hashMessage = createDataMessageHasher(this.domain);
     const ajv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: false });
-    // The schemas are checked against the wire types by the tests, not by ajv's type mapping.
-    const compile = <T>(schema: object) => ajv.compile<T>(schema);
+    // The wire types are the schemas' static types (one source: the SDK's wire-schemas.ts).
+    const compile = <T extends TSchema>(schema: T) => ajv.compile<Static<T>>(schema);
     this.validate = {
-      ticket: compile<TicketRequest>(ticketRequestSchema),
-      assoc: compile<AssocRequest>(assocRequestSchema),
-      data: compile<DataRequest>(dataRequestSchema(config.maxMessagesPerRequest, config.maxPayloadBytes)),
-      empty: compile<Record<string, never>>(emptySchema),
-      verify: compile<VerifyRequest>(verifyRequestSchema),
-      inclusion: compile<InclusionRequest>(inclusionRequestSchema),
+      ticket: compile(ticketRequestSchema),
+      assoc: compile(assocRequestSchema),
+      data: compile(dataRequestSchema(config.maxMessagesPerRequest, config.maxPayloadBytes)),
+      empty: compile(emptySchema),
+      verify: compile(verifyRequestSchema),
+      inclusion: compile(inclusionRequestSchema),
     };
   }
 

@@ -5,6 +5,7 @@
 // cannot write to, enrolment secrets it cannot check (no or another pepper), and a chain, registry
 // or key the chain contradicts (preflight.ts).
 import { existsSync } from "node:fs";
+import type { FastifyInstance } from "fastify";
 import type { Address, Hex, Transport } from "viem";
 import { createAdminServer, isLoopback } from "./admin.js";
 import { readAdminTokenFile } from "./console/token.js";
@@ -46,7 +47,10 @@ export type RunningGateway = {
    * the configured pepper when `secret` is given (at least 16 characters).
    */
   enrol(parameters: { gid?: Hex; oid: string; address: string; secret?: string }): Promise<EnrolmentRow>;
-  /** Stops accepting requests, finishes the chain work in progress, saves the mirror and closes the store. */
+  /**
+   * Stops accepting requests, finishes the chain work in progress, saves the mirror and closes the
+   * store: closes the device listener, whose onClose hooks release the rest in reverse order of start.
+   */
   close(): Promise<void>;
 };
 
@@ -79,6 +83,7 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
   if (createDatabase && !existsSync(config.databasePath)) GatewayStore.create(config.databasePath);
   const store = GatewayStore.open(config.databasePath, { durability: config.durability, lock: true, check: config.integrityCheck });
   let closed = false;
+  let app: FastifyInstance | undefined;
   try {
     const pepper = config.pepperFile === undefined ? undefined : readPepperFile(config.pepperFile);
     const adminToken = config.adminTokenFile === undefined ? undefined : readAdminTokenFile(config.adminTokenFile);
@@ -146,28 +151,33 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
       };
     };
     const readiness = createReadiness({ store, health });
-    const app = await createServer({ config, api, sessions, store, metrics, readiness, log: root });
+    app = await createServer({ config, api, sessions, store, metrics, readiness, log: root });
+    // Shutdown, as onClose hooks added in the order things started: Fastify runs them last-added
+    // first, once the device listener stopped accepting requests and finished those in flight.
+    app.addHook("onClose", async () => root.info("gateway closed"));
+    app.addHook("onClose", async () => store.close());
+    app.addHook("onClose", async () => mirror.saveCheckpoint());
+    const stopping = worker;
+    app.addHook("onClose", () => stopping.stop());
+    const device = app;
     const console =
       adminToken === undefined ? undefined : { loaded, store, sessions, member: (device: Address) => mirror.memberByDevice(device), token: adminToken, pepper, readiness };
-    const admin = await createAdminServer({ config, log: root, metrics, readiness, console });
-    const address = await app.listen({ host: config.host, port: config.port });
-    let adminAddress: string;
-    try {
-      adminAddress = await admin.listen({ host: config.adminHost, port: config.adminPort });
-    } catch (error) {
-      await app.close();
-      throw error;
-    }
-    if (!isLoopback(config.adminHost)) {
-      root.warn({ adminHost: config.adminHost, adminUrl: adminAddress }, "the admin listener is reachable from other hosts and has no authentication: keep it on a management network behind a firewall");
-    }
+    const admin = await createAdminServer({ config, log: root, metrics, readiness, deviceOpenApi: () => device.swagger(), console });
+    app.addHook("onClose", () => admin.close());
     const live = sessions;
     const sweeper = setInterval(() => live.sweep(), SESSION_SWEEP_MS);
     sweeper.unref();
+    app.addHook("onClose", async () => clearInterval(sweeper));
+    const address = await app.listen({ host: config.host, port: config.port });
+    const adminAddress = await admin.listen({ host: config.adminHost, port: config.adminPort });
+    if (!isLoopback(config.adminHost)) {
+      root.warn({ adminHost: config.adminHost, adminUrl: adminAddress }, "the admin listener is reachable from other hosts and has no authentication: keep it on a management network behind a firewall");
+    }
     worker.start();
     root.info({ master: account.address, groups: config.groups, policy: config.policy, nativeSecp256k1: recovery.native && crypto.native, url: address, adminUrl: adminAddress }, "gateway listening");
 
     const running = worker;
+    const server = app;
     return {
       url: address,
       adminUrl: adminAddress,
@@ -186,17 +196,13 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
       async close() {
         if (closed) return;
         closed = true;
-        clearInterval(sweeper);
-        await app.close();
-        await admin.close();
-        await running.stop();
-        mirror.saveCheckpoint();
-        store.close();
-        root.info("gateway closed");
+        await server.close();
       },
     };
   } catch (error) {
-    if (!closed) store.close();
+    // Once the listener exists its onClose hooks release whatever had started; before, only the store had.
+    if (app === undefined) store.close();
+    else await app.close();
     throw error;
   }
 }

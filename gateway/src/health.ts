@@ -12,6 +12,7 @@
 // operator's, on the admin listener only.
 import type { FastifyInstance } from "fastify";
 import { gatewayRoutes } from "@iomt-auth/sdk";
+import { adminReadinessRouteSchema, asJson, deviceReadinessRouteSchema, livenessRouteSchema } from "./schemas.js";
 import type { GatewayStore, StoreHealth } from "./store.js";
 
 const PROBE_INTERVAL_MS = 1_000;
@@ -51,7 +52,10 @@ export function registerHealthRoutes(app: FastifyInstance, readiness: Readiness,
     reply.status(statusCode);
     return details ? body : { status: body.status };
   };
-  app.get(gatewayRoutes.live, { config: { rateLimit: false } }, async () => ({ status: "live" }));
-  app.get(gatewayRoutes.ready, { config: { rateLimit: false } }, ready);
-  app.get(LEGACY_HEALTH_ROUTE, { config: { rateLimit: false } }, ready);
+  const schema = details ? adminReadinessRouteSchema : deviceReadinessRouteSchema;
+  // Serialized as JSON.stringify does: the details are the gateway's own, whatever fields they grow.
+  const serializerCompiler = asJson;
+  app.get(gatewayRoutes.live, { schema: livenessRouteSchema, serializerCompiler, config: { rateLimit: false } }, async () => ({ status: "live" }));
+  app.get(gatewayRoutes.ready, { schema, serializerCompiler, config: { rateLimit: false } }, ready);
+  app.get(LEGACY_HEALTH_ROUTE, { schema, serializerCompiler, config: { rateLimit: false } }, ready);
 }

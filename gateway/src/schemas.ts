@@ -1,155 +1,118 @@
-// JSON schemas of every request, outer (validated by Fastify before a handler runs) and inner
-// (the decrypted body of a sealed route, validated by the handler). Strict: no coercion, no
-// unknown fields, bounded lengths, so a wrong type is a 400 and never a surprise downstream.
-const hex32 = { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } as const;
-const address = { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" } as const;
+// The schemas of every route, from the one source of the wire (the SDK's wire-schemas.ts, TypeBox):
+// requests, outer (validated by Fastify before a handler runs) and inner (the opened body of a
+// sealed route, validated by the handler), and the answers each route declares, from which
+// Fastify serializes them and @fastify/swagger writes the OpenAPI document (openapi.ts).
+//
+// A sealed route's HTTP body is only the envelope; what it carries is described, for the document,
+// by the `x-iomt-sealed` extension on the route's operation: the opened request's schema and the
+// answer's `{ ok: true, result } | { ok: false, error }` (docs/protocol.md §5). Fastify never sees
+// those: they travel encrypted, and serialization cannot touch them.
+import { Type, type Static, type TSchema } from "typebox";
+import {
+  AssocRequestSchema,
+  AssocResponseSchema,
+  DataResponseSchema,
+  DeviceReadinessSchema,
+  EmptyRequestSchema,
+  FinishRequestSchema,
+  FinishResponseSchema,
+  GatewayErrorBodySchema,
+  HelloRequestSchema,
+  HelloResponseSchema,
+  InclusionRequestSchema,
+  InclusionResponseSchema,
+  LivenessSchema,
+  NonceResponseSchema,
+  ProofResponseSchema,
+  ReadinessStatusSchema,
+  SealedAnswerSchema,
+  SealedEnvelopeSchema,
+  sealedAnswerBodySchema,
+  TicketRequestSchema,
+  TicketResponseSchema,
+  VerifyRequestSchema,
+  VerifyResponseSchema,
+  dataRequestSchema,
+} from "@iomt-auth/sdk/wire-schemas";
+
+export { dataRequestSchema } from "@iomt-auth/sdk/wire-schemas";
+
+// The opened bodies of sealed routes, as api.ts validates them.
+export const ticketRequestSchema = TicketRequestSchema;
+export const assocRequestSchema = AssocRequestSchema;
+export const emptySchema = EmptyRequestSchema;
+export const verifyRequestSchema = VerifyRequestSchema;
+export const inclusionRequestSchema = InclusionRequestSchema;
+
+export type { Static, TSchema };
+
 /**
- * A Master's signature (a token's): 65 bytes, or a 64-byte EIP-2098 compact one; up to 1 KiB for a
- * contract Master's approval (a multisig's owners' signatures), which only the wallet judges.
+ * Answers are serialized exactly as JSON.stringify does, byte for byte: the response schemas
+ * document them and tests validate them, but nothing a device receives is reordered or dropped.
  */
-const signature = { type: "string", pattern: "^0x(?:[0-9a-fA-F]{2}){64,1024}$" } as const;
-/**
- * A device's signature: a secp256k1 key's (65 bytes, or 64 compact), or a P-256 key's 128 bytes
- * r ‖ s ‖ x ‖ y, the registry's form (docs/protocol.md §1). The length tells the key type apart.
- */
-const deviceSignature = { type: "string", pattern: "^0x([0-9a-fA-F]{128}|[0-9a-fA-F]{130}|[0-9a-fA-F]{256})$" } as const;
-const decimal = (digits: number) => ({ type: "string", pattern: `^(0|[1-9][0-9]{0,${digits - 1}})$` }) as const;
+export const asJson = () => (data: unknown) => JSON.stringify(data);
 
-export const sessionIdSchema = hex32;
+/** Every refusal, whatever its status: `{ error: { code, message, details? } }`. */
+const refusals = { "4xx": GatewayErrorBodySchema, "5xx": GatewayErrorBodySchema } as const;
 
-/** A cookie: uint64be(expiry) ‖ 32-byte HMAC (docs/protocol.md §3.6). */
-const cookie = { type: "string", pattern: "^0x[0-9a-fA-F]{80}$" } as const;
+/** `POST /v2/session/hello`: a cookie to send back, or the ServerHello. */
+export const helloRouteSchema = { body: HelloRequestSchema, response: { 200: HelloResponseSchema, ...refusals } };
+/** `POST /v2/session/finish`: the session id and the Master's sealed FinishAnswer. */
+export const finishRouteSchema = { body: FinishRequestSchema, response: { 200: FinishResponseSchema, ...refusals } };
 
-export const helloBodySchema = {
-  type: "object",
-  required: ["clientHello"],
-  additionalProperties: false,
-  properties: {
-    cookie,
-    clientHello: {
-      type: "object",
-      required: ["version", "device", "ephemeralPublicKey", "nonce", "timestamp", "context"],
-      additionalProperties: false,
-      properties: {
-        version: { type: "integer" },
-        device: address,
-        ephemeralPublicKey: { type: "string", pattern: "^0x[0-9a-fA-F]{66}$" },
-        nonce: hex32,
-        timestamp: { type: "integer", minimum: 0 },
-        context: {
-          type: "object",
-          required: ["chainId", "registry", "gid"],
-          additionalProperties: false,
-          properties: { chainId: { type: "integer", minimum: 1 }, registry: address, gid: hex32 },
-        },
-      },
-    },
-  },
-} as const;
+/** What a sealed route carries once opened: its request and the result of its answer. */
+export type SealedContent = { request: TSchema; result: TSchema };
 
-export const finishBodySchema = {
-  type: "object",
-  required: ["handshakeId", "clientFinish"],
-  additionalProperties: false,
-  properties: {
-    handshakeId: { type: "string", pattern: "^0x[0-9a-f]{32}$" },
-    clientFinish: { type: "object", required: ["signature"], additionalProperties: false, properties: { signature: deviceSignature } },
-  },
-} as const;
-
-export const sealedBodySchema = {
-  type: "object",
-  required: ["sessionId", "record"],
-  additionalProperties: false,
-  properties: {
-    sessionId: hex32,
-    record: {
-      type: "object",
-      required: ["seq", "ciphertext"],
-      additionalProperties: false,
-      properties: {
-        seq: { type: "integer", minimum: 0, maximum: 4294967295 },
-        ciphertext: { type: "string", pattern: "^0x([0-9a-fA-F]{2}){16,}$" },
-      },
-    },
-  },
-} as const;
-
-// ------------------------------------------------------------------------- inner bodies
-
-export const verifyRequestSchema = {
-  type: "object",
-  required: ["path"],
-  additionalProperties: false,
-  properties: { path: { type: "string", pattern: "^0x([0-9a-fA-F]{2})+$", maxLength: 200_000 }, trustedRootGid: hex32 },
-} as const;
-
-export const inclusionRequestSchema = {
-  type: "object",
-  required: ["digest"],
-  additionalProperties: false,
-  properties: { digest: hex32 },
-} as const;
-
-export const emptySchema = { type: "object", additionalProperties: false, properties: {} } as const;
-
-export const ticketRequestSchema = {
-  type: "object",
-  additionalProperties: false,
-  properties: { secret: { type: "string", minLength: 1, maxLength: 256 } },
-} as const;
-
-export const assocRequestSchema = {
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    association: {
-      type: "object",
-      required: ["request", "signature", "token"],
-      additionalProperties: false,
-      properties: {
-        request: {
-          type: "object",
-          required: ["gid", "oid", "device", "nonce", "deadline"],
-          additionalProperties: false,
-          properties: { gid: hex32, oid: hex32, device: address, nonce: decimal(78), deadline: decimal(78) },
-        },
-        signature: deviceSignature,
-        token: signature,
-      },
-    },
-  },
-} as const;
-
-export function dataRequestSchema(maxMessages: number, maxPayloadBytes: number) {
+/** The opened requests and results of the sealed routes, by name in `gatewayRoutes`; `data` with the configured bounds. */
+export function sealedContents(limits: { maxMessagesPerRequest: number; maxPayloadBytes: number }) {
   return {
-    type: "object",
-    required: ["messages"],
-    additionalProperties: false,
-    properties: {
-      messages: {
-        type: "array",
-        minItems: 1,
-        maxItems: maxMessages,
-        items: {
-          type: "object",
-          required: ["message", "signature"],
-          additionalProperties: false,
-          // A reading travels with the salt of its commitment, and a salt only with its reading.
-          dependencies: { payload: ["salt"], salt: ["payload"] },
-          properties: {
-            message: {
-              type: "object",
-              required: ["gid", "oid", "nonce", "payloadHash", "timestamp", "deadline"],
-              additionalProperties: false,
-              properties: { gid: hex32, oid: hex32, nonce: decimal(78), payloadHash: hex32, timestamp: decimal(20), deadline: decimal(20) },
-            },
-            signature: deviceSignature,
-            payload: { type: "string", pattern: "^0x([0-9a-fA-F]{2})*$", maxLength: 2 + 2 * maxPayloadBytes },
-            salt: hex32,
-          },
-        },
-      },
-    },
-  } as const;
+    ticket: { request: TicketRequestSchema, result: TicketResponseSchema },
+    assoc: { request: AssocRequestSchema, result: AssocResponseSchema },
+    data: { request: dataRequestSchema(limits.maxMessagesPerRequest, limits.maxPayloadBytes), result: DataResponseSchema },
+    nonce: { request: EmptyRequestSchema, result: NonceResponseSchema },
+    proof: { request: EmptyRequestSchema, result: ProofResponseSchema },
+    inclusion: { request: InclusionRequestSchema, result: InclusionResponseSchema },
+    verify: { request: VerifyRequestSchema, result: VerifyResponseSchema },
+  } satisfies Record<string, SealedContent>;
 }
+
+/**
+ * A sealed route: the envelope in, `{ record }` out — whatever the status once the record opened
+ * (the answer inside says ok or not), a plain refusal before. `x-iomt-sealed` documents the content.
+ */
+export function sealedRouteSchema({ request, result }: SealedContent) {
+  return {
+    body: SealedEnvelopeSchema,
+    description:
+      "A sealed route (docs/protocol.md §5): the body is an envelope whose record opens, under the session, to `x-iomt-sealed.request`; every answer once it opened, whatever its HTTP status, is `{ record }` sealed over `x-iomt-sealed.answer` and bound to the request. A request whose record does not open gets a plain error body.",
+    "x-iomt-sealed": { request, answer: sealedAnswerBodySchema(result) },
+    response: { 200: SealedAnswerSchema, "4xx": Type.Union([SealedAnswerSchema, GatewayErrorBodySchema]), "5xx": Type.Union([SealedAnswerSchema, GatewayErrorBodySchema]) },
+  };
+}
+
+/** `/health/live`. */
+export const livenessRouteSchema = { response: { 200: LivenessSchema } };
+/** `/health/ready` and `/health` on the device-facing listener: the status alone. */
+export const deviceReadinessRouteSchema = { response: { 200: DeviceReadinessSchema, 503: DeviceReadinessSchema } };
+
+/** The admin listener's readiness: the status and the operator's details (health.ts, gateway.ts). */
+export const AdminReadinessSchema = Type.Object(
+  {
+    status: ReadinessStatusSchema,
+    master: Type.String(),
+    groups: Type.Array(Type.String()),
+    policy: Type.String(),
+    chain: Type.Object({ up: Type.Boolean(), indexedBlock: Type.String(), lastError: Type.Union([Type.String(), Type.Null()]) }, { additionalProperties: true }),
+    standing: Type.Array(Type.Object({ status: Type.String() }, { additionalProperties: true })),
+    backlog: Type.Object({ pendingMessages: Type.Integer(), openBatches: Type.Integer(), messagesInOpenBatches: Type.Integer() }),
+    sessions: Type.Integer(),
+    nativeSecp256k1: Type.Boolean(),
+    store: Type.Object({ ok: Type.Boolean(), lastError: Type.Union([Type.String(), Type.Null()]), failedAt: Type.Union([Type.Integer(), Type.Null()]) }, { additionalProperties: true }),
+  },
+  { additionalProperties: true },
+);
+export const adminReadinessRouteSchema = { response: { 200: AdminReadinessSchema, 503: AdminReadinessSchema } };
+/** `/metrics`: Prometheus' text exposition format. */
+export const metricsRouteSchema = { response: { 200: { description: "Prometheus text exposition format 0.0.4", content: { "text/plain": { schema: Type.String() } } } } };
+/** `/openapi/*.json` on the admin listener: an OpenAPI 3.1 document. */
+export const openapiRouteSchema = { response: { 200: Type.Object({ openapi: Type.Literal("3.1.0") }, { additionalProperties: true, description: "an OpenAPI 3.1 document" }) } };

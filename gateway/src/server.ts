@@ -12,32 +12,29 @@ import rateLimit from "@fastify/rate-limit";
 import type { Socket } from "node:net";
 import { STATUS_CODES } from "node:http";
 import { gatewayRoutes, IomtError, type FinishRequest, type HelloRequest, type SealedAnswerBody, type SealedEnvelope, type SealedRoute, type Session } from "@iomt-auth/sdk";
-import type { GatewayApi, Unit } from "./api.js";
-import type { GatewayConfig } from "./config.js";
+import fastJson from "fast-json-stringify";
+import fp from "fastify-plugin";
+import type { Unit } from "./api.js";
 import { installRequestAudit, refuse } from "./audit.js";
 import { ApiError, apiError } from "./errors.js";
-import { registerHealthRoutes, type Readiness } from "./health.js";
+import { gatewayDependencies, type GatewayDependencies } from "./decorators.js";
+import { registerHealthRoutes } from "./health.js";
 import type { GatewayMetrics } from "./metrics.js";
-import { finishBodySchema, helloBodySchema, sealedBodySchema } from "./schemas.js";
-import { OpenedError, type OpenedRequest, type SessionManager } from "./sessions.js";
-import type { GatewayStore } from "./store.js";
+import { asJson, finishRouteSchema, helloRouteSchema, sealedContents, sealedRouteSchema, type SealedContent } from "./schemas.js";
+import { registerOpenApi } from "./openapi.js";
+import { OpenedError, type OpenedRequest } from "./sessions.js";
 
-export type ServerParameters = {
-  config: GatewayConfig;
-  api: GatewayApi;
-  sessions: SessionManager;
-  store: GatewayStore;
-  metrics: GatewayMetrics;
-  /** The gateway's readiness (health.ts), shared with the admin listener. */
-  readiness: Readiness;
+export type ServerParameters = GatewayDependencies & {
   /** The root logger (logging.ts). */
   log: FastifyBaseLogger;
 };
 
 type ErrorBody = { code: string; message: string; details?: Record<string, unknown> };
 
+/** The device-facing listener: a Fastify instance with the server options, the dependencies as decorators, and {@link deviceApp}. */
 export async function createServer(parameters: ServerParameters): Promise<FastifyInstance> {
-  const { config, metrics, log } = parameters;
+  const { log, ...dependencies } = parameters;
+  const { config, metrics } = dependencies;
   const app = Fastify({
     bodyLimit: config.bodyLimitBytes,
     loggerInstance: log.child({ listener: "device" }),
@@ -51,9 +48,25 @@ export async function createServer(parameters: ServerParameters): Promise<Fastif
     http: { headersTimeout: config.requestTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, config.requestTimeoutMs) },
     clientErrorHandler: clientErrorHandler(metrics),
   });
+  await app.register(gatewayDependencies, dependencies);
+  await registerOpenApi(app, "device");
+  await app.register(deviceApp);
+  return app;
+}
 
+/**
+ * The device-facing application as a plugin (registered without encapsulation, so its error and
+ * not-found handlers are the listener's): the rate limit, the one error shape, the audit hook, the
+ * handshake and sealed routes and the status-only health routes. Its dependencies are the
+ * instance's decorators (decorators.ts).
+ */
+export const deviceApp = fp(deviceAppPlugin, { name: "iomt-gateway-device-app", dependencies: ["iomt-gateway-dependencies"] });
+
+async function deviceAppPlugin(app: FastifyInstance): Promise<void> {
+  const { config, metrics } = app;
   // JSON only: Fastify's default text/plain parser would hand strings to the schemas.
   app.removeContentTypeParser("text/plain");
+  app.setSerializerCompiler(asJson);
   await app.register(rateLimit, {
     max: config.rateLimitPerMinute,
     timeWindow: 60_000,
@@ -74,18 +87,18 @@ export async function createServer(parameters: ServerParameters): Promise<Fastif
   });
   installRequestAudit(app, metrics);
 
-  await app.register(handshakeRoutes, parameters);
-  await app.register(sealedRoutes, parameters);
-  registerHealthRoutes(app, parameters.readiness, { details: false });
-  return app;
+  await app.register(handshakeRoutes);
+  await app.register(sealedRoutes);
+  registerHealthRoutes(app, app.readiness, { details: false });
 }
 
 /** `POST /v2/session/hello` and `/v2/session/finish`: plain JSON, under the per-address budget. */
-async function handshakeRoutes(app: FastifyInstance, { sessions }: ServerParameters): Promise<void> {
-  app.post<{ Body: HelloRequest }>(gatewayRoutes.hello, { schema: { body: helloBodySchema } }, (request) =>
+async function handshakeRoutes(app: FastifyInstance): Promise<void> {
+  const { sessions } = app;
+  app.post<{ Body: HelloRequest }>(gatewayRoutes.hello, { schema: helloRouteSchema }, (request) =>
     sessions.hello(request.body.clientHello, request.body.cookie, request.ip),
   );
-  app.post<{ Body: FinishRequest }>(gatewayRoutes.finish, { schema: { body: finishBodySchema } }, (request) =>
+  app.post<{ Body: FinishRequest }>(gatewayRoutes.finish, { schema: finishRouteSchema }, (request) =>
     sessions.finish(request.body.handshakeId, request.body.clientFinish),
   );
 }
@@ -97,11 +110,14 @@ async function handshakeRoutes(app: FastifyInstance, { sessions }: ServerParamet
  * the request (docs/protocol.md §5). The per-device budget is counted only for opened records, so
  * nobody can spend a device's budget with junk under its session id.
  */
-async function sealedRoutes(app: FastifyInstance, { config, api, sessions, store }: ServerParameters): Promise<void> {
+async function sealedRoutes(app: FastifyInstance): Promise<void> {
+  const { config, api, sessions, store } = app;
   const budget = new DeviceBudget(config.deviceRateLimitPerMinute);
 
-  const sealed = (route: SealedRoute, handler: (session: Session, body: unknown) => Promise<Unit<unknown>>) =>
-    app.post<{ Body: SealedEnvelope }>(route, { schema: { body: sealedBodySchema }, config: { rateLimit: false } }, async (request, reply) => {
+  const contents = sealedContents(config);
+
+  const sealed = (route: SealedRoute, content: SealedContent, handler: (session: Session, body: unknown) => Promise<Unit<unknown>>) =>
+    app.post<{ Body: SealedEnvelope }>(route, { schema: sealedRouteSchema(content), serializerCompiler: sealedAnswerSerializer, config: { rateLimit: false } }, async (request, reply) => {
       let opened: OpenedRequest | undefined;
       let answer: SealedAnswerBody<unknown>;
       let status = 200;
@@ -127,13 +143,22 @@ async function sealedRoutes(app: FastifyInstance, { config, api, sessions, store
   /** Runs the unit in the group commit; a failing store refuses it with StoreUnavailable and reports itself failing to readiness. */
   const commit = (unit: Unit<unknown>): Promise<unknown> => store.commit(unit);
 
-  sealed(gatewayRoutes.ticket, (session, body) => api.ticket(session, body));
-  sealed(gatewayRoutes.assoc, (session, body) => api.assoc(session, body));
-  sealed(gatewayRoutes.data, (session, body) => api.data(session, body));
-  sealed(gatewayRoutes.nonce, (session, body) => api.nonce(session, body));
-  sealed(gatewayRoutes.proof, (session, body) => api.proof(session, body));
-  sealed(gatewayRoutes.inclusion, (session, body) => api.inclusion(session, body));
-  sealed(gatewayRoutes.verify, (session, body) => api.verify(session, body));
+  sealed(gatewayRoutes.ticket, contents.ticket, (session, body) => api.ticket(session, body));
+  sealed(gatewayRoutes.assoc, contents.assoc, (session, body) => api.assoc(session, body));
+  sealed(gatewayRoutes.data, contents.data, (session, body) => api.data(session, body));
+  sealed(gatewayRoutes.nonce, contents.nonce, (session, body) => api.nonce(session, body));
+  sealed(gatewayRoutes.proof, contents.proof, (session, body) => api.proof(session, body));
+  sealed(gatewayRoutes.inclusion, contents.inclusion, (session, body) => api.inclusion(session, body));
+  sealed(gatewayRoutes.verify, contents.verify, (session, body) => api.verify(session, body));
+}
+
+/**
+ * A sealed route's 200 answer is `{ record: { seq, ciphertext } }`, a fixed shape on the hot path:
+ * fast-json-stringify writes it in the order sealRecord builds it, and the sealed JSON is inside
+ * the ciphertext, out of its reach. Its other answers (a sealed refusal or a plain one) as JSON.
+ */
+function sealedAnswerSerializer({ schema, httpStatus }: { schema: object; httpStatus?: string }) {
+  return httpStatus === "200" ? fastJson(schema) : JSON.stringify;
 }
 
 /** Sealed requests per device and minute (a fixed window per device), counted after the record opened. */

@@ -1,10 +1,10 @@
 // The gateway protocol's routes and JSON shapes (docs/protocol.md §6), shared by the device's client
 // (gateway-client.ts) and the gateway: what travels, sealed or plain, on each route, and the
 // converters between the SDK's typed requests (bigints) and their JSON form (decimal strings).
-import { getAddress, type Address, type Hex } from "viem";
-import type { AuthPathStatus } from "./authtable.js";
-import type { ClientFinish, ClientHello, ServerHello, SessionRecord } from "./session.js";
+import type { Static } from "typebox";
+import { getAddress } from "viem";
 import type { DataMessage, SignedAssociation } from "./typed-data.js";
+import type * as schemas from "./wire-schemas.js";
 
 /** The gateway's device-facing routes, shared by client and server (`/metrics` is on its admin listener). */
 export const gatewayRoutes = {
@@ -25,107 +25,78 @@ export const gatewayRoutes = {
 export type SealedRoute = (typeof gatewayRoutes)["ticket" | "assoc" | "data" | "nonce" | "proof" | "inclusion" | "verify"];
 
 // ------------------------------------------------------------------------------ wire types
+// Each type is the static type of its schema in wire-schemas.ts, the one source the gateway
+// validates with and its OpenAPI document is generated from. Imported as types only: a device's
+// bundle carries no schema.
 
-export type HelloRequest = { clientHello: ClientHello; cookie?: Hex };
+export type HelloRequest = Static<typeof schemas.HelloRequestSchema>;
 /** Either a cookie to send back with the same ClientHello, or the ServerHello. */
-export type HelloResponse = { cookie: Hex } | { handshakeId: string; serverHello: ServerHello };
-export type FinishRequest = { handshakeId: string; clientFinish: ClientFinish };
+export type HelloResponse = Static<typeof schemas.HelloResponseSchema>;
+export type FinishRequest = Static<typeof schemas.FinishRequestSchema>;
 /** `record`: sealed by the Master (sequence 0) over {@link FinishAnswer}, bound to the ClientFinish. */
-export type FinishResponse = { sessionId: Hex; record: SessionRecord };
-export type FinishAnswer = { expiresAt: number };
-export type SealedEnvelope = { sessionId: Hex; record: SessionRecord };
-export type SealedAnswer = { record: SessionRecord };
-export type GatewayErrorBody = { error: { code: string; message: string; details?: Record<string, unknown> } };
+export type FinishResponse = Static<typeof schemas.FinishResponseSchema>;
+export type FinishAnswer = Static<typeof schemas.FinishAnswerSchema>;
+export type SealedEnvelope = Static<typeof schemas.SealedEnvelopeSchema>;
+export type SealedAnswer = Static<typeof schemas.SealedAnswerSchema>;
+export type GatewayErrorBody = Static<typeof schemas.GatewayErrorBodySchema>;
 
-export type TicketRequest = { secret?: string };
-export type TicketResponse = { token: Hex };
+export type TicketRequest = Static<typeof schemas.TicketRequestSchema>;
+export type TicketResponse = Static<typeof schemas.TicketResponseSchema>;
 
 /** A data message on the wire: bigints as decimal strings. */
-export type WireDataMessage = {
-  gid: Hex;
-  oid: Hex;
-  nonce: string;
-  payloadHash: Hex;
-  timestamp: string;
-  deadline: string;
-};
-export type WireSignedDataMessage = {
-  message: WireDataMessage;
-  signature: Hex;
-  /** The raw reading as hex, when the gateway should keep it; `keccak256(salt ‖ payload)` must be `payloadHash`. */
-  payload?: Hex;
-  /** The commitment's 32-byte salt; required with `payload`. */
-  salt?: Hex;
-};
-export type DataRequest = { messages: WireSignedDataMessage[] };
+export type WireDataMessage = Static<typeof schemas.WireDataMessageSchema>;
+/**
+ * A signed data message; `payload` (the raw reading as hex, when the gateway should keep it) comes
+ * with `salt` (the commitment's 32-byte salt): `keccak256(salt ‖ payload)` must be `payloadHash`.
+ */
+export type WireSignedDataMessage = DataRequest["messages"][number];
+export type DataRequest = Static<schemas.DataRequestSchema>;
 
 /** `pending` until the message's batch is anchored (or the message is relayed) on chain. */
-export type MessageStatus = "pending" | "anchored" | "relayed";
+export type MessageStatus = Static<typeof schemas.MessageStatusSchema>;
 
-export type Receipt = {
-  /** The message's EIP-712 digest (`hashDataMessage`): its id and its leaf in a batch. */
-  digest: Hex;
-  device: Address;
-  nonce: string;
-  /** Unix milliseconds when the gateway stored the message. */
-  acceptedAt: number;
-};
-export type DataResponse = { receipts: Receipt[] };
+/** `digest`: the message's EIP-712 digest (`hashDataMessage`), its id and its leaf in a batch; `acceptedAt`: Unix milliseconds when the gateway stored it. */
+export type Receipt = Static<typeof schemas.ReceiptSchema>;
+export type DataResponse = Static<typeof schemas.DataResponseSchema>;
 
 /** The next data nonce the gateway accepts from this device: resynchronises a device that lost its counter. */
-export type NonceResponse = { next: string };
+export type NonceResponse = Static<typeof schemas.NonceResponseSchema>;
 
-export type WireAssociation = {
-  request: { gid: Hex; oid: Hex; device: Address; nonce: string; deadline: string };
-  signature: Hex;
-  /** The Master's token signature (the token's gid, oid and device are the request's). */
-  token: Hex;
-};
+/** `token`: the Master's token signature (the token's gid, oid and device are the request's). */
+export type WireAssociation = Static<typeof schemas.WireAssociationSchema>;
 /** An empty body asks for the status of the association already sent. */
-export type AssocRequest = { association?: WireAssociation };
+export type AssocRequest = Static<typeof schemas.AssocRequestSchema>;
 /**
  * `associated` once the device is a member on chain — also when someone else relayed the same
  * signed request first (the batch reports it as already applied); `rejected` when the registry
  * refused it (then `error` names the rule).
  */
-export type AssociationStatus = "queued" | "submitted" | "associated" | "rejected";
-export type AssocResponse = {
-  status: AssociationStatus;
-  /** The transaction that carried the request (a batch of several devices' requests). */
-  txHash?: Hex;
-  /** Once mined: the device's AuthTable entry; `entryHash` is its auth-chain entry (the chain head right after it joined). */
-  entry?: { gid: Hex; oid: Hex; device: Address; master: Address; index: number; entryHash: Hex };
-  /** When rejected: the registry rule it broke (a custom error's name). */
-  error?: { code: string; message: string };
-};
+export type AssociationStatus = Static<typeof schemas.AssociationStatusSchema>;
+/**
+ * `txHash`: the transaction that carried the request (a batch of several devices' requests);
+ * `entry`, once mined: the device's AuthTable entry (`entryHash` is its auth-chain entry, the chain
+ * head right after it joined); `error`, when rejected: the registry rule it broke (a custom error's name).
+ */
+export type AssocResponse = Static<typeof schemas.AssocResponseSchema>;
 
 /**
  * `path`: the device's AuthTable path in `encodeAuthPath`'s form (version 2), built from the
  * gateway's mirror: each step carries the tree size its proof was built for (`leafCount`) and no
  * consistency proof (it is built for the mirror's current size). `size`: its length in bytes.
  */
-export type ProofResponse = { path: Hex; size: number };
+export type ProofResponse = Static<typeof schemas.ProofResponseSchema>;
 
 /**
  * `path` in `encodeAuthPath`'s form. A step built when its group was smaller verifies too: with
  * its consistency proof, or without one, since the gateway's mirror knows every earlier root of
  * the groups it indexed. `status` is `Stale` only for a step it cannot place.
  */
-export type VerifyRequest = { path: Hex; trustedRootGid?: Hex };
-export type VerifyResponse = { valid: boolean; status: AuthPathStatus; failedStep: number; device: Address };
+export type VerifyRequest = Static<typeof schemas.VerifyRequestSchema>;
+export type VerifyResponse = Static<typeof schemas.VerifyResponseSchema>;
 
 /** One of the device's own messages, by digest. */
-export type InclusionRequest = { digest: Hex };
-export type InclusionResponse = {
-  digest: Hex;
-  status: MessageStatus;
-  gid: Hex;
-  device: Address;
-  nonce: string;
-  acceptedAt: number;
-  batch?: { root: Hex; index: number; size: number; proof: Hex[]; txHash?: Hex; blockNumber?: string };
-  relay?: { txHash: Hex; blockNumber?: string };
-};
+export type InclusionRequest = Static<typeof schemas.InclusionRequestSchema>;
+export type InclusionResponse = Static<typeof schemas.InclusionResponseSchema>;
 
 /** A data message as JSON. */
 export function toWireDataMessage(message: DataMessage): WireDataMessage {

@@ -137,10 +137,14 @@ export async function consolePlugin(app: FastifyInstance, parameters: ConsolePar
     void reply.status(status).send({ error: { code, message } });
   });
 
-  const send = (type: string, body: Buffer) => (_request: FastifyRequest, reply: FastifyReply) => reply.type(type).send(body);
-  app.get(consoleRoutes.page, send("text/html; charset=utf-8", assets.page));
-  app.get(consoleRoutes.script, send("text/javascript; charset=utf-8", assets.script));
-  app.get(consoleRoutes.style, send("text/css; charset=utf-8", assets.style));
+  // A file's bytes, sent as they are (a Buffer is never serialized); its schema names its media type for the document.
+  const asset = (path: string, type: string, body: Buffer) =>
+    app.get(path, { schema: { response: { 200: { description: `the console's ${type.split(";")[0]}`, content: { [type.split(";")[0]]: { schema: { type: "string" } } } } } } }, (_request: FastifyRequest, reply: FastifyReply) =>
+      reply.type(type).send(body),
+    );
+  asset(consoleRoutes.page, "text/html; charset=utf-8", assets.page);
+  asset(consoleRoutes.script, "text/javascript; charset=utf-8", assets.script);
+  asset(consoleRoutes.style, "text/css; charset=utf-8", assets.style);
 
   await app.register(async (api) => {
     api.addHook("onRequest", async (request, reply) => {
