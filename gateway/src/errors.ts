@@ -70,6 +70,7 @@ export const apiErrors = {
   NonceReplayed: { status: 409, sealed: "yes" },
   NonceOutOfOrder: { status: 409, sealed: "yes" },
   ChainUnavailable: { status: 503, sealed: "yes" },
+  VerifierUnavailable: { status: 503, sealed: "yes" },
   StoreUnavailable: { status: 503, sealed: "both" },
   // operator commands
   EnrolmentInvalid: { status: 400, sealed: "cli" },

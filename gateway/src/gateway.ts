@@ -6,6 +6,7 @@
 // or key the chain contradicts (preflight.ts).
 import { existsSync } from "node:fs";
 import type { Address, Hex, Transport } from "viem";
+import { registryDomain } from "@iomt-auth/sdk";
 import { createAdminServer, isLoopback } from "./admin.js";
 import { GatewayApi } from "./api.js";
 import { ChainWorker, chainClients } from "./chain.js";
@@ -22,6 +23,8 @@ import { createHandshakeCrypto } from "./crypto.js";
 import type { MemberView } from "./mirror.js";
 import { SessionManager } from "./sessions.js";
 import { createSignerRecovery } from "./signatures.js";
+import { createInThreadVerifier, type DataVerifier } from "./verifier.js";
+import { VerifierPool } from "./verifier-pool.js";
 import { GatewayStore, type EnrolmentRow } from "./store.js";
 
 /** Expired sessions, half-open handshakes and answered hellos are swept this often. */
@@ -40,6 +43,8 @@ export type RunningGateway = {
   store: GatewayStore;
   sessions: SessionManager;
   worker: ChainWorker;
+  /** Hashes and recovers data messages: a pool of `verifierThreads` worker threads, or the main thread when 0. */
+  verifier: DataVerifier;
   /**
    * Enrols a device (in the first served group unless `gid` is given), with a secret hashed under
    * the configured pepper when `secret` is given (at least 16 characters).
@@ -77,6 +82,7 @@ export async function startGateway({ config, account, masterKey, groupLabels }: 
   if (createDatabase && !existsSync(config.databasePath)) GatewayStore.create(config.databasePath);
   const store = GatewayStore.open(config.databasePath, { durability: config.durability, lock: true, check: config.integrityCheck });
   let closed = false;
+  let verifier: DataVerifier | undefined;
   try {
     const pepper = config.pepperFile === undefined ? undefined : readPepperFile(config.pepperFile);
     checkStoredSecrets(store, pepper);
@@ -104,7 +110,11 @@ export async function startGateway({ config, account, masterKey, groupLabels }: 
 
     if (checkRoles) await checkChain(publicClient, { chainId: config.chainId, registry: config.registry, groups: config.groups, key: account.address, log });
 
-    const api = new GatewayApi({ config, account, publicClient, store, mirror, worker, recovery, metrics, log, secrets });
+    // Started before anything listens; `close` (or a failed start, below) terminates the threads.
+    const verifierOptions = { domain: registryDomain({ chainId: config.chainId, registry: config.registry }), nativeSecp256k1: config.nativeSecp256k1, nativeKeccak: config.nativeKeccak };
+    const verifiers = config.verifierThreads === 0 ? createInThreadVerifier(verifierOptions) : await VerifierPool.start({ ...verifierOptions, threads: config.verifierThreads, log: root.child({ component: "verifier" }) });
+    verifier = verifiers;
+    const api = new GatewayApi({ config, account, publicClient, store, mirror, worker, recovery, verifier: verifiers, metrics, log, secrets });
     onRevoked = (member) => api.dropRevoked(member);
     mirror.reportRevoked();
     sessions = new SessionManager({
@@ -127,7 +137,9 @@ export async function startGateway({ config, account, masterKey, groupLabels }: 
       // deactivated): the registry refuses to anchor for it, so its messages wait here.
       const standing = worker.standings();
       const held = standing.some((group) => group.status !== "ok");
-      const ready = worker.chainUp;
+      // A verifier thread that died is being replaced: data requests would be refused meanwhile.
+      const verification = verifiers.status();
+      const ready = worker.chainUp && verification.alive === verification.threads;
       return {
         ready,
         status: held ? "degraded" : "ok",
@@ -140,6 +152,7 @@ export async function startGateway({ config, account, masterKey, groupLabels }: 
         backlog: { pendingMessages: store.pendingCount(), openBatches: open.batches, messagesInOpenBatches: open.messages },
         sessions: sessions!.size,
         nativeSecp256k1: recovery.native && crypto.native,
+        verifier: verification,
       };
     };
     const readiness = createReadiness({ store, health });
@@ -172,6 +185,7 @@ export async function startGateway({ config, account, masterKey, groupLabels }: 
       store,
       sessions: live,
       worker: running,
+      verifier: verifiers,
       async enrol({ gid = config.groups[0], oid, address, secret }) {
         if (!config.groups.includes(gid.toLowerCase() as Hex)) throw new GatewayConfigError(`group ${gid} is not one of the served groups`);
         if (secret !== undefined && pepper === undefined) throw new GatewayConfigError("an enrolment secret needs a pepperFile in the configuration");
@@ -185,12 +199,14 @@ export async function startGateway({ config, account, masterKey, groupLabels }: 
         await app.close();
         await admin.close();
         await running.stop();
+        await verifiers.close();
         mirror.saveCheckpoint();
         store.close();
         root.info("gateway closed");
       },
     };
   } catch (error) {
+    await verifier?.close();
     if (!closed) store.close();
     throw error;
   }
