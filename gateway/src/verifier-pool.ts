@@ -98,6 +98,7 @@ export class VerifierPool extends EventEmitter implements DataVerifier {
     const { domain, nativeSecp256k1, nativeKeccak } = this.options;
     const worker = new Worker(workerFile, { workerData: { domain, nativeSecp256k1, nativeKeccak } satisfies VerifierOptions, execArgv: workerExecArgv });
     const slot: Slot = { worker, ready: false, pending: new Map() };
+    const { threadId } = worker; // -1 once the thread exited
     this.slots.add(slot);
     let lastError: Error | undefined;
     return new Promise<void>((resolve, reject) => {
@@ -121,8 +122,8 @@ export class VerifierPool extends EventEmitter implements DataVerifier {
         slot.pending.clear();
         if (this.closing) return;
         this.crashes++;
-        this.options.log?.error({ threadId: worker.threadId, exitCode: code, err: lastError }, "a verifier thread died: its requests were refused with VerifierUnavailable, starting a replacement");
-        this.emit("crash", { threadId: worker.threadId, code, error: lastError });
+        this.options.log?.error({ threadId, exitCode: code, err: lastError }, "a verifier thread died: its requests were refused with VerifierUnavailable, starting a replacement");
+        this.emit("crash", { threadId, code, error: lastError });
         if (!slot.ready) return reject(lastError ?? new Error(`the verifier thread exited (code ${code}) before it was ready`));
         this.replace();
       });
