@@ -342,11 +342,19 @@ function postJson(agent: Agent, base: string, path: string, body: unknown): Prom
   });
 }
 
-/** Self time per function from the gateway's V8 CPU profile, hottest first. */
+/**
+ * Self time per function from the gateway's V8 CPU profiles, hottest first: the main thread's
+ * (thread id 0 in the file name, CPU.<date>.<time>.<pid>.<tid>.<seq>.cpuprofile), then each
+ * verifier thread's busy share. The profiles cover the whole run: (b) is idle while (a) and the
+ * reference are measured.
+ */
 function printProfile(dir: string): void {
-  const file = readdirSync(dir).find((name) => name.endsWith(".cpuprofile"));
-  if (file === undefined) return log("no CPU profile was written");
-  const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as { nodes: { id: number; hitCount: number; callFrame: { functionName: string; url: string; lineNumber: number } }[] };
+  const files = readdirSync(dir).filter((name) => name.endsWith(".cpuprofile"));
+  const main = files.find((name) => name.split(".")[4] === "0");
+  if (main === undefined) return log("no CPU profile of the main thread was written");
+  type Profile = { nodes: { id: number; hitCount: number; callFrame: { functionName: string; url: string; lineNumber: number } }[] };
+  const read = (file: string) => JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile;
+  const profile = read(main);
   const total = profile.nodes.reduce((sum, node) => sum + node.hitCount, 0);
   const byFunction = new Map<string, number>();
   for (const node of profile.nodes) {
@@ -354,8 +362,14 @@ function printProfile(dir: string): void {
     const name = `${node.callFrame.functionName || "(anonymous)"} ${where}:${node.callFrame.lineNumber + 1}`;
     byFunction.set(name, (byFunction.get(name) ?? 0) + node.hitCount);
   }
-  console.log(`\nwhere the gateway's time goes (self time, ${total} samples):`);
+  console.log(`\nwhere the gateway's main thread's time goes (self time, ${total} samples):`);
   for (const [name, hits] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${((100 * hits) / total).toFixed(1).padStart(5)} %  ${name}`);
+  for (const file of files.filter((name) => name !== main)) {
+    const worker = read(file);
+    const samples = worker.nodes.reduce((sum, node) => sum + node.hitCount, 0);
+    const idle = worker.nodes.filter((node) => node.callFrame.functionName === "(idle)").reduce((sum, node) => sum + node.hitCount, 0);
+    console.log(`verifier thread ${file.split(".")[4]}: busy ${((100 * (samples - idle)) / samples).toFixed(1)} % of ${samples} samples`);
+  }
 }
 
 await main();
