@@ -1,16 +1,26 @@
-// Load benchmark of the gateway (figures, not a test): anvil + a registry + a group, the gateway
-// started as its own process by its CLI, many simulated devices that each run keySession →
-// getTicket → assoc over HTTP, then a bounded closed-loop load of sealed, device-signed data
-// messages on loopback. Prints accepted messages/s, request latency percentiles, the errors by
-// code, and a final check that every receipt was anchored on chain (nothing lost). With
-// `--profile` the gateway runs under the V8 CPU profiler and the hottest functions are listed.
+// Load benchmark of the gateway (figures, not a test): three servers measured in one run on the
+// same machine, devices and pre-signed messages — (a) the gateway with `verifierThreads: 0` and
+// noble's keccak, the data path exactly as it ran on the main thread before the verifier pool;
+// (b) the gateway as configured by default (the pool, native keccak); (c) a bare reference server
+// (reference-server.ts) that only parses, hashes and recovers each message, one process per core,
+// nothing stored. The three run side by side (two gateway processes started by their CLI, each on
+// its own database; idle while the others are measured) and the load alternates between them in
+// short slices, round after round, so that a change in what else the shared machine runs falls on
+// all three alike. anvil, a registry and a group; every device is onboarded with both gateways
+// (keySession → getTicket → assoc over HTTP). The load is closed-loop, sealed, device-signed `data`
+// requests on loopback (plain JSON for the reference). Prints accepted messages/s, request latency
+// percentiles and the errors by code for each server, the ratios b/a and b/reference over the whole
+// run and round by round, and a check that every receipt of both gateways was anchored on chain
+// (nothing lost). With `--profile` gateway (b) runs under the V8 CPU profiler and the hottest
+// functions are listed.
 //
-//   ./iomt bench:gateway [--devices 256] [--duration 60] [--concurrency 32] [--per-request 10] [--profile]
+//   ./iomt bench:gateway [--devices 256] [--rounds 3] [--slice 20] [--concurrency 32] [--per-request 10] [--profile]
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { bytesToHex, hexToBytes, parseAbiItem, type Hex } from "viem";
@@ -29,12 +39,13 @@ import {
   type WireSignedDataMessage,
 } from "@iomt-auth/sdk";
 import { createDataMessageHasher, enrolDevice, GatewayStore } from "../src/index.js";
-import { createHarness, eventually, type Device } from "../test/support/harness.js";
+import { createHarness, eventually, type Device, type Harness } from "../test/support/harness.js";
 
 const { values: flags } = parseArgs({
   options: {
     devices: { type: "string", default: "256" },
-    duration: { type: "string", default: "60" },
+    rounds: { type: "string", default: "3" },
+    slice: { type: "string", default: "20" },
     concurrency: { type: "string", default: "32" },
     "per-request": { type: "string", default: "10" },
     "max-rate": { type: "string", default: "6000" },
@@ -42,10 +53,12 @@ const { values: flags } = parseArgs({
   },
 });
 const deviceCount = Number(flags.devices);
-const durationSeconds = Number(flags.duration);
+const rounds = Number(flags.rounds);
+/** Seconds of load on one server before the next one's turn. */
+const sliceSeconds = Number(flags.slice);
 const concurrency = Number(flags.concurrency);
 const perRequest = Number(flags["per-request"]);
-/** Messages pre-signed per second of run: a ceiling, not a target (the load is closed-loop). */
+/** Messages pre-signed per second of load on a gateway: a ceiling, not a target (the load is closed-loop). */
 const maxRate = Number(flags["max-rate"]);
 
 type NativeSigner = { ecdsaSign(message: Uint8Array, privateKey: Uint8Array): { signature: Uint8Array; recid: number } };
@@ -54,170 +67,261 @@ const native = createRequire(import.meta.url)("secp256k1/bindings") as NativeSig
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
+type Slice = { latencies: number[]; accepted: number; seconds: number; errors: Map<string, number> };
+type Send = (device: number, batch: WireSignedDataMessage[]) => Promise<{ accepted: Hex[] } | { error: string }>;
+
+/** One slice of closed-loop load: `concurrency` connections, each owning a share of the devices (a device's requests are sequential, as on a real device). */
+async function runSlice(send: Send, queues: WireSignedDataMessage[][], cursor: number[], onAccepted: (device: number, digests: Hex[]) => void = () => undefined): Promise<Slice> {
+  const slice: Slice = { latencies: [], accepted: 0, seconds: 0, errors: new Map() };
+  const deadline = performance.now() + sliceSeconds * 1000;
+  const started = performance.now();
+  async function connection(slot: number): Promise<void> {
+    const mine = queues.map((_, i) => i).filter((i) => i % concurrency === slot);
+    for (let turn = 0; mine.length > 0 && performance.now() < deadline; turn++) {
+      const d = mine[turn % mine.length];
+      const batch = queues[d].slice(cursor[d], cursor[d] + perRequest);
+      if (batch.length === 0) break;
+      const requestStarted = performance.now();
+      const outcome = await send(d, batch);
+      slice.latencies.push(performance.now() - requestStarted);
+      if ("accepted" in outcome) {
+        slice.accepted += outcome.accepted.length;
+        onAccepted(d, outcome.accepted);
+        cursor[d] += batch.length;
+      } else slice.errors.set(outcome.error, (slice.errors.get(outcome.error) ?? 0) + 1);
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, (_, slot) => connection(slot)));
+  slice.seconds = (performance.now() - started) / 1000;
+  return slice;
+}
+
+/** A server's slices together: messages/s over all its seconds, latency percentiles over all its requests. */
+function summarise(server: string, slices: Slice[], loadAverages: number[]) {
+  const seconds = slices.reduce((sum, slice) => sum + slice.seconds, 0);
+  const accepted = slices.reduce((sum, slice) => sum + slice.accepted, 0);
+  const sorted = slices.flatMap((slice) => slice.latencies).sort((a, b) => a - b);
+  const errors: Record<string, number> = {};
+  for (const slice of slices) for (const [code, count] of slice.errors) errors[code] = (errors[code] ?? 0) + count;
+  return {
+    server,
+    acceptedMessages: accepted,
+    acceptedPerSecond: Math.round(accepted / seconds),
+    requestsPerSecond: Math.round(sorted.length / seconds),
+    perRound: slices.map((slice) => Math.round(slice.accepted / slice.seconds)),
+    latencyMs: { p50: round(percentile(sorted, 50)), p90: round(percentile(sorted, 90)), p99: round(percentile(sorted, 99)), max: round(sorted[sorted.length - 1]) },
+    errors,
+    loadAverageAtEachSlice: loadAverages,
+  };
+}
+
+type Gateway = { child: ChildProcess; url: string; adminUrl: string };
+
+async function startGateway(configFile: string, port: number, nodeFlags: string[] = []): Promise<Gateway> {
+  const cli = join(import.meta.dirname, "..", "dist", "cli.js");
+  const child = spawn(process.execPath, [...nodeFlags, cli, "start", "--config", configFile], { stdio: ["ignore", "ignore", "inherit"] });
+  const url = `http://127.0.0.1:${port}`;
+  await eventually("the gateway to be ready", async () => ((await fetch(`${url}/health/ready`).catch(() => undefined))?.ok ? true : undefined), 120_000);
+  return { child, url, adminUrl: `http://127.0.0.1:${port + 1}` };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill("SIGTERM");
+  await once(child, "exit");
+}
+
+/** Waits until the gateway anchored every message it acknowledged. */
+async function drain(adminUrl: string): Promise<void> {
+  await eventually(
+    "every acknowledged message to be anchored",
+    async () => {
+      const { backlog } = (await (await fetch(`${adminUrl}/health/ready`)).json()) as { backlog: { pendingMessages: number; messagesInOpenBatches: number } };
+      return backlog.pendingMessages + backlog.messagesInOpenBatches === 0 ? true : undefined;
+    },
+    300_000,
+  );
+}
+
 async function main(): Promise<void> {
   const harness = await createHarness();
   const profileDir = mkdtempSync(join(tmpdir(), "iomt-gateway-profile-"));
-  let gatewayProcess: ChildProcess | undefined;
+  const running: ChildProcess[] = [];
   try {
     const port = 30_000 + Math.floor(Math.random() * 20_000);
-    const url = `http://127.0.0.1:${port}`;
-    // Readiness details (native secp256k1, backlog) are on the admin listener.
-    const adminUrl = `http://127.0.0.1:${port + 1}`;
-    const settings = harness.settings({ port: String(port), adminPort: String(port + 1), rateLimitPerMinute: "100000000", deviceRateLimitPerMinute: "100000000", batchMaxMessages: "1024", batchMaxAgeMs: "1000", pollIntervalMs: "100", logLevel: "warn", maxMessagesPerRequest: "256" });
-    const configFile = join(harness.dir, "gateway.json");
-    writeFileSync(configFile, JSON.stringify(settings));
+    const common = { rateLimitPerMinute: "100000000", deviceRateLimitPerMinute: "100000000", batchMaxMessages: "1024", batchMaxAgeMs: "1000", pollIntervalMs: "100", logLevel: "warn", maxMessagesPerRequest: "256" };
     const cli = join(import.meta.dirname, "..", "dist", "cli.js");
-    const nodeFlags = flags.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
-    execFileSync(process.execPath, [cli, "init", "--config", configFile], { stdio: ["ignore", "ignore", "inherit"] });
-    gatewayProcess = spawn(process.execPath, [...nodeFlags, cli, "start", "--config", configFile], { stdio: ["ignore", "ignore", "inherit"] });
-    await eventually("the gateway to be ready", async () => ((await fetch(`${url}/health/ready`).catch(() => undefined))?.ok ? true : undefined));
-    const health = (await (await fetch(`${adminUrl}/health/ready`)).json()) as { nativeSecp256k1: boolean };
-    log(`gateway pid ${gatewayProcess.pid} on ${url}, native secp256k1: ${health.nativeSecp256k1}`);
-
-    // Onboarding over HTTP: enrol (in the gateway's database), keySession, getTicket, assoc.
-    const store = GatewayStore.open(settings.databasePath as string);
     const devices: Device[] = Array.from({ length: deviceCount }, (_, i) => harness.device(`bench-${i}`));
-    for (const device of devices) enrolDevice(store, { gid: harness.gid, oid: device.oid, address: device.account.address });
-    store.close();
-    const onboardStarted = performance.now();
-    const clients: GatewayClient[] = [];
-    for (let i = 0; i < devices.length; i += 32) {
-      const wave = devices.slice(i, i + 32);
-      clients.push(
-        ...(await Promise.all(
-          wave.map(async (device) => {
-            const client = device.client(url);
-            await client.keySession();
-            await client.associate({ token: await client.getTicket() });
-            const status = await client.waitForAssociation({ pollIntervalMs: 100, timeoutMs: 120_000 });
-            if (status.status !== "associated") throw new Error(`${device.name}: ${JSON.stringify(status)}`);
-            return client;
-          }),
-        )),
-      );
+    // (a): the data path on the main thread with noble's keccak; (b): the defaults. Each its own database and ports.
+    const variants = [
+      { name: "(a) gateway, verification on the main thread (verifierThreads 0, noble keccak)", port, overrides: { verifierThreads: "0", nativeKeccak: "false" } },
+      { name: `(b) gateway, verifier pool (verifierThreads ${availableParallelism()}, native keccak)`, port: port + 2, overrides: {} },
+    ];
+    const gateways: (Gateway & { name: string; clients: GatewayClient[]; cursor: number[]; slices: Slice[]; loads: number[] })[] = [];
+    for (const { name, port: own, overrides } of variants) {
+      const settings = harness.settings({ ...common, ...overrides, port: String(own), adminPort: String(own + 1) });
+      const configFile = join(harness.dir, `gateway-${own}.json`);
+      writeFileSync(configFile, JSON.stringify(settings));
+      execFileSync(process.execPath, [cli, "init", "--config", configFile], { stdio: ["ignore", "ignore", "inherit"] });
+      const store = GatewayStore.open(settings.databasePath as string);
+      for (const device of devices) enrolDevice(store, { gid: harness.gid, oid: device.oid, address: device.account.address });
+      store.close();
+      const profiled = flags.profile && Object.keys(overrides).length === 0;
+      const gateway = await startGateway(configFile, own, profiled ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []);
+      running.push(gateway.child);
+      const health = (await (await fetch(`${gateway.adminUrl}/health/ready`)).json()) as { nativeSecp256k1: boolean; verifier: object };
+      log(`${name}: pid ${gateway.child.pid}, native secp256k1 ${health.nativeSecp256k1}, verifier ${JSON.stringify(health.verifier)}`);
+      // Onboarding over HTTP: keySession, getTicket, assoc (relayed by the first gateway; already a member for the second).
+      const onboardStarted = performance.now();
+      const clients = await onboard(devices, gateway.url);
+      log(`  onboarded ${devices.length} devices in ${((performance.now() - onboardStarted) / 1000).toFixed(1)} s`);
+      gateways.push({ ...gateway, name, clients, cursor: devices.map(() => 0), slices: [], loads: [] });
     }
-    log(`onboarded ${devices.length} devices (keySession, getTicket, assoc) in ${((performance.now() - onboardStarted) / 1000).toFixed(1)} s`);
 
-    // Pre-sign every message the run could send, so the load generator spends its core on HTTP.
-    const perDevice = Math.ceil((maxRate * durationSeconds) / deviceCount);
-    const hash = createDataMessageHasher(harness.domain);
-    const signStarted = performance.now();
-    const queues: WireSignedDataMessage[][] = devices.map((device) => {
-      const key = hexToBytes(device.privateKey);
-      const queue: WireSignedDataMessage[] = [];
-      for (let nonce = 1n; nonce <= BigInt(perDevice); nonce++) {
-        // A salted commitment (the reading itself is not sent, as before).
-        const message = createDataMessage({ gid: harness.gid, oid: device.oid, nonce, payload: `hr=${60 + Number(nonce % 40n)}`, salt: randomSalt(), validFor: 3_600n });
-        const { signature, recid } = native.ecdsaSign(hexToBytes(hash(message)), key);
-        queue.push({ message: toWireDataMessage(message), signature: bytesToHex(new Uint8Array([...signature, recid + 27])) });
-      }
-      return queue;
-    });
-    const first = queues[0][0];
-    if (!verifyDataMessage({ domain: harness.domain, signed: { message: fromWireDataMessage(first.message), signature: first.signature }, device: devices[0].account.address })) {
-      throw new Error("the pre-signed messages do not verify with the SDK");
-    }
-    log(`pre-signed ${perDevice * deviceCount} messages in ${((performance.now() - signStarted) / 1000).toFixed(1)} s`);
+    const queues = presign(harness, devices);
+    const referencePort = port + 4;
+    const reference = spawn(process.execPath, ["--import", import.meta.resolve("tsx/esm"), join(import.meta.dirname, "reference-server.ts"), String(referencePort), String(harness.domain.chainId), harness.registry], { stdio: ["ignore", "pipe", "inherit"] });
+    running.push(reference);
+    await once(reference.stdout!, "data");
+    const referenceUrl = `http://127.0.0.1:${referencePort}`;
+    const referenceSlices: Slice[] = [];
+    const referenceLoads: number[] = [];
 
-    // The load: `concurrency` workers, each owning a slice of the devices (a device's requests are sequential, as on a real device).
+    const receipts: { digest: Hex; device: number; gateway: number }[] = [];
     const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-    const latencies: number[] = [];
-    const errors = new Map<string, number>();
-    const receipts: { digest: Hex; device: number }[] = [];
-    let accepted = 0;
-    const cursor = devices.map(() => 0);
-    const deadline = performance.now() + durationSeconds * 1000;
-    const runStarted = performance.now();
-
-    async function worker(slot: number): Promise<void> {
-      const mine = devices.map((_, i) => i).filter((i) => i % concurrency === slot);
-      for (let turn = 0; performance.now() < deadline; turn++) {
-        const d = mine[turn % mine.length];
-        const batch = queues[d].slice(cursor[d], cursor[d] + perRequest);
-        if (batch.length === 0) break;
-        const session = clients[d].session!;
-        const { record, binding } = sealRequest(session, gatewayRoutes.data, { messages: batch });
-        const started = performance.now();
-        const { status, body } = await postJson(agent, url, gatewayRoutes.data, { sessionId: session.id, record });
-        latencies.push(performance.now() - started);
-        const sealed = (body as { record?: never }).record;
-        // Every answer is sealed and bound to this request, refusals included (plain only before the record opened).
-        const answer = sealed === undefined ? undefined : openAnswer<DataResponse>(session, binding, sealed);
-        if (answer?.ok === true) {
-          accepted += answer.result.receipts.length;
-          for (const receipt of answer.result.receipts) receipts.push({ digest: receipt.digest, device: d });
-          cursor[d] += batch.length;
-        } else {
-          const code = answer?.ok === false ? answer.error.code : ((body as { error?: { code: string } }).error?.code ?? `HTTP ${status}`);
-          errors.set(code, (errors.get(code) ?? 0) + 1);
-        }
+    for (let round = 1; round <= rounds; round++) {
+      for (const [g, gateway] of gateways.entries()) {
+        const slice = await runSlice((d, batch) => sendSealed(agent, gateway.url, gateway.clients[d], batch), queues, gateway.cursor, (device, digests) => {
+          for (const digest of digests) receipts.push({ digest, device, gateway: g });
+        });
+        gateway.slices.push(slice);
+        gateway.loads.push(Number(loadavg()[0].toFixed(1)));
+        log(`  round ${round}, ${gateway.name}: ${Math.round(slice.accepted / slice.seconds)} messages/s`);
+        await drain(gateway.adminUrl); // its batches anchored before the next server's turn
       }
+      // The reference keeps no nonces: it gets the same messages from the start each round.
+      const slice = await runSlice((_, batch) => sendPlain(agent, referenceUrl, batch), queues, devices.map(() => 0));
+      referenceSlices.push(slice);
+      referenceLoads.push(Number(loadavg()[0].toFixed(1)));
+      log(`  round ${round}, reference: ${Math.round(slice.accepted / slice.seconds)} messages/s`);
     }
-    const progress = setInterval(() => log(`  ${((performance.now() - runStarted) / 1000).toFixed(0)} s: ${accepted} accepted`), 10_000);
-    await Promise.all(Array.from({ length: concurrency }, (_, slot) => worker(slot)));
-    clearInterval(progress);
-    const elapsed = (performance.now() - runStarted) / 1000;
+    await stop(reference);
     agent.destroy();
 
-    // Nothing lost: every receipt anchored on chain.
-    const drainStarted = performance.now();
-    await eventually(
-      "every acknowledged message to be anchored",
-      async () => {
-        const { backlog } = (await (await fetch(`${adminUrl}/health/ready`)).json()) as { backlog: { pendingMessages: number; messagesInOpenBatches: number } };
-        return backlog.pendingMessages + backlog.messagesInOpenBatches === 0 ? true : undefined;
-      },
-      300_000,
-    );
-    const drainSeconds = (performance.now() - drainStarted) / 1000;
+    // Nothing lost: every receipt of both gateways anchored on chain, checked through the gateway that gave it.
     const anchors = await harness.publicClient.getLogs({
       address: harness.registry,
       event: parseAbiItem("event BatchAnchored(bytes32 indexed gid, bytes32 indexed root, address indexed anchorer, uint32 messageCount)"),
       fromBlock: harness.deployBlock,
     });
-    const anchoredOnChain = anchors.reduce((sum, log) => sum + Number(log.args.messageCount), 0);
+    const anchoredOnChain = anchors.reduce((sum, entry) => sum + Number(entry.args.messageCount), 0);
     const checked = [];
     for (let i = 0; i < Math.min(500, receipts.length); i++) {
-      const { digest, device } = receipts[Math.floor((i * receipts.length) / Math.min(500, receipts.length))];
+      const { digest, device, gateway } = receipts[Math.floor((i * receipts.length) / Math.min(500, receipts.length))];
       // Sealed, and only the sending device's own messages (docs/protocol.md §6).
-      const inclusion = await clients[device].getInclusion(digest);
-      const onChain = anchors.some((log) => log.args.root === inclusion.batch?.root);
+      const inclusion = await gateways[gateway].clients[device].getInclusion(digest);
+      const onChain = anchors.some((entry) => entry.args.root === inclusion.batch?.root);
       checked.push(inclusion.status === "anchored" && onChain && verifyBatchProof({ root: inclusion.batch!.root, leaf: digest, proof: inclusion.batch!.proof }));
     }
+    for (const gateway of gateways) await stop(gateway.child);
+    if (flags.profile) printProfile(profileDir);
 
-    const sorted = [...latencies].sort((a, b) => a - b);
-    const result = {
+    const [a, b] = gateways.map((gateway) => summarise(gateway.name, gateway.slices, gateway.loads));
+    const ref = summarise(`(c) reference: parse, hash, recover; ${availableParallelism()} processes, no storage`, referenceSlices, referenceLoads);
+    const ratio = (x: number, y: number) => Number((x / y).toFixed(2));
+    const nothingLost = anchoredOnChain === receipts.length && checked.every(Boolean);
+    const summary = {
       devices: deviceCount,
       concurrency,
       messagesPerRequest: perRequest,
-      durationSeconds: Number(elapsed.toFixed(1)),
-      acceptedMessages: accepted,
-      acceptedPerSecond: Math.round(accepted / elapsed),
-      requestsPerSecond: Math.round(latencies.length / elapsed),
-      latencyMs: { p50: round(percentile(sorted, 50)), p90: round(percentile(sorted, 90)), p99: round(percentile(sorted, 99)), max: round(sorted[sorted.length - 1]) },
-      errors: Object.fromEntries(errors),
-      anchoredOnChain,
+      rounds,
+      sliceSeconds,
+      cores: availableParallelism(),
+      results: [a, b, ref],
+      ratios: {
+        gatewayOverMainThread: ratio(b.acceptedPerSecond, a.acceptedPerSecond),
+        gatewayOverReference: ratio(b.acceptedPerSecond, ref.acceptedPerSecond),
+        gatewayOverMainThreadPerRound: b.perRound.map((value, i) => ratio(value, a.perRound[i])),
+        gatewayOverReferencePerRound: b.perRound.map((value, i) => ratio(value, ref.perRound[i])),
+      },
       receipts: receipts.length,
-      nothingLost: anchoredOnChain === receipts.length && checked.every(Boolean),
+      anchoredOnChain,
       inclusionProofsChecked: checked.length,
-      drainSeconds: Number(drainSeconds.toFixed(1)),
-      nativeSecp256k1: health.nativeSecp256k1,
+      nothingLost,
     };
-    console.log(JSON.stringify(result, null, 2));
+    console.log(JSON.stringify(summary, null, 2));
+    for (const result of [a, b, ref]) {
+      console.log(`${result.server}: ${result.acceptedPerSecond} messages/s (${result.requestsPerSecond} requests/s of ${perRequest}; rounds ${result.perRound.join(", ")}), p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms`);
+    }
     console.log(
-      `accepted ${result.acceptedPerSecond} messages/s (${result.requestsPerSecond} requests/s of ${perRequest}), latency p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms; ` +
-        `${result.receipts} receipts, ${anchoredOnChain} anchored on chain: ${result.nothingLost ? "nothing lost" : "MISMATCH"}`,
+      `b/a ${summary.ratios.gatewayOverMainThread} (goal ≥ 1.8; rounds ${summary.ratios.gatewayOverMainThreadPerRound.join(", ")}), b/reference ${summary.ratios.gatewayOverReference} (goal ≥ 0.7; rounds ${summary.ratios.gatewayOverReferencePerRound.join(", ")}), p99 of b ${b.latencyMs.p99} ms (goal < 250); ` +
+        `${receipts.length} receipts, ${anchoredOnChain} anchored on chain: ${nothingLost ? "nothing lost" : "MISMATCH"}`,
     );
-
-    gatewayProcess.kill("SIGTERM");
-    await new Promise((resolve) => gatewayProcess!.once("exit", resolve));
-    gatewayProcess = undefined;
-    if (flags.profile) printProfile(profileDir);
-    if (!result.nothingLost) process.exitCode = 1;
+    if (!nothingLost) process.exitCode = 1;
   } finally {
-    gatewayProcess?.kill("SIGKILL");
+    for (const child of running) if (child.exitCode === null) child.kill("SIGKILL");
     await harness.close();
   }
+}
+
+async function onboard(devices: Device[], url: string): Promise<GatewayClient[]> {
+  const clients: GatewayClient[] = [];
+  for (let i = 0; i < devices.length; i += 32) {
+    const wave = devices.slice(i, i + 32);
+    clients.push(
+      ...(await Promise.all(
+        wave.map(async (device) => {
+          const client = device.client(url);
+          await client.keySession();
+          await client.associate({ token: await client.getTicket() });
+          const status = await client.waitForAssociation({ pollIntervalMs: 100, timeoutMs: 120_000 });
+          if (status.status !== "associated") throw new Error(`${device.name}: ${JSON.stringify(status)}`);
+          return client;
+        }),
+      )),
+    );
+  }
+  return clients;
+}
+
+/** Every message a gateway could accept over all its slices, signed before, so the load generator spends its core on HTTP. Both gateways (each with its own nonces) and the reference get the same ones. */
+function presign(harness: Harness, devices: Device[]): WireSignedDataMessage[][] {
+  const perDevice = Math.ceil((maxRate * rounds * sliceSeconds) / devices.length);
+  const hash = createDataMessageHasher(harness.domain);
+  const started = performance.now();
+  const queues = devices.map((device) => {
+    const key = hexToBytes(device.privateKey);
+    const queue: WireSignedDataMessage[] = [];
+    for (let nonce = 1n; nonce <= BigInt(perDevice); nonce++) {
+      // A salted commitment (the reading itself is not sent, as before).
+      const message = createDataMessage({ gid: harness.gid, oid: device.oid, nonce, payload: `hr=${60 + Number(nonce % 40n)}`, salt: randomSalt(), validFor: 3_600n });
+      const { signature, recid } = native.ecdsaSign(hexToBytes(hash(message)), key);
+      queue.push({ message: toWireDataMessage(message), signature: bytesToHex(new Uint8Array([...signature, recid + 27])) });
+    }
+    return queue;
+  });
+  const first = queues[0][0];
+  if (!verifyDataMessage({ domain: harness.domain, signed: { message: fromWireDataMessage(first.message), signature: first.signature }, device: devices[0].account.address })) {
+    throw new Error("the pre-signed messages do not verify with the SDK");
+  }
+  log(`pre-signed ${perDevice * devices.length} messages in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return queues;
+}
+
+async function sendSealed(agent: Agent, url: string, client: GatewayClient, messages: WireSignedDataMessage[]): Promise<{ accepted: Hex[] } | { error: string }> {
+  const session = client.session!;
+  const { record, binding } = sealRequest(session, gatewayRoutes.data, { messages });
+  const { status, body } = await postJson(agent, url, gatewayRoutes.data, { sessionId: session.id, record });
+  const sealed = (body as { record?: never }).record;
+  // Every answer is sealed and bound to this request, refusals included (plain only before the record opened).
+  const answer = sealed === undefined ? undefined : openAnswer<DataResponse>(session, binding, sealed);
+  if (answer?.ok === true) return { accepted: answer.result.receipts.map((receipt) => receipt.digest) };
+  return { error: answer?.ok === false ? answer.error.code : ((body as { error?: { code: string } }).error?.code ?? `HTTP ${status}`) };
+}
+
+async function sendPlain(agent: Agent, url: string, messages: WireSignedDataMessage[]): Promise<{ accepted: Hex[] } | { error: string }> {
+  const { status, body } = await postJson(agent, url, "/data", { messages });
+  return status === 200 ? { accepted: (body as { digests: Hex[] }).digests } : { error: `HTTP ${status}` };
 }
 
 function round(value: number): number {
@@ -238,11 +342,19 @@ function postJson(agent: Agent, base: string, path: string, body: unknown): Prom
   });
 }
 
-/** Self time per function from the gateway's V8 CPU profile, hottest first. */
+/**
+ * Self time per function from the gateway's V8 CPU profiles, hottest first: the main thread's
+ * (thread id 0 in the file name, CPU.<date>.<time>.<pid>.<tid>.<seq>.cpuprofile), then each
+ * verifier thread's busy share. The profiles cover the whole run: (b) is idle while (a) and the
+ * reference are measured.
+ */
 function printProfile(dir: string): void {
-  const file = readdirSync(dir).find((name) => name.endsWith(".cpuprofile"));
-  if (file === undefined) return log("no CPU profile was written");
-  const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as { nodes: { id: number; hitCount: number; callFrame: { functionName: string; url: string; lineNumber: number } }[] };
+  const files = readdirSync(dir).filter((name) => name.endsWith(".cpuprofile"));
+  const main = files.find((name) => name.split(".")[4] === "0");
+  if (main === undefined) return log("no CPU profile of the main thread was written");
+  type Profile = { nodes: { id: number; hitCount: number; callFrame: { functionName: string; url: string; lineNumber: number } }[] };
+  const read = (file: string) => JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile;
+  const profile = read(main);
   const total = profile.nodes.reduce((sum, node) => sum + node.hitCount, 0);
   const byFunction = new Map<string, number>();
   for (const node of profile.nodes) {
@@ -250,8 +362,14 @@ function printProfile(dir: string): void {
     const name = `${node.callFrame.functionName || "(anonymous)"} ${where}:${node.callFrame.lineNumber + 1}`;
     byFunction.set(name, (byFunction.get(name) ?? 0) + node.hitCount);
   }
-  console.log(`\nwhere the gateway's time goes (self time, ${total} samples):`);
+  console.log(`\nwhere the gateway's main thread's time goes (self time, ${total} samples):`);
   for (const [name, hits] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${((100 * hits) / total).toFixed(1).padStart(5)} %  ${name}`);
+  for (const file of files.filter((name) => name !== main)) {
+    const worker = read(file);
+    const samples = worker.nodes.reduce((sum, node) => sum + node.hitCount, 0);
+    const idle = worker.nodes.filter((node) => node.callFrame.functionName === "(idle)").reduce((sum, node) => sum + node.hitCount, 0);
+    console.log(`verifier thread ${file.split(".")[4]}: busy ${((100 * (samples - idle)) / samples).toFixed(1)} % of ${samples} samples`);
+  }
 }
 
 await main();

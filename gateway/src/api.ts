@@ -4,8 +4,7 @@
 // Handlers of sealed routes return a `unit` that the server runs inside the group commit, so an
 // answer is sent only once everything it acknowledges is durable.
 import { Ajv, type ValidateFunction } from "ajv";
-import { concatBytes } from "@noble/hashes/utils";
-import { getAddress, hexToBytes, keccak256, type Address, type Hex } from "viem";
+import { getAddress, hexToBytes, type Address, type Hex } from "viem";
 import {
   authPathSize,
   buildBatchTree,
@@ -48,8 +47,9 @@ import type { EnrolmentSecrets } from "./enrolment.js";
 import { apiError } from "./errors.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { AuthTableMirror, MemberView } from "./mirror.js";
-import { createDataMessageHasher, type DataMessageHasher, type SignerRecovery } from "./signatures.js";
+import type { SignerRecovery } from "./signatures.js";
 import type { AssociationRow, GatewayStore, MessageRow } from "./store.js";
+import type { DataVerifier } from "./verifier.js";
 import { dataRequestSchema, assocRequestSchema, ticketRequestSchema, emptySchema, verifyRequestSchema, inclusionRequestSchema, type Static, type TSchema } from "./schemas.js";
 
 /** A message may claim a timestamp at most this far ahead of the gateway's clock. */
@@ -71,6 +71,8 @@ export type GatewayApiParameters = {
   mirror: AuthTableMirror;
   worker: ChainWorker;
   recovery: SignerRecovery;
+  /** The data route's hashing and signer recovery: a pool of worker threads, or the main thread (verifier.ts). */
+  verifier: DataVerifier;
   metrics: GatewayMetrics;
   log?: { info(object: object, message: string): void };
   /** Checks enrolment secrets (counted attempts, back-off, single use). */
@@ -79,7 +81,6 @@ export type GatewayApiParameters = {
 
 export class GatewayApi {
   private readonly p: GatewayApiParameters;
-  private readonly hashMessage: DataMessageHasher;
   private readonly domain;
   private readonly validate: {
     ticket: ValidateFunction<TicketRequest>;
@@ -95,7 +96,6 @@ export class GatewayApi {
     this.p = parameters;
     const { config } = parameters;
     this.domain = registryDomain({ chainId: config.chainId, registry: config.registry });
-    this.hashMessage = createDataMessageHasher(this.domain);
     const ajv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: false });
     // The wire types are the schemas' static types (one source: the SDK's wire-schemas.ts).
     const compile = <T extends TSchema>(schema: T) => ajv.compile<Static<T>>(schema);
@@ -257,6 +257,8 @@ export class GatewayApi {
     const device = session.device;
     const now = nowSeconds();
     const verified: { digest: Hex; message: DataMessage; signature: Hex; payload: Buffer | null; salt: Buffer | null; member: MemberView }[] = [];
+    // Hashes and signers off the main thread (verifier.ts); each is read below where it was computed before.
+    const verdicts = await this.p.verifier.verify(request.messages);
     for (const [i, wire] of request.messages.entries()) {
       const at = { index: i };
       const message = fromWireDataMessage(wire.message);
@@ -270,18 +272,17 @@ export class GatewayApi {
       if (message.deadline < BigInt(now)) throw apiError("MessageExpired", `message ${i}: its deadline ${message.deadline} has passed`, at);
       if (message.timestamp > BigInt(now + MAX_CLOCK_SKEW_SECONDS)) throw apiError("MessageFromFuture", `message ${i}: its timestamp is ahead of the gateway's clock`, at);
       if (message.nonce >= BigInt(NONCE_LIMIT)) throw apiError("NonceOutOfOrder", `message ${i}: nonce ${message.nonce} is beyond the registry's range`, at);
+      const verdict = verdicts[i];
+      if ("failed" in verdict) throw new Error(verdict.failed);
       let payload: Buffer | null = null;
       let salt: Buffer | null = null;
       if (wire.payload !== undefined && wire.salt !== undefined) {
-        // The commitment is hiding: keccak256(salt ‖ payload), the salt kept here and never on chain.
-        const saltBytes = hexToBytes(wire.salt);
-        const bytes = hexToBytes(wire.payload);
-        if (keccak256(concatBytes(saltBytes, bytes)) !== message.payloadHash.toLowerCase()) throw apiError("PayloadMismatch", `message ${i}: keccak256(salt ‖ payload) is not payloadHash`, at);
-        payload = Buffer.from(bytes);
-        salt = Buffer.from(saltBytes);
+        if (!verdict.payloadMatches) throw apiError("PayloadMismatch", `message ${i}: keccak256(salt ‖ payload) is not payloadHash`, at);
+        payload = Buffer.from(hexToBytes(wire.payload));
+        salt = Buffer.from(hexToBytes(wire.salt));
       }
-      const digest = this.hashMessage(message);
-      this.checkSignature(digest, wire.signature, device, at);
+      const { digest } = verdict;
+      this.checkRecovered("signer" in verdict ? verdict.signer : verdict.invalid, device, at);
       verified.push({ digest, message, signature: wire.signature.toLowerCase() as Hex, payload, salt, member });
     }
     const chainNonce = this.p.store.nextNonce(device) === undefined ? await this.chainNonce(verified[0].member) : undefined;
@@ -434,13 +435,19 @@ export class GatewayApi {
   }
 
   private checkSignature(hash: Hex, signature: Hex, device: Address, details?: Record<string, unknown>): void {
-    let signer: Address;
+    let signer: Address | InvalidSignatureError;
     try {
       signer = this.p.recovery.recover(hash, signature);
     } catch (error) {
-      if (error instanceof InvalidSignatureError) throw apiError("SignatureInvalid", `the signature is unusable: ${error.message}`, { ...details, reason: error.code });
-      throw error;
+      if (!(error instanceof InvalidSignatureError)) throw error;
+      signer = error;
     }
+    this.checkRecovered(signer, device, details);
+  }
+
+  /** `signer`: the recovered address (lower case), or why the signature is unusable (an `InvalidSignatureError`'s code and message). */
+  private checkRecovered(signer: Address | { code: string; message: string }, device: Address, details?: Record<string, unknown>): void {
+    if (typeof signer !== "string") throw apiError("SignatureInvalid", `the signature is unusable: ${signer.message}`, { ...details, reason: signer.code });
     if (signer !== device.toLowerCase()) throw apiError("SignatureMismatch", "the signature was not made by this device's key", details);
   }
 

@@ -2,7 +2,7 @@
 // each overriding the one before. The Master key is only ever read from a key file and kept as a
 // viem account, so no configuration object that gets printed or logged carries it.
 import { readFileSync, statSync } from "node:fs";
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { resolve } from "node:path";
 import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
@@ -86,6 +86,10 @@ export interface GatewayConfig {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Use the native libsecp256k1 binding when it loads (default), or force the pure-JS path. */
   nativeSecp256k1: boolean;
+  /** Use the `keccak` package's native keccak-256 on the data path when it loads (default), or noble's pure JS. */
+  nativeKeccak: boolean;
+  /** Worker threads that hash and recover data messages (verifier-pool.ts); 0 = on the main thread. */
+  verifierThreads: number;
 }
 
 export interface LoadedConfig {
@@ -127,6 +131,8 @@ export const defaultConfig = {
   integrityCheck: "quick",
   logLevel: "info",
   nativeSecp256k1: true,
+  nativeKeccak: true,
+  verifierThreads: availableParallelism(),
 } satisfies Partial<GatewayConfig>;
 
 /** Every setting by its file/flag name: its environment variable, and what it means (for `--help`). */
@@ -167,6 +173,8 @@ const settings = {
   adminTokenFile: ["IOMT_GATEWAY_ADMIN_TOKEN_FILE", "the operator console's admin token (one line, chmod 600; admin-token creates it); unset: no console"],
   logLevel: ["IOMT_GATEWAY_LOG_LEVEL", "pino level: fatal, error, warn, info, debug, trace, silent"],
   nativeSecp256k1: ["IOMT_GATEWAY_NATIVE_SECP256K1", "use libsecp256k1 when its binding loads"],
+  nativeKeccak: ["IOMT_GATEWAY_NATIVE_KECCAK", "use the native keccak-256 on the data path when its binding loads"],
+  verifierThreads: ["IOMT_GATEWAY_VERIFIER_THREADS", "worker threads hashing and recovering data messages (0: the main thread)"],
 } as const satisfies Record<string, readonly [variable: string, help: string]>;
 
 export type SettingName = keyof typeof settings;
@@ -257,6 +265,8 @@ export function resolveConfig(raw: RawSettings): LoadedConfig {
     adminTokenFile: merged.adminTokenFile === undefined ? undefined : text(merged.adminTokenFile, "adminTokenFile"),
     logLevel: oneOf(merged.logLevel, "logLevel", ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const),
     nativeSecp256k1: boolean(merged.nativeSecp256k1, "nativeSecp256k1"),
+    nativeKeccak: boolean(merged.nativeKeccak, "nativeKeccak"),
+    verifierThreads: integer(merged.verifierThreads, "verifierThreads", 0, 256),
   };
   if (config.retryMaxMs < config.retryBaseMs) throw new GatewayConfigError("retryMaxMs must be at least retryBaseMs");
   if (config.adminPort !== 0 && config.adminPort === config.port) throw new GatewayConfigError("adminPort must differ from port: the admin listener is not for devices");

@@ -70,6 +70,7 @@ export const apiErrors = {
   NonceReplayed: { status: 409, sealed: "yes" },
   NonceOutOfOrder: { status: 409, sealed: "yes" },
   ChainUnavailable: { status: 503, sealed: "yes" },
+  VerifierUnavailable: { status: 503, sealed: "yes" },
   StoreUnavailable: { status: 503, sealed: "both" },
   // the operator console's API (admin listener)
   AdminUnauthorized: { status: 401, sealed: "no" },

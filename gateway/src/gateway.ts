@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import type { Address, Hex, Transport } from "viem";
+import { registryDomain } from "@iomt-auth/sdk";
 import { createAdminServer, isLoopback } from "./admin.js";
 import { readAdminTokenFile } from "./console/token.js";
 import { GatewayApi } from "./api.js";
@@ -24,6 +25,8 @@ import { createHandshakeCrypto } from "./crypto.js";
 import type { MemberView } from "./mirror.js";
 import { SessionManager } from "./sessions.js";
 import { createSignerRecovery } from "./signatures.js";
+import { createInThreadVerifier, type DataVerifier } from "./verifier.js";
+import { VerifierPool } from "./verifier-pool.js";
 import { GatewayStore, type EnrolmentRow } from "./store.js";
 
 /** Expired sessions, half-open handshakes and answered hellos are swept this often. */
@@ -42,6 +45,8 @@ export type RunningGateway = {
   store: GatewayStore;
   sessions: SessionManager;
   worker: ChainWorker;
+  /** Hashes and recovers data messages: a pool of `verifierThreads` worker threads, or the main thread when 0. */
+  verifier: DataVerifier;
   /**
    * Enrols a device (in the first served group unless `gid` is given), with a secret hashed under
    * the configured pepper when `secret` is given (at least 16 characters).
@@ -84,6 +89,7 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
   const store = GatewayStore.open(config.databasePath, { durability: config.durability, lock: true, check: config.integrityCheck });
   let closed = false;
   let app: FastifyInstance | undefined;
+  let verifier: DataVerifier | undefined;
   try {
     const pepper = config.pepperFile === undefined ? undefined : readPepperFile(config.pepperFile);
     const adminToken = config.adminTokenFile === undefined ? undefined : readAdminTokenFile(config.adminTokenFile);
@@ -112,7 +118,11 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
 
     if (checkRoles) await checkChain(publicClient, { chainId: config.chainId, registry: config.registry, groups: config.groups, key: account.address, log });
 
-    const api = new GatewayApi({ config, account, publicClient, store, mirror, worker, recovery, metrics, log, secrets });
+    // Started before anything listens; `close` (or a failed start, below) terminates the threads.
+    const verifierOptions = { domain: registryDomain({ chainId: config.chainId, registry: config.registry }), nativeSecp256k1: config.nativeSecp256k1, nativeKeccak: config.nativeKeccak };
+    const verifiers = config.verifierThreads === 0 ? createInThreadVerifier(verifierOptions) : await VerifierPool.start({ ...verifierOptions, threads: config.verifierThreads, log: root.child({ component: "verifier" }) });
+    verifier = verifiers;
+    const api = new GatewayApi({ config, account, publicClient, store, mirror, worker, recovery, verifier: verifiers, metrics, log, secrets });
     onRevoked = (member) => api.dropRevoked(member);
     mirror.reportRevoked();
     sessions = new SessionManager({
@@ -135,7 +145,9 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
       // deactivated): the registry refuses to anchor for it, so its messages wait here.
       const standing = worker.standings();
       const held = standing.some((group) => group.status !== "ok");
-      const ready = worker.chainUp;
+      // A verifier thread that died is being replaced: data requests would be refused meanwhile.
+      const verification = verifiers.status();
+      const ready = worker.chainUp && verification.alive === verification.threads;
       return {
         ready,
         status: held ? "degraded" : "ok",
@@ -148,6 +160,7 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
         backlog: { pendingMessages: store.pendingCount(), openBatches: open.batches, messagesInOpenBatches: open.messages },
         sessions: sessions!.size,
         nativeSecp256k1: recovery.native && crypto.native,
+        verifier: verification,
       };
     };
     const readiness = createReadiness({ store, health });
@@ -157,6 +170,7 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
     app.addHook("onClose", async () => root.info("gateway closed"));
     app.addHook("onClose", async () => store.close());
     app.addHook("onClose", async () => mirror.saveCheckpoint());
+    app.addHook("onClose", () => verifiers.close());
     const stopping = worker;
     app.addHook("onClose", () => stopping.stop());
     const device = app;
@@ -187,6 +201,7 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
       store,
       sessions: live,
       worker: running,
+      verifier: verifiers,
       async enrol({ gid = config.groups[0], oid, address, secret }) {
         if (!config.groups.includes(gid.toLowerCase() as Hex)) throw new GatewayConfigError(`group ${gid} is not one of the served groups`);
         if (secret !== undefined && pepper === undefined) throw new GatewayConfigError("an enrolment secret needs a pepperFile in the configuration");
@@ -200,9 +215,11 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
       },
     };
   } catch (error) {
-    // Once the listener exists its onClose hooks release whatever had started; before, only the store had.
-    if (app === undefined) store.close();
-    else await app.close();
+    // Once the listener exists its onClose hooks release whatever had started; before, only the store and the verifier threads had.
+    if (app === undefined) {
+      await verifier?.close();
+      store.close();
+    } else await app.close();
     throw error;
   }
 }

@@ -7,7 +7,7 @@
 // names every setting.
 import { expect } from "chai";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
+import { availableParallelism, hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { getAddress, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -104,6 +104,8 @@ describe("gateway config", () => {
         pepperFile: undefined,
         adminTokenFile: undefined,
         logLevel: "info",
+        nativeKeccak: true,
+        verifierThreads: availableParallelism(),
       });
       expect(account.address).to.equal(privateKeyToAccount(KEY).address);
       expect(masterKey.address).to.equal(account.address);
@@ -112,6 +114,12 @@ describe("gateway config", () => {
     it("takes JSON numbers, booleans and a group array as a config file gives them", () => {
       const { config } = resolveConfig({ ...base, chainId: 31337, fromBlock: 0, groups: ["ward-1"], port: 0, batchMaxMessages: 10, nativeSecp256k1: true });
       expect(config).to.deep.include({ chainId: 31337, fromBlock: 0n, groups: [GID], port: 0, batchMaxMessages: 10, nativeSecp256k1: true });
+    });
+
+    it("takes the verifier threads from 0 (the main thread) up, by default as many as the cores Node reports", () => {
+      expect(resolveConfig({ ...base, verifierThreads: "0" }).config.verifierThreads).to.equal(0);
+      expect(resolveConfig({ ...base, verifierThreads: 3 }).config.verifierThreads).to.equal(3);
+      expect(resolveConfig(base).config.verifierThreads).to.equal(availableParallelism());
     });
 
     it("accepts a boolean as 1/0 and true/false", () => {
@@ -195,6 +203,10 @@ describe("gateway config", () => {
       ["groups", "ward-1,,ward-2"],
       ["groups", [42]],
       ["nativeSecp256k1", "yes"],
+      ["nativeKeccak", "yes"],
+      ["verifierThreads", "-1"],
+      ["verifierThreads", "257"],
+      ["verifierThreads", "two"],
       ["durability", "sometimes"],
       ["integrityCheck", "none"],
       ["pepperFile", ""],
@@ -348,6 +360,8 @@ describe("gateway config", () => {
       adminTokenFile: "IOMT_GATEWAY_ADMIN_TOKEN_FILE",
       logLevel: "IOMT_GATEWAY_LOG_LEVEL",
       nativeSecp256k1: "IOMT_GATEWAY_NATIVE_SECP256K1",
+      nativeKeccak: "IOMT_GATEWAY_NATIVE_KECCAK",
+      verifierThreads: "IOMT_GATEWAY_VERIFIER_THREADS",
     };
 
     it("maps every setting from its IOMT_GATEWAY_* variable", () => {
