@@ -70,6 +70,10 @@ export const apiErrors = {
   NonceReplayed: { status: 409, sealed: "yes" },
   NonceOutOfOrder: { status: 409, sealed: "yes" },
   ChainUnavailable: { status: 503, sealed: "yes" },
+  // hierarchical anchoring, between gateways (aggregation.ts)
+  HandoverNotChild: { status: 403, sealed: "yes" },
+  HandoverConflict: { status: 409, sealed: "yes" },
+  HandoverBacklogFull: { status: 429, sealed: "yes" },
   StoreUnavailable: { status: 503, sealed: "both" },
   // operator commands
   EnrolmentInvalid: { status: 400, sealed: "cli" },

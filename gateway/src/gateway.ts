@@ -17,6 +17,7 @@ import { createRootLogger, type Logger } from "./logging.js";
 import { createMetrics } from "./metrics.js";
 import { checkChain } from "./preflight.js";
 import { AuthTableMirror } from "./mirror.js";
+import { Aggregation } from "./aggregation.js";
 import { createServer } from "./server.js";
 import { createHandshakeCrypto } from "./crypto.js";
 import type { MemberView } from "./mirror.js";
@@ -100,11 +101,12 @@ export async function startGateway({ config, account, masterKey, groupLabels }: 
     }));
     const root = createRootLogger(config);
     const log = root.child({ component: "chain", master: account.address });
-    worker = new ChainWorker({ config, publicClient, walletClient, store, mirror, metrics, log });
+    const aggregation = config.aggregation === "on" ? new Aggregation({ config, account, publicClient, walletClient, store, mirror, log: log.child({ component: "aggregation" }) }) : undefined;
+    worker = new ChainWorker({ config, publicClient, walletClient, store, mirror, metrics, log, aggregation });
 
     if (checkRoles) await checkChain(publicClient, { chainId: config.chainId, registry: config.registry, groups: config.groups, key: account.address, log });
 
-    const api = new GatewayApi({ config, account, publicClient, store, mirror, worker, recovery, metrics, log, secrets });
+    const api = new GatewayApi({ config, account, publicClient, store, mirror, worker, recovery, metrics, log, secrets, aggregation });
     onRevoked = (member) => api.dropRevoked(member);
     mirror.reportRevoked();
     sessions = new SessionManager({
@@ -143,7 +145,7 @@ export async function startGateway({ config, account, masterKey, groupLabels }: 
       };
     };
     const readiness = createReadiness({ store, health });
-    const app = await createServer({ config, api, sessions, store, metrics, readiness, log: root });
+    const app = await createServer({ config, api, sessions, store, metrics, readiness, log: root, aggregation });
     const admin = await createAdminServer({ config, log: root, metrics, readiness });
     const address = await app.listen({ host: config.host, port: config.port });
     let adminAddress: string;

@@ -12,6 +12,7 @@ import rateLimit from "@fastify/rate-limit";
 import type { Socket } from "node:net";
 import { STATUS_CODES } from "node:http";
 import { gatewayRoutes, IomtError, type FinishRequest, type HelloRequest, type SealedAnswerBody, type SealedEnvelope, type SealedRoute, type Session } from "@iomt-auth/sdk";
+import type { Aggregation } from "./aggregation.js";
 import type { GatewayApi, Unit } from "./api.js";
 import type { GatewayConfig } from "./config.js";
 import { installRequestAudit, refuse } from "./audit.js";
@@ -32,6 +33,8 @@ export type ServerParameters = {
   readiness: Readiness;
   /** The root logger (logging.ts). */
   log: FastifyBaseLogger;
+  /** Hierarchical anchoring: its routes for child groups' gateways (aggregation.ts), when on. */
+  aggregation?: Aggregation;
 };
 
 type ErrorBody = { code: string; message: string; details?: Record<string, unknown> };
@@ -97,7 +100,7 @@ async function handshakeRoutes(app: FastifyInstance, { sessions }: ServerParamet
  * the request (docs/protocol.md §5). The per-device budget is counted only for opened records, so
  * nobody can spend a device's budget with junk under its session id.
  */
-async function sealedRoutes(app: FastifyInstance, { config, api, sessions, store }: ServerParameters): Promise<void> {
+async function sealedRoutes(app: FastifyInstance, { config, api, sessions, store, aggregation }: ServerParameters): Promise<void> {
   const budget = new DeviceBudget(config.deviceRateLimitPerMinute);
 
   const sealed = (route: SealedRoute, handler: (session: Session, body: unknown) => Promise<Unit<unknown>>) =>
@@ -134,7 +137,14 @@ async function sealedRoutes(app: FastifyInstance, { config, api, sessions, store
   sealed(gatewayRoutes.proof, (session, body) => api.proof(session, body));
   sealed(gatewayRoutes.inclusion, (session, body) => api.inclusion(session, body));
   sealed(gatewayRoutes.verify, (session, body) => api.verify(session, body));
+  if (aggregation !== undefined) for (const [route, handler] of aggregationRoutes(aggregation)) sealed(route, handler);
 }
+
+/** The routes a child group's gateway uses (hierarchical anchoring), sealed like a device's. */
+const aggregationRoutes = (aggregation: Aggregation): [SealedRoute, (session: Session, body: unknown) => Promise<Unit<unknown>>][] => [
+  [gatewayRoutes.handover, (session, body) => aggregation.handover(session, body)],
+  [gatewayRoutes.handoverStatus, (session, body) => aggregation.status(session, body)],
+];
 
 /** Sealed requests per device and minute (a fixed window per device), counted after the record opened. */
 class DeviceBudget {

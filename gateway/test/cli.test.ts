@@ -235,7 +235,7 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
       const pepper = readFileSync(pepperFile, "utf8");
       expect(pepper).to.match(/^[0-9a-f]{64}\n$/);
       const db = new Database(database, { readonly: true });
-      expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).to.equal("5");
+      expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).to.equal("6");
       db.close();
 
       expect(expectCliFailure(await run(["init", "--config", configFile]), 3, "StoreExists")).to.match(/gateway\.db already exists .*never overwrites/);

@@ -340,6 +340,13 @@ describe("gateway config", () => {
       pepperFile: "IOMT_GATEWAY_PEPPER_FILE",
       logLevel: "IOMT_GATEWAY_LOG_LEVEL",
       nativeSecp256k1: "IOMT_GATEWAY_NATIVE_SECP256K1",
+      aggregation: "IOMT_GATEWAY_AGGREGATION",
+      parentUrl: "IOMT_GATEWAY_PARENT_URL",
+      parentMaster: "IOMT_GATEWAY_PARENT_MASTER",
+      handoverDeadlineMs: "IOMT_GATEWAY_HANDOVER_DEADLINE_MS",
+      aggregateIntervalMs: "IOMT_GATEWAY_AGGREGATE_INTERVAL_MS",
+      maxHandoverBacklog: "IOMT_GATEWAY_MAX_HANDOVER_BACKLOG",
+      maxRootsPerHandover: "IOMT_GATEWAY_MAX_ROOTS_PER_HANDOVER",
     };
 
     it("maps every setting from its IOMT_GATEWAY_* variable", () => {

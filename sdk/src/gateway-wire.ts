@@ -17,12 +17,14 @@ export const gatewayRoutes = {
   proof: "/v2/proof",
   inclusion: "/v2/inclusion",
   verify: "/v2/verify",
+  handover: "/v2/handover",
+  handoverStatus: "/v2/handover/status",
   live: "/health/live",
   ready: "/health/ready",
 } as const;
 
 /** Routes whose bodies travel sealed under a session. */
-export type SealedRoute = (typeof gatewayRoutes)["ticket" | "assoc" | "data" | "nonce" | "proof" | "inclusion" | "verify"];
+export type SealedRoute = (typeof gatewayRoutes)["ticket" | "assoc" | "data" | "nonce" | "proof" | "inclusion" | "verify" | "handover" | "handoverStatus"];
 
 // ------------------------------------------------------------------------------ wire types
 
@@ -124,8 +126,29 @@ export type InclusionResponse = {
   nonce: string;
   acceptedAt: number;
   batch?: { root: Hex; index: number; size: number; proof: Hex[]; txHash?: Hex; blockNumber?: string };
+  /**
+   * With hierarchical anchoring: the aggregate that holds the batch (its root anchored under `gid`,
+   * the message's group or an ancestor, in `txHash`); `proof` is the batch's leaf's proof in it.
+   * Then `batch.txHash` is absent: the batch root itself is not on chain.
+   */
+  aggregate?: AggregateAnchor;
   relay?: { txHash: Hex; blockNumber?: string };
 };
+
+/** Where a batch root was anchored through an aggregate: the anchoring group, the aggregate root, the batch's leaf proof. */
+export type AggregateAnchor = { gid: Hex; root: Hex; proof: Hex[]; txHash?: Hex; blockNumber?: string };
+
+/**
+ * Hierarchical anchoring, between gateways: a child group's gateway (its Master key, a member of
+ * this gateway's group) hands up batch roots, its own and those its own children handed it.
+ */
+export type HandoverEntry = { gid: Hex; batchRoot: Hex; messageCount: number };
+export type HandoverRequest = { entries: HandoverEntry[] };
+/** `waiting`: kept, not anchored yet; `anchored`: in an aggregate on chain (`aggregate`); `unknown`: never handed here. */
+export type HandoverState = { gid: Hex; batchRoot: Hex; status: "waiting" | "anchored" | "unknown"; aggregate?: AggregateAnchor };
+export type HandoverResponse = { entries: HandoverState[] };
+export type HandoverStatusRequest = { roots: { gid: Hex; batchRoot: Hex }[] };
+export type HandoverStatusResponse = { entries: HandoverState[] };
 
 /** A data message as JSON. */
 export function toWireDataMessage(message: DataMessage): WireDataMessage {

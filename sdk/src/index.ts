@@ -193,6 +193,13 @@ export {
   type VerifyResponse,
   type InclusionRequest,
   type InclusionResponse,
+  type AggregateAnchor,
+  type HandoverEntry,
+  type HandoverRequest,
+  type HandoverResponse,
+  type HandoverState,
+  type HandoverStatusRequest,
+  type HandoverStatusResponse,
 } from "./gateway-wire.js";
 export {
   PROVISIONING_FORMAT,
