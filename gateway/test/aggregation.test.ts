@@ -3,7 +3,8 @@
 // each served by its own gateway with its own Master key. A leaf device's message is anchored by
 // the root gateway alone, through one aggregate, and proves on chain through the AggregateVerifier;
 // the parent refuses strangers, conflicts, oversized and excess hand-overs; a child whose parent is
-// down anchors for itself after the deadline; a child restarted from its database loses nothing.
+// down anchors for itself after the deadline; a child restarted from its database loses nothing;
+// nothing acknowledged while the chain is away is lost.
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -260,6 +261,46 @@ describe("hierarchical anchoring between gateways", function () {
         }
       } finally {
         await again.close();
+        await mid.close();
+        await root.close();
+      }
+    });
+  });
+
+  describe("the chain away", () => {
+    let outage: Harness;
+
+    before(async () => {
+      outage = await createHarness({ statePath: join(process.env.TMPDIR ?? "/tmp", `iomt-anvil-aggregation-${process.pid}-${Date.now()}.json`) });
+    });
+
+    after(async () => {
+      await outage?.close();
+    });
+
+    it("acknowledges and holds every root while the chain is down, and anchors them all through the root gateway once it is back", async () => {
+      const head = await clusterHead(outage, outage.master, outage.gid, "ward");
+      const outageVerifier = (await deployAggregateVerifier(outage.masterWallet, { registry: outage.registry })).address;
+      const root = await outage.start({ aggregation: "on", aggregateIntervalMs: "300" });
+      const mid = await startFor(outage, head, { parentUrl: root.url });
+      try {
+        const device = await onboardDevice(outage, mid, head, "bp");
+        const [first] = await device.send(1);
+        await anchoredInclusion(device.client, first.digest);
+
+        await outage.anvil.stop();
+        const during = await device.send(3);
+        // Acknowledged while the chain is away: kept, not anchored.
+        for (const { digest } of during) expect((await device.client.getInclusion(digest)).status).to.equal("pending");
+
+        await outage.anvil.restart();
+        for (const { message, digest } of during) {
+          const path = pathOf(await anchoredInclusion(device.client, digest));
+          expect(path.aggregateGid.toLowerCase()).to.equal(outage.gid.toLowerCase());
+          expect(await verifyAggregatedMessageOnChain(outage.publicClient, { verifier: outageVerifier, message, path })).to.equal(true);
+        }
+        expect([...(await anchoringGroups(outage))]).to.deep.equal([outage.gid.toLowerCase()]);
+      } finally {
         await mid.close();
         await root.close();
       }
