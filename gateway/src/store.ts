@@ -26,6 +26,43 @@ import { ApiError } from "./errors.js";
 // are keyed by (gid, oid), and every request relayed in a batch records its item index.
 const SCHEMA_VERSION = 6;
 
+/** Hierarchical anchoring (aggregation.ts): the roots handed up or anchored here, and the aggregates. */
+const aggregationTables = `
+CREATE TABLE handovers (
+  gid TEXT NOT NULL,
+  batch_root TEXT NOT NULL,
+  message_count INTEGER NOT NULL,
+  batch_id INTEGER,
+  from_device TEXT,
+  status TEXT NOT NULL,
+  handed_at INTEGER,
+  created_at INTEGER NOT NULL,
+  aggregate_id INTEGER,
+  leaf_index INTEGER,
+  aggregate_gid TEXT,
+  aggregate_root TEXT,
+  aggregate_proof TEXT,
+  tx_hash TEXT,
+  block_number TEXT,
+  PRIMARY KEY (gid, batch_root)
+) STRICT;
+CREATE INDEX handovers_open ON handovers (status, created_at) WHERE status IN ('waiting', 'handed', 'aggregated');
+CREATE INDEX handovers_batch ON handovers (batch_id) WHERE batch_id IS NOT NULL;
+CREATE TABLE aggregates (
+  id INTEGER PRIMARY KEY,
+  gid TEXT NOT NULL,
+  root TEXT NOT NULL,
+  batch_count INTEGER NOT NULL,
+  message_count INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  tx_hash TEXT,
+  block_number TEXT,
+  created_at INTEGER NOT NULL,
+  anchored_at INTEGER,
+  UNIQUE (gid, root)
+) STRICT;
+`;
+
 const schema = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 CREATE TABLE enrolments (
@@ -99,40 +136,7 @@ CREATE TABLE batches (
   UNIQUE (gid, root)
 ) STRICT;
 CREATE INDEX batches_open ON batches (id) WHERE status IN ('created', 'sent');
-CREATE TABLE handovers (
-  gid TEXT NOT NULL,
-  batch_root TEXT NOT NULL,
-  message_count INTEGER NOT NULL,
-  batch_id INTEGER,
-  from_device TEXT,
-  status TEXT NOT NULL,
-  handed_at INTEGER,
-  created_at INTEGER NOT NULL,
-  aggregate_id INTEGER,
-  leaf_index INTEGER,
-  aggregate_gid TEXT,
-  aggregate_root TEXT,
-  aggregate_proof TEXT,
-  tx_hash TEXT,
-  block_number TEXT,
-  PRIMARY KEY (gid, batch_root)
-) STRICT;
-CREATE INDEX handovers_open ON handovers (status, created_at) WHERE status IN ('waiting', 'handed', 'aggregated');
-CREATE INDEX handovers_batch ON handovers (batch_id) WHERE batch_id IS NOT NULL;
-CREATE TABLE aggregates (
-  id INTEGER PRIMARY KEY,
-  gid TEXT NOT NULL,
-  root TEXT NOT NULL,
-  batch_count INTEGER NOT NULL,
-  message_count INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  tx_hash TEXT,
-  block_number TEXT,
-  created_at INTEGER NOT NULL,
-  anchored_at INTEGER,
-  UNIQUE (gid, root)
-) STRICT;
-`;
+${aggregationTables}`;
 
 /** From version 2: sessions are no longer stored; enrolment secrets gain their counters. */
 const migrateFrom2 = `
@@ -158,40 +162,7 @@ UPDATE meta SET value = '5' WHERE key = 'schema_version';
 
 /** From version 5: the tables of hierarchical anchoring (empty until it is turned on). */
 const migrateFrom5 = `
-CREATE TABLE handovers (
-  gid TEXT NOT NULL,
-  batch_root TEXT NOT NULL,
-  message_count INTEGER NOT NULL,
-  batch_id INTEGER,
-  from_device TEXT,
-  status TEXT NOT NULL,
-  handed_at INTEGER,
-  created_at INTEGER NOT NULL,
-  aggregate_id INTEGER,
-  leaf_index INTEGER,
-  aggregate_gid TEXT,
-  aggregate_root TEXT,
-  aggregate_proof TEXT,
-  tx_hash TEXT,
-  block_number TEXT,
-  PRIMARY KEY (gid, batch_root)
-) STRICT;
-CREATE INDEX handovers_open ON handovers (status, created_at) WHERE status IN ('waiting', 'handed', 'aggregated');
-CREATE INDEX handovers_batch ON handovers (batch_id) WHERE batch_id IS NOT NULL;
-CREATE TABLE aggregates (
-  id INTEGER PRIMARY KEY,
-  gid TEXT NOT NULL,
-  root TEXT NOT NULL,
-  batch_count INTEGER NOT NULL,
-  message_count INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  tx_hash TEXT,
-  block_number TEXT,
-  created_at INTEGER NOT NULL,
-  anchored_at INTEGER,
-  UNIQUE (gid, root)
-) STRICT;
-UPDATE meta SET value = '6' WHERE key = 'schema_version';
+${aggregationTables}UPDATE meta SET value = '6' WHERE key = 'schema_version';
 `;
 
 /** Why the store refuses to be created or opened; the CLI prints the code and the message. */

@@ -28,9 +28,14 @@ export async function deployRegistry(client: WriteClient, { evmTarget = "cancun"
     account: client.account,
     chain: client.chain ?? null,
   });
+  return deployed(client, hash, "registry");
+}
+
+/** Waits for a deployment's receipt: its address and block, or `DeploymentFailed`. */
+async function deployed(client: WriteClient, hash: Hash, what: string): Promise<DeployRegistryReturnType> {
   const receipt = await waitForTransactionReceipt(client as ReadClient, { hash });
   if (receipt.status !== "success" || receipt.contractAddress == null) {
-    throw new IomtError("DeploymentFailed", `the registry deployment ${hash} reverted`);
+    throw new IomtError("DeploymentFailed", `the ${what} deployment ${hash} reverted`);
   }
   return { address: getAddress(receipt.contractAddress), hash, blockNumber: receipt.blockNumber };
 }
@@ -49,9 +54,5 @@ export async function deployAggregateVerifier(client: WriteClient, { registry, e
     account: client.account,
     chain: client.chain ?? null,
   });
-  const receipt = await waitForTransactionReceipt(client as ReadClient, { hash });
-  if (receipt.status !== "success" || receipt.contractAddress == null) {
-    throw new IomtError("DeploymentFailed", `the AggregateVerifier deployment ${hash} reverted`);
-  }
-  return { address: getAddress(receipt.contractAddress), hash, blockNumber: receipt.blockNumber };
+  return deployed(client, hash, "AggregateVerifier");
 }
