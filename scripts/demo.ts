@@ -9,10 +9,13 @@
 // `--p256-share F` gives that fraction of the devices a P-256 key (as a secure element holds it)
 // instead of a secp256k1 one; `--multisig-root` makes each root group's Master the test 2-of-3
 // multisig (contracts/mocks/MultisigMaster.sol): it creates the group, approves the tokens of the
-// cluster heads below it (ERC-1271) and revokes one of them.
+// cluster heads below it (ERC-1271) and revokes one of them. `--hierarchical` runs hierarchical
+// anchoring across the paper's three levels: a gateway for every cluster head, the level-1 heads'
+// gateways handing their batch roots to their level-2 head's, which alone anchors, one aggregate
+// per interval; every message is then checked through its two-part proof.
 //
 //   ./iomt demo [--rpc URL] [--devices N] [--seed S] [--messages M] [--evm cancun|london] [--out DIR]
-//               [--p256-share F] [--multisig-root]
+//               [--p256-share F] [--multisig-root] [--hierarchical]
 //
 // Without --rpc it runs on Hardhat's in-process network (no server needed).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -41,11 +44,13 @@ import {
   signAssociation,
   signDataMessage,
   toId,
+  verifyAggregatePath,
   verifyAuthPath,
   type AuthPath,
   type ClusterNode,
   type GatewayClient,
   type GatewayClientAccount,
+  type InclusionResponse,
   type ReadClient,
   type Receipt,
   type WriteClient,
@@ -67,6 +72,7 @@ const { values: flags } = parseArgs({
     out: { type: "string", default: "scenario-report" },
     "p256-share": { type: "string", default: "0" },
     "multisig-root": { type: "boolean", default: false },
+    hierarchical: { type: "boolean", default: false },
   },
 });
 const FIELD = 150;
@@ -81,6 +87,12 @@ if (!(p256Share >= 0 && p256Share <= 1)) {
   process.exit(2);
 }
 const multisigRoot = flags["multisig-root"];
+const hierarchical = flags.hierarchical;
+if (hierarchical && multisigRoot) {
+  // A wallet's root group would need an operator key it authorised as anchorer for its gateway.
+  console.error("demo: --hierarchical and --multisig-root do not go together (a root group's gateway must hold its Master key)");
+  process.exit(2);
+}
 const started = performance.now();
 const seconds = (from: number) => (performance.now() - from) / 1000;
 
@@ -232,9 +244,13 @@ const workDir = mkdtempSync(join(tmpdir(), "iomt-scenario-"));
 const gateways = new Map<string, RunningGateway>();
 const clustersWithDevices = clustering.clusters.filter((cluster) => cluster.level === 1 && cluster.members.length > 0);
 const gatewaysStarted = performance.now();
-for (const cluster of clustersWithDevices) {
+// Hierarchical: every cluster head runs a gateway, parents first, each handing up to its parent's.
+const gatewayClusters = hierarchical ? [...clustering.clusters].sort((a, b) => b.level - a.level) : clustersWithDevices;
+for (const cluster of gatewayClusters) {
+  const parentUrl = cluster.parent === undefined ? undefined : gateways.get(cluster.parent)?.url;
+  const aggregation = hierarchical ? { aggregation: "on", aggregateIntervalMs: 500, ...(parentUrl === undefined ? {} : { parentUrl }) } : {};
   // The gateway names its group by label: it derives the gid from the cluster head's key.
-  const settings = { chainId, registry, fromBlock: deployment.blockNumber, groups: labelOf(cluster.head), batchMaxAgeMs: 300, pollIntervalMs: 100, ...(flags.rpc === undefined ? {} : { rpcUrl: flags.rpc }) };
+  const settings = { chainId, registry, fromBlock: deployment.blockNumber, groups: labelOf(cluster.head), batchMaxAgeMs: 300, pollIntervalMs: 100, ...aggregation, ...(flags.rpc === undefined ? {} : { rpcUrl: flags.rpc }) };
   gateways.set(cluster.head, await startLoopbackGateway({ dir: workDir, name: cluster.head, privateKey: keyOf(cluster.head), transport, settings }));
 }
 console.log(`Gateways: ${gateways.size} on loopback (${[...gateways.values()].map((g) => g.url).join(", ")}) — ${seconds(gatewaysStarted).toFixed(1)} s\n`);
@@ -293,12 +309,15 @@ const onboardSeconds = seconds(devicesStarted);
 // 4. Anchoring: every receipt's batch on chain.
 const anchorStarted = performance.now();
 const anchorTxs = new Set<Hash>();
+const aggregatePaths: { gid: Hex; digest: Hex; inclusion: InclusionResponse }[] = [];
 for (const run of runs) {
   for (const receipt of run.receipts) {
     for (;;) {
       const inclusion = await run.client.getInclusion(receipt.digest);
       if (inclusion.status === "anchored") {
-        if (inclusion.batch?.txHash !== undefined) anchorTxs.add(inclusion.batch.txHash);
+        const txHash = inclusion.aggregate?.txHash ?? inclusion.batch?.txHash;
+        if (txHash !== undefined) anchorTxs.add(txHash);
+        if (hierarchical) aggregatePaths.push({ gid: gidOf(run.head), digest: receipt.digest, inclusion });
         progress.anchored++;
         progress.batches = anchorTxs.size;
         break;
@@ -312,8 +331,15 @@ showProgress(true);
 const anchorSeconds = seconds(anchorStarted);
 for (const hash of anchorTxs) {
   const receipt = await publicClient.getTransactionReceipt({ hash });
-  recordGas("anchorBatch (a gateway anchors a batch)", receipt.gasUsed);
+  recordGas(hierarchical ? "anchorBatch (a root group's gateway anchors an aggregate)" : "anchorBatch (a gateway anchors a batch)", receipt.gasUsed);
 }
+// Hierarchical: every message's two-part proof, offline, and that only root groups anchored.
+const aggregateValid = aggregatePaths.filter(({ gid, digest, inclusion }) => {
+  const { batch, aggregate } = inclusion;
+  if (batch === undefined || aggregate === undefined) return false;
+  const path = { batchRoot: batch.root, batchMessageCount: batch.size, batchProof: batch.proof, aggregateGid: aggregate.gid, aggregateRoot: aggregate.root, aggregateProof: aggregate.proof };
+  return verifyAggregatePath({ gid, digest, path }) && clustering.roots.some((root) => gidOf(root).toLowerCase() === aggregate.gid.toLowerCase());
+}).length;
 const assocTxs = new Map<Hash, number>();
 for (const run of runs) {
   const status = await run.client.associationStatus();
@@ -381,6 +407,7 @@ const ok =
   broken.every((verdict) => verdict.status !== "Valid") &&
   untouched.every((verdict) => verdict.status === "Valid") &&
   progress.anchored === messages &&
+  (!hierarchical || aggregateValid === messages) &&
   (victimParent === undefined || victimStanding === "GroupRegistryMasterRevoked");
 const totalSeconds = seconds(started);
 
@@ -394,10 +421,12 @@ const summary = [
   ``,
   `- Planned ${field.length} devices in ${FIELD} m × ${FIELD} m (range ${RANGE} m) with Al Ahmed et al.'s Algorithm 1: ${clustering.levelTwoHeads.length} level-2 head, ${clustering.levelOneHeads.length} level-1 heads, ${clustering.nodes.length} nodes (${planMs.toFixed(1)} ms).`,
   `- Deployed the registry and built the hierarchy: ${clustering.clusters.length} groups, ${heads.length - clustering.roots.length} cluster heads associated with their parents (${buildSeconds.toFixed(1)} s).`,
-  `- Started ${gateways.size} gateways on loopback, one per cluster head with devices.`,
+  `- Started ${gateways.size} gateways on loopback, one per cluster head ${hierarchical ? "(hierarchical anchoring: the level-1 heads' gateways hand their batch roots to their level-2 head's)" : "with devices"}.`,
   ...(multisigs.size === 0 ? [] : [`- Root groups mastered by the 2-of-3 test multisig (${[...multisigs.values()].map((multisig) => multisig.address).join(", ")}): it created them, approved the tokens of the cluster heads below (ERC-1271) and revoked one.`]),
   `- ${runs.length} devices (${p256Devices.size} with a P-256 key, ${runs.length - p256Devices.size} with a secp256k1 key) ran keySession → getTicket → assoc → data over HTTP: ${messages} messages acknowledged (${onboardSeconds.toFixed(1)} s).`,
-  `- All ${progress.anchored} messages anchored on chain in ${anchorTxs.size} batches (${anchorSeconds.toFixed(1)} s after the last message).`,
+  hierarchical
+    ? `- Hierarchical anchoring: all ${progress.anchored} messages anchored on chain in ${anchorTxs.size} transactions of the root groups' gateways (aggregates over ${gateways.size - clustering.roots.length} cluster gateways' batch roots; ${anchorSeconds.toFixed(1)} s after the last message); ${aggregateValid} of ${messages} two-part proofs (batch + aggregate, anchored by a root group) check out offline.`
+    : `- All ${progress.anchored} messages anchored on chain in ${anchorTxs.size} batches (${anchorSeconds.toFixed(1)} s after the last message).`,
   `- Peers verified ${runs.length} AuthTable paths offline: ${validBefore} Valid.`,
   `- Revoked cluster head ${victim.head}: its ${broken.length} members' paths now fail (${[...new Set(broken.map((verdict) => verdict.status))].join(", ")}); the other ${untouched.length} stay ${[...new Set(untouched.map((verdict) => verdict.status))].join(", ")}. Its gateway reports ${victimStanding} and holds anchoring.`,
   ``,

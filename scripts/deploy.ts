@@ -96,7 +96,8 @@ const addresses = JSON.parse(readFileSync(join(deploymentDir, "deployed_addresse
 const registry = getAddress(addresses["IomtRegistry#IomtRegistry"] ?? fail(`${deploymentDir} lists no registry`));
 const [, name, version, domainChainId] = await client.readContract({ address: registry, abi: iomtRegistryAbi, functionName: "eip712Domain" });
 if (name !== "iomt-auth" || version !== "2" || Number(domainChainId) !== chainId) fail(`the contract at ${registry} is not an iomt-auth v2 registry for chain ${chainId}`);
-const result: Record<string, unknown> = { chainId, evm, module: moduleName, deploymentId, deploymentDir, deployer: deployer.address, registry };
+const aggregateVerifier = addresses["IomtRegistry#AggregateVerifier"] === undefined ? undefined : getAddress(addresses["IomtRegistry#AggregateVerifier"]);
+const result: Record<string, unknown> = { chainId, evm, module: moduleName, deploymentId, deploymentDir, deployer: deployer.address, registry, ...(aggregateVerifier === undefined ? {} : { aggregateVerifier }) };
 if (moduleName === "IomtHospital") {
   const { label } = (JSON.parse(readFileSync(parameters, "utf8")) as { IomtHospital: { label: Hex } }).IomtHospital;
   const gid = groupId({ chainId, registry, creator: deployer.address, label });

@@ -17,7 +17,10 @@ import { intrinsicGas, REPORT_DEADLINE, REPORT_TIMESTAMP, reportDir } from "./li
 import { REFERENCES } from "./lib/references.js";
 import {
   createAuthTableIndexer,
+  buildAggregateTree,
+  buildBatchTree,
   groupId,
+  hashDataMessage,
   issueToken,
   p256Account,
   privateKeyToP256Signer,
@@ -67,6 +70,8 @@ const OPS = {
   anchorAnchorer1: { operation: "anchorBatch (by an authorised anchorer, 1 message)", target: 50_000 },
   anchorAnchorer100: { operation: "anchorBatch (by an authorised anchorer, 100 messages)", target: 50_000 },
   anchorAnchorer10k: { operation: "anchorBatch (by an authorised anchorer, 10,000 messages)", target: 50_000 },
+  anchorAggregate: { operation: "anchorBatch (root group's gateway key, an aggregate of 100 batch roots of 100 messages)", target: 50_000, note: "Hierarchical anchoring: the root of an aggregate is anchored with anchorBatch under the root group R0 (no parent group to read) by a gateway key R0's Master authorised; the contract does not look into the aggregate; 5 roots." },
+  verifyAggregated: { operation: "AggregateVerifier.verifyAggregatedMessage (view; batch of 100 in a child group, aggregate of 100 in the root group)", target: null, note: "The registry's companion contract, called in a transaction like verifyAuthPath so that its gas is a receipt's gasUsed: 7 + 7 proof nodes, one step up the hierarchy (each step reads the registry's groupInfo); 5 samples, one per message." },
   setAnchorerGrant: { operation: "setAnchorer (grant)", target: null },
   setAnchorerWithdraw: { operation: "setAnchorer (withdraw)", target: null },
   proposeRoot: { operation: "proposeMaster (root group, fresh key)", target: null },
@@ -298,6 +303,13 @@ for (const [op, anchorer, count] of anchorCases) {
     await measure(op, registry.write.anchorBatch([relayGid, root, count], { account: anchorer }));
   }
 }
+// Hierarchical anchoring on R0: aggregate roots (over 100 batch roots of 100 messages each)
+// anchored by R0's gateway key, as the root group's gateway does it.
+const aggregateAnchorer = await fundedKey("aggregate-anchorer");
+await registry.write.setAnchorer([hierarchyGid, aggregateAnchorer.address, true], { account: hierarchyMaster });
+for (const k of range(5)) {
+  await measure("anchorAggregate", registry.write.anchorBatch([hierarchyGid, id(`aggregate-root:${k}`), 10_000], { account: aggregateAnchorer }));
+}
 for (const a of anchorers.slice(1)) {
   await measure("setAnchorerWithdraw", registry.write.setAnchorer([relayGid, a.address, false], { account: relayMaster }));
 }
@@ -324,6 +336,26 @@ for (const i of range(5)) {
   const tree = indexer.group(relayGid)!.tree;
   const older: AuthPathStep = { ...path[0], leafCount: 5, proof: tree.proof(i, 5), consistency: tree.consistencyProof(5) };
   await measureView("verifyPathConsistency", [older, path[1]]);
+}
+
+// A message of C2 in a batch of 100, that batch one of 100 roots in an aggregate R0's Master anchored.
+const aggregatedMessages: DataMessage[] = range(100).map((i) => ({
+  gid: relayGid,
+  oid: id(`oid:aggregated-${i}`),
+  nonce: 1n,
+  payloadHash: id(`aggregated-payload:${i}`),
+  timestamp: REPORT_TIMESTAMP,
+  deadline: REPORT_DEADLINE,
+}));
+const aggregatedBatch = buildBatchTree(aggregatedMessages.map((message) => hashDataMessage(registryDomain({ chainId: publicClient.chain.id, registry: registry.address }), message)));
+const aggregate = buildAggregateTree(range(100).map((i) => ({ gid: relayGid, batchRoot: i === 0 ? aggregatedBatch.root : id(`other-batch:${i}`), messageCount: 100 })));
+await registry.write.anchorBatch([hierarchyGid, aggregate.root, aggregate.messageCount], { account: hierarchyMaster });
+const verifier = await viem.deployContract("AggregateVerifier", [registry.address]);
+for (const i of range(5)) {
+  const path = { batchRoot: aggregatedBatch.root, batchMessageCount: 100, batchProof: aggregatedBatch.proof(i), aggregateGid: hierarchyGid, aggregateRoot: aggregate.root, aggregateProof: aggregate.proof(0) };
+  if (!(await verifier.read.verifyAggregatedMessage([aggregatedMessages[i], path]))) throw new Error("aggregated message does not verify");
+  const data = encodeFunctionData({ abi: verifier.abi, functionName: "verifyAggregatedMessage", args: [aggregatedMessages[i], path] });
+  await measure("verifyAggregated", callerWallet.sendTransaction({ to: verifier.address, data }));
 }
 
 // ------------------------------------------------------------------ Master hand-over, take-over, deactivation

@@ -15,6 +15,11 @@ describe("Deployment", () => {
       verifyingContract: registry.address,
     });
   });
+
+  it("deploys the AggregateVerifier with the module, bound to that registry", async () => {
+    const { registry, aggregateVerifier } = await connection.ignition.deploy(IomtRegistryModule);
+    expect((await aggregateVerifier.read.registry()).toLowerCase()).to.equal(registry.address.toLowerCase());
+  });
 });
 
 describe("EVM targets", () => {

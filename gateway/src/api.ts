@@ -77,6 +77,8 @@ export type GatewayApiParameters = {
   log?: { info(object: object, message: string): void };
   /** Checks enrolment secrets (counted attempts, back-off, single use). */
   secrets: EnrolmentSecrets;
+  /** Hierarchical anchoring, when on: where a batch anchored through an aggregate is. */
+  aggregation?: { anchorOfBatch(batchId: number): InclusionResponse["aggregate"] };
 };
 
 export class GatewayApi {
@@ -400,6 +402,8 @@ export class GatewayApi {
           ...(batch.tx_hash === null ? {} : { txHash: batch.tx_hash }),
           ...(batch.block_number === null ? {} : { blockNumber: batch.block_number }),
         };
+        const aggregate = this.p.aggregation?.anchorOfBatch(batch.id);
+        if (aggregate !== undefined) answer.aggregate = aggregate;
       }
     }
     return () => answer;

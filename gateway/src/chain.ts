@@ -65,6 +65,8 @@ export type ChainWorkerParameters = {
   mirror: AuthTableMirror;
   metrics: GatewayMetrics;
   log: Logger;
+  /** Hierarchical anchoring (aggregation.ts): takes the batches as they are cut, and runs its step after the batches' own. */
+  aggregation?: { adoptBatches(): void; tick(): Promise<void> };
 };
 
 export class ChainWorker {
@@ -146,7 +148,9 @@ export class ChainWorker {
       await this.confirmRelays();
       if (this.p.config.policy === "relay") await this.relayMessages();
       this.createBatches();
+      this.p.aggregation?.adoptBatches();
       await this.sendBatches();
+      await this.p.aggregation?.tick();
       if (!this.chainUp) this.p.log.info({ after: this.failures }, "chain reachable again");
       this.failures = 0;
       this.chainUp = true;

@@ -90,6 +90,24 @@ export interface GatewayConfig {
   nativeKeccak: boolean;
   /** Worker threads that hash and recover data messages (verifier-pool.ts); 0 = on the main thread. */
   verifierThreads: number;
+  /**
+   * Hierarchical anchoring (aggregation.ts): `on` hands this gateway's batch roots, and those its
+   * children's gateways handed it, to `parentUrl`, or anchors them in one aggregate per
+   * `aggregateIntervalMs` when there is no parent; `off` (default) anchors each batch itself.
+   */
+  aggregation: "off" | "on";
+  /** The parent group's gateway; unset: this gateway anchors the aggregates itself (a root group's gateway). */
+  parentUrl: string | undefined;
+  /** The key the parent gateway must prove; default: the parent group's Master as the mirror knows it. */
+  parentMaster: Address | undefined;
+  /** A root handed up but not anchored this long after its batch was cut is anchored by this gateway itself. */
+  handoverDeadlineMs: number;
+  /** How often this gateway anchors one aggregate over the roots it holds (without a parent, or past the deadline). */
+  aggregateIntervalMs: number;
+  /** Roots held for anchoring, in all; a hand-over beyond it is refused with `HandoverBacklogFull`. */
+  maxHandoverBacklog: number;
+  /** Roots per hand-over request. */
+  maxRootsPerHandover: number;
 }
 
 export interface LoadedConfig {
@@ -133,6 +151,11 @@ export const defaultConfig = {
   nativeSecp256k1: true,
   nativeKeccak: true,
   verifierThreads: availableParallelism(),
+  aggregation: "off",
+  handoverDeadlineMs: 60_000,
+  aggregateIntervalMs: 2_000,
+  maxHandoverBacklog: 100_000,
+  maxRootsPerHandover: 256,
 } satisfies Partial<GatewayConfig>;
 
 /** Every setting by its file/flag name: its environment variable, and what it means (for `--help`). */
@@ -175,6 +198,13 @@ const settings = {
   nativeSecp256k1: ["IOMT_GATEWAY_NATIVE_SECP256K1", "use libsecp256k1 when its binding loads"],
   nativeKeccak: ["IOMT_GATEWAY_NATIVE_KECCAK", "use the native keccak-256 on the data path when its binding loads"],
   verifierThreads: ["IOMT_GATEWAY_VERIFIER_THREADS", "worker threads hashing and recovering data messages (0: the main thread)"],
+  aggregation: ["IOMT_GATEWAY_AGGREGATION", "hierarchical anchoring: on (hand batch roots to parentUrl, or anchor aggregates) or off"],
+  parentUrl: ["IOMT_GATEWAY_PARENT_URL", "the parent group's gateway (aggregation on); unset: anchor the aggregates here"],
+  parentMaster: ["IOMT_GATEWAY_PARENT_MASTER", "the key the parent gateway must prove (default: the parent group's Master)"],
+  handoverDeadlineMs: ["IOMT_GATEWAY_HANDOVER_DEADLINE_MS", "anchor a root here if the parent has not anchored it this long after its batch was cut (ms)"],
+  aggregateIntervalMs: ["IOMT_GATEWAY_AGGREGATE_INTERVAL_MS", "how often to anchor one aggregate over the roots held here (ms)"],
+  maxHandoverBacklog: ["IOMT_GATEWAY_MAX_HANDOVER_BACKLOG", "roots held for anchoring, in all; more hand-overs get HandoverBacklogFull"],
+  maxRootsPerHandover: ["IOMT_GATEWAY_MAX_ROOTS_PER_HANDOVER", "roots per hand-over request"],
 } as const satisfies Record<string, readonly [variable: string, help: string]>;
 
 export type SettingName = keyof typeof settings;
@@ -267,6 +297,13 @@ export function resolveConfig(raw: RawSettings): LoadedConfig {
     nativeSecp256k1: boolean(merged.nativeSecp256k1, "nativeSecp256k1"),
     nativeKeccak: boolean(merged.nativeKeccak, "nativeKeccak"),
     verifierThreads: integer(merged.verifierThreads, "verifierThreads", 0, 256),
+    aggregation: oneOf(merged.aggregation, "aggregation", ["off", "on"] as const),
+    parentUrl: merged.parentUrl === undefined ? undefined : url(merged.parentUrl, "parentUrl"),
+    parentMaster: merged.parentMaster === undefined ? undefined : address(merged.parentMaster, "parentMaster"),
+    handoverDeadlineMs: integer(merged.handoverDeadlineMs, "handoverDeadlineMs", 1),
+    aggregateIntervalMs: integer(merged.aggregateIntervalMs, "aggregateIntervalMs", 10),
+    maxHandoverBacklog: integer(merged.maxHandoverBacklog, "maxHandoverBacklog", 1),
+    maxRootsPerHandover: integer(merged.maxRootsPerHandover, "maxRootsPerHandover", 1, 4_096),
   };
   if (config.retryMaxMs < config.retryBaseMs) throw new GatewayConfigError("retryMaxMs must be at least retryBaseMs");
   if (config.adminPort !== 0 && config.adminPort === config.port) throw new GatewayConfigError("adminPort must differ from port: the admin listener is not for devices");
@@ -275,6 +312,9 @@ export function resolveConfig(raw: RawSettings): LoadedConfig {
   for (const [name, path] of [["databasePath", config.databasePath], ["keyFile", merged.keyFile], ["pepperFile", config.pepperFile]] as const) {
     if (config.adminTokenFile !== undefined && path !== undefined && resolve(config.adminTokenFile) === resolve(String(path))) throw new GatewayConfigError(`adminTokenFile must not be the ${name}`);
   }
+  if (config.aggregation === "off" && (config.parentUrl !== undefined || config.parentMaster !== undefined)) throw new GatewayConfigError("parentUrl and parentMaster need aggregation on");
+  // One served group: its Master key is the one the parent admits as a child group's Master, and the aggregates' anchoring group.
+  if (config.aggregation === "on" && config.groups.length !== 1) throw new GatewayConfigError("aggregation on needs exactly one served group");
   const groupLabels = Object.fromEntries(groupItems.flatMap((item, index) => (isGroupId(item) ? [] : [[config.groups[index], item]])));
   return { config, account, masterKey: masterKeyOf(privateKey), groupLabels };
 }

@@ -4,6 +4,7 @@
 // closures. startGateway (gateway.ts) builds them in order and registers their shutdown as onClose
 // hooks, which Fastify runs last-registered first: the reverse order of start.
 import fp from "fastify-plugin";
+import type { Aggregation } from "./aggregation.js";
 import type { GatewayApi } from "./api.js";
 import type { GatewayConfig } from "./config.js";
 import type { Readiness } from "./health.js";
@@ -19,6 +20,8 @@ export type GatewayDependencies = {
   metrics: GatewayMetrics;
   /** The gateway's readiness (health.ts), one for both listeners. */
   readiness: Readiness;
+  /** Hierarchical anchoring (aggregation.ts), when `aggregation` is on: the routes for child groups' gateways. */
+  aggregation?: Aggregation;
 };
 
 declare module "fastify" {

@@ -71,6 +71,10 @@ export const apiErrors = {
   NonceOutOfOrder: { status: 409, sealed: "yes" },
   ChainUnavailable: { status: 503, sealed: "yes" },
   VerifierUnavailable: { status: 503, sealed: "yes" },
+  // hierarchical anchoring, between gateways (aggregation.ts)
+  HandoverNotChild: { status: 403, sealed: "yes" },
+  HandoverConflict: { status: 409, sealed: "yes" },
+  HandoverBacklogFull: { status: 429, sealed: "yes" },
   StoreUnavailable: { status: 503, sealed: "both" },
   // the operator console's API (admin listener)
   AdminUnauthorized: { status: 401, sealed: "no" },

@@ -20,6 +20,7 @@ import { createRootLogger, type Logger } from "./logging.js";
 import { createMetrics } from "./metrics.js";
 import { checkChain } from "./preflight.js";
 import { AuthTableMirror } from "./mirror.js";
+import { Aggregation } from "./aggregation.js";
 import { createServer } from "./server.js";
 import { createHandshakeCrypto } from "./crypto.js";
 import type { MemberView } from "./mirror.js";
@@ -114,7 +115,8 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
     }));
     const root = createRootLogger(config);
     const log = root.child({ component: "chain", master: account.address });
-    worker = new ChainWorker({ config, publicClient, walletClient, store, mirror, metrics, log });
+    const aggregation = config.aggregation === "on" ? new Aggregation({ config, account, publicClient, walletClient, store, mirror, log: log.child({ component: "aggregation" }) }) : undefined;
+    worker = new ChainWorker({ config, publicClient, walletClient, store, mirror, metrics, log, aggregation });
 
     if (checkRoles) await checkChain(publicClient, { chainId: config.chainId, registry: config.registry, groups: config.groups, key: account.address, log });
 
@@ -122,7 +124,7 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
     const verifierOptions = { domain: registryDomain({ chainId: config.chainId, registry: config.registry }), nativeSecp256k1: config.nativeSecp256k1, nativeKeccak: config.nativeKeccak };
     const verifiers = config.verifierThreads === 0 ? createInThreadVerifier(verifierOptions) : await VerifierPool.start({ ...verifierOptions, threads: config.verifierThreads, log: root.child({ component: "verifier" }) });
     verifier = verifiers;
-    const api = new GatewayApi({ config, account, publicClient, store, mirror, worker, recovery, verifier: verifiers, metrics, log, secrets });
+    const api = new GatewayApi({ config, account, publicClient, store, mirror, worker, recovery, verifier: verifiers, metrics, log, secrets, aggregation });
     onRevoked = (member) => api.dropRevoked(member);
     mirror.reportRevoked();
     sessions = new SessionManager({
@@ -164,7 +166,7 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
       };
     };
     const readiness = createReadiness({ store, health });
-    app = await createServer({ config, api, sessions, store, metrics, readiness, log: root });
+    app = await createServer({ config, api, sessions, store, metrics, readiness, log: root, aggregation });
     // Shutdown, as onClose hooks added in the order things started: Fastify runs them last-added
     // first, once the device listener stopped accepting requests and finished those in flight.
     app.addHook("onClose", async () => root.info("gateway closed"));

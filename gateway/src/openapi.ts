@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import swagger, { type SwaggerOptions } from "@fastify/swagger";
 import Fastify, { type FastifyInstance } from "fastify";
 import { adminApp } from "./admin.js";
+import type { Aggregation } from "./aggregation.js";
 import { defaultConfig, type GatewayConfig } from "./config.js";
 import type { ConsoleParameters } from "./console/routes.js";
 import { gatewayDependencies } from "./decorators.js";
@@ -39,31 +40,33 @@ export async function registerOpenApi(app: FastifyInstance, listener: keyof type
 }
 
 /** The settings a document depends on: the data route's bounds, and the rate limits the plugins set up. */
-export type DescribedSettings = Pick<GatewayConfig, "rateLimitPerMinute" | "deviceRateLimitPerMinute" | "maxMessagesPerRequest" | "maxPayloadBytes">;
+export type DescribedSettings = Pick<GatewayConfig, "rateLimitPerMinute" | "deviceRateLimitPerMinute" | "maxMessagesPerRequest" | "maxPayloadBytes" | "maxRootsPerHandover">;
 
 /**
  * Both documents for these settings (the defaults unless given), without a chain, a store or
  * a socket: the listeners' application plugins registered as createServer and createAdminServer
  * register them, with the configuration as their one decorator, and made ready. No request
- * reaches them, so the dependencies only handlers use are not needed. With `console`, the admin
- * listener's document includes the operator console's routes (a gateway with `adminTokenFile`):
- * the committed document describes that listener.
+ * reaches them, so the dependencies only handlers use are not needed. With `everyRoute`, the
+ * documents also list the routes a setting turns on: the operator console's on the admin listener
+ * (`adminTokenFile`) and hierarchical anchoring's hand-over routes on the device listener
+ * (`aggregation` on). The committed documents are those.
  */
-export async function describeGateway(settings: DescribedSettings = defaultConfig, { console = false }: { console?: boolean } = {}): Promise<{ device: unknown; admin: unknown }> {
+export async function describeGateway(settings: DescribedSettings = defaultConfig, { everyRoute = false }: { everyRoute?: boolean } = {}): Promise<{ device: unknown; admin: unknown }> {
   // The settings the plugins read while their routes register; the others only handlers read.
   const config = settings as GatewayConfig;
   const device = Fastify();
   const admin = Fastify();
   try {
-    await device.register(gatewayDependencies, { config });
+    // Routes read only the configuration while they register; the console's store, sessions, token
+    // and chain, and the hand-over's aggregation, serve requests, and none comes here.
+    const aggregation = everyRoute ? ({} as Aggregation) : undefined;
+    await device.register(gatewayDependencies, { config, aggregation });
     await registerOpenApi(device, "device");
     await device.register(deviceApp);
     await admin.register(gatewayDependencies, { config });
     await registerOpenApi(admin, "admin");
-    // The console's routes read only the configuration while they register; its store, sessions,
-    // token and chain serve requests, and none comes here.
-    const described = console ? ({ loaded: { config } } as unknown as ConsoleParameters) : undefined;
-    await admin.register(adminApp, { deviceOpenApi: () => device.swagger(), console: described });
+    const console = everyRoute ? ({ loaded: { config } } as unknown as ConsoleParameters) : undefined;
+    await admin.register(adminApp, { deviceOpenApi: () => device.swagger(), console });
     await device.ready();
     await admin.ready();
     return { device: device.swagger(), admin: admin.swagger() };

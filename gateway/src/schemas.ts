@@ -17,6 +17,10 @@ import {
   FinishRequestSchema,
   FinishResponseSchema,
   GatewayErrorBodySchema,
+  HandoverResponseSchema,
+  HandoverStatusResponseSchema,
+  handoverRequestSchema,
+  handoverStatusRequestSchema,
   HelloRequestSchema,
   HelloResponseSchema,
   InclusionRequestSchema,
@@ -35,7 +39,7 @@ import {
   dataRequestSchema,
 } from "@iomt-auth/sdk/wire-schemas";
 
-export { dataRequestSchema } from "@iomt-auth/sdk/wire-schemas";
+export { dataRequestSchema, handoverRequestSchema, handoverStatusRequestSchema } from "@iomt-auth/sdk/wire-schemas";
 
 // The opened bodies of sealed routes, as api.ts validates them.
 export const ticketRequestSchema = TicketRequestSchema;
@@ -64,7 +68,7 @@ export const finishRouteSchema = { body: FinishRequestSchema, response: { 200: F
 export type SealedContent = { request: TSchema; result: TSchema };
 
 /** The opened requests and results of the sealed routes, by name in `gatewayRoutes`; `data` with the configured bounds. */
-export function sealedContents(limits: { maxMessagesPerRequest: number; maxPayloadBytes: number }) {
+export function sealedContents(limits: { maxMessagesPerRequest: number; maxPayloadBytes: number; maxRootsPerHandover: number }) {
   return {
     ticket: { request: TicketRequestSchema, result: TicketResponseSchema },
     assoc: { request: AssocRequestSchema, result: AssocResponseSchema },
@@ -73,6 +77,8 @@ export function sealedContents(limits: { maxMessagesPerRequest: number; maxPaylo
     proof: { request: EmptyRequestSchema, result: ProofResponseSchema },
     inclusion: { request: InclusionRequestSchema, result: InclusionResponseSchema },
     verify: { request: VerifyRequestSchema, result: VerifyResponseSchema },
+    handover: { request: handoverRequestSchema(limits.maxRootsPerHandover), result: HandoverResponseSchema },
+    handoverStatus: { request: handoverStatusRequestSchema(limits.maxRootsPerHandover), result: HandoverStatusResponseSchema },
   } satisfies Record<string, SealedContent>;
 }
 

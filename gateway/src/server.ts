@@ -111,7 +111,7 @@ async function handshakeRoutes(app: FastifyInstance): Promise<void> {
  * nobody can spend a device's budget with junk under its session id.
  */
 async function sealedRoutes(app: FastifyInstance): Promise<void> {
-  const { config, api, sessions, store } = app;
+  const { config, api, sessions, store, aggregation } = app;
   const budget = new DeviceBudget(config.deviceRateLimitPerMinute);
 
   const contents = sealedContents(config);
@@ -150,6 +150,11 @@ async function sealedRoutes(app: FastifyInstance): Promise<void> {
   sealed(gatewayRoutes.proof, contents.proof, (session, body) => api.proof(session, body));
   sealed(gatewayRoutes.inclusion, contents.inclusion, (session, body) => api.inclusion(session, body));
   sealed(gatewayRoutes.verify, contents.verify, (session, body) => api.verify(session, body));
+  // Hierarchical anchoring: the routes a child group's gateway uses, sealed like a device's (aggregation.ts).
+  if (aggregation !== undefined) {
+    sealed(gatewayRoutes.handover, contents.handover, (session, body) => aggregation.handover(session, body));
+    sealed(gatewayRoutes.handoverStatus, contents.handoverStatus, (session, body) => aggregation.status(session, body));
+  }
 }
 
 /**

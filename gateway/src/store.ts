@@ -17,13 +17,51 @@ import type { Address, Hex } from "viem";
 import { IomtError } from "@iomt-auth/sdk";
 import { ApiError } from "./errors.js";
 
-// Version 5 (contract-wallet Masters): an enrolment may keep a token the group's Master approved
+// Version 6 (hierarchical anchoring): the batch roots this gateway hands up or anchors in an
+// aggregate (its own batches' and those its children handed it), and its aggregates. Version 5 (contract-wallet Masters): an enrolment may keep a token the group's Master approved
 // offline (a wallet's ERC-1271 token), served as the device's ticket. Version 4 (operators): an enrolment keeps the oid's name as the operator gave it, and the
 // store keeps the labels of the groups configured by label, so that the read-only commands show
 // and take names without the Master key. Version 3 (protocol v2): sessions live in memory only (no sessions table); enrolment secrets
 // are peppered, counted (failures, lock-out) and single use. Version 2 (contracts v2): enrolments
 // are keyed by (gid, oid), and every request relayed in a batch records its item index.
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
+
+/** Hierarchical anchoring (aggregation.ts): the roots handed up or anchored here, and the aggregates. */
+const aggregationTables = `
+CREATE TABLE handovers (
+  gid TEXT NOT NULL,
+  batch_root TEXT NOT NULL,
+  message_count INTEGER NOT NULL,
+  batch_id INTEGER,
+  from_device TEXT,
+  status TEXT NOT NULL,
+  handed_at INTEGER,
+  created_at INTEGER NOT NULL,
+  aggregate_id INTEGER,
+  leaf_index INTEGER,
+  aggregate_gid TEXT,
+  aggregate_root TEXT,
+  aggregate_proof TEXT,
+  tx_hash TEXT,
+  block_number TEXT,
+  PRIMARY KEY (gid, batch_root)
+) STRICT;
+CREATE INDEX handovers_open ON handovers (status, created_at) WHERE status IN ('waiting', 'handed', 'aggregated');
+CREATE INDEX handovers_batch ON handovers (batch_id) WHERE batch_id IS NOT NULL;
+CREATE TABLE aggregates (
+  id INTEGER PRIMARY KEY,
+  gid TEXT NOT NULL,
+  root TEXT NOT NULL,
+  batch_count INTEGER NOT NULL,
+  message_count INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  tx_hash TEXT,
+  block_number TEXT,
+  created_at INTEGER NOT NULL,
+  anchored_at INTEGER,
+  UNIQUE (gid, root)
+) STRICT;
+`;
 
 const schema = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
@@ -98,7 +136,7 @@ CREATE TABLE batches (
   UNIQUE (gid, root)
 ) STRICT;
 CREATE INDEX batches_open ON batches (id) WHERE status IN ('created', 'sent');
-`;
+${aggregationTables}`;
 
 /** From version 2: sessions are no longer stored; enrolment secrets gain their counters. */
 const migrateFrom2 = `
@@ -120,6 +158,11 @@ UPDATE meta SET value = '4' WHERE key = 'schema_version';
 const migrateFrom4 = `
 ALTER TABLE enrolments ADD COLUMN token TEXT;
 UPDATE meta SET value = '5' WHERE key = 'schema_version';
+`;
+
+/** From version 5: the tables of hierarchical anchoring (empty until it is turned on). */
+const migrateFrom5 = `
+${aggregationTables}UPDATE meta SET value = '6' WHERE key = 'schema_version';
 `;
 
 /** Why the store refuses to be created or opened; the CLI prints the code and the message. */
@@ -236,7 +279,8 @@ export type MessageRow = {
   relay_error: string | null;
 };
 export type NewMessage = Pick<MessageRow, "digest" | "gid" | "oid" | "device" | "nonce" | "payload_hash" | "timestamp" | "deadline" | "signature" | "payload" | "salt" | "accepted_at" | "route">;
-export type BatchStatus = "created" | "sent" | "anchored" | "failed";
+/** `handed`: hierarchical anchoring owns it (aggregation.ts) until it is anchored, through an aggregate or by itself. */
+export type BatchStatus = "created" | "sent" | "handed" | "anchored" | "failed";
 export type BatchRow = {
   id: number;
   gid: Hex;
@@ -300,7 +344,7 @@ export class GatewayStore {
    * Opens an existing database made by `create`. Refuses a missing file (`StoreMissing`), an empty
    * one (`StoreEmpty`), a file another gateway process holds (`StoreLocked`, with `lock`), a file
    * that fails SQLite's integrity check (`StoreCorrupt`) and a file of another schema version
-   * (`StoreSchemaMismatch`); a version-2, -3 or -4 file is brought to version 5 in one transaction
+   * (`StoreSchemaMismatch`); a version-2, -3, -4 or -5 file is brought to version 6 in one transaction
    * (with `readonly`, refused with `StoreSchemaMismatch` instead).
    */
   static open(path: string, options: OpenStoreOptions = {}): GatewayStore {
@@ -415,13 +459,13 @@ export class GatewayStore {
     }
   }
 
-  /** Refuses another schema version; brings a version-2, -3 or -4 file to version 5 (not when `readonly`). */
+  /** Refuses another schema version; brings a version-2 to -5 file to version 6 (not when `readonly`). */
   private checkSchema(readonly: boolean): void {
     const path = this.path;
     const hasMeta = this.db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'").pluck().get() === 1;
     const version = hasMeta ? (this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as string | undefined) : undefined;
     if (version === undefined) throw new StoreError("StoreCorrupt", `${path} is an SQLite file but not a gateway database (no schema version): restore the right file, or init a new one elsewhere`);
-    const older = [2, 3, 4].includes(Number(version));
+    const older = [2, 3, 4, 5].includes(Number(version));
     if (readonly && older) {
       throw new StoreError("StoreSchemaMismatch", `${path} has schema version ${version}; this gateway reads version ${SCHEMA_VERSION} and brings the file to it when it starts (or enrols): run \`iomt-gateway start\` once, then read it`);
     }
@@ -434,7 +478,8 @@ export class GatewayStore {
           if (!columns.includes("salt")) this.db.exec("ALTER TABLE messages ADD COLUMN salt BLOB");
         }
         if (Number(version) <= 3) this.db.exec(migrateFrom3);
-        this.db.exec(migrateFrom4);
+        if (Number(version) <= 4) this.db.exec(migrateFrom4);
+        this.db.exec(migrateFrom5);
       })();
       return;
     }

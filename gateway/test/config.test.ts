@@ -106,9 +106,25 @@ describe("gateway config", () => {
         logLevel: "info",
         nativeKeccak: true,
         verifierThreads: availableParallelism(),
+        aggregation: "off",
+        parentUrl: undefined,
+        parentMaster: undefined,
+        handoverDeadlineMs: 60_000,
+        aggregateIntervalMs: 2_000,
+        maxHandoverBacklog: 100_000,
+        maxRootsPerHandover: 256,
       });
       expect(account.address).to.equal(privateKeyToAccount(KEY).address);
       expect(masterKey.address).to.equal(account.address);
+    });
+
+    it("refuses parentUrl or parentMaster without aggregation on, and aggregation on with more than one served group", () => {
+      expectRefused(() => resolveConfig({ ...base, parentUrl: "http://127.0.0.1:8081" }), /parentUrl and parentMaster need aggregation on/);
+      expectRefused(() => resolveConfig({ ...base, parentMaster: REGISTRY }), /parentUrl and parentMaster need aggregation on/);
+      expectRefused(() => resolveConfig({ ...base, aggregation: "on", groups: `ward-1, ${toId("ward-2")}` }), /aggregation on needs exactly one served group/);
+      expectRefused(() => resolveConfig({ ...base, aggregation: "yes" }), /aggregation must be one of off, on/);
+      const { config } = resolveConfig({ ...base, aggregation: "on", parentUrl: "http://127.0.0.1:8081", handoverDeadlineMs: "5000" });
+      expect(config).to.deep.include({ aggregation: "on", parentUrl: "http://127.0.0.1:8081", handoverDeadlineMs: 5_000 });
     });
 
     it("takes JSON numbers, booleans and a group array as a config file gives them", () => {
@@ -362,6 +378,13 @@ describe("gateway config", () => {
       nativeSecp256k1: "IOMT_GATEWAY_NATIVE_SECP256K1",
       nativeKeccak: "IOMT_GATEWAY_NATIVE_KECCAK",
       verifierThreads: "IOMT_GATEWAY_VERIFIER_THREADS",
+      aggregation: "IOMT_GATEWAY_AGGREGATION",
+      parentUrl: "IOMT_GATEWAY_PARENT_URL",
+      parentMaster: "IOMT_GATEWAY_PARENT_MASTER",
+      handoverDeadlineMs: "IOMT_GATEWAY_HANDOVER_DEADLINE_MS",
+      aggregateIntervalMs: "IOMT_GATEWAY_AGGREGATE_INTERVAL_MS",
+      maxHandoverBacklog: "IOMT_GATEWAY_MAX_HANDOVER_BACKLOG",
+      maxRootsPerHandover: "IOMT_GATEWAY_MAX_ROOTS_PER_HANDOVER",
     };
 
     it("maps every setting from its IOMT_GATEWAY_* variable", () => {

@@ -1,7 +1,8 @@
 // The main job (`./iomt demo`, scripts/demo.ts) against a real JSON-RPC node: anvil as a PoA-like
 // chain (chain id 1337, zero gas price, 1 s blocks) with `--rpc`, and a random field of devices
 // with `--devices`; then with half the fleet on P-256 keys and the root group mastered by the test
-// multisig (`--p256-share`, `--multisig-root`) on a chain with the P256VERIFY precompile (Osaka).
+// multisig (`--p256-share`, `--multisig-root`) on a chain with the P256VERIFY precompile (Osaka);
+// then hierarchical anchoring across the three levels (`--hierarchical`).
 // CI runs the default mode (in-process, Al Ahmed et al.'s scenario) separately.
 import { expect } from "chai";
 import { execFile } from "node:child_process";
@@ -122,5 +123,41 @@ describe("the main job with P-256 devices and a multisig root Master", function 
     const failure = (await rejection(demo("--rpc", "http://127.0.0.1:9", "--p256-share", "1.5"))) as { code: number; stderr: string };
     expect(failure.code).to.equal(2);
     expect(failure.stderr).to.include("--p256-share takes a fraction from 0 to 1, got 1.5");
+  });
+});
+
+describe("the main job with hierarchical anchoring across the paper's three levels", function () {
+  this.timeout(300_000);
+  let anvil: AnvilNode;
+  let out: string;
+  let stdout: string;
+
+  before(async () => {
+    anvil = await startAnvilNode({ chainId: 1337, blockTime: 1, zeroGasPrice: true });
+    out = mkdtempSync(join(tmpdir(), "iomt-main-job-hierarchical-"));
+    ({ stdout } = await demo("--rpc", anvil.url, "--devices", "24", "--seed", "5", "--messages", "2", "--hierarchical", "--out", out));
+  });
+
+  after(async () => {
+    await anvil?.stop();
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it("anchors every message through the root groups' aggregates only, each two-part proof checking out", async () => {
+    const [sent, acknowledged, anchoredCount] = numbers(stdout, /messages sent (\d+) \(acknowledged (\d+)\) · anchored (\d+)/);
+    expect([acknowledged, anchoredCount]).to.deep.equal([sent, sent]);
+    const summary = readFileSync(join(out, "summary.md"), "utf8");
+    expect(summary).to.include("Everything checked out.");
+    const [all, transactions, valid, of] = numbers(summary, /all (\d+) messages anchored on chain in (\d+) transactions of the root groups' gateways .*?; (\d+) of (\d+) two-part proofs/);
+    expect([all, valid, of]).to.deep.equal([sent, sent, sent]);
+    expect(transactions).to.be.greaterThan(0);
+    expect(summary).to.match(/\| anchorBatch \(a root group's gateway anchors an aggregate\) \| \d+ \| [\d,]+ \|/);
+    expect(summary).to.not.include("anchorBatch (a gateway anchors a batch)");
+  });
+
+  it("refuses --hierarchical with --multisig-root with exit code 2, before touching any chain", async () => {
+    const failure = (await rejection(demo("--rpc", "http://127.0.0.1:9", "--hierarchical", "--multisig-root"))) as { code: number; stderr: string };
+    expect(failure.code).to.equal(2);
+    expect(failure.stderr).to.include("--hierarchical and --multisig-root do not go together");
   });
 });

@@ -11,6 +11,7 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { completeHandshake, createClientHello, gatewayRoutes, openAnswer, sealRequest, type GatewayClient, type SealedRoute, type SessionRecord } from "@iomt-auth/sdk";
 import { adminApp } from "../src/admin.js";
 import { defaultConfig, type GatewayConfig } from "../src/config.js";
+import type { Aggregation } from "../src/aggregation.js";
 import type { ConsoleParameters } from "../src/console/routes.js";
 import { gatewayDependencies } from "../src/decorators.js";
 import { describeGateway, openapiRoutes, registerOpenApi } from "../src/openapi.js";
@@ -28,7 +29,7 @@ async function registeredRoutes(listener: "device" | "admin"): Promise<string[]>
   app.addHook("onRoute", (route) => {
     for (const method of [route.method].flat()) if (method !== "HEAD") routes.push(`${method.toLowerCase()} ${route.url}`);
   });
-  await app.register(gatewayDependencies, { config: defaultConfig as GatewayConfig });
+  await app.register(gatewayDependencies, { config: defaultConfig as GatewayConfig, aggregation: {} as Aggregation });
   await registerOpenApi(app, listener);
   await (listener === "device" ? app.register(deviceApp) : app.register(adminApp, { deviceOpenApi: () => ({}), console: { loaded: { config: defaultConfig } } as unknown as ConsoleParameters }));
   await app.ready();
@@ -49,8 +50,8 @@ const responseSchema = (operation: Operation, status: string) => operation.respo
 describe("gateway OpenAPI: the documents are valid OpenAPI 3.1 and list every route", () => {
   let documents: { device: Document; admin: Document };
   before(async () => {
-    // With the operator console, as committed: every route an admin listener may register.
-    documents = (await describeGateway(defaultConfig, { console: true })) as typeof documents;
+    // Every route a listener may register, as committed: with the console and the hand-over routes.
+    documents = (await describeGateway(defaultConfig, { everyRoute: true })) as typeof documents;
   });
 
   for (const listener of ["device", "admin"] as const) {

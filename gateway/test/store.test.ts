@@ -225,13 +225,13 @@ describe("gateway store", () => {
       expectStoreError(() => GatewayStore.open(other), "StoreCorrupt", /not a gateway database/);
     });
 
-    it("brings a version-2 file to version 5: sessions dropped, the salt column added, enrolments (and a secret stored by version 2) and messages kept, secrets with fresh counters", () => {
+    it("brings a version-2 file to version 6: sessions dropped, the salt column added, enrolments (and a secret stored by version 2) and messages kept, secrets with fresh counters", () => {
       const legacy = "scrypt$16384$00$00";
       store.enrol({ gid: GID, oid: toId("bed-2").toLowerCase() as Hex, address: DEVICE, secret_hash: legacy, enrolled_at: 7, oid_name: null });
       store.close();
       reader.close();
       const db = new Database(path);
-      db.exec(`ALTER TABLE enrolments DROP COLUMN token; ALTER TABLE enrolments DROP COLUMN oid_name; DROP TABLE group_labels;
+      db.exec(`DROP TABLE handovers; DROP TABLE aggregates; ALTER TABLE enrolments DROP COLUMN token; ALTER TABLE enrolments DROP COLUMN oid_name; DROP TABLE group_labels;
                ALTER TABLE enrolments DROP COLUMN secret_failures; ALTER TABLE enrolments DROP COLUMN secret_locked_until; ALTER TABLE enrolments DROP COLUMN secret_used_at;
                ALTER TABLE messages DROP COLUMN salt;
                CREATE TABLE sessions (id TEXT PRIMARY KEY, sealed_keys TEXT NOT NULL) STRICT; UPDATE meta SET value = '2' WHERE key = 'schema_version';`);
@@ -242,7 +242,7 @@ describe("gateway store", () => {
       db.close();
       store = GatewayStore.open(path, { lock: true, check: "quick" });
       reader = new Database(path, { readonly: true });
-      expect(store.getMeta("schema_version")).to.equal("5");
+      expect(store.getMeta("schema_version")).to.equal("6");
       expect(reader.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'sessions'").pluck().get()).to.equal(0);
       expect(store.enrolmentByAddress(DEVICE)).to.deep.include({ secret_hash: legacy, secret_failures: 0, secret_locked_until: null, secret_used_at: null, enrolled_at: 7, oid_name: null });
       // A reading stored by version 2 keeps its row (no salt); new ones keep theirs.
@@ -251,37 +251,55 @@ describe("gateway store", () => {
       expect(store.messageByDeviceNonce(DEVICE, 2)?.salt).to.deep.equal(Buffer.alloc(32, 2));
     });
 
-    it("brings a version-3 file to version 5: enrolments kept (their oid's name unknown), group labels recorded from then on; read-only, it refuses the file until then", () => {
+    it("brings a version-3 file to version 6: enrolments kept (their oid's name unknown), group labels recorded from then on; read-only, it refuses the file until then", () => {
       store.enrol({ gid: GID, oid: toId("bed-3").toLowerCase() as Hex, address: DEVICE, secret_hash: null, enrolled_at: 9, oid_name: "bed-3" });
       store.close();
       reader.close();
       const db = new Database(path);
-      db.exec("ALTER TABLE enrolments DROP COLUMN token; ALTER TABLE enrolments DROP COLUMN oid_name; DROP TABLE group_labels; UPDATE meta SET value = '3' WHERE key = 'schema_version';");
+      db.exec("DROP TABLE handovers; DROP TABLE aggregates; ALTER TABLE enrolments DROP COLUMN token; ALTER TABLE enrolments DROP COLUMN oid_name; DROP TABLE group_labels; UPDATE meta SET value = '3' WHERE key = 'schema_version';");
       db.close();
-      expectStoreError(() => GatewayStore.open(path, { readonly: true }), "StoreSchemaMismatch", /schema version 3; this gateway reads version 5 and brings the file to it when it starts .*run `iomt-gateway start` once/);
+      expectStoreError(() => GatewayStore.open(path, { readonly: true }), "StoreSchemaMismatch", /schema version 3; this gateway reads version 6 and brings the file to it when it starts .*run `iomt-gateway start` once/);
       store = GatewayStore.open(path);
       reader = new Database(path, { readonly: true });
-      expect(store.getMeta("schema_version")).to.equal("5");
+      expect(store.getMeta("schema_version")).to.equal("6");
       expect(store.enrolmentByAddress(DEVICE)).to.deep.include({ enrolled_at: 9, oid_name: null, token: null });
       store.setGroupLabel(GID, "ward-1");
       expect(store.groupsLabelled("ward-1")).to.deep.equal([GID]);
     });
 
-    it("brings a version-4 file to version 5: enrolments kept without a stored token, a token stored from then on; read-only, it refuses the file until then", () => {
+    it("brings a version-4 file to version 6: enrolments kept without a stored token, a token stored from then on; read-only, it refuses the file until then", () => {
       store.enrol({ gid: GID, oid: toId("bed-5").toLowerCase() as Hex, address: DEVICE, secret_hash: null, enrolled_at: 5, oid_name: "bed-5" });
       store.close();
       reader.close();
       const db = new Database(path);
-      db.exec("ALTER TABLE enrolments DROP COLUMN token; UPDATE meta SET value = '4' WHERE key = 'schema_version';");
+      db.exec("DROP TABLE handovers; DROP TABLE aggregates; ALTER TABLE enrolments DROP COLUMN token; UPDATE meta SET value = '4' WHERE key = 'schema_version';");
       db.close();
-      expectStoreError(() => GatewayStore.open(path, { readonly: true }), "StoreSchemaMismatch", /schema version 4; this gateway reads version 5 and brings the file to it when it starts/);
+      expectStoreError(() => GatewayStore.open(path, { readonly: true }), "StoreSchemaMismatch", /schema version 4; this gateway reads version 6 and brings the file to it when it starts/);
       store = GatewayStore.open(path);
       reader = new Database(path, { readonly: true });
-      expect(store.getMeta("schema_version")).to.equal("5");
+      expect(store.getMeta("schema_version")).to.equal("6");
       expect(store.enrolmentByAddress(DEVICE)).to.deep.include({ enrolled_at: 5, oid_name: "bed-5", token: null });
       const other = "0x00000000000000000000000000000000000000a5" as const;
       store.enrol({ gid: GID, oid: toId("bed-6").toLowerCase() as Hex, address: other, secret_hash: null, enrolled_at: 6, oid_name: "bed-6", token: "0xabcd" });
       expect(store.enrolmentByAddress(other)).to.deep.include({ token: "0xabcd" });
+    });
+
+    it("brings a version-5 file to version 6: everything kept, the tables of hierarchical anchoring added (empty); read-only, it refuses the file until then", () => {
+      store.enrol({ gid: GID, oid: toId("bed-8").toLowerCase() as Hex, address: DEVICE, secret_hash: null, enrolled_at: 8, oid_name: "bed-8" });
+      store.insertMessage(message(1));
+      store.close();
+      reader.close();
+      const db = new Database(path);
+      db.exec("DROP TABLE handovers; DROP TABLE aggregates; UPDATE meta SET value = '5' WHERE key = 'schema_version';");
+      db.close();
+      expectStoreError(() => GatewayStore.open(path, { readonly: true }), "StoreSchemaMismatch", /schema version 5; this gateway reads version 6 and brings the file to it when it starts/);
+      store = GatewayStore.open(path);
+      reader = new Database(path, { readonly: true });
+      expect(store.getMeta("schema_version")).to.equal("6");
+      expect(store.enrolmentByAddress(DEVICE)).to.deep.include({ enrolled_at: 8, oid_name: "bed-8" });
+      expect(store.messageByDeviceNonce(DEVICE, 1)).to.deep.include(message(1));
+      expect(reader.prepare("SELECT count(*) FROM handovers").pluck().get()).to.equal(0);
+      expect(reader.prepare("SELECT count(*) FROM aggregates").pluck().get()).to.equal(0);
     });
 
     it("opens read-only without writing: a write through it fails, and the file's bytes are unchanged", () => {
@@ -337,7 +355,7 @@ describe("gateway store", () => {
       }
       expect(child.signalCode).to.equal("SIGKILL");
       const next = GatewayStore.open(path, { lock: true, check: "quick" });
-      expect(next.getMeta("schema_version")).to.equal("5");
+      expect(next.getMeta("schema_version")).to.equal("6");
       next.close();
     });
   });
@@ -481,19 +499,19 @@ describe("gateway store", () => {
     });
 
     it("refuses a file of another schema version, and keeps reading its own", () => {
-      expect(store.getMeta("schema_version")).to.equal("5");
+      expect(store.getMeta("schema_version")).to.equal("6");
       store.close();
       store = GatewayStore.open(path);
-      expect(store.getMeta("schema_version")).to.equal("5");
-      store.setMeta("schema_version", "6");
+      expect(store.getMeta("schema_version")).to.equal("6");
+      store.setMeta("schema_version", "7");
       store.close();
-      expectStoreError(() => GatewayStore.open(path), "StoreSchemaMismatch", /schema version 6; this gateway reads version 5/);
+      expectStoreError(() => GatewayStore.open(path), "StoreSchemaMismatch", /schema version 7; this gateway reads version 6/);
     });
 
     it("refuses a file of the v1 registry's gateway (version 1) instead of converting it: its messages belong to that registry", () => {
       store.setMeta("schema_version", "1");
       store.close();
-      expectStoreError(() => GatewayStore.open(path), "StoreSchemaMismatch", /schema version 1; this gateway reads version 5 \(a database of the v1 registry: drain it with the v1 gateway/);
+      expectStoreError(() => GatewayStore.open(path), "StoreSchemaMismatch", /schema version 1; this gateway reads version 6 \(a database of the v1 registry: drain it with the v1 gateway/);
     });
   });
 

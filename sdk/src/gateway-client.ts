@@ -49,6 +49,12 @@ import {
   type ProofResponse,
   type VerifyRequest,
   type VerifyResponse,
+  type HandoverEntry,
+  type HandoverRequest,
+  type HandoverResponse,
+  type HandoverState,
+  type HandoverStatusRequest,
+  type HandoverStatusResponse,
   type InclusionRequest,
   type InclusionResponse,
 } from "./gateway-wire.js";
@@ -183,6 +189,10 @@ export type GatewayClient = {
   verifyPath(parameters: { path: AuthPath; trustedRootGid?: Hex }): Promise<VerifyResponse>;
   /** One of this device's messages: its status and, once anchored, its inclusion proof. */
   getInclusion(digest: Hex): Promise<InclusionResponse>;
+  /** Hierarchical anchoring (a child gateway's Master key as the client): hands batch roots up; one state per entry, in order. */
+  handOver(entries: readonly HandoverEntry[]): Promise<HandoverState[]>;
+  /** Hierarchical anchoring: the state of roots handed up before, in order. */
+  handoverStatus(roots: readonly { gid: Hex; batchRoot: Hex }[]): Promise<HandoverState[]>;
 };
 
 /** Session codes after which the client runs a new handshake and sends the request again, once. */
@@ -344,6 +354,16 @@ export function createGatewayClient(parameters: CreateGatewayClientParameters): 
     return result;
   }
 
+  /** One state per root asked about, in order, each naming its root. */
+  function checkStates(asked: readonly { gid: Hex; batchRoot: Hex }[], states: unknown): HandoverState[] {
+    const named = (state: Partial<HandoverState>, i: number) =>
+      typeof state.gid === "string" && typeof state.batchRoot === "string" && state.gid.toLowerCase() === asked[i]!.gid.toLowerCase() && state.batchRoot.toLowerCase() === asked[i]!.batchRoot.toLowerCase();
+    if (!Array.isArray(states) || states.length !== asked.length || !states.every(named)) {
+      throw new GatewayError("GatewayBadResponse", `the gateway's answer does not name the ${asked.length} roots asked about, in order`, 200);
+    }
+    return states as HandoverState[];
+  }
+
   /** Each receipt must name the message sent at its position: digest, device and nonce. */
   function checkReceipts(messages: SendDataParameters["messages"], receipts: unknown): Receipt[] {
     if (!Array.isArray(receipts) || receipts.length !== messages.length) {
@@ -423,6 +443,14 @@ export function createGatewayClient(parameters: CreateGatewayClientParameters): 
     },
     getInclusion(digest) {
       return sealed<InclusionResponse>(gatewayRoutes.inclusion, { digest } satisfies InclusionRequest);
+    },
+    async handOver(entries) {
+      const answer = await sealed<HandoverResponse>(gatewayRoutes.handover, { entries: [...entries] } satisfies HandoverRequest);
+      return checkStates(entries, answer.entries);
+    },
+    async handoverStatus(roots) {
+      const answer = await sealed<HandoverStatusResponse>(gatewayRoutes.handoverStatus, { roots: roots.map(({ gid, batchRoot }) => ({ gid, batchRoot })) } satisfies HandoverStatusRequest);
+      return checkStates(roots, answer.entries);
     },
   };
   return client;

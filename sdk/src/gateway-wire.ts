@@ -17,12 +17,14 @@ export const gatewayRoutes = {
   proof: "/v2/proof",
   inclusion: "/v2/inclusion",
   verify: "/v2/verify",
+  handover: "/v2/handover",
+  handoverStatus: "/v2/handover/status",
   live: "/health/live",
   ready: "/health/ready",
 } as const;
 
 /** Routes whose bodies travel sealed under a session. */
-export type SealedRoute = (typeof gatewayRoutes)["ticket" | "assoc" | "data" | "nonce" | "proof" | "inclusion" | "verify"];
+export type SealedRoute = (typeof gatewayRoutes)["ticket" | "assoc" | "data" | "nonce" | "proof" | "inclusion" | "verify" | "handover" | "handoverStatus"];
 
 // ------------------------------------------------------------------------------ wire types
 // Each type is the static type of its schema in wire-schemas.ts, the one source the gateway
@@ -97,6 +99,21 @@ export type VerifyResponse = Static<typeof schemas.VerifyResponseSchema>;
 /** One of the device's own messages, by digest. */
 export type InclusionRequest = Static<typeof schemas.InclusionRequestSchema>;
 export type InclusionResponse = Static<typeof schemas.InclusionResponseSchema>;
+
+/** Where a batch root was anchored through an aggregate: the anchoring group, the aggregate root, the batch's leaf proof. */
+export type AggregateAnchor = Static<typeof schemas.AggregateAnchorSchema>;
+
+/**
+ * Hierarchical anchoring, between gateways: a child group's gateway (its Master key, a member of
+ * this gateway's group) hands up batch roots, its own and those its own children handed it.
+ */
+export type HandoverEntry = Static<typeof schemas.HandoverEntrySchema>;
+export type HandoverRequest = Static<schemas.HandoverRequestSchema>;
+/** `waiting`: kept, not anchored yet; `anchored`: in an aggregate on chain (`aggregate`); `unknown`: never handed here. */
+export type HandoverState = Static<typeof schemas.HandoverStateSchema>;
+export type HandoverResponse = Static<typeof schemas.HandoverResponseSchema>;
+export type HandoverStatusRequest = Static<schemas.HandoverStatusRequestSchema>;
+export type HandoverStatusResponse = Static<typeof schemas.HandoverStatusResponseSchema>;
 
 /** A data message as JSON. */
 export function toWireDataMessage(message: DataMessage): WireDataMessage {

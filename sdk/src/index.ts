@@ -95,14 +95,23 @@ export {
   type BatchItemResult,
   type GetBatchItemResultsParameters,
 } from "./contract-errors.js";
-export { iomtRegistryAbi } from "./generated/abi.js";
+export { aggregateVerifierAbi, iomtRegistryAbi } from "./generated/abi.js";
 export type { ReadClient, WriteClient, RegistryParameter } from "./actions/internal.js";
 export * from "./actions/groups.js";
 export * from "./actions/association.js";
 export * from "./actions/data.js";
+export { verifyAggregatedMessageOnChain, type VerifyAggregatedMessageOnChainParameters } from "./actions/aggregate.js";
 export * from "./actions/auth-path.js";
 export { getRegistryDomain } from "./actions/domain.js";
 export { buildBatchTree, verifyBatchProof, type BatchTree } from "./batch-tree.js";
+export {
+  aggregateLeaf,
+  buildAggregateTree,
+  verifyAggregatePath,
+  type AggregateEntry,
+  type AggregatePath,
+  type AggregateTree,
+} from "./aggregate-tree.js";
 export {
   AuthTree,
   genesisAnchor,
@@ -184,6 +193,13 @@ export {
   type VerifyResponse,
   type InclusionRequest,
   type InclusionResponse,
+  type AggregateAnchor,
+  type HandoverEntry,
+  type HandoverRequest,
+  type HandoverResponse,
+  type HandoverState,
+  type HandoverStatusRequest,
+  type HandoverStatusResponse,
 } from "./gateway-wire.js";
 export {
   PROVISIONING_FORMAT,

@@ -177,6 +177,15 @@ export const VerifyRequestSchema = Type.Object({ path: hexString("^0x([0-9a-fA-F
 export const VerifyResponseSchema = Type.Object({ valid: Type.Boolean(), status: AuthPathStatusSchema, failedStep: Type.Integer({ minimum: 0 }), device: AddressString }, strict);
 
 export const InclusionRequestSchema = Type.Object({ digest: Hex32 }, strict);
+/**
+ * With hierarchical anchoring, where a batch root was anchored through an aggregate: the anchoring
+ * group (the message's group or an ancestor), the aggregate root, the batch's leaf proof in it, and
+ * its transaction. Then the inclusion's `batch.txHash` is absent: the batch root is not on chain.
+ */
+export const AggregateAnchorSchema = Type.Object(
+  { gid: Hex32, root: Hex32, proof: Type.Array(Hex32), txHash: Type.Optional(Hex32), blockNumber: Type.Optional(BlockNumber) },
+  strict,
+);
 export const InclusionResponseSchema = Type.Object(
   {
     digest: Hex32,
@@ -191,10 +200,37 @@ export const InclusionResponseSchema = Type.Object(
         strict,
       ),
     ),
+    aggregate: Type.Optional(AggregateAnchorSchema),
     relay: Type.Optional(Type.Object({ txHash: Hex32, blockNumber: Type.Optional(BlockNumber) }, strict)),
   },
   strict,
 );
+
+// ------------------------------------------------------------------ hierarchical anchoring
+// Between gateways: a child group's gateway (its Master key, a member of the parent's group) hands
+// up batch roots, its own and those its own children handed it (docs/protocol.md, gateway README).
+
+/** A batch's message count: a batch holds at most 65,536 messages. */
+const MessageCount = Type.Integer({ minimum: 1, maximum: 65_536 });
+export const HandoverRootSchema = Type.Object({ gid: Hex32, batchRoot: Hex32 }, strict);
+export const HandoverEntrySchema = Type.Object({ gid: Hex32, batchRoot: Hex32, messageCount: MessageCount }, strict);
+/** Up to `maxRoots` roots (the parent's `maxRootsPerHandover`) per request. */
+export const handoverRequestSchema = (maxRoots: number) => Type.Object({ entries: Type.Array(HandoverEntrySchema, { minItems: 1, maxItems: maxRoots }) }, strict);
+export type HandoverRequestSchema = ReturnType<typeof handoverRequestSchema>;
+export const handoverStatusRequestSchema = (maxRoots: number) => Type.Object({ roots: Type.Array(HandoverRootSchema, { minItems: 1, maxItems: maxRoots }) }, strict);
+export type HandoverStatusRequestSchema = ReturnType<typeof handoverStatusRequestSchema>;
+/** `waiting`: kept, not anchored yet; `anchored`: in an aggregate on chain (`aggregate`); `unknown`: never handed here (or by another child). */
+export const HandoverStateSchema = Type.Object(
+  {
+    gid: Hex32,
+    batchRoot: Hex32,
+    status: Type.Union([Type.Literal("waiting"), Type.Literal("anchored"), Type.Literal("unknown")]),
+    aggregate: Type.Optional(AggregateAnchorSchema),
+  },
+  strict,
+);
+export const HandoverResponseSchema = Type.Object({ entries: Type.Array(HandoverStateSchema) }, strict);
+export const HandoverStatusResponseSchema = HandoverResponseSchema;
 
 // ------------------------------------------------------------------------------- health
 

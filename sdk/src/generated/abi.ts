@@ -2350,3 +2350,177 @@ export const iomtRegistryAbi = [
     "type": "function"
   }
 ] as const;
+
+/** The ABI of `AggregateVerifier`, the registry's companion for hierarchical anchoring. */
+export const aggregateVerifierAbi = [
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "registry_",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "constructor"
+  },
+  {
+    "inputs": [],
+    "name": "AggregateVerifierZeroRegistry",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "gid",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "batchRoot",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint32",
+        "name": "messageCount",
+        "type": "uint32"
+      }
+    ],
+    "name": "aggregateLeaf",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "pure",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "ancestor",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "gid",
+        "type": "bytes32"
+      }
+    ],
+    "name": "isSelfOrAncestor",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "registry",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "gid",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "oid",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "nonce",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "payloadHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint64",
+            "name": "timestamp",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "deadline",
+            "type": "uint64"
+          }
+        ],
+        "internalType": "struct IDataLedger.DataMessage",
+        "name": "message",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "batchRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "batchMessageCount",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "batchProof",
+            "type": "bytes32[]"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "aggregateGid",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "aggregateRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "aggregateProof",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct IAggregateVerifier.AggregatePath",
+        "name": "path",
+        "type": "tuple"
+      }
+    ],
+    "name": "verifyAggregatedMessage",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  }
+] as const;
