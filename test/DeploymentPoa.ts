@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { createPublicClient, http, type Address, type Hex } from "viem";
+import { createPublicClient, http, parseAbi, type Address, type Hex } from "viem";
 import { groupId } from "@iomt-auth/sdk";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { startAnvilNode, type AnvilNode } from "../sdk/test/support/anvil.js";
@@ -26,7 +26,7 @@ function maskImmutables(code: Hex, references: readonly { start: number; length:
   return bytes.toString("hex");
 }
 
-type DeployResult = { chainId: number; evm: string; registry: Address; deployer: Address; deploymentDir: string; rootGroup: { gid: Hex; label: Hex; master: Address; masterOid: Hex; active: boolean } };
+type DeployResult = { chainId: number; evm: string; registry: Address; aggregateVerifier: Address; deployer: Address; deploymentDir: string; rootGroup: { gid: Hex; label: Hex; master: Address; masterOid: Hex; active: boolean } };
 const parameters = JSON.parse(readFileSync("ignition/parameters/hospital.json", "utf8")) as { IomtHospital: { label: Hex; masterOid: Hex } };
 
 describe(`Deployment to a PoA-like chain (anvil: chain id 1337, zero gas price, 2 s blocks, ${target} build)`, function () {
@@ -73,7 +73,10 @@ describe(`Deployment to a PoA-like chain (anvil: chain id 1337, zero gas price, 
     const journal = readFileSync(join(result.deploymentDir, "journal.jsonl"), "utf8");
     expect(journal).to.include(result.rootGroup.gid);
     expect(await client().getBalance({ address: deployer.address })).to.equal(0n);
-    expect(await client().getTransactionCount({ address: deployer.address })).to.equal(2);
+    // The registry, its AggregateVerifier (bound to it) and the root group: three transactions.
+    expect(await client().getTransactionCount({ address: deployer.address })).to.equal(3);
+    expect(result.aggregateVerifier).to.match(/^0x[0-9a-fA-F]{40}$/);
+    expect(await client().readContract({ address: result.aggregateVerifier, abi: parseAbi(["function registry() view returns (address)"]), functionName: "registry" })).to.equal(result.registry);
 
     const code = (await client().getCode({ address: result.registry })) as Hex;
     // Exactly the bytecode the tests measured (this target's build), but for the immutables the constructor filled in.
@@ -94,7 +97,7 @@ describe(`Deployment to a PoA-like chain (anvil: chain id 1337, zero gas price, 
       const result = lastJson(stdout);
       expect(result.deployer).to.equal(deployer.address);
       expect(result.deploymentDir).to.equal(join("ignition", "deployments", deploymentId));
-      expect(await client().getTransactionCount({ address: deployer.address })).to.equal(2);
+      expect(await client().getTransactionCount({ address: deployer.address })).to.equal(3);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
