@@ -15,7 +15,7 @@
 // --token-file`) are dropped: the registry checks a token against the current Master.
 import type { Address, Hex, PublicClient } from "viem";
 import { getBalance, getGasPrice, simulateContract, waitForTransactionReceipt } from "viem/actions";
-import { acceptMaster, ContractRuleError, getGroup, iomtRegistryAbi, IomtError, isAnchorer, proposeMaster, toRegistryError, type ReadClient } from "@iomt-auth/sdk";
+import { acceptMaster, ContractRuleError, getGroup, type GetGroupReturnType, iomtRegistryAbi, IomtError, isAnchorer, proposeMaster, toRegistryError, type ReadClient } from "@iomt-auth/sdk";
 import { chainClients } from "./chain.js";
 import type { KeyFile, LoadedConfig } from "./config.js";
 import type { GatewayStore } from "./store.js";
@@ -57,8 +57,8 @@ export async function rotateMasterKey(loaded: LoadedConfig, store: GatewayStore,
   const { publicClient, walletClient } = chainClients(loaded);
   const { walletClient: newWallet } = chainClients({ config, account: next.account });
 
-  const gid = await masteredGroup(publicClient, loaded, newKey);
-  const group = await getGroup(publicClient, { registry, gid });
+  const group = await masteredGroup(publicClient, loaded, newKey);
+  const { gid } = group;
   if (group.master === newKey) return { rotated: { gid, previous: account.address, master: newKey, state: "already", proposeTx: null, acceptTx: null, block: null }, droppedTokens: store.dropApprovedTokens(gid), ticketsToRenew: ticketsToRenew(store, gid) };
 
   const pending = store.pendingAssociations(gid);
@@ -94,12 +94,12 @@ export async function rotateMasterKey(loaded: LoadedConfig, store: GatewayStore,
  * acceptance). A key masters one group at most (a root Master's key has one identity; a child
  * Master masters one child group). Every other served group must already let the new key anchor.
  */
-async function masteredGroup(client: ReadClient, { config, account }: LoadedConfig, newKey: Address): Promise<Hex> {
-  let mastered: Hex | undefined;
+async function masteredGroup(client: ReadClient, { config, account }: LoadedConfig, newKey: Address): Promise<GetGroupReturnType> {
+  let mastered: GetGroupReturnType | undefined;
   for (const gid of config.groups) {
     const group = await getGroup(client, { registry: config.registry, gid });
     if (group.master === account.address || group.master === newKey) {
-      mastered = gid;
+      mastered = group;
       continue;
     }
     if (!(await isAnchorer(client, { registry: config.registry, gid, anchorer: newKey }))) {
