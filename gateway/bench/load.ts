@@ -1,20 +1,22 @@
-// Load benchmark of the gateway (figures, not a test): three servers measured in one run on the
-// same machine, devices and pre-signed messages — (a) the gateway with `verifierThreads: 0` and
-// noble's keccak, the data path exactly as it ran on the main thread before the verifier pool;
-// (b) the gateway as configured by default (the pool, native keccak); (c) a bare reference server
-// (reference-server.ts) that only parses, hashes and recovers each message, one process per core,
-// nothing stored. The three run side by side (two gateway processes started by their CLI, each on
-// its own database; idle while the others are measured) and the load alternates between them in
-// short slices, round after round, so that a change in what else the shared machine runs falls on
-// all three alike. anvil, a registry and a group; every device is onboarded with both gateways
-// (keySession → getTicket → assoc over HTTP). The load is closed-loop, sealed, device-signed `data`
-// requests on loopback (plain JSON for the reference). Prints accepted messages/s, request latency
-// percentiles and the errors by code for each server, the ratios b/a and b/reference over the whole
-// run and round by round, and a check that every receipt of both gateways was anchored on chain
-// (nothing lost). With `--profile` gateway (b) runs under the V8 CPU profiler and the hottest
-// functions are listed.
+// Load benchmark of the gateway (figures, not a test): the servers measured in one run on the same
+// machine, with the same devices and pre-signed messages — (a) the landed gateway, this repository
+// at the revision before the first change made for throughput (baseline.ts builds it once; another
+// with --baseline REV); (a′) this gateway with `verifierThreads: 0` and noble's keccak, its data
+// path on the main thread as before the verifier pool; (b) this gateway as configured by default
+// (the pool, native keccak); (c) a bare reference server (reference-server.ts) that only parses,
+// hashes and recovers each message, one process per core, nothing stored. The gateways run side by
+// side (each started by its own CLI on its own database; idle while the others are measured) and
+// the load alternates between the servers in short slices, round after round, so that a change in
+// what else the shared machine runs falls on all alike. anvil, a registry and a group; every device
+// is onboarded with each gateway (keySession → getTicket → assoc over HTTP). The load is
+// closed-loop, sealed, device-signed `data` requests on loopback (plain JSON for the reference); the
+// load generator seals with OpenSSL's AES-GCM, as cheap as it can be, since it shares the cores with
+// the servers. Prints accepted messages/s, request latency percentiles and the errors by code for
+// each server, the ratios b/a, b/a′ and b/reference over the whole run and round by round, and a
+// check that every receipt of every gateway was anchored on chain (nothing lost). With `--profile`
+// gateway (b) runs under the V8 CPU profiler and the hottest functions are listed.
 //
-//   ./iomt bench:gateway [--devices 256] [--rounds 3] [--slice 20] [--concurrency 32] [--per-request 10] [--profile]
+//   ./iomt bench:gateway [--devices 256] [--rounds 3] [--slice 20] [--concurrency 32] [--per-request 10] [--baseline REV] [--profile]
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -38,7 +40,9 @@ import {
   type GatewayClient,
   type WireSignedDataMessage,
 } from "@iomt-auth/sdk";
+import { opensslRecordCipher } from "../src/crypto.js";
 import { createDataMessageHasher, enrolDevice, GatewayStore } from "../src/index.js";
+import { buildBaseline, LANDED_GATEWAY } from "./baseline.js";
 import { createHarness, eventually, type Device, type Harness } from "../test/support/harness.js";
 
 const { values: flags } = parseArgs({
@@ -49,6 +53,7 @@ const { values: flags } = parseArgs({
     concurrency: { type: "string", default: "32" },
     "per-request": { type: "string", default: "10" },
     "max-rate": { type: "string", default: "6000" },
+    baseline: { type: "string", default: LANDED_GATEWAY },
     profile: { type: "boolean", default: false },
   },
 });
@@ -117,8 +122,7 @@ function summarise(server: string, slices: Slice[], loadAverages: number[]) {
 
 type Gateway = { child: ChildProcess; url: string; adminUrl: string };
 
-async function startGateway(configFile: string, port: number, nodeFlags: string[] = []): Promise<Gateway> {
-  const cli = join(import.meta.dirname, "..", "dist", "cli.js");
+async function startGateway(cli: string, configFile: string, port: number, nodeFlags: string[] = []): Promise<Gateway> {
   const child = spawn(process.execPath, [...nodeFlags, cli, "start", "--config", configFile], { stdio: ["ignore", "ignore", "inherit"] });
   const url = `http://127.0.0.1:${port}`;
   await eventually("the gateway to be ready", async () => ((await fetch(`${url}/health/ready`).catch(() => undefined))?.ok ? true : undefined), 120_000);
@@ -151,26 +155,31 @@ async function main(): Promise<void> {
     const port = 30_000 + Math.floor(Math.random() * 20_000);
     const common = { rateLimitPerMinute: "100000000", deviceRateLimitPerMinute: "100000000", batchMaxMessages: "1024", batchMaxAgeMs: "1000", pollIntervalMs: "100", logLevel: "warn", maxMessagesPerRequest: "256" };
     const cli = join(import.meta.dirname, "..", "dist", "cli.js");
+    const baseline = buildBaseline(flags.baseline, log);
     const devices: Device[] = Array.from({ length: deviceCount }, (_, i) => harness.device(`bench-${i}`));
-    // (a): the data path on the main thread with noble's keccak; (b): the defaults. Each its own database and ports.
+    const enrolments = devices.map((device) => ({ gid: harness.gid, oid: device.oid, address: device.account.address }));
+    const enrolHere = async (databasePath: string) => {
+      const store = GatewayStore.open(databasePath);
+      for (const enrolment of enrolments) enrolDevice(store, enrolment);
+      store.close();
+    };
+    // Each its own CLI, database and ports: (a) the landed build; (a′) this one, its data path on the main thread; (b) this one's defaults.
     const variants = [
-      { name: "(a) gateway, verification on the main thread (verifierThreads 0, noble keccak)", port, overrides: { verifierThreads: "0", nativeKeccak: "false" } },
-      { name: `(b) gateway, verifier pool (verifierThreads ${availableParallelism()}, native keccak)`, port: port + 2, overrides: {} },
+      { name: `(a) landed gateway (${baseline.revision.slice(0, 7)})`, port, cli: baseline.cli, overrides: {}, enrol: (path: string) => baseline.enrol(path, enrolments), profiled: false },
+      { name: "(a′) this gateway, verification on the main thread (verifierThreads 0, noble keccak)", port: port + 2, cli, overrides: { verifierThreads: "0", nativeKeccak: "false" }, enrol: enrolHere, profiled: false },
+      { name: `(b) this gateway, verifier pool (verifierThreads ${availableParallelism()}, native keccak)`, port: port + 4, cli, overrides: {}, enrol: enrolHere, profiled: flags.profile },
     ];
     const gateways: (Gateway & { name: string; clients: GatewayClient[]; cursor: number[]; slices: Slice[]; loads: number[] })[] = [];
-    for (const { name, port: own, overrides } of variants) {
+    for (const { name, port: own, cli: variantCli, overrides, enrol, profiled } of variants) {
       const settings = harness.settings({ ...common, ...overrides, port: String(own), adminPort: String(own + 1) });
       const configFile = join(harness.dir, `gateway-${own}.json`);
       writeFileSync(configFile, JSON.stringify(settings));
-      execFileSync(process.execPath, [cli, "init", "--config", configFile], { stdio: ["ignore", "ignore", "inherit"] });
-      const store = GatewayStore.open(settings.databasePath as string);
-      for (const device of devices) enrolDevice(store, { gid: harness.gid, oid: device.oid, address: device.account.address });
-      store.close();
-      const profiled = flags.profile && Object.keys(overrides).length === 0;
-      const gateway = await startGateway(configFile, own, profiled ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []);
+      execFileSync(process.execPath, [variantCli, "init", "--config", configFile], { stdio: ["ignore", "ignore", "inherit"] });
+      await enrol(settings.databasePath as string);
+      const gateway = await startGateway(variantCli, configFile, own, profiled ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []);
       running.push(gateway.child);
-      const health = (await (await fetch(`${gateway.adminUrl}/health/ready`)).json()) as { nativeSecp256k1: boolean; verifier: object };
-      log(`${name}: pid ${gateway.child.pid}, native secp256k1 ${health.nativeSecp256k1}, verifier ${JSON.stringify(health.verifier)}`);
+      const health = (await (await fetch(`${gateway.adminUrl}/health/ready`)).json()) as { nativeSecp256k1?: boolean; verifier?: object };
+      log(`${name}: pid ${gateway.child.pid}, native secp256k1 ${health.nativeSecp256k1}, verifier ${JSON.stringify(health.verifier ?? "none")}`);
       // Onboarding over HTTP: keySession, getTicket, assoc (relayed by the first gateway; already a member for the second).
       const onboardStarted = performance.now();
       const clients = await onboard(devices, gateway.url);
@@ -179,7 +188,7 @@ async function main(): Promise<void> {
     }
 
     const queues = presign(harness, devices);
-    const referencePort = port + 4;
+    const referencePort = port + 6;
     const reference = spawn(process.execPath, ["--import", import.meta.resolve("tsx/esm"), join(import.meta.dirname, "reference-server.ts"), String(referencePort), String(harness.domain.chainId), harness.registry], { stdio: ["ignore", "pipe", "inherit"] });
     running.push(reference);
     await once(reference.stdout!, "data");
@@ -208,7 +217,7 @@ async function main(): Promise<void> {
     await stop(reference);
     agent.destroy();
 
-    // Nothing lost: every receipt of both gateways anchored on chain, checked through the gateway that gave it.
+    // Nothing lost: every receipt of every gateway anchored on chain, checked through the gateway that gave it.
     const anchors = await harness.publicClient.getLogs({
       address: harness.registry,
       event: parseAbiItem("event BatchAnchored(bytes32 indexed gid, bytes32 indexed root, address indexed anchorer, uint32 messageCount)"),
@@ -226,7 +235,7 @@ async function main(): Promise<void> {
     for (const gateway of gateways) await stop(gateway.child);
     if (flags.profile) printProfile(profileDir);
 
-    const [a, b] = gateways.map((gateway) => summarise(gateway.name, gateway.slices, gateway.loads));
+    const [a, aPrime, b] = gateways.map((gateway) => summarise(gateway.name, gateway.slices, gateway.loads));
     const ref = summarise(`(c) reference: parse, hash, recover; ${availableParallelism()} processes, no storage`, referenceSlices, referenceLoads);
     const ratio = (x: number, y: number) => Number((x / y).toFixed(2));
     const nothingLost = anchoredOnChain === receipts.length && checked.every(Boolean);
@@ -237,11 +246,14 @@ async function main(): Promise<void> {
       rounds,
       sliceSeconds,
       cores: availableParallelism(),
-      results: [a, b, ref],
+      baseline: baseline.revision,
+      results: [a, aPrime, b, ref],
       ratios: {
-        gatewayOverMainThread: ratio(b.acceptedPerSecond, a.acceptedPerSecond),
+        gatewayOverLanded: ratio(b.acceptedPerSecond, a.acceptedPerSecond),
+        gatewayOverMainThread: ratio(b.acceptedPerSecond, aPrime.acceptedPerSecond),
         gatewayOverReference: ratio(b.acceptedPerSecond, ref.acceptedPerSecond),
-        gatewayOverMainThreadPerRound: b.perRound.map((value, i) => ratio(value, a.perRound[i])),
+        gatewayOverLandedPerRound: b.perRound.map((value, i) => ratio(value, a.perRound[i])),
+        gatewayOverMainThreadPerRound: b.perRound.map((value, i) => ratio(value, aPrime.perRound[i])),
         gatewayOverReferencePerRound: b.perRound.map((value, i) => ratio(value, ref.perRound[i])),
       },
       receipts: receipts.length,
@@ -250,11 +262,11 @@ async function main(): Promise<void> {
       nothingLost,
     };
     console.log(JSON.stringify(summary, null, 2));
-    for (const result of [a, b, ref]) {
+    for (const result of [a, aPrime, b, ref]) {
       console.log(`${result.server}: ${result.acceptedPerSecond} messages/s (${result.requestsPerSecond} requests/s of ${perRequest}; rounds ${result.perRound.join(", ")}), p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms`);
     }
     console.log(
-      `b/a ${summary.ratios.gatewayOverMainThread} (goal ≥ 1.8; rounds ${summary.ratios.gatewayOverMainThreadPerRound.join(", ")}), b/reference ${summary.ratios.gatewayOverReference} (goal ≥ 0.7; rounds ${summary.ratios.gatewayOverReferencePerRound.join(", ")}), p99 of b ${b.latencyMs.p99} ms (goal < 250); ` +
+      `b/a ${summary.ratios.gatewayOverLanded} (goal ≥ 1.8; rounds ${summary.ratios.gatewayOverLandedPerRound.join(", ")}), b/a′ ${summary.ratios.gatewayOverMainThread} (rounds ${summary.ratios.gatewayOverMainThreadPerRound.join(", ")}), b/reference ${summary.ratios.gatewayOverReference} (goal ≥ 0.7; rounds ${summary.ratios.gatewayOverReferencePerRound.join(", ")}), p99 of b ${b.latencyMs.p99} ms (goal < 250); ` +
         `${receipts.length} receipts, ${anchoredOnChain} anchored on chain: ${nothingLost ? "nothing lost" : "MISMATCH"}`,
     );
     if (!nothingLost) process.exitCode = 1;
@@ -284,7 +296,7 @@ async function onboard(devices: Device[], url: string): Promise<GatewayClient[]>
   return clients;
 }
 
-/** Every message a gateway could accept over all its slices, signed before, so the load generator spends its core on HTTP. Both gateways (each with its own nonces) and the reference get the same ones. */
+/** Every message a gateway could accept over all its slices, signed before, so the load generator spends its core on HTTP. The gateways (each with its own nonces) and the reference get the same ones. */
 function presign(harness: Harness, devices: Device[]): WireSignedDataMessage[][] {
   const perDevice = Math.ceil((maxRate * rounds * sliceSeconds) / devices.length);
   const hash = createDataMessageHasher(harness.domain);
@@ -310,11 +322,11 @@ function presign(harness: Harness, devices: Device[]): WireSignedDataMessage[][]
 
 async function sendSealed(agent: Agent, url: string, client: GatewayClient, messages: WireSignedDataMessage[]): Promise<{ accepted: Hex[] } | { error: string }> {
   const session = client.session!;
-  const { record, binding } = sealRequest(session, gatewayRoutes.data, { messages });
+  const { record, binding } = sealRequest(session, gatewayRoutes.data, { messages }, opensslRecordCipher);
   const { status, body } = await postJson(agent, url, gatewayRoutes.data, { sessionId: session.id, record });
   const sealed = (body as { record?: never }).record;
   // Every answer is sealed and bound to this request, refusals included (plain only before the record opened).
-  const answer = sealed === undefined ? undefined : openAnswer<DataResponse>(session, binding, sealed);
+  const answer = sealed === undefined ? undefined : openAnswer<DataResponse>(session, binding, sealed, opensslRecordCipher);
   if (answer?.ok === true) return { accepted: answer.result.receipts.map((receipt) => receipt.digest) };
   return { error: answer?.ok === false ? answer.error.code : ((body as { error?: { code: string } }).error?.code ?? `HTTP ${status}`) };
 }

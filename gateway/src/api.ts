@@ -296,7 +296,8 @@ export class GatewayApi {
       let stored = 0;
       for (const [i, { digest, message, signature, payload, salt, member }] of verified.entries()) {
         const nonce = Number(message.nonce);
-        const existing = store.messageByDeviceNonce(device, nonce);
+        // Only a nonce below the next one can have been stored (each is stored as the next, then next moves on): a retry.
+        const existing = nonce < next ? store.messageByDeviceNonce(device, nonce) : undefined;
         if (existing !== undefined) {
           if (existing.digest !== digest) throw apiError("NonceReplayed", `message ${i}: nonce ${nonce} was already used for another message`, { index: i, expected: next });
           receipts.push(receiptOf(existing));

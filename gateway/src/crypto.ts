@@ -5,11 +5,11 @@
 // of magnitude faster than pure JS), and on noble otherwise. Both give the same bytes: ECDH is the
 // x-coordinate of the shared point, and both sign with RFC 6979 deterministic nonces and low s, so
 // a signature is the same whichever path made it (the tests compare them).
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { bytesToHex, hashMessage, hexToBytes, type Address, type Hex, type SignableMessage } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { nobleKeyAgreement, recoverSigner, type RecordCipher, type SessionAccount, type SessionKeyAgreement, type SignerRecoverer } from "@iomt-auth/sdk";
+import { nobleKeyAgreement, recoverSigner, type BindingHash, type RecordCipher, type SessionAccount, type SessionKeyAgreement, type SignerRecoverer } from "@iomt-auth/sdk";
 import { createSignerRecovery } from "./signatures.js";
 
 /** The functions of the binding the gateway uses. */
@@ -93,6 +93,9 @@ export const opensslRecordCipher: RecordCipher = Object.freeze({
     return new Uint8Array(Buffer.concat([decipher.update(body), decipher.final()]));
   },
 });
+
+/** SHA-256 on OpenSSL: the hash of each request record its answer is bound to (the SDK's `bindingOf`), the same bytes as noble's. */
+export const opensslSha256: BindingHash = (data) => new Uint8Array(createHash("sha256").update(data).digest());
 
 /** The handshake's crypto on the native binding when `preferNative` and it loads, else on noble. */
 export function createHandshakeCrypto(masterKey: MasterKey, preferNative: boolean): HandshakeCrypto {

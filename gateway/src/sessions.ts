@@ -35,7 +35,7 @@ import {
   type Session,
   type SessionRecord,
 } from "@iomt-auth/sdk";
-import type { HandshakeCrypto } from "./crypto.js";
+import { opensslSha256, type HandshakeCrypto } from "./crypto.js";
 import { apiError, ApiError, type ApiErrorCode } from "./errors.js";
 
 /** Seconds a cookie stays valid (docs/protocol.md §3.6). */
@@ -175,7 +175,7 @@ export class SessionManager {
     } catch (error) {
       rethrowSession(error);
     }
-    const binding = bindingOf(route, envelope.record);
+    const binding = bindingOf(route, envelope.record, opensslSha256);
     let body: unknown;
     try {
       body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(plaintext));

@@ -1,11 +1,13 @@
 // The gateway's record cipher (OpenSSL's AES-256-GCM through node:crypto) is the SDK's pure-JS one
 // byte for byte: the same ciphertext and tag for seeded-random keys, nonces, additional data and
 // plaintexts of every length around the block size, each opening what the other sealed, and both
-// refusing the same tampering. Devices keep the SDK's cipher; only the gateway swaps it in.
+// refusing the same tampering. Devices keep the SDK's cipher; only the gateway swaps it in. Its SHA-256
+// (the hash a sealed answer is bound to) is noble's byte for byte too.
 import { expect } from "chai";
 import { bytesToHex } from "viem";
-import { nobleRecordCipher, type RecordCipher } from "@iomt-auth/sdk";
-import { opensslRecordCipher } from "../src/crypto.js";
+import { sha256 } from "@noble/hashes/sha2";
+import { bindingOf, nobleRecordCipher, type RecordCipher } from "@iomt-auth/sdk";
+import { opensslRecordCipher, opensslSha256 } from "../src/crypto.js";
 import { seededRandom } from "../../sdk/test/support/random.js";
 
 function randomBytes(random: () => number, length: number): Uint8Array {
@@ -61,5 +63,20 @@ describe("gateway crypto: opensslRecordCipher", () => {
         }
       }
     });
+  });
+});
+
+describe("gateway crypto: opensslSha256", () => {
+  it("is noble's SHA-256 byte for byte, on inputs from empty to past a kilobyte", () => {
+    for (const { plaintext } of cases(5, 200)) expect(bytesToHex(opensslSha256(plaintext))).to.equal(bytesToHex(sha256(plaintext)));
+  });
+
+  it("binds a request record as the SDK's default does (route, seq and the ciphertext's hash)", () => {
+    for (const { plaintext } of cases(6, 40)) {
+      const record = { seq: plaintext.length, ciphertext: bytesToHex(plaintext) };
+      const given = bindingOf("/v2/data", record, opensslSha256);
+      const reference = bindingOf("/v2/data", record);
+      expect({ ...given, hash: bytesToHex(given.hash) }).to.deep.equal({ ...reference, hash: bytesToHex(reference.hash) });
+    }
   });
 });

@@ -6,7 +6,7 @@
  * {@link Session}; both sides use exactly this code.
  */
 import { sha256 } from "@noble/hashes/sha2";
-import { concatBytes, utf8ToBytes } from "@noble/hashes/utils";
+import { concatBytes, hexToBytes as hexDigitsToBytes, utf8ToBytes } from "@noble/hashes/utils";
 import { hexToBytes, type Hex } from "viem";
 import { openRecord, sealRecord, SessionError, type RecordCipher, type Session, type SessionRecord } from "./session.js";
 
@@ -46,9 +46,12 @@ export function responseAad({ route, seq, hash }: RequestBinding): Uint8Array {
   return concatBytes(utf8ToBytes(RESPONSE_AAD_LABEL), utf8ToBytes(route), uint64be(seq), hash);
 }
 
-/** The binding of a request record: its route, sequence number and the sha256 of its ciphertext. */
-export function bindingOf(route: string, record: SessionRecord): RequestBinding {
-  return { route, seq: BigInt(record.seq), hash: sha256(hexToBytes(record.ciphertext)) };
+/** SHA-256 over bytes: noble's by default; a gateway may give Node's (the same bytes, several times faster on a record). */
+export type BindingHash = (data: Uint8Array) => Uint8Array;
+
+/** The binding of a request record: its route, sequence number and the sha256 of its ciphertext. `hash`: see {@link BindingHash}. */
+export function bindingOf(route: string, record: SessionRecord, hash: BindingHash = sha256): RequestBinding {
+  return { route, seq: BigInt(record.seq), hash: hash(hexDigitsToBytes(record.ciphertext.slice(2))) };
 }
 
 /** The binding of the finish answer: the finish route, {@link FINISH_REQUEST_SEQ}, sha256 of the ClientFinish signature. */
@@ -66,9 +69,9 @@ function decodeJson(bytes: Uint8Array, what: string): unknown {
   }
 }
 
-/** Device: seals a request for `route`; keep the binding to open its answer. */
-export function sealRequest(session: Session, route: string, request: unknown): { record: SessionRecord; binding: RequestBinding } {
-  const record = sealRecord(session, { plaintext: encodeJson(request), aad: requestAad(route) });
+/** Device: seals a request for `route`; keep the binding to open its answer. `cipher`: see {@link RecordCipher}. */
+export function sealRequest(session: Session, route: string, request: unknown, cipher?: RecordCipher): { record: SessionRecord; binding: RequestBinding } {
+  const record = sealRecord(session, { plaintext: encodeJson(request), aad: requestAad(route), cipher });
   return { record, binding: bindingOf(route, record) };
 }
 
@@ -85,10 +88,11 @@ export function sealAnswer<T>(session: Session, binding: RequestBinding, answer:
 
 /**
  * Device: opens the answer to the request with `binding`. An answer made for another request
- * fails with `SessionTampered`; a body that is not an answer with `SessionMalformed`.
+ * fails with `SessionTampered`; a body that is not an answer with `SessionMalformed`. `cipher`: see
+ * {@link RecordCipher}.
  */
-export function openAnswer<T>(session: Session, binding: RequestBinding, record: SessionRecord): SealedAnswerBody<T> {
-  const body = decodeJson(openRecord(session, { record, aad: responseAad(binding) }), "answer") as Partial<SealedAnswerBody<T>> | null;
+export function openAnswer<T>(session: Session, binding: RequestBinding, record: SessionRecord, cipher?: RecordCipher): SealedAnswerBody<T> {
+  const body = decodeJson(openRecord(session, { record, aad: responseAad(binding), cipher }), "answer") as Partial<SealedAnswerBody<T>> | null;
   if (body === null || typeof body !== "object" || (body.ok !== true && body.ok !== false)) {
     throw new SessionError("SessionMalformed", "the decrypted answer is not { ok, result } or { ok, error }");
   }

@@ -103,7 +103,7 @@ export * from "./actions/data.js";
 export { verifyAggregatedMessageOnChain, type VerifyAggregatedMessageOnChainParameters } from "./actions/aggregate.js";
 export * from "./actions/auth-path.js";
 export { getRegistryDomain } from "./actions/domain.js";
-export { buildBatchTree, verifyBatchProof, type BatchTree } from "./batch-tree.js";
+export { buildBatchTree, verifyBatchProof, type BatchTree, type BatchTreeHash, type BuildBatchTreeOptions } from "./batch-tree.js";
 export {
   aggregateLeaf,
   buildAggregateTree,
@@ -221,6 +221,7 @@ export {
   openRequest,
   sealAnswer,
   openAnswer,
+  type BindingHash,
   type RequestBinding,
   type SealedAnswerBody,
 } from "./gateway-protocol.js";

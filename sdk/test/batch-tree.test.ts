@@ -97,6 +97,44 @@ describe("batch tree", () => {
       const tree = buildBatchTree(leavesOf(5));
       for (const index of [-1, 5, 6, 1.5, Number.NaN]) expectCode(() => tree.proof(index), IomtError, "BatchIndexOutOfRange");
     });
+
+    it("throws BatchLeafInvalid for a leaf that is not a 32-byte hex digest", () => {
+      const [good] = leavesOf(1);
+      for (const bad of ["0x1234", `${good}00`, good.slice(0, -1), `0x${"zz".repeat(32)}`, good.slice(2), 7]) {
+        expectCode(() => buildBatchTree([good, bad as Hex]), IomtError, "BatchLeafInvalid");
+      }
+    });
+  });
+
+  describe("buildBatchTree with a given keccak256", () => {
+    it("gives the same root and proofs as noble's when the hash is another keccak-256", () => {
+      for (const count of [1, 2, 3, 7, 64, 100]) {
+        const leaves = leavesOf(count, "given");
+        const reference = buildBatchTree(leaves);
+        const given = buildBatchTree(leaves, { keccak256: (data) => keccak256(data, "bytes") });
+        expect(given.root).to.equal(reference.root);
+        for (let i = 0; i < count; i++) expect(given.proof(i)).to.deep.equal(reference.proof(i));
+      }
+    });
+
+    it("hashes every pair with the given function and nothing else", () => {
+      let calls = 0;
+      const counted = (data: Uint8Array) => {
+        calls++;
+        return keccak256(data, "bytes");
+      };
+      const leaves = leavesOf(7, "counted");
+      expect(buildBatchTree(leaves, { keccak256: counted }).root).to.equal(buildBatchTree(leaves).root);
+      expect(calls).to.equal(6); // 7 leaves: 3 + 2 + 1 pairs
+      expect(buildBatchTree(leaves, { keccak256: () => new Uint8Array(32) }).root).to.equal(`0x${"00".repeat(32)}`);
+    });
+
+    it("accepts upper-case hex leaves and orders them as numbers", () => {
+      const leaves = leavesOf(5, "case");
+      const upper = leaves.map((leaf) => `0x${leaf.slice(2).toUpperCase()}` as Hex);
+      expect(buildBatchTree(upper).root).to.equal(buildBatchTree(leaves).root);
+      expect(buildBatchTree(upper).leaves).to.deep.equal(upper);
+    });
   });
 
   describe("verifyBatchProof", () => {

@@ -1,0 +1,58 @@
+// The landed gateway `./iomt bench:gateway` compares with: this repository at a revision (by default
+// LANDED_GATEWAY, main just before the first change made for the gateway's throughput — the OpenSSL
+// record cipher, then the verifier pool), exported with `git archive`, installed with `npm ci` and
+// built with its own `gateway:build`, once, into node_modules/.cache/iomt-bench/<revision>. It runs
+// from its own CLI on its own database, with its own SQLite binding; devices are enrolled through
+// its own store. Its wire protocol and registry are this one's (nothing on the wire or on chain
+// changed since), so the same devices, sessions and pre-signed messages load it.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Address, Hex } from "viem";
+
+/** main at "Console docs: the API's schemas" (2026-12-01 21:09), before eb48770 (OpenSSL records) and dfb7301 (the verifier pool). */
+export const LANDED_GATEWAY = "ce81027eb91bed47bb8f2340e42206cf26dd8261";
+
+type BaselineModule = {
+  GatewayStore: { open(path: string): { close(): void } };
+  enrolDevice(store: unknown, parameters: { gid: Hex; oid: Hex; address: Address }): unknown;
+};
+
+export type BaselineGateway = {
+  revision: string;
+  /** The built CLI (`node <cli> init|start --config …`). */
+  cli: string;
+  /** Enrols devices in a database its `init` created. */
+  enrol(databasePath: string, devices: { gid: Hex; oid: Hex; address: Address }[]): Promise<void>;
+};
+
+/** Builds `revision` of this repository (cached) and returns its gateway. `log` reports the build's steps. */
+export function buildBaseline(revision: string, log: (line: string) => void): BaselineGateway {
+  const root = join(import.meta.dirname, "..", "..");
+  const full = execFileSync("git", ["rev-parse", "--verify", `${revision}^{commit}`], { cwd: root, encoding: "utf8" }).trim();
+  const dir = join(root, "node_modules", ".cache", "iomt-bench", full);
+  const cli = join(dir, "gateway", "dist", "cli.js");
+  if (!existsSync(cli)) {
+    log(`building the landed gateway ${full.slice(0, 10)} into ${dir} (once)`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    execFileSync("bash", ["-c", `git archive ${full} | tar -x -C "${dir}"`], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+    // The same npm and Node as this run (./iomt puts Node 22 first on PATH): the SQLite binding is built for it.
+    execFileSync("npm", ["ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel", "error"], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync("npm", ["run", "--silent", "gateway:build"], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
+  }
+  return {
+    revision: full,
+    cli,
+    async enrol(databasePath, devices) {
+      const { GatewayStore, enrolDevice } = (await import(pathToFileURL(join(dir, "gateway", "dist", "index.js")).href)) as BaselineModule;
+      const store = GatewayStore.open(databasePath);
+      try {
+        for (const device of devices) enrolDevice(store, device);
+      } finally {
+        store.close();
+      }
+    },
+  };
+}
