@@ -43,6 +43,7 @@ import {
 import { opensslRecordCipher } from "../src/crypto.js";
 import { createDataMessageHasher, enrolDevice, GatewayStore } from "../src/index.js";
 import { buildBaseline, LANDED_GATEWAY } from "./baseline.js";
+import { measureCpu, type CpuShare } from "./cpu.js";
 import { createHarness, eventually, type Device, type Harness } from "../test/support/harness.js";
 
 const { values: flags } = parseArgs({
@@ -72,7 +73,7 @@ const native = createRequire(import.meta.url)("secp256k1/bindings") as NativeSig
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-type Slice = { latencies: number[]; accepted: number; seconds: number; errors: Map<string, number> };
+type Slice = { latencies: number[]; accepted: number; seconds: number; errors: Map<string, number>; cpu?: CpuShare };
 type Send = (device: number, batch: WireSignedDataMessage[]) => Promise<{ accepted: Hex[] } | { error: string }>;
 
 /** One slice of closed-loop load: `concurrency` connections, each owning a share of the devices (a device's requests are sequential, as on a real device). */
@@ -117,7 +118,21 @@ function summarise(server: string, slices: Slice[], loadAverages: number[]) {
     latencyMs: { p50: round(percentile(sorted, 50)), p90: round(percentile(sorted, 90)), p99: round(percentile(sorted, 99)), max: round(sorted[sorted.length - 1]) },
     errors,
     loadAverageAtEachSlice: loadAverages,
+    cpuAtEachSlice: slices.map((slice) => slice.cpu),
   };
+}
+
+/** The CPU shares of a server's slices, averaged: "main thread 97 %, other threads 41 %, …". */
+function cpuLine(slices: Slice[]): string {
+  const shares = slices.map((slice) => slice.cpu).filter((cpu) => cpu !== undefined);
+  const mean = (pick: (cpu: CpuShare) => number | null) => {
+    const values = shares.map(pick).filter((value) => value !== null);
+    return values.length === 0 ? null : values.reduce((sum, value) => sum + value, 0) / values.length;
+  };
+  const main = mean((cpu) => cpu.gatewayMainThread);
+  const parts = main === null ? [] : [`gateway main thread ${Math.round(main)} %`, `its other threads ${Math.round(mean((cpu) => cpu.gatewayOtherThreads)!)} %`, `${Math.round(mean((cpu) => cpu.gatewayMicrosecondsPerMessage)!)} µs of gateway CPU per message`];
+  parts.push(`load generator ${Math.round(mean((cpu) => cpu.loadGenerator)!)} %`, `machine ${mean((cpu) => cpu.machineCores)!.toFixed(2)} of ${shares[0]?.cores} cores busy`);
+  return `  CPU during its slices (100 % = one core): ${parts.join(", ")}`;
 }
 
 type Gateway = { child: ChildProcess; url: string; adminUrl: string };
@@ -200,16 +215,20 @@ async function main(): Promise<void> {
     const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
     for (let round = 1; round <= rounds; round++) {
       for (const [g, gateway] of gateways.entries()) {
+        const cpu = measureCpu(gateway.child.pid);
         const slice = await runSlice((d, batch) => sendSealed(agent, gateway.url, gateway.clients[d], batch), queues, gateway.cursor, (device, digests) => {
           for (const digest of digests) receipts.push({ digest, device, gateway: g });
         });
+        slice.cpu = cpu.end(slice.accepted);
         gateway.slices.push(slice);
         gateway.loads.push(Number(loadavg()[0].toFixed(1)));
         log(`  round ${round}, ${gateway.name}: ${Math.round(slice.accepted / slice.seconds)} messages/s`);
         await drain(gateway.adminUrl); // its batches anchored before the next server's turn
       }
       // The reference keeps no nonces: it gets the same messages from the start each round.
+      const cpu = measureCpu();
       const slice = await runSlice((_, batch) => sendPlain(agent, referenceUrl, batch), queues, devices.map(() => 0));
+      slice.cpu = cpu.end(slice.accepted);
       referenceSlices.push(slice);
       referenceLoads.push(Number(loadavg()[0].toFixed(1)));
       log(`  round ${round}, reference: ${Math.round(slice.accepted / slice.seconds)} messages/s`);
@@ -262,8 +281,9 @@ async function main(): Promise<void> {
       nothingLost,
     };
     console.log(JSON.stringify(summary, null, 2));
-    for (const result of [a, aPrime, b, ref]) {
+    for (const [result, slices] of [[a, gateways[0].slices], [aPrime, gateways[1].slices], [b, gateways[2].slices], [ref, referenceSlices]] as const) {
       console.log(`${result.server}: ${result.acceptedPerSecond} messages/s (${result.requestsPerSecond} requests/s of ${perRequest}; rounds ${result.perRound.join(", ")}), p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms`);
+      console.log(cpuLine(slices));
     }
     console.log(
       `b/a ${summary.ratios.gatewayOverLanded} (goal ≥ 1.8; rounds ${summary.ratios.gatewayOverLandedPerRound.join(", ")}), b/a′ ${summary.ratios.gatewayOverMainThread} (rounds ${summary.ratios.gatewayOverMainThreadPerRound.join(", ")}), b/reference ${summary.ratios.gatewayOverReference} (goal ≥ 0.7; rounds ${summary.ratios.gatewayOverReferencePerRound.join(", ")}), p99 of b ${b.latencyMs.p99} ms (goal < 250); ` +

@@ -196,7 +196,7 @@ const settings = {
   adminTokenFile: ["IOMT_GATEWAY_ADMIN_TOKEN_FILE", "the operator console's admin token (one line, chmod 600; admin-token creates it); unset: no console"],
   logLevel: ["IOMT_GATEWAY_LOG_LEVEL", "pino level: fatal, error, warn, info, debug, trace, silent"],
   nativeSecp256k1: ["IOMT_GATEWAY_NATIVE_SECP256K1", "use libsecp256k1 when its binding loads"],
-  nativeKeccak: ["IOMT_GATEWAY_NATIVE_KECCAK", "use the native keccak-256 on the data path when its binding loads"],
+  nativeKeccak: ["IOMT_GATEWAY_NATIVE_KECCAK", "use the native keccak-256 on the data path and for batch trees when its binding loads"],
   verifierThreads: ["IOMT_GATEWAY_VERIFIER_THREADS", "worker threads hashing and recovering data messages (0: the main thread)"],
   aggregation: ["IOMT_GATEWAY_AGGREGATION", "hierarchical anchoring: on (hand batch roots to parentUrl, or anchor aggregates) or off"],
   parentUrl: ["IOMT_GATEWAY_PARENT_URL", "the parent group's gateway (aggregation on); unset: anchor the aggregates here"],

@@ -1,9 +1,11 @@
 // The gateway's durable state in one SQLite file (WAL). Requests that store something go through
 // `commit`, a group commit: every unit queued in the same event-loop turn runs in one
 // transaction, each in its own savepoint (a failing unit rolls back alone), and the callers are
-// answered only after the transaction committed. With `durability: "full"` that commit is
-// fsynced, so an answered request survives a crash of the process or of the machine, at the cost
-// of one fsync per turn rather than one per request.
+// answered only after the transaction committed. With `durability: "full"` they are answered only
+// once the write-ahead log holding the commit is synced, so an answered request survives a crash of
+// the process or of the machine. SQLite runs with `synchronous = NORMAL` and the store syncs the WAL
+// itself, on libuv's thread pool: the main thread goes on serving while the disk works, and the
+// turns committed during one sync share the next — one fsync per sync, not per turn or request.
 //
 // The file is created only by `GatewayStore.create` (the CLI's `init`); `open` refuses a missing
 // or empty file, and for the gateway itself also takes the database's lock (one gateway process
@@ -11,7 +13,7 @@
 // refused with `StoreUnavailable` and marks the store failing until a later commit succeeds, so
 // readiness can report it; effects that must follow only committed work (metrics) are queued with
 // `afterCommit`.
-import { chmodSync, closeSync, existsSync, openSync, realpathSync, statSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fsync, fsyncSync, openSync, realpathSync, statSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { Address, Hex } from "viem";
 import { IomtError } from "@iomt-auth/sdk";
@@ -195,9 +197,30 @@ export function storeUnavailable(error: unknown): ApiError {
   return new ApiError(503, "StoreUnavailable", `the gateway could not store this request (${why}); nothing was kept: retry later`, { reason });
 }
 
+/** Makes a file's written bytes durable: `later` on libuv's thread pool (`fs.fsync`), `now` on the calling thread (`fs.fsyncSync`, throws). */
+export type WalSync = {
+  later(fd: number, callback: (error: NodeJS.ErrnoException | null) => void): void;
+  now(fd: number): void;
+};
+
+const fileSync: WalSync = { later: fsync, now: fsyncSync };
+
+/** A failed fsync of the WAL, as SQLite itself reports one with `synchronous = FULL`: a store fault (I/O error). */
+function walSyncFault(cause: unknown): Error {
+  return Object.assign(new Error(`fsync of the write-ahead log failed: ${(cause as Error).message}`, { cause }), { code: "SQLITE_IOERR_FSYNC" });
+}
+
 /** Options of `GatewayStore.open`. */
 export type OpenStoreOptions = {
+  /**
+   * `full` (default): nothing is acknowledged before the write-ahead log holding it is on stable
+   * storage — the group commit syncs the WAL on libuv's thread pool, so the main thread never waits
+   * on the disk, and the commits made while one sync runs share the next; `normal`: no sync at
+   * commit (a commit survives a process crash, not a power loss).
+   */
   durability?: "full" | "normal";
+  /** How the WAL is synced (default `fs.fsync` / `fs.fsyncSync`); tests pass one that fails or waits. */
+  walSync?: WalSync;
   /**
    * Take the database's lock (the gateway process does; the CLI's other commands do not): a
    * second process asking for it is refused with `StoreLocked` until the first one exits,
@@ -307,6 +330,14 @@ export class GatewayStore {
   private effects: (() => void)[] | undefined;
   private readonly lock: Database.Database | undefined;
   private state: StoreHealth = { ok: true, lastError: null, failedAt: null };
+  /** Durability `full` on a writable file: every commit is acknowledged only after the WAL is synced. */
+  private readonly syncsWal: boolean;
+  private readonly walSync: WalSync;
+  /** The WAL's descriptor, opened at the first sync (SQLite creates the file) and closed by `close`. */
+  private walFd: number | undefined;
+  /** Groups committed and waiting for the next sync; the groups the running sync will settle (undefined: none runs). */
+  private awaitingSync: ((failure: Error | undefined) => void)[] = [];
+  private syncing: ((failure: Error | undefined) => void)[] | undefined;
 
   /**
    * Creates a new database file (the CLI's `init`): refuses a path where any file exists, even an
@@ -360,8 +391,10 @@ export class GatewayStore {
     return new GatewayStore(path, options);
   }
 
-  private constructor(path: string, { durability = "full", lock = false, check = "none", readonly = false }: OpenStoreOptions) {
+  private constructor(path: string, { durability = "full", lock = false, check = "none", readonly = false, walSync = fileSync }: OpenStoreOptions) {
     this.path = path;
+    this.syncsWal = durability === "full" && !readonly;
+    this.walSync = walSync;
     // The lock first, so that a second gateway is refused before it reads anything.
     this.lock = lock ? takeLock(path) : undefined;
     try {
@@ -379,7 +412,9 @@ export class GatewayStore {
       this.db.pragma("busy_timeout = 5000");
       if (!readonly) {
         this.db.pragma("journal_mode = WAL");
-        this.db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
+        // NORMAL: SQLite does not sync the WAL at commit (it still does around checkpoints); with
+        // durability `full` the store syncs it itself before acknowledging (whenDurable).
+        this.db.pragma("synchronous = NORMAL");
       }
       this.db.pragma("foreign_keys = ON");
     } catch (error) {
@@ -549,13 +584,51 @@ export class GatewayStore {
       for (const { reject } of units) reject(refusal);
       return;
     }
-    this.noteSuccess();
-    units.forEach(({ resolve, reject }, i) => {
-      const outcome = outcomes[i];
-      if (!outcome.ok) return reject(outcome.value);
-      runEffects(outcome.effects);
-      resolve(outcome.value);
-    });
+    const settle = (failure: Error | undefined) => {
+      if (failure === undefined) this.noteSuccess();
+      units.forEach(({ resolve, reject }, i) => {
+        const outcome = outcomes[i];
+        if (!outcome.ok) return reject(outcome.value);
+        // Committed but not known durable: refused like a failed commit (a retry finds it stored).
+        if (failure !== undefined) return reject(storeUnavailable(failure));
+        runEffects(outcome.effects);
+        resolve(outcome.value);
+      });
+    };
+    if (this.syncsWal) this.whenDurable(settle);
+    else settle(undefined);
+  }
+
+  /** Settles `done` once a WAL sync that started after this call has finished (with the failure, if it failed). */
+  private whenDurable(done: (failure: Error | undefined) => void): void {
+    this.awaitingSync.push(done);
+    if (this.syncing === undefined) this.startSync();
+  }
+
+  private startSync(): void {
+    const group = this.awaitingSync;
+    this.awaitingSync = [];
+    this.syncing = group;
+    const finished = (error: unknown) => {
+      if (this.syncing !== group) return; // close() settled the group already
+      this.syncing = undefined;
+      const failure = error ? walSyncFault(error) : undefined;
+      if (failure !== undefined) this.noteFailure(failure);
+      for (const done of group) done(failure);
+      if (this.awaitingSync.length > 0) this.startSync();
+    };
+    let fd: number;
+    try {
+      fd = this.walDescriptor();
+    } catch (error) {
+      return process.nextTick(finished, error);
+    }
+    this.walSync.later(fd, finished);
+  }
+
+  private walDescriptor(): number {
+    this.walFd ??= openSync(`${this.path}-wal`, "r");
+    return this.walFd;
   }
 
   /**
@@ -575,6 +648,8 @@ export class GatewayStore {
           this.effects = undefined;
         }
       }).immediate();
+      // Synchronous callers (the chain worker, the CLI) wait for their own commit to be durable.
+      if (this.syncsWal) this.syncWalNow();
     } catch (error) {
       if (!isStoreFault(error)) throw error;
       this.noteFailure(error);
@@ -583,6 +658,15 @@ export class GatewayStore {
     this.noteSuccess();
     runEffects(effects);
     return result;
+  }
+
+  /** Syncs the WAL on this thread; a failure is thrown as a store fault. */
+  private syncWalNow(): void {
+    try {
+      this.walSync.now(this.walDescriptor());
+    } catch (error) {
+      throw walSyncFault(error);
+    }
   }
 
   /** A single write outside any transaction is its own commit: tracked like one. */
@@ -786,6 +870,21 @@ export class GatewayStore {
 
   /** Closes the database, then gives its lock up. */
   close(): void {
+    // Groups still waiting for a sync (none once the server finished its requests) are synced here.
+    const waiting = [...(this.syncing ?? []), ...this.awaitingSync];
+    this.syncing = undefined;
+    this.awaitingSync = [];
+    if (waiting.length > 0) {
+      let failure: Error | undefined;
+      try {
+        this.syncWalNow();
+      } catch (error) {
+        failure = error as Error;
+      }
+      for (const done of waiting) done(failure);
+    }
+    if (this.walFd !== undefined) closeSync(this.walFd);
+    this.walFd = undefined;
     if (this.db?.open) this.db.close();
     if (this.lock?.open) this.lock.close();
   }
