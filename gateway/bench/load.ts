@@ -182,7 +182,7 @@ async function main(): Promise<void> {
     const variants = [
       { name: `(a) landed gateway (${baseline.revision.slice(0, 7)})`, port, cli: baseline.cli, overrides: {}, enrol: (path: string) => baseline.enrol(path, enrolments), profiled: false },
       { name: "(a′) this gateway, verification on the main thread (verifierThreads 0, noble keccak)", port: port + 2, cli, overrides: { verifierThreads: "0", nativeKeccak: "false" }, enrol: enrolHere, profiled: false },
-      { name: `(b) this gateway, verifier pool (verifierThreads ${availableParallelism()}, native keccak)`, port: port + 4, cli, overrides: {}, enrol: enrolHere, profiled: flags.profile },
+      { name: `(b) this gateway, verifier pool (verifierThreads ${Math.max(1, availableParallelism() - 1)}, native keccak)`, port: port + 4, cli, overrides: {}, enrol: enrolHere, profiled: flags.profile },
     ];
     const gateways: (Gateway & { name: string; clients: GatewayClient[]; cursor: number[]; slices: Slice[]; loads: number[] })[] = [];
     for (const { name, port: own, cli: variantCli, overrides, enrol, profiled } of variants) {

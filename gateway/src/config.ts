@@ -150,7 +150,8 @@ export const defaultConfig = {
   logLevel: "info",
   nativeSecp256k1: true,
   nativeKeccak: true,
-  verifierThreads: availableParallelism(),
+  // One core is the main thread's (HTTP, sessions, storage): on 2 cores one worker gave ~10% more than two (docs/benchmarks.md).
+  verifierThreads: Math.max(1, availableParallelism() - 1),
   aggregation: "off",
   handoverDeadlineMs: 60_000,
   aggregateIntervalMs: 2_000,
@@ -190,7 +191,7 @@ const settings = {
   bodyLimitBytes: ["IOMT_GATEWAY_BODY_LIMIT_BYTES", "largest request body"],
   maxMessagesPerRequest: ["IOMT_GATEWAY_MAX_MESSAGES_PER_REQUEST", "messages per data request"],
   maxPayloadBytes: ["IOMT_GATEWAY_MAX_PAYLOAD_BYTES", "largest raw reading stored with a message"],
-  durability: ["IOMT_GATEWAY_DURABILITY", "full (fsync every commit) or normal (survives a process crash only)"],
+  durability: ["IOMT_GATEWAY_DURABILITY", "full (nothing answered before its commit is fsynced) or normal (survives a process crash only)"],
   integrityCheck: ["IOMT_GATEWAY_INTEGRITY_CHECK", "SQLite's check of the database at start: quick or full"],
   pepperFile: ["IOMT_GATEWAY_PEPPER_FILE", "the pepper of enrolment secrets (32 bytes hex, chmod 600; init creates it)"],
   adminTokenFile: ["IOMT_GATEWAY_ADMIN_TOKEN_FILE", "the operator console's admin token (one line, chmod 600; admin-token creates it); unset: no console"],

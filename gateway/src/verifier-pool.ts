@@ -1,4 +1,4 @@
-// The pool of verifier threads (`verifierThreads`, default: the cores Node reports). Started with
+// The pool of verifier threads (`verifierThreads`, default: the cores Node reports less one). Started with
 // the gateway, before it listens; terminated by `close()`, so no thread outlives the gateway. A
 // request's messages go to the least busy workers, in batches of at least MIN_BATCH messages; the
 // answers come back in order. A worker that dies (a crash, an out-of-memory kill) fails the

@@ -105,7 +105,7 @@ describe("gateway config", () => {
         adminTokenFile: undefined,
         logLevel: "info",
         nativeKeccak: true,
-        verifierThreads: availableParallelism(),
+        verifierThreads: Math.max(1, availableParallelism() - 1),
         aggregation: "off",
         parentUrl: undefined,
         parentMaster: undefined,
@@ -132,10 +132,10 @@ describe("gateway config", () => {
       expect(config).to.deep.include({ chainId: 31337, fromBlock: 0n, groups: [GID], port: 0, batchMaxMessages: 10, nativeSecp256k1: true });
     });
 
-    it("takes the verifier threads from 0 (the main thread) up, by default as many as the cores Node reports", () => {
+    it("takes the verifier threads from 0 (the main thread) up, by default one less than the cores Node reports, at least one", () => {
       expect(resolveConfig({ ...base, verifierThreads: "0" }).config.verifierThreads).to.equal(0);
       expect(resolveConfig({ ...base, verifierThreads: 3 }).config.verifierThreads).to.equal(3);
-      expect(resolveConfig(base).config.verifierThreads).to.equal(availableParallelism());
+      expect(resolveConfig(base).config.verifierThreads).to.equal(Math.max(1, availableParallelism() - 1));
     });
 
     it("accepts a boolean as 1/0 and true/false", () => {
