@@ -1,12 +1,14 @@
 // The landed gateway `./iomt bench:gateway` compares with: this repository at a revision (by default
 // LANDED_GATEWAY, main just before the first change made for the gateway's throughput — the OpenSSL
 // record cipher, then the verifier pool), exported with `git archive`, installed with `npm ci` and
-// built with its own `gateway:build`, once, into node_modules/.cache/iomt-bench/<revision>. It runs
+// built with its own `gateway:build`, once, into <tmpdir>/iomt-bench-baselines/<revision> (outside
+// any node_modules, where TypeScript would take its own sources for a dependency's). It runs
 // from its own CLI on its own database, with its own SQLite binding; devices are enrolled through
 // its own store. Its wire protocol and registry are this one's (nothing on the wire or on chain
 // changed since), so the same devices, sessions and pre-signed messages load it.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Address, Hex } from "viem";
@@ -31,16 +33,20 @@ export type BaselineGateway = {
 export function buildBaseline(revision: string, log: (line: string) => void): BaselineGateway {
   const root = join(import.meta.dirname, "..", "..");
   const full = execFileSync("git", ["rev-parse", "--verify", `${revision}^{commit}`], { cwd: root, encoding: "utf8" }).trim();
-  const dir = join(root, "node_modules", ".cache", "iomt-bench", full);
+  const dir = join(tmpdir(), "iomt-bench-baselines", full);
   const cli = join(dir, "gateway", "dist", "cli.js");
-  if (!existsSync(cli)) {
+  // Written last: a build that failed half-way is redone, not used.
+  const built = join(dir, ".built");
+  if (!existsSync(built)) {
     log(`building the landed gateway ${full.slice(0, 10)} into ${dir} (once)`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    execFileSync("bash", ["-c", `git archive ${full} | tar -x -C "${dir}"`], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+    // The build's output goes to stderr, so that a failure says why.
+    execFileSync("bash", ["-c", `git archive ${full} | tar -x -C "${dir}"`], { cwd: root, stdio: ["ignore", 2, 2] });
     // The same npm and Node as this run (./iomt puts Node 22 first on PATH): the SQLite binding is built for it.
-    execFileSync("npm", ["ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel", "error"], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
-    execFileSync("npm", ["run", "--silent", "gateway:build"], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync("npm", ["ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel", "error"], { cwd: dir, stdio: ["ignore", 2, 2] });
+    execFileSync("npm", ["run", "--silent", "gateway:build"], { cwd: dir, stdio: ["ignore", 2, 2] });
+    writeFileSync(built, `${new Date().toISOString()}\n`);
   }
   return {
     revision: full,

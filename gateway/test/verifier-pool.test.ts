@@ -1,7 +1,8 @@
 // The pool of verifier threads (verifier-pool.ts) on real worker threads: the same verdicts as the
 // main thread, in the request's order, for good and bad messages (a wrong signer, a high-s or
-// malformed signature, a payload that does not match its commitment); a worker killed with a batch
-// fails that batch with VerifierUnavailable and is replaced; close leaves no thread running (a
+// malformed signature, a payload that does not match its commitment); the requests of one
+// event-loop turn go to a worker in one hand-off, each getting its own verdicts; a worker killed
+// with a batch fails every request in it with VerifierUnavailable and is replaced; close leaves no thread running (a
 // process whose only work was a pool ends by itself). End to end, a gateway whose verifier thread
 // dies refuses the data request with a sealed 503 VerifierUnavailable, stores nothing, and takes the
 // same message once the replacement answers.
@@ -62,6 +63,39 @@ describe("gateway verifier pool", () => {
 
     it("reports its threads, all alive, on the native code", () => {
       expect(pool.status()).to.deep.equal({ threads: 2, alive: 2, crashes: 0, nativeSecp256k1: true, nativeKeccak: true });
+    });
+  });
+
+  describe("the requests of one event-loop turn", () => {
+    it("go to a worker together, in one hand-off, and each gets its own verdicts in order", async () => {
+      const pool = await VerifierPool.start({ ...options, threads: 1 });
+      try {
+        const handOffs: number[] = [];
+        pool.on("dispatch", (_, count: number) => handOffs.push(count));
+        const requests = [await Promise.all([1, 2, 3].map((n) => signed(n))), [await signed(4, stranger)], await Promise.all([5, 6].map((n) => signed(n)))];
+        const answers = await Promise.all(requests.map((messages) => pool.verify(messages)));
+        expect(handOffs).to.deep.equal([6]);
+        const here = createInThreadVerifier(options);
+        for (const [i, messages] of requests.entries()) expect(answers[i]).to.deep.equal(await here.verify(messages));
+        expect(answers[1][0]).to.deep.include({ signer: stranger.address.toLowerCase() });
+        // A later turn is another hand-off.
+        await pool.verify(requests[1]);
+        expect(handOffs).to.deep.equal([6, 1]);
+      } finally {
+        await pool.close();
+      }
+    });
+
+    it("are all refused with VerifierUnavailable when the worker holding their batch dies", async () => {
+      const pool = await VerifierPool.start({ ...options, threads: 1 });
+      try {
+        pool.once("dispatch", (worker) => void worker.terminate());
+        const messages = await Promise.all([1, 2].map((n) => signed(n)));
+        const outcomes = [pool.verify(messages.slice(0, 1)), pool.verify(messages.slice(1))];
+        for (const outcome of outcomes) await expectRejection(outcome, ApiError, "VerifierUnavailable");
+      } finally {
+        await pool.close();
+      }
     });
   });
 
