@@ -193,6 +193,10 @@ export function isStoreFault(error: unknown): boolean {
 /** The refusal a caller gets when its work could not be committed: nothing it asked for was stored. */
 export function storeUnavailable(error: unknown): ApiError {
   const reason = sqliteCode(error) ?? "error";
+  if (reason === "SQLITE_IOERR_FSYNC") {
+    // Committed to the file but not known to be on disk: not "nothing was kept".
+    return new ApiError(503, "StoreUnavailable", "the gateway could not sync this request to disk (an I/O error): it is not acknowledged; retry later (a retry of the same message gets its receipt)", { reason });
+  }
   const why = reason.startsWith("SQLITE_FULL") ? "the disk is full" : reason.startsWith("SQLITE_IOERR") ? "an I/O error" : reason;
   return new ApiError(503, "StoreUnavailable", `the gateway could not store this request (${why}); nothing was kept: retry later`, { reason });
 }
