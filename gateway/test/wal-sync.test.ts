@@ -10,8 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GatewayStore, type WalSync } from "../src/store.js";
 import { ApiError } from "../src/errors.js";
-import { recordAssertion } from "../../sdk/test/support/ledger.js";
-import { expectCode, expectRejection } from "./support/expect.js";
+import { expectCode, expectRejection, expectStoreFault } from "./support/expect.js";
 
 type Held = { fd: number; release(error?: NodeJS.ErrnoException): void };
 
@@ -108,8 +107,7 @@ describe("gateway store: nothing is acknowledged before the write-ahead log is s
       const error = await expectRejection(refused, ApiError, "StoreUnavailable");
       expect(error.message).to.match(/could not sync this request to disk \(an I\/O error\): it is not acknowledged/);
       // The reason an operator reads in the refusal's details and in readiness: SQLite's own code for a failed sync.
-      expect(error.details).to.deep.equal({ reason: "SQLITE_IOERR_FSYNC" });
-      recordAssertion("code", "SQLITE_IOERR_FSYNC");
+      expectStoreFault(error, "SQLITE_IOERR_FSYNC");
       expect(store.health).to.deep.include({ ok: false, lastError: "SQLITE_IOERR_FSYNC: fsync of the write-ahead log failed: EIO: i/o error, fsync" });
       // What was committed stays (a device's retry finds its message stored); the next good sync clears the failure.
       expect(store.getMeta("reading")).to.equal("1");

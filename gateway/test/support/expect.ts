@@ -8,6 +8,7 @@ import { bytesToHex, hexToBytes } from "viem";
 import { bindingOf, GatewayError, gatewayRoutes, openAnswer, requestAad, sealRecord, type ClientHello, type GatewayClient, type SealedRoute, type SessionRecord } from "@iomt-auth/sdk";
 import { expectRejection } from "../../../sdk/test/support/expect.js";
 import { recordAssertion } from "../../../sdk/test/support/ledger.js";
+import type { ApiError } from "../../src/errors.js";
 
 export { expectCode, expectError, expectFailure, expectRejection, rejection, thrown } from "../../../sdk/test/support/expect.js";
 
@@ -65,6 +66,13 @@ export function expectErrorAnswer(answer: Answer, status: number, code: string):
   expect(answer.body.error?.message).to.be.a("string").and.not.equal("");
   recordAssertion("code", code);
   return answer.body.error!;
+}
+
+/** Asserts a `StoreUnavailable` refusal whose `details.reason` is this store fault code (e.g. `SQLITE_IOERR_FSYNC`), and records that code. */
+export function expectStoreFault(error: ApiError, reason: string): void {
+  expect(error.code).to.equal("StoreUnavailable");
+  expect(error.details).to.deep.equal({ reason });
+  recordAssertion("code", reason);
 }
 
 /**
