@@ -22,12 +22,13 @@ import {
   iomtRegistryAbi,
   recordDataBatchBySig,
   type BatchItemResult,
+  type ByteHash,
   type ReadClient,
   type WireAssociation,
   type WriteClient,
 } from "@iomt-auth/sdk";
 import type { GatewayConfig, LoadedConfig } from "./config.js";
-import { createKeccak256, type Keccak256 } from "./keccak.js";
+import { createKeccak256 } from "./keccak.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { standingErrors, type AuthTableMirror, type GroupStanding, type StandingError } from "./mirror.js";
 import type { AssociationRow, BatchRow, GatewayStore, MessageRow } from "./store.js";
@@ -83,7 +84,7 @@ export class ChainWorker {
   chainUp = true;
   lastError: string | undefined;
   /** The batch trees' pair hash: native where the binding loads and `nativeKeccak` is on (a batch of 1,024 is 1,023 hashes on the main thread). */
-  private readonly keccak256: Keccak256;
+  private readonly keccak256: ByteHash;
 
   constructor(parameters: ChainWorkerParameters) {
     this.p = parameters;

@@ -9,7 +9,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:
 import { createRequire } from "node:module";
 import { bytesToHex, hashMessage, hexToBytes, type Address, type Hex, type SignableMessage } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { nobleKeyAgreement, recoverSigner, type BindingHash, type RecordCipher, type SessionAccount, type SessionKeyAgreement, type SignerRecoverer } from "@iomt-auth/sdk";
+import { nobleKeyAgreement, recoverSigner, type ByteHash, type RecordCipher, type SessionAccount, type SessionKeyAgreement, type SignerRecoverer } from "@iomt-auth/sdk";
 import { createSignerRecovery } from "./signatures.js";
 
 /** The functions of the binding the gateway uses. */
@@ -95,7 +95,7 @@ export const opensslRecordCipher: RecordCipher = Object.freeze({
 });
 
 /** SHA-256 on OpenSSL: the hash of each request record its answer is bound to (the SDK's `bindingOf`), the same bytes as noble's. */
-export const opensslSha256: BindingHash = (data) => new Uint8Array(createHash("sha256").update(data).digest());
+export const opensslSha256: ByteHash = (data) => new Uint8Array(createHash("sha256").update(data).digest());
 
 /** The handshake's crypto on the native binding when `preferNative` and it loads, else on noble. */
 export function createHandshakeCrypto(masterKey: MasterKey, preferNative: boolean): HandshakeCrypto {

@@ -10,8 +10,7 @@
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { keccak_256 } from "@noble/hashes/sha3";
-
-export type Keccak256 = (data: Uint8Array) => Uint8Array;
+import type { ByteHash } from "@iomt-auth/sdk";
 
 /** The addon's sponge: keccak-256 is rate 1088, capacity 512, 32 bytes squeezed (the package's own parameters, no suffix). */
 type KeccakState = { initialize(rate: number, capacity: number): void; absorb(data: Buffer): void; squeeze(length: number): Buffer };
@@ -24,16 +23,16 @@ function loadKeccakState(): new () => KeccakState {
 }
 
 /** noble's keccak-256, the fallback and the reference the binding is checked against. */
-export const nobleKeccak256: Keccak256 = keccak_256;
+export const nobleKeccak256: ByteHash = keccak_256;
 
-let loaded: Keccak256 | null | undefined;
+let loaded: ByteHash | null | undefined;
 
 /** The native keccak-256, or undefined when its binding does not load here. Cached. */
-export function loadNativeKeccak256(): Keccak256 | undefined {
+export function loadNativeKeccak256(): ByteHash | undefined {
   if (loaded === undefined) {
     try {
       const state = new (loadKeccakState())();
-      const native: Keccak256 = (data) => {
+      const native: ByteHash = (data) => {
         state.initialize(1088, 512);
         state.absorb(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
         return state.squeeze(32);
@@ -49,7 +48,7 @@ export function loadNativeKeccak256(): Keccak256 | undefined {
 }
 
 /** The native keccak-256 when `preferNative` and it loads, else noble's. */
-export function createKeccak256(preferNative: boolean): { native: boolean; keccak256: Keccak256 } {
+export function createKeccak256(preferNative: boolean): { native: boolean; keccak256: ByteHash } {
   const native = preferNative ? loadNativeKeccak256() : undefined;
   return native === undefined ? { native: false, keccak256: nobleKeccak256 } : { native: true, keccak256: native };
 }

@@ -13,9 +13,9 @@
 //   rules (128 bytes, low s, a key on the curve); the tests compare them on random and bad input.
 import { createPublicKey, verify } from "node:crypto";
 import { bytesToHex, domainSeparator, hexToBytes, keccak256, stringToHex, type Address, type Hex } from "viem";
-import { dataMessageTypes, InvalidSignatureError, normalizeSignature, P256_ADDRESS_TAG, recoverSigner, type DataMessage, type RegistryDomain } from "@iomt-auth/sdk";
+import { dataMessageTypes, InvalidSignatureError, normalizeSignature, P256_ADDRESS_TAG, recoverSigner, type ByteHash, type DataMessage, type RegistryDomain } from "@iomt-auth/sdk";
 import { loadNativeSecp256k1 } from "./crypto.js";
-import { nobleKeccak256, type Keccak256 } from "./keccak.js";
+import { nobleKeccak256 } from "./keccak.js";
 
 const DATA_MESSAGE_TYPEHASH = hexToBytes(
   keccak256(stringToHex(`DataMessage(${dataMessageTypes.DataMessage.map(({ type, name }) => `${type} ${name}`).join(",")})`)),
@@ -34,7 +34,7 @@ const P256_ADDRESS_TAG_BYTES = hexToBytes(P256_ADDRESS_TAG);
  * check), `SignatureUnrecoverable` for a signature that does not verify or a key off the curve
  * (OpenSSL refuses to import it).
  */
-function verifyP256(hash: Hex, signature: Hex, keccak_256: Keccak256): Address {
+function verifyP256(hash: Hex, signature: Hex, keccak_256: ByteHash): Address {
   const bytes = hexToBytes(normalizeSignature(signature));
   const point = bytes.subarray(64);
   let valid: boolean;
@@ -54,7 +54,7 @@ function verifyP256(hash: Hex, signature: Hex, keccak_256: Keccak256): Address {
 export type DataMessageHasher = (message: DataMessage) => Hex;
 
 /** Returns a function computing `hashDataMessage(domain, message)` for one fixed domain (with `keccak_256`: noble's, or the native one). */
-export function createDataMessageHasher(domain: RegistryDomain, keccak_256: Keccak256 = nobleKeccak256): DataMessageHasher {
+export function createDataMessageHasher(domain: RegistryDomain, keccak_256: ByteHash = nobleKeccak256): DataMessageHasher {
   const separator = hexToBytes(domainSeparator({ domain }));
   return (message) => {
     const struct = new Uint8Array(7 * 32);
@@ -91,7 +91,7 @@ function writeUint256(target: Uint8Array, offset: number, value: bigint): void {
 export type SignerRecovery = { readonly native: boolean; recover(hash: Hex, signature: Hex): Address };
 
 /** The native recovery when `preferNative` and the binding loads, else the SDK's pure-JS one (`keccak_256` makes a native key's address). */
-export function createSignerRecovery(preferNative: boolean, keccak_256: Keccak256 = nobleKeccak256): SignerRecovery {
+export function createSignerRecovery(preferNative: boolean, keccak_256: ByteHash = nobleKeccak256): SignerRecovery {
   const native = preferNative ? loadNativeSecp256k1() : undefined;
   if (native === undefined) return { native: false, recover: (hash, signature) => recoverSigner(hash, signature).toLowerCase() as Address };
   return {

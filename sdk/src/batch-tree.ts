@@ -6,16 +6,14 @@ import { keccak_256 } from "@noble/hashes/sha3";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils";
 import { concat, keccak256, type Hex } from "viem";
 import { IomtError } from "./errors.js";
+import type { ByteHash } from "./hash.js";
 
 const hashSorted = (a: Hex, b: Hex): Hex => (BigInt(a) < BigInt(b) ? keccak256(concat([a, b])) : keccak256(concat([b, a])));
 
-/** keccak-256 over bytes: noble's by default; a gateway may give a native one (the same bytes). */
-export type BatchTreeHash = (data: Uint8Array) => Uint8Array;
-
 /** Options of {@link buildBatchTree}. */
 export type BuildBatchTreeOptions = {
-  /** The keccak-256 to hash pairs with (default: noble's, pure JS). */
-  keccak256?: BatchTreeHash | undefined;
+  /** The keccak-256 to hash pairs with (default: noble's, pure JS); a gateway may give a native one (the same bytes). */
+  keccak256?: ByteHash | undefined;
 };
 
 export interface BatchTree {

@@ -8,6 +8,7 @@
 import { sha256 } from "@noble/hashes/sha2";
 import { concatBytes, hexToBytes as hexDigitsToBytes, utf8ToBytes } from "@noble/hashes/utils";
 import { hexToBytes, type Hex } from "viem";
+import type { ByteHash } from "./hash.js";
 import { openRecord, sealRecord, SessionError, type RecordCipher, type Session, type SessionRecord } from "./session.js";
 
 /** Label of a request's additional data. */
@@ -46,11 +47,12 @@ export function responseAad({ route, seq, hash }: RequestBinding): Uint8Array {
   return concatBytes(utf8ToBytes(RESPONSE_AAD_LABEL), utf8ToBytes(route), uint64be(seq), hash);
 }
 
-/** SHA-256 over bytes: noble's by default; a gateway may give Node's (the same bytes, several times faster on a record). */
-export type BindingHash = (data: Uint8Array) => Uint8Array;
-
-/** The binding of a request record: its route, sequence number and the sha256 of its ciphertext. `hash`: see {@link BindingHash}. */
-export function bindingOf(route: string, record: SessionRecord, hash: BindingHash = sha256): RequestBinding {
+/**
+ * The binding of a request record: its route, sequence number and the sha256 of its ciphertext.
+ * `hash` is that SHA-256: noble's by default; a gateway may give Node's (the same bytes, several
+ * times faster on a record).
+ */
+export function bindingOf(route: string, record: SessionRecord, hash: ByteHash = sha256): RequestBinding {
   return { route, seq: BigInt(record.seq), hash: hash(hexDigitsToBytes(record.ciphertext.slice(2))) };
 }
 

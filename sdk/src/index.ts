@@ -2,6 +2,7 @@
 // crypto for iomt-auth, on viem. Deployment (with the bytecode) lives in `@iomt-auth/sdk/deploy`;
 // the optional native signing backend in `@iomt-auth/sdk/native-secp256k1`.
 export { IomtError } from "./errors.js";
+export type { ByteHash } from "./hash.js";
 export { toId, assertId, groupId, InvalidIdError, type Id, type GroupIdParameters } from "./ids.js";
 export { normalizeSignature, recoverSigner, InvalidSignatureError } from "./signature.js";
 export {
@@ -103,7 +104,7 @@ export * from "./actions/data.js";
 export { verifyAggregatedMessageOnChain, type VerifyAggregatedMessageOnChainParameters } from "./actions/aggregate.js";
 export * from "./actions/auth-path.js";
 export { getRegistryDomain } from "./actions/domain.js";
-export { buildBatchTree, verifyBatchProof, type BatchTree, type BatchTreeHash, type BuildBatchTreeOptions } from "./batch-tree.js";
+export { buildBatchTree, verifyBatchProof, type BatchTree, type BuildBatchTreeOptions } from "./batch-tree.js";
 export {
   aggregateLeaf,
   buildAggregateTree,
@@ -221,7 +222,6 @@ export {
   openRequest,
   sealAnswer,
   openAnswer,
-  type BindingHash,
   type RequestBinding,
   type SealedAnswerBody,
 } from "./gateway-protocol.js";
