@@ -1,16 +1,15 @@
 // The Merkle tree of an anchored batch of data messages. Leaves are the messages' EIP-712
 // digests (`hashDataMessage`); pairs are hashed in ascending order, OpenZeppelin MerkleProof's
 // commutative rule, so `verifyAnchoredMessage` on chain accepts the same proofs; an unpaired last
-// node is carried up. Pure: no RPC.
+// node is carried up. Building and verifying hash pairs with the same function, on bytes. Pure: no RPC.
 import { keccak_256 } from "@noble/hashes/sha3";
-import { bytesToHex, hexToBytes } from "@noble/hashes/utils";
-import { concat, keccak256, type Hex } from "viem";
+import { bytesToHex } from "@noble/hashes/utils";
+import type { Hex } from "viem";
+import { fixedHexToBytes } from "./bytes.js";
 import { IomtError } from "./errors.js";
 import type { ByteHash } from "./hash.js";
 
-const hashSorted = (a: Hex, b: Hex): Hex => (BigInt(a) < BigInt(b) ? keccak256(concat([a, b])) : keccak256(concat([b, a])));
-
-/** Options of {@link buildBatchTree}. */
+/** Options of {@link buildBatchTree} and {@link verifyBatchProof}. */
 export type BuildBatchTreeOptions = {
   /** The keccak-256 to hash pairs with (default: noble's, pure JS); a gateway may give a native one (the same bytes). */
   keccak256?: ByteHash | undefined;
@@ -31,9 +30,25 @@ function compareDigests(a: Uint8Array, b: Uint8Array): number {
   return 0;
 }
 
+/**
+ * The sorted-pair hash (OpenZeppelin's `Hashes.commutativeKeccak256`): `hash(low ‖ high)` of two
+ * 32-byte nodes in ascending order. The pair is written into one buffer the returned function
+ * keeps, so a tree's levels allocate nothing but the digests.
+ */
+function sortedPairHash(hash: ByteHash): (a: Uint8Array, b: Uint8Array) => Uint8Array {
+  const pair = new Uint8Array(2 * DIGEST_BYTES);
+  return (a, b) => {
+    const [low, high] = compareDigests(a, b) < 0 ? [a, b] : [b, a];
+    pair.set(low, 0);
+    pair.set(high, DIGEST_BYTES);
+    return hash(pair);
+  };
+}
+
 function leafBytes(leaf: Hex, index: number): Uint8Array {
-  if (typeof leaf !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(leaf)) throw new IomtError("BatchLeafInvalid", `leaf ${index} is not a 32-byte 0x-prefixed hex digest`);
-  return hexToBytes(leaf.slice(2));
+  const bytes = fixedHexToBytes(leaf, DIGEST_BYTES);
+  if (bytes === undefined) throw new IomtError("BatchLeafInvalid", `leaf ${index} is not a 32-byte 0x-prefixed hex digest`);
+  return bytes;
 }
 
 /**
@@ -42,18 +57,12 @@ function leafBytes(leaf: Hex, index: number): Uint8Array {
  */
 export function buildBatchTree(leaves: readonly Hex[], { keccak256: hash = keccak_256 }: BuildBatchTreeOptions = {}): BatchTree {
   if (leaves.length === 0) throw new IomtError("BatchEmpty", "a batch tree needs at least one leaf");
-  const pair = new Uint8Array(2 * DIGEST_BYTES);
-  const hashSortedBytes = (a: Uint8Array, b: Uint8Array): Uint8Array => {
-    const [low, high] = compareDigests(a, b) < 0 ? [a, b] : [b, a];
-    pair.set(low, 0);
-    pair.set(high, DIGEST_BYTES);
-    return hash(pair);
-  };
+  const hashPair = sortedPairHash(hash);
   const levels: Uint8Array[][] = [leaves.map(leafBytes)];
   while (levels[levels.length - 1].length > 1) {
     const below = levels[levels.length - 1];
     const above: Uint8Array[] = [];
-    for (let i = 0; i < below.length; i += 2) above.push(i + 1 < below.length ? hashSortedBytes(below[i], below[i + 1]) : below[i]);
+    for (let i = 0; i < below.length; i += 2) above.push(i + 1 < below.length ? hashPair(below[i], below[i + 1]) : below[i]);
     levels.push(above);
   }
   const size = levels[0].length;
@@ -74,7 +83,23 @@ export function buildBatchTree(leaves: readonly Hex[], { keccak256: hash = kecca
   };
 }
 
-/** True when `proof` leads from `leaf` to `root` under the sorted-pair rule (OpenZeppelin `MerkleProof.verify`). */
-export function verifyBatchProof({ root, leaf, proof }: { root: Hex; leaf: Hex; proof: readonly Hex[] }): boolean {
-  return BigInt(proof.reduce(hashSorted, leaf)) === BigInt(root);
+/**
+ * True when `proof` leads from `leaf` to `root` under the sorted-pair rule (OpenZeppelin
+ * `MerkleProof.verify`), hashing pairs as {@link buildBatchTree} does. Every node is 32 bytes of hex
+ * (either case), as on chain: false, not an exception, for a root, leaf or sibling of another shape.
+ */
+export function verifyBatchProof(
+  { root, leaf, proof }: { root: Hex; leaf: Hex; proof: readonly Hex[] },
+  { keccak256: hash = keccak_256 }: BuildBatchTreeOptions = {},
+): boolean {
+  const rootBytes = fixedHexToBytes(root, DIGEST_BYTES);
+  let node = fixedHexToBytes(leaf, DIGEST_BYTES);
+  if (rootBytes === undefined || node === undefined || !Array.isArray(proof)) return false;
+  const hashPair = sortedPairHash(hash);
+  for (const sibling of proof) {
+    const siblingBytes = fixedHexToBytes(sibling, DIGEST_BYTES);
+    if (siblingBytes === undefined) return false;
+    node = hashPair(node, siblingBytes);
+  }
+  return compareDigests(node, rootBytes) === 0;
 }

@@ -164,6 +164,46 @@ describe("batch tree", () => {
       const upper = `0x${tree.root.slice(2).toUpperCase()}` as Hex;
       expect(verifyBatchProof({ root: upper, leaf: leaves[4], proof: tree.proof(4) })).to.equal(true);
     });
+
+    it("answers false, not an exception, for a root, leaf or sibling that is not a 32-byte hex digest", () => {
+      const proof = tree.proof(3);
+      const misshapen = (node: Hex): Hex[] => ["0x1234", `${node}00`, node.slice(0, -1), `0x${"zz".repeat(32)}`, node.slice(2), `0X${node.slice(2)}`, 7, undefined] as Hex[];
+      for (const bad of misshapen(leaves[3])) expect(verifyBatchProof({ root: tree.root, leaf: bad, proof }), `leaf ${String(bad)}`).to.equal(false);
+      for (const bad of misshapen(tree.root)) expect(verifyBatchProof({ root: bad, leaf: leaves[3], proof }), `root ${String(bad)}`).to.equal(false);
+      for (const bad of misshapen(proof[1])) expect(verifyBatchProof({ root: tree.root, leaf: leaves[3], proof: [proof[0], bad, ...proof.slice(2)] }), `sibling ${String(bad)}`).to.equal(false);
+      expect(verifyBatchProof({ root: tree.root, leaf: leaves[3], proof: "0x" as unknown as Hex[] })).to.equal(false);
+    });
+
+    it("does not take a shorter spelling of a root's number for the root itself", () => {
+      // The old hex rule compared nodes as numbers, so "0x01" passed for the root 0x00…01.
+      const root = numberToHex(1, { size: 32 });
+      expect(verifyBatchProof({ root, leaf: "0x01", proof: [] })).to.equal(false);
+      expect(verifyBatchProof({ root, leaf: root, proof: [] })).to.equal(true);
+    });
+  });
+
+  describe("verifyBatchProof with a given keccak256", () => {
+    const leaves = leavesOf(6, "verify-given");
+    const tree = buildBatchTree(leaves);
+
+    it("hashes every pair of the proof with the given function, as buildBatchTree does", () => {
+      let calls = 0;
+      const counted = (data: Uint8Array) => {
+        calls++;
+        return keccak256(data, "bytes");
+      };
+      for (let i = 0; i < leaves.length; i++) {
+        calls = 0;
+        expect(verifyBatchProof({ root: tree.root, leaf: leaves[i], proof: tree.proof(i) }, { keccak256: counted }), `leaf ${i}`).to.equal(true);
+        expect(calls, `leaf ${i}`).to.equal(tree.proof(i).length);
+      }
+    });
+
+    it("rejects the proofs when the given function is not the keccak-256 the tree was built with", () => {
+      const zeros = () => new Uint8Array(32);
+      expect(verifyBatchProof({ root: tree.root, leaf: leaves[0], proof: tree.proof(0) }, { keccak256: zeros })).to.equal(false);
+      expect(verifyBatchProof({ root: buildBatchTree(leaves, { keccak256: zeros }).root, leaf: leaves[0], proof: tree.proof(0) }, { keccak256: zeros })).to.equal(true);
+    });
   });
 
   describe("batch trees against a deployed registry", () => {
