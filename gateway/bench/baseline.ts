@@ -16,17 +16,31 @@ import type { Address, Hex } from "viem";
 /** main at "Console docs: the API's schemas" (2026-12-01 21:09), before eb48770 (OpenSSL records) and dfb7301 (the verifier pool). */
 export const LANDED_GATEWAY = "ce81027eb91bed47bb8f2340e42206cf26dd8261";
 
-type BaselineModule = {
-  GatewayStore: { open(path: string): { close(): void } };
-  enrolDevice(store: unknown, parameters: { gid: Hex; oid: Hex; address: Address }): unknown;
+/** A device to enrol: its group, id and address. */
+export type Enrolment = { gid: Hex; oid: Hex; address: Address };
+
+/** The part of a gateway's `dist/index.js` (this one's or the landed one's) that enrols devices. */
+export type EnrolmentModule<Store extends { close(): void }> = {
+  GatewayStore: { open(path: string): Store };
+  enrolDevice(store: Store, parameters: Enrolment): unknown;
 };
+
+/** Enrols `devices` in the database at `databasePath` through `module`'s own store, closed even when an enrolment throws. */
+export function enrolAll<Store extends { close(): void }>({ GatewayStore, enrolDevice }: EnrolmentModule<Store>, databasePath: string, devices: readonly Enrolment[]): void {
+  const store = GatewayStore.open(databasePath);
+  try {
+    for (const device of devices) enrolDevice(store, device);
+  } finally {
+    store.close();
+  }
+}
 
 export type BaselineGateway = {
   revision: string;
   /** The built CLI (`node <cli> init|start --config …`). */
   cli: string;
   /** Enrols devices in a database its `init` created. */
-  enrol(databasePath: string, devices: { gid: Hex; oid: Hex; address: Address }[]): Promise<void>;
+  enrol(databasePath: string, devices: readonly Enrolment[]): Promise<void>;
 };
 
 /** Builds `revision` of this repository (cached) and returns its gateway. `log` reports the build's steps. */
@@ -52,13 +66,7 @@ export function buildBaseline(revision: string, log: (line: string) => void): Ba
     revision: full,
     cli,
     async enrol(databasePath, devices) {
-      const { GatewayStore, enrolDevice } = (await import(pathToFileURL(join(dir, "gateway", "dist", "index.js")).href)) as BaselineModule;
-      const store = GatewayStore.open(databasePath);
-      try {
-        for (const device of devices) enrolDevice(store, device);
-      } finally {
-        store.close();
-      }
+      enrolAll((await import(pathToFileURL(join(dir, "gateway", "dist", "index.js")).href)) as EnrolmentModule<{ close(): void }>, databasePath, devices);
     },
   };
 }

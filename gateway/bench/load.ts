@@ -42,7 +42,7 @@ import {
 } from "@iomt-auth/sdk";
 import { opensslRecordCipher } from "../src/crypto.js";
 import { createDataMessageHasher, enrolDevice, GatewayStore } from "../src/index.js";
-import { buildBaseline, LANDED_GATEWAY } from "./baseline.js";
+import { buildBaseline, enrolAll, LANDED_GATEWAY } from "./baseline.js";
 import { measureCpu, type CpuShare } from "./cpu.js";
 import { createHarness, eventually, type Device, type Harness } from "../test/support/harness.js";
 
@@ -173,11 +173,7 @@ async function main(): Promise<void> {
     const baseline = buildBaseline(flags.baseline, log);
     const devices: Device[] = Array.from({ length: deviceCount }, (_, i) => harness.device(`bench-${i}`));
     const enrolments = devices.map((device) => ({ gid: harness.gid, oid: device.oid, address: device.account.address }));
-    const enrolHere = async (databasePath: string) => {
-      const store = GatewayStore.open(databasePath);
-      for (const enrolment of enrolments) enrolDevice(store, enrolment);
-      store.close();
-    };
+    const enrolHere = async (databasePath: string) => enrolAll({ GatewayStore, enrolDevice }, databasePath, enrolments);
     // Each its own CLI, database and ports: (a) the landed build; (a′) this one, its data path on the main thread; (b) this one's defaults.
     const variants = [
       { name: `(a) landed gateway (${baseline.revision.slice(0, 7)})`, port, cli: baseline.cli, overrides: {}, enrol: (path: string) => baseline.enrol(path, enrolments), profiled: false },
