@@ -11,13 +11,11 @@ import { sha256 } from "@noble/hashes/sha2";
 import { bytesToHex, encodeAbiParameters, hexToBytes, isAddressEqual, type Address, type Hex } from "viem";
 import {
   acceptClientHello,
-  bindingOf,
   DEFAULT_FRESHNESS_WINDOW,
   finishBinding,
   finishHandshake,
   gatewayRoutes,
-  openRecord,
-  requestAad,
+  openRequestRecord,
   sealAnswer,
   SESSION_PROTOCOL,
   SESSION_VERSION,
@@ -28,6 +26,7 @@ import {
   type FinishResponse,
   type HelloResponse,
   type MasterHandshakeState,
+  type OpenRequestRecordReturnType,
   type RequestBinding,
   type SealedAnswerBody,
   type SealedEnvelope,
@@ -169,13 +168,13 @@ export class SessionManager {
    */
   open(envelope: SealedEnvelope, route: SealedRoute): OpenedRequest {
     const session = this.find(envelope.sessionId);
-    let plaintext: Uint8Array;
+    let opened: OpenRequestRecordReturnType;
     try {
-      plaintext = openRecord(session, { record: envelope.record, aad: requestAad(route), cipher: this.parameters.crypto.recordCipher });
+      opened = openRequestRecord(session, route, envelope.record, { cipher: this.parameters.crypto.recordCipher, hash: opensslSha256 });
     } catch (error) {
       rethrowSession(error);
     }
-    const binding = bindingOf(route, envelope.record, opensslSha256);
+    const { plaintext, binding } = opened;
     let body: unknown;
     try {
       body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(plaintext));

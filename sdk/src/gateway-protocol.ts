@@ -9,7 +9,7 @@ import { sha256 } from "@noble/hashes/sha2";
 import { concatBytes, hexToBytes as hexDigitsToBytes, utf8ToBytes } from "@noble/hashes/utils";
 import { hexToBytes, type Hex } from "viem";
 import type { ByteHash } from "./hash.js";
-import { openRecord, sealRecord, SessionError, type RecordCipher, type Session, type SessionRecord } from "./session.js";
+import { openParsedRecord, openRecord, parseRecord, sealRecord, SessionError, type RecordCipher, type Session, type SessionRecord } from "./session.js";
 
 /** Label of a request's additional data. */
 export const REQUEST_AAD_LABEL = "iomt-auth/gateway/v2 request ";
@@ -79,8 +79,31 @@ export function sealRequest(session: Session, route: string, request: unknown, c
 
 /** Gateway: opens a request sealed for `route`; answer it with the binding. `cipher`: see {@link RecordCipher}. */
 export function openRequest(session: Session, route: string, record: SessionRecord, cipher?: RecordCipher): { body: unknown; binding: RequestBinding } {
-  const plaintext = openRecord(session, { record, aad: requestAad(route), cipher });
-  return { body: decodeJson(plaintext, "request"), binding: bindingOf(route, record) };
+  const { plaintext, binding } = openRequestRecord(session, route, record, { cipher });
+  return { body: decodeJson(plaintext, "request"), binding };
+}
+
+/** Options of {@link openRequestRecord}. */
+export type OpenRequestRecordOptions = {
+  /** The AES-256-GCM implementation: see {@link RecordCipher}. */
+  cipher?: RecordCipher | undefined;
+  /** SHA-256 for the binding: see {@link bindingOf}. */
+  hash?: ByteHash | undefined;
+};
+
+/** Return type of {@link openRequestRecord}: the plaintext, whatever it holds, and the binding to answer with. */
+export type OpenRequestRecordReturnType = { plaintext: Uint8Array; binding: RequestBinding };
+
+/**
+ * Gateway: {@link openRequest} without reading the plaintext as JSON, for a gateway that answers a
+ * plaintext that is not JSON itself (sealed, with the binding). The record's hex is decoded once,
+ * for the decryption and the binding (what {@link bindingOf} gives). Refuses as {@link openRecord}.
+ */
+export function openRequestRecord(session: Session, route: string, record: SessionRecord, { cipher, hash = sha256 }: OpenRequestRecordOptions = {}): OpenRequestRecordReturnType {
+  const parsed = parseRecord(record);
+  // Hashed before the decryption, which is given the ciphertext bytes and need not leave them as they were.
+  const binding: RequestBinding = { route, seq: BigInt(parsed.seq), hash: hash(parsed.ciphertext) };
+  return { plaintext: openParsedRecord(session, parsed, requestAad(route), cipher), binding };
 }
 
 /** Gateway: seals the answer (a result or an error) to the request with `binding`. `cipher`: see {@link RecordCipher}. */

@@ -692,12 +692,25 @@ export type OpenRecordReturnType = Uint8Array;
  *   last accepted), `SessionTampered` (authentication failed).
  */
 export function openRecord(session: Session, parameters: OpenRecordParameters): OpenRecordReturnType {
-  const record = parseObject(parameters.record, "record");
+  return openParsedRecord(session, parseRecord(parameters.record), parameters.aad, parameters.cipher);
+}
+
+/** A received record checked for shape and decoded: its sequence number and ciphertext bytes. Internal. */
+export type ParsedRecord = { seq: number; ciphertext: Uint8Array };
+
+/** Checks a received record's shape and decodes its ciphertext, once. Internal (the gateway protocol's request opening). */
+export function parseRecord(value: unknown): ParsedRecord {
+  const record = parseObject(value, "record");
   const seq = parseCounter(record.seq, SESSION_RECORD_LIMIT - 1, "record seq");
   const ciphertext = parseHexBytes(record.ciphertext, "record ciphertext");
   if (ciphertext.length < GCM_TAG_BYTES) {
     throw new SessionError("SessionMalformed", `record ciphertext is shorter than the ${GCM_TAG_BYTES}-byte GCM tag`);
   }
+  return { seq, ciphertext };
+}
+
+/** {@link openRecord} on a record {@link parseRecord} decoded. Internal. */
+export function openParsedRecord(session: Session, { seq, ciphertext }: ParsedRecord, aad: Uint8Array | undefined, cipher: RecordCipher | undefined): Uint8Array {
   if (seq < session.receive.nextSeq) {
     throw new SessionError(
       "SessionReplay",
@@ -707,10 +720,10 @@ export function openRecord(session: Session, parameters: OpenRecordParameters): 
   const direction = receivingDirection(session.role);
   let plaintext: Uint8Array;
   try {
-    plaintext = (parameters.cipher ?? nobleRecordCipher).decrypt(
+    plaintext = (cipher ?? nobleRecordCipher).decrypt(
       session.receive.key,
       recordNonce(session.receive.iv, seq),
-      recordAdditionalData(session.id, direction, seq, parameters.aad),
+      recordAdditionalData(session.id, direction, seq, aad),
       ciphertext,
     );
   } catch (cause) {

@@ -36,6 +36,7 @@ import {
   type SessionContext,
   type SessionErrorCode,
 } from "../src/session.js";
+import { bindingOf, openRequest, openRequestRecord, requestAad, sealRequest } from "../src/gateway-protocol.js";
 import { expectFailure } from "./support/expect.js";
 import { toHighS } from "./support/signatures.js";
 
@@ -554,6 +555,45 @@ describe("session records", () => {
       await expectSessionError(() => openRecord(masterSession, { record: record as never }), "SessionMalformed");
     });
   }
+});
+
+describe("request records opened with their binding (gateway protocol, openRequestRecord)", () => {
+  const route = "/v2/data";
+
+  it("gives the plaintext and the binding bindingOf gives, hashing the record's bytes once with the hash it is given", async () => {
+    const { deviceSession, masterSession } = await establish();
+    const { record, binding: sealed } = sealRequest(deviceSession, route, { messages: [] });
+    const hashed: Hex[] = [];
+    const counting = (data: Uint8Array) => (hashed.push(bytesToHex(data)), sha256(data));
+    const { plaintext, binding } = openRequestRecord(masterSession, route, record, { hash: counting });
+    expect(new TextDecoder().decode(plaintext)).to.equal('{"messages":[]}');
+    expect(binding).to.deep.equal(bindingOf(route, record));
+    expect(binding).to.deep.equal(sealed);
+    expect(hashed).to.deep.equal([record.ciphertext]);
+  });
+
+  it("refuses a record sealed for another route, a replay and a malformed record as openRecord does, without moving the counter", async () => {
+    const { deviceSession, masterSession } = await establish();
+    const { record } = sealRequest(deviceSession, route, { messages: [] });
+    await expectSessionError(() => openRequestRecord(masterSession, "/v2/nonce", record), "SessionTampered");
+    await expectSessionError(() => openRequestRecord(masterSession, route, { ...record, ciphertext: "0x00" }), "SessionMalformed");
+    expect(masterSession.receive.nextSeq).to.equal(0);
+    openRequestRecord(masterSession, route, record);
+    await expectSessionError(() => openRequestRecord(masterSession, route, record), "SessionReplay");
+  });
+
+  it("is public, and the record parser it shares with openRecord is not", async () => {
+    const sdk = await import("../src/index.js");
+    expect(sdk.openRequestRecord).to.equal(openRequestRecord);
+    expect(Object.keys(sdk)).to.not.include.members(["parseRecord"]).and.not.include.members(["openParsedRecord"]);
+  });
+
+  it("opens a plaintext that is not JSON, which openRequest refuses as malformed", async () => {
+    const { deviceSession, masterSession } = await establish();
+    const notJson = () => sealRecord(deviceSession, { plaintext: text("not json"), aad: requestAad(route) });
+    expect(new TextDecoder().decode(openRequestRecord(masterSession, route, notJson()).plaintext)).to.equal("not json");
+    await expectSessionError(() => openRequest(masterSession, route, notJson()), "SessionMalformed");
+  });
 });
 
 describe("sessions live in memory only", () => {
