@@ -16,7 +16,7 @@
 // commit — its sdk/src extracted with `git archive` into sdk/bench/.baseline/ (git-ignored) and
 // imported beside the current one — and the table of ratios compares the two, measured back to
 // back. IOMT_BENCH_BASELINE=<commit> picks the baseline (default 668f328, the SDK before the
-// byte-level hashing, the own keccak and the native signer); IOMT_BENCH_BASELINE=none skips it.
+// byte-level hashing and the native signer); IOMT_BENCH_BASELINE=none skips it.
 // Data-message signing is timed on every path the SDK has: a viem account (pure JS, through
 // viem's typed-data encoder), privateKeyToSecp256k1Signer with the pure-JS backend, and with
 // libsecp256k1 where the optional `secp256k1` binding loads (the bench says whether it did).
