@@ -29,7 +29,7 @@ await build({
   sourcemap: true,
   sourcesContent: true,
   logLevel: "warning",
-  // native-secp256k1.ts reads import.meta.url only where `require` is missing (its ES build).
+  // native-secp256k1.ts and native-keccak.ts read import.meta.url only where `require` is missing (their ES build).
   logOverride: { "empty-import-meta": "silent" },
 });
 for (const file of filesIn(dist, ".d.ts").filter((file) => !file.startsWith("cjs"))) {

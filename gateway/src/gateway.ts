@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import type { Address, Hex, Transport } from "viem";
 import { registryDomain } from "@iomt-auth/sdk";
+import { useNativeKeccak256 } from "@iomt-auth/sdk/native-keccak";
 import { createAdminServer, isLoopback } from "./admin.js";
 import { readAdminTokenFile } from "./console/token.js";
 import { GatewayApi } from "./api.js";
@@ -84,6 +85,8 @@ export type StartGatewayOptions = {
 
 export async function startGateway(loaded: LoadedConfig, { checkRoles = true, transport: customTransport, createDatabase = false }: StartGatewayOptions = {}): Promise<RunningGateway> {
   const { config, account, masterKey, groupLabels } = loaded;
+  // The SDK's own hashing (the mirror's AuthTable, the typed-data digests) on the native keccak in this thread; the verifier's threads install it for themselves.
+  if (config.nativeKeccak) useNativeKeccak256();
   const { publicClient, walletClient } = chainClients({ config, account }, customTransport);
 
   if (createDatabase && !existsSync(config.databasePath)) GatewayStore.create(config.databasePath);

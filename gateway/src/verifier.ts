@@ -8,6 +8,7 @@
 import { concatBytes } from "@noble/hashes/utils";
 import { bytesToHex, hexToBytes, type Address, type Hex } from "viem";
 import { fromWireDataMessage, InvalidSignatureError, type RegistryDomain, type WireSignedDataMessage } from "@iomt-auth/sdk";
+import { useNativeKeccak256 } from "@iomt-auth/sdk/native-keccak";
 import { createKeccak256 } from "./keccak.js";
 import { createDataMessageHasher, createSignerRecovery } from "./signatures.js";
 
@@ -41,8 +42,13 @@ export interface DataVerifier {
 
 export type VerifierOptions = { domain: RegistryDomain; nativeSecp256k1: boolean; nativeKeccak: boolean };
 
-/** The verdict function of one domain, with the native code where it loads (the same on a worker and here). */
+/**
+ * The verdict function of one domain, with the native code where it loads (the same on a worker and
+ * here). With `nativeKeccak` it also makes the native keccak the SDK's hash in this thread: the
+ * SDK's backend is module state, which a worker thread has its own copy of.
+ */
 export function createVerdicts({ domain, nativeSecp256k1, nativeKeccak }: VerifierOptions) {
+  if (nativeKeccak) useNativeKeccak256();
   const keccak = createKeccak256(nativeKeccak);
   const recovery = createSignerRecovery(nativeSecp256k1, keccak.keccak256);
   const hashMessage = createDataMessageHasher(domain, keccak.keccak256);

@@ -1,16 +1,18 @@
-// The data path's keccak-256: the `keccak` package's native binding where it loads, noble's pure JS
-// otherwise — the same bytes either way, on inputs of every length around the sponge's rate.
+// The data path's keccak-256: the `keccak` package's native binding where it loads (through the
+// SDK's loader, @iomt-auth/sdk/native-keccak), noble's pure JS otherwise — the same bytes either
+// way, on inputs of every length around the sponge's rate.
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import { bytesToHex } from "viem";
 import { keccak_256 } from "@noble/hashes/sha3";
-import { createKeccak256, loadNativeKeccak256, nobleKeccak256 } from "../src/keccak.js";
+import { loadNativeKeccak256 } from "@iomt-auth/sdk/native-keccak";
+import { createKeccak256, nobleKeccak256 } from "../src/keccak.js";
 
 describe("gateway keccak: native where it loads, noble otherwise", () => {
   describe("loading", () => {
     it("loads the native binding on this machine (the package ships linux-x64, darwin-x64 and win32-x64 builds)", () => {
       expect(loadNativeKeccak256()).to.be.a("function");
-      expect(createKeccak256(true).native).to.equal(true);
+      expect(createKeccak256(true)).to.deep.equal({ native: true, keccak256: loadNativeKeccak256() });
     });
 
     it("gives noble's when native is not wanted", () => {

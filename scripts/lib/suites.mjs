@@ -5,7 +5,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { LEDGER_VARIABLE, readLedger } from "./gates.mjs";
 
 /** The files a folder suite runs: `*.test.ts` at the top of the folder. */
@@ -111,6 +111,8 @@ export const allowedSkips = {
   "no-node-20": () => (findNode20() === undefined ? `no Node 20 at ${NODE_20}` : undefined),
   // sdk/test/secp256k1.test.ts compares libsecp256k1 with the pure-JS signer where the binding loads.
   "no-native-secp256k1": () => nativeSecp256k1Problem(),
+  // sdk/test/keccak.test.ts compares the SDK's hashing on the native keccak with noble's where the addon loads.
+  "no-native-keccak": () => nativeKeccakProblem(),
   // The gateway's full-disk tests put its database on a small tmpfs; mounting one needs root or CAP_SYS_ADMIN.
   "no-tmpfs-mount": () => (canMountTmpfs() ? undefined : "this process may not mount a tmpfs (needs root or CAP_SYS_ADMIN)"),
   // gateway/test/package.test.ts checks the systemd unit with `systemd-analyze verify` where the machine has it.
@@ -124,6 +126,17 @@ export function nativeSecp256k1Problem() {
     return undefined;
   } catch (error) {
     return `the secp256k1 binding does not load here (${String(error?.message ?? error).split("\n")[0]})`;
+  }
+}
+
+/** Why the optional `keccak` addon does not load here (the runner's own check, as the SDK's loader loads it), or undefined when it loads. */
+export function nativeKeccakProblem() {
+  try {
+    const manifest = createRequire(join(process.cwd(), "sdk", "package.json")).resolve("keccak/package.json");
+    if (typeof createRequire(manifest)("node-gyp-build")(dirname(manifest)) !== "function") return "the keccak addon loads as something other than its KeccakState class";
+    return undefined;
+  } catch (error) {
+    return `the keccak addon does not load here (${String(error?.message ?? error).split("\n")[0]})`;
   }
 }
 

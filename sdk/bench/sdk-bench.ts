@@ -16,10 +16,14 @@
 // commit — its sdk/src extracted with `git archive` into sdk/bench/.baseline/ (git-ignored) and
 // imported beside the current one — and the table of ratios compares the two, measured back to
 // back. IOMT_BENCH_BASELINE=<commit> picks the baseline (default 668f328, the SDK before the
-// byte-level hashing, the own keccak and the native signer); IOMT_BENCH_BASELINE=none skips it.
+// byte-level hashing and the native signer); IOMT_BENCH_BASELINE=none skips it.
 // Data-message signing is timed on every path the SDK has: a viem account (pure JS, through
 // viem's typed-data encoder), privateKeyToSecp256k1Signer with the pure-JS backend, and with
 // libsecp256k1 where the optional `secp256k1` binding loads (the bench says whether it did).
+// Everything above runs on the SDK's default keccak-256, noble's pure JS (what a browser or a
+// device gets); the hot paths that hash most (rebuild, verify, append) are then timed again on
+// both keccak backends interleaved, noble's and the `keccak` package's native addon as
+// `useNativeKeccak256()` (@iomt-auth/sdk/native-keccak) installs it where it loads.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus } from "node:os";
@@ -70,6 +74,8 @@ import {
   type SignedDataMessage,
   type TrustedState,
 } from "../src/index.js";
+import { setKeccak256Backend } from "../src/keccak.js";
+import { loadNativeKeccak256 } from "../src/native-keccak.js";
 import { loadNativeSecp256k1 } from "../src/native-secp256k1.js";
 import { seededRandom } from "../test/support/random.js";
 import { buildGroup } from "../test/support/synthetic-group.js";
@@ -288,6 +294,7 @@ const baselineRef = process.env.IOMT_BENCH_BASELINE ?? "668f328";
 const baselineLoad = baselineRef === "none" ? { reason: "IOMT_BENCH_BASELINE=none" } : await loadBaseline(baselineRef);
 const baseline = "sdk" in baselineLoad ? baselineLoad : undefined;
 const native = loadNativeSecp256k1();
+const nativeKeccak = loadNativeKeccak256();
 
 console.log("iomt-auth SDK benchmark (tinybench " + versionOf("tinybench") + ", timer: process.hrtime)");
 console.log(`machine: ${cpus()[0]?.model ?? "unknown CPU"} × ${cpus().length}, Node ${process.versions.node}, viem ${versionOf("viem")}`);
@@ -300,6 +307,11 @@ console.log(
   native !== undefined
     ? `native signing: libsecp256k1 loaded (secp256k1 ${versionOf("secp256k1")}, its binding checked against the pure-JS signer)`
     : "native signing: the secp256k1 binding does not load here; only the pure-JS paths are timed",
+);
+console.log(
+  nativeKeccak !== undefined
+    ? `native keccak: the keccak addon loaded (keccak ${versionOf("keccak")}, checked against noble); the hot paths are also timed on it, the rest on noble's (the default)`
+    : "native keccak: the keccak addon does not load here; every row hashes with noble's pure JS (the default)",
 );
 console.log("setting up inputs (AuthTable groups of 1k and 100k leaves, 10k synthetic logs, clustering fields)…");
 const setupStart = performance.now();
@@ -597,6 +609,45 @@ if (baseline !== undefined && baselineAppend !== undefined) {
         `(native: ${fmt(viemUs / nativeUs, 2)}× the viem account, ${fmt(nobleUs / nativeUs, 2)}× the pure-JS signer; goal ≤ 100 µs: ${nativeUs <= 100 ? "met" : "missed"} here).`,
     );
   }
+}
+
+// ------------------------------------------------------------------ the keccak backends, in this run
+
+const ISSUE_GOALS = { rebuildLogsPerSecond: 20_000, verifyUs: 100 };
+if (nativeKeccak !== undefined) {
+  console.log("\nKeccak backends, interleaved in this run (noble's pure JS, the default, and the native addon; slices of each in turn, median of the slices' medians)…");
+  /** `fn` on one keccak backend: set before every call, since the tasks take turns (undefined = noble's). */
+  const on = (hash: typeof nativeKeccak | undefined, fn: () => unknown) => () => {
+    setKeccak256Backend(hash);
+    return fn();
+  };
+  const append = () => {
+    const device = next(appendDevices);
+    appendHead = authEntryHash(appendHead, appendIndex, device, appendGroup.master, toId(appendIndex + 1));
+    appendGroup.tree.append(authLeaf({ device, master: appendGroup.master, index: appendIndex++, entryHash: appendHead }));
+  };
+  const hotPaths: { name: string; fn: () => unknown; inner?: number; rounds?: number }[] = [
+    { name: `rebuild AuthTable from ${fmtInt(LOG_COUNT)} association logs (indexer.sync)`, fn: () => createAuthTableIndexer(logs.client, { registry: REGISTRY }).sync(), rounds: 5 },
+    { name: "verify path, 1k-leaf group (2 steps)", fn: () => verifyAuthPath(next(samplePaths["1k"]), hierarchies["1k"].trusted), inner: 20 },
+    { name: "verify path, 100k-leaf group (2 steps)", fn: () => verifyAuthPath(next(samplePaths["100k"]), hierarchies["100k"].trusted), inner: 20 },
+    { name: "append one AuthTable block (chain hash + leaf + tree)", fn: append, inner: 20 },
+  ];
+  const body: string[][] = [];
+  const goals: string[] = [];
+  for (const { name, fn, inner, rounds } of hotPaths) {
+    const timed = await interleaved([{ name: "noble", fn: on(undefined, fn), inner }, { name: "native", fn: on(nativeKeccak, fn), inner }], rounds ?? 9, 150);
+    const [nobleUs, nativeUs] = [timed.get("noble")!, timed.get("native")!];
+    const rebuild = name.startsWith("rebuild");
+    const logsPerSecond = (us: number) => (LOG_COUNT / us) * 1e6;
+    body.push([name, fmt(nobleUs, nobleUs < 10 ? 2 : 1), fmt(nativeUs, nativeUs < 10 ? 2 : 1), `${fmt(nobleUs / nativeUs, 2)}×${rebuild ? ` (${fmtInt(logsPerSecond(nobleUs))} → ${fmtInt(logsPerSecond(nativeUs))} logs/s)` : ""}`]);
+    const met = (us: number) => (rebuild ? logsPerSecond(us) >= ISSUE_GOALS.rebuildLogsPerSecond : us < ISSUE_GOALS.verifyUs);
+    if (rebuild) goals.push(`rebuild ≥ ${fmtInt(ISSUE_GOALS.rebuildLogsPerSecond)} logs/s: noble ${met(nobleUs) ? "met" : "missed"}, native ${met(nativeUs) ? "met" : "missed"}`);
+    else if (name.startsWith("verify")) goals.push(`${name.slice("verify path, ".length, name.indexOf(" group"))} path verification < ${ISSUE_GOALS.verifyUs} µs: noble ${met(nobleUs) ? "met" : "missed"}, native ${met(nativeUs) ? "met" : "missed"}`);
+  }
+  setKeccak256Backend(undefined);
+  console.log("\nKeccak backends, interleaved in this run; ratio = noble / native (higher: the native addon is faster)\n");
+  console.log(table(["operation", "noble µs/op", "native keccak µs/op", "ratio"], body, [false, true, true, false]));
+  console.log(`\nIssue goals here: ${goals.join("; ")}.`);
 }
 
 // ------------------------------------------------------------------ sizes

@@ -36,8 +36,8 @@ export interface AuthPathStep {
 /** A device's path: its own step first, then each cluster head's step in the parent group, up to a root group. */
 export type AuthPath = AuthPathStep[];
 
-// The encodings below take a byte-level path — fixed buffers hashed with the SDK's own keccak
-// (keccak.ts) — whenever the arguments are what viem's ABI encoder accepts without a question
+// The encodings below take a byte-level path — fixed buffers hashed with the SDK's keccak backend
+// (keccak.ts: noble's, or the native addon once installed) — whenever the arguments are what viem's ABI encoder accepts without a question
 // (strict hex of the right size, checksummed or lower-case addresses, a safe integer index), and
 // fall back to the generic encoder otherwise, so odd input fails (or passes) exactly as before.
 const encodeHash = (types: readonly string[], values: readonly unknown[]): Hex =>

@@ -1,7 +1,7 @@
 // Byte-level helpers of the hot paths (AuthTable hashing, the indexer's log decoding, EIP-712
 // digests): strict fixed-size hex parsing that answers `undefined` instead of throwing, so a
 // caller can fall back to viem's generic (and slower) path and keep its exact behaviour on odd
-// input; hex output through a table; EIP-55 checksums with the SDK's own keccak. Internal: not
+// input; hex output through a table; EIP-55 checksums with the SDK's keccak backend. Internal: not
 // exported from the package.
 import type { Address, Hex } from "viem";
 import { keccak256Into } from "./keccak.js";

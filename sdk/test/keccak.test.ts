@@ -1,39 +1,114 @@
-// The SDK's own keccak256 (src/keccak.ts, the hot paths' hash) against @noble/hashes' keccak_256,
-// which viem uses, over random inputs of every length around the block size (136 bytes) and a few
-// blocks beyond; and the EIP-55 checksum built on it (src/bytes.ts) against viem's.
+// The SDK's keccak256 (src/keccak.ts, the hot paths' hash) gives @noble/hashes' keccak_256, which
+// viem uses, over random inputs of every length around the block size (136 bytes) and a few blocks
+// beyond: on its default backend (noble itself, pure JS) and on the `keccak` package's native addon
+// once `useNativeKeccak256()` (src/native-keccak.ts) installs it; the package's main entry never
+// reaches that loader. And the EIP-55 checksum built on it (src/bytes.ts) against viem's.
 import { keccak_256 } from "@noble/hashes/sha3";
 import { expect } from "chai";
 import { bytesToHex, checksumAddress, type Hex } from "viem";
 import { checksumLowerAddress, decodeHexInto, fixedHexToBytes, toHex } from "../src/bytes.js";
-import { keccak256Bytes, keccak256Into } from "../src/keccak.js";
+import { keccak256Bytes, keccak256Into, setKeccak256Backend } from "../src/keccak.js";
+import { loadNativeKeccak256, useNativeKeccak256 } from "../src/native-keccak.js";
+import { modulesReachedFrom } from "./support/import-graph.js";
 import { seededRandom } from "./support/random.js";
+import { skipBecause } from "./support/skips.js";
 
 const SEED = 1600;
+const EMPTY_DIGEST = "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470";
 
-describe("keccak256 (src/keccak.ts)", () => {
+describe("keccak256 (src/keccak.ts, src/native-keccak.ts)", () => {
   const random = seededRandom(SEED);
   const randomBytes = (length: number): Uint8Array => Uint8Array.from({ length }, () => Math.floor(random() * 256));
 
-  it(`equals noble's keccak_256 for every length 0 … 700 bytes, 3 random inputs each (seed ${SEED})`, () => {
+  /** keccak256Bytes and keccak256Into (into a view at an offset) against noble on 3 random inputs of every length 0 … 700. */
+  const expectNobleBytesUpTo700 = (): void => {
+    const out = new Uint8Array(40);
     for (let length = 0; length <= 700; length++) {
       for (let sample = 0; sample < 3; sample++) {
         const input = randomBytes(length);
-        expect(bytesToHex(keccak256Bytes(input)), `length ${length}`).to.equal(bytesToHex(keccak_256(input)));
+        const expected = bytesToHex(keccak_256(input));
+        expect(bytesToHex(keccak256Bytes(input)), `length ${length}`).to.equal(expected);
+        keccak256Into(input, out, 8);
+        expect(bytesToHex(out.subarray(8)), `length ${length}, into`).to.equal(expected);
       }
     }
-  });
+  };
 
-  it("gives the known digests of the empty string and of 'abc'", () => {
-    expect(bytesToHex(keccak256Bytes(new Uint8Array(0)))).to.equal("0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
-    expect(bytesToHex(keccak256Bytes(new TextEncoder().encode("abc")))).to.equal("0x4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45");
-  });
-
-  it("writes into a caller's buffer at an offset without touching the rest, and reads a subarray as its own bytes", () => {
+  /** keccak256Into at offset 5 of a 40-byte buffer of 0xee, hashing a subarray: the digest there, the rest untouched. */
+  const expectIntoLeavesTheRest = (): void => {
     const input = randomBytes(200);
     const out = new Uint8Array(40).fill(0xee);
     keccak256Into(input.subarray(50, 150), out, 5);
     expect(bytesToHex(out.subarray(5, 37))).to.equal(bytesToHex(keccak_256(input.slice(50, 150))));
     expect([...out.subarray(0, 5), ...out.subarray(37)].every((byte) => byte === 0xee)).to.equal(true);
+  };
+
+  describe("on the default backend, noble's pure JS (what a browser or device gets)", () => {
+    it(`equals noble's keccak_256 for every length 0 … 700 bytes, 3 random inputs each (seed ${SEED})`, expectNobleBytesUpTo700);
+
+    it("gives the known digests of the empty string and of 'abc'", () => {
+      expect(bytesToHex(keccak256Bytes(new Uint8Array(0)))).to.equal(EMPTY_DIGEST);
+      expect(bytesToHex(keccak256Bytes(new TextEncoder().encode("abc")))).to.equal("0x4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45");
+    });
+
+    it("writes into a caller's buffer at an offset without touching the rest, and reads a subarray as its own bytes", expectIntoLeavesTheRest);
+  });
+
+  describe("on the native addon, once useNativeKeccak256() installs it", function () {
+    before(function () {
+      if (loadNativeKeccak256() === undefined) skipBecause(this, "no-native-keccak", "the keccak addon does not load on this machine; the SDK hashes with noble's pure JS");
+      expect(useNativeKeccak256(), "installed").to.equal(true);
+    });
+    // Every other test file gets the default backend, as a browser would.
+    after(() => setKeccak256Backend(undefined));
+
+    it("loads here, and the loader's own function equals noble's on random inputs of 0 … 700 bytes and on views into a larger buffer", () => {
+      const native = loadNativeKeccak256()!;
+      expect(native(new Uint8Array(0))).to.be.an.instanceOf(Uint8Array);
+      for (let length = 0; length <= 700; length++) {
+        const input = randomBytes(length);
+        expect(bytesToHex(native(input)), `length ${length}`).to.equal(bytesToHex(keccak_256(input)));
+        const view = randomBytes(length + 9).subarray(5, 5 + length);
+        expect(bytesToHex(native(view)), `view of length ${length}`).to.equal(bytesToHex(keccak_256(view)));
+      }
+    });
+
+    it(`equals noble's keccak_256 for every length 0 … 700 bytes, 3 random inputs each, through keccak256Bytes and keccak256Into`, expectNobleBytesUpTo700);
+
+    it("gives a plain Uint8Array of 32 bytes that owns its copy, as noble does, and the known empty digest", () => {
+      const digest = keccak256Bytes(new Uint8Array(0));
+      expect(Object.getPrototypeOf(digest)).to.equal(Uint8Array.prototype);
+      expect(bytesToHex(digest)).to.equal(EMPTY_DIGEST);
+      const copy = digest.slice();
+      copy.fill(0);
+      expect(bytesToHex(digest), "slice() copied").to.equal(EMPTY_DIGEST);
+      expect(bytesToHex(keccak256Bytes(new Uint8Array(0))), "a later hash leaves an earlier digest alone").to.equal(bytesToHex(digest));
+    });
+
+    it("writes into a caller's buffer at an offset without touching the rest, and reads a subarray as its own bytes", expectIntoLeavesTheRest);
+
+    it("gives the same bytes again after noble's backend is put back", () => {
+      const inputs = [0, 1, 135, 136, 137, 300].map((length) => randomBytes(length));
+      const onNative = inputs.map((input) => bytesToHex(keccak256Bytes(input)));
+      setKeccak256Backend(undefined);
+      try {
+        expect(inputs.map((input) => bytesToHex(keccak256Bytes(input)))).to.deep.equal(onNative);
+        expect(onNative).to.deep.equal(inputs.map((input) => bytesToHex(keccak_256(input))));
+      } finally {
+        useNativeKeccak256();
+      }
+    });
+  });
+
+  describe("the package's main entry", () => {
+    it("never imports the native keccak loader, so a browser or device bundle carries it only when it imports @iomt-auth/sdk/native-keccak", () => {
+      const reached = modulesReachedFrom("index.ts");
+      expect(reached.size, "modules reached from index.ts").to.be.greaterThan(10);
+      for (const [file, code] of reached) expect(code, file).not.to.match(/node-gyp-build|createRequire|(from|import|require)\s*\(?\s*["']keccak["']/);
+      expect([...reached.keys()].filter((file) => file.endsWith("native-keccak.ts"))).to.deep.equal([]);
+      expect([...reached.keys()].some((file) => file.endsWith("/keccak.ts")), "the hot paths reach the backend module").to.equal(true);
+      expect([...modulesReachedFrom("native-keccak.ts").keys()].some((file) => file.endsWith("/keccak.ts")), "the loader installs into that same module").to.equal(true);
+    });
   });
 });
 

@@ -5,7 +5,7 @@
 import { recordAssertion } from "./ledger.js";
 
 /** The skips scripts/test-all.mjs allows; each key has the runner's own check there. */
-export type AllowedSkip = "no-node-20" | "no-native-secp256k1" | "no-tmpfs-mount" | "no-systemd-analyze";
+export type AllowedSkip = "no-node-20" | "no-native-secp256k1" | "no-native-keccak" | "no-tmpfs-mount" | "no-systemd-analyze";
 
 export function skipBecause(context: Mocha.Context, key: AllowedSkip, reason: string): never {
   recordAssertion("skip", key);
