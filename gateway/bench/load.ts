@@ -13,7 +13,9 @@
 // load generator seals with OpenSSL's AES-GCM, as cheap as it can be, since it shares the cores with
 // the servers. Prints accepted messages/s, request latency percentiles and the errors by code for
 // each server, the ratios b/a, b/a′ and b/reference over the whole run and round by round, and a
-// check that every receipt of every gateway was anchored on chain (nothing lost). With `--profile`
+// check that every receipt of every gateway was anchored on chain (nothing lost); for each gateway
+// that exports them, the mean wait per request for the signature verdicts and for the commit
+// (waits.ts, from its metrics). With `--profile`
 // gateway (b) runs under the V8 CPU profiler and the hottest functions are listed.
 //
 //   ./iomt bench:gateway [--devices 256] [--rounds 3] [--slice 20] [--concurrency 32] [--per-request 10] [--baseline REV] [--profile]
@@ -44,6 +46,7 @@ import { opensslRecordCipher } from "../src/crypto.js";
 import { createDataMessageHasher, enrolDevice, GatewayStore } from "../src/index.js";
 import { buildBaseline, enrolAll, LANDED_GATEWAY } from "./baseline.js";
 import { measureCpu, type CpuShare } from "./cpu.js";
+import { measureWaits, waitsLine, type Waits } from "./waits.js";
 import { createHarness, eventually, type Device, type Harness } from "../test/support/harness.js";
 
 const { values: flags } = parseArgs({
@@ -73,7 +76,7 @@ const native = createRequire(import.meta.url)("secp256k1/bindings") as NativeSig
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-type Slice = { latencies: number[]; accepted: number; seconds: number; errors: Map<string, number>; cpu?: CpuShare };
+type Slice = { latencies: number[]; accepted: number; seconds: number; errors: Map<string, number>; cpu?: CpuShare; waits?: Waits };
 type Send = (device: number, batch: WireSignedDataMessage[]) => Promise<{ accepted: Hex[] } | { error: string }>;
 
 /** One slice of closed-loop load: `concurrency` connections, each owning a share of the devices (a device's requests are sequential, as on a real device). */
@@ -119,6 +122,7 @@ function summarise(server: string, slices: Slice[], loadAverages: number[]) {
     errors,
     loadAverageAtEachSlice: loadAverages,
     cpuAtEachSlice: slices.map((slice) => slice.cpu),
+    waitsAtEachSlice: slices.map((slice) => slice.waits ?? null),
   };
 }
 
@@ -211,11 +215,13 @@ async function main(): Promise<void> {
     const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
     for (let round = 1; round <= rounds; round++) {
       for (const [g, gateway] of gateways.entries()) {
+        const waits = await measureWaits(gateway.adminUrl);
         const cpu = measureCpu(gateway.child.pid);
         const slice = await runSlice((d, batch) => sendSealed(agent, gateway.url, gateway.clients[d], batch), queues, gateway.cursor, (device, digests) => {
           for (const digest of digests) receipts.push({ digest, device, gateway: g });
         });
         slice.cpu = cpu.end(slice.accepted);
+        slice.waits = await waits.end();
         gateway.slices.push(slice);
         gateway.loads.push(Number(loadavg()[0].toFixed(1)));
         log(`  round ${round}, ${gateway.name}: ${Math.round(slice.accepted / slice.seconds)} messages/s`);
@@ -280,6 +286,8 @@ async function main(): Promise<void> {
     for (const [result, slices] of [[a, gateways[0].slices], [aPrime, gateways[1].slices], [b, gateways[2].slices], [ref, referenceSlices]] as const) {
       console.log(`${result.server}: ${result.acceptedPerSecond} messages/s (${result.requestsPerSecond} requests/s of ${perRequest}; rounds ${result.perRound.join(", ")}), p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms`);
       console.log(cpuLine(slices));
+      const waits = waitsLine(slices.flatMap((slice) => (slice.waits === undefined ? [] : [slice.waits])));
+      if (waits !== "") console.log(waits);
     }
     console.log(
       `b/a ${summary.ratios.gatewayOverLanded} (goal ≥ 1.8; rounds ${summary.ratios.gatewayOverLandedPerRound.join(", ")}), b/a′ ${summary.ratios.gatewayOverMainThread} (rounds ${summary.ratios.gatewayOverMainThreadPerRound.join(", ")}), b/reference ${summary.ratios.gatewayOverReference} (goal ≥ 0.7; rounds ${summary.ratios.gatewayOverReferencePerRound.join(", ")}), p99 of b ${b.latencyMs.p99} ms (goal < 250); ` +

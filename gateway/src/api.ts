@@ -265,7 +265,8 @@ export class GatewayApi {
     const now = nowSeconds();
     const verified: { digest: Hex; message: DataMessage; signature: Hex; payload: Buffer | null; salt: Buffer | null; member: MemberView }[] = [];
     // Hashes and signers off the main thread (verifier.ts); each is read below where it was computed before.
-    const verdicts = await this.p.verifier.verify(request.messages);
+    const verifying = this.p.metrics.verifySeconds.startTimer();
+    const verdicts = await this.p.verifier.verify(request.messages).finally(verifying);
     for (const [i, wire] of request.messages.entries()) {
       const at = { index: i };
       const message = fromWireDataMessage(wire.message);

@@ -141,7 +141,10 @@ async function sealedRoutes(app: FastifyInstance): Promise<void> {
     });
 
   /** Runs the unit in the group commit; a failing store refuses it with StoreUnavailable and reports itself failing to readiness. */
-  const commit = (unit: Unit<unknown>): Promise<unknown> => store.commit(unit);
+  const commit = (unit: Unit<unknown>): Promise<unknown> => {
+    const committing = app.metrics.commitSeconds.startTimer();
+    return store.commit(unit).finally(committing);
+  };
 
   sealed(gatewayRoutes.ticket, contents.ticket, (session, body) => api.ticket(session, body));
   sealed(gatewayRoutes.assoc, contents.assoc, (session, body) => api.assoc(session, body));

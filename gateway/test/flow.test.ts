@@ -229,5 +229,18 @@ describe("gateway: the device flow over HTTP against anvil", () => {
       expect(metrics).to.match(/iomt_gateway_messages_accepted_total \d+/);
       expect(metrics).to.match(/iomt_gateway_batches_anchored_total [1-9]/);
     });
+
+    it("times each data request's signature checks and each sealed request's commit, in one histogram each", async () => {
+      const counts = async () => {
+        const metrics = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
+        const count = (name: string) => Number(new RegExp(`^${name}_count (\\d+)$`, "m").exec(metrics)?.[1]);
+        return { verify: count("iomt_gateway_verify_seconds"), commit: count("iomt_gateway_commit_seconds") };
+      };
+      const next = await bobClient.getNextNonce();
+      const before = await counts();
+      await bobClient.sendData({ messages: [await bob.sign(next), await bob.sign(next + 1n)] });
+      // One data request: one verification (of both its messages) and one commit.
+      expect(await counts()).to.deep.equal({ verify: before.verify + 1, commit: before.commit + 1 });
+    });
   });
 });
