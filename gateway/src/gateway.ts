@@ -90,7 +90,8 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
   const { publicClient, walletClient } = chainClients({ config, account }, customTransport);
 
   if (createDatabase && !existsSync(config.databasePath)) GatewayStore.create(config.databasePath);
-  const store = GatewayStore.open(config.databasePath, { durability: config.durability, lock: true, check: config.integrityCheck });
+  const root = createRootLogger(config);
+  const store = GatewayStore.open(config.databasePath, { durability: config.durability, lock: true, check: config.integrityCheck, checkpointThread: { log: root.child({ component: "store" }) } });
   let closed = false;
   let app: FastifyInstance | undefined;
   let verifier: DataVerifier | undefined;
@@ -116,7 +117,6 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
       indexedBlock: mirror.indexedBlock,
       sessions: sessions?.size ?? 0,
     }));
-    const root = createRootLogger(config);
     const log = root.child({ component: "chain", master: account.address });
     const aggregation = config.aggregation === "on" ? new Aggregation({ config, account, publicClient, walletClient, store, mirror, log: log.child({ component: "aggregation" }) }) : undefined;
     worker = new ChainWorker({ config, publicClient, walletClient, store, mirror, metrics, log, aggregation });

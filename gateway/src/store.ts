@@ -17,6 +17,7 @@ import { chmodSync, closeSync, existsSync, fsync, fsyncSync, openSync, realpathS
 import Database from "better-sqlite3";
 import type { Address, Hex } from "viem";
 import { IomtError } from "@iomt-auth/sdk";
+import { BACKSTOP_PAGES, Checkpointer, type CheckpointerStatus } from "./checkpointer.js";
 import { ApiError } from "./errors.js";
 
 // Version 6 (hierarchical anchoring): the batch roots this gateway hands up or anchors in an
@@ -238,6 +239,12 @@ export type OpenStoreOptions = {
    * even a migration, so a file of an older schema is refused until the gateway has opened it.
    */
   readonly?: boolean;
+  /**
+   * Checkpoint the write-ahead log on a thread of its own (checkpointer.ts) rather than inside the
+   * commit that crosses SQLite's threshold, on the main thread (the gateway does; the CLI's
+   * commands, which write little, do not). Ignored with `readonly`.
+   */
+  checkpointThread?: boolean | { log: { warn(object: object, message: string): void } };
 };
 
 /** The store's last write outcome: readiness answers 503 while `ok` is false. */
@@ -337,6 +344,7 @@ export class GatewayStore {
   /** Durability `full` on a writable file: every commit is acknowledged only after the WAL is synced. */
   private readonly syncsWal: boolean;
   private readonly walSync: WalSync;
+  private readonly checkpointer: Checkpointer | undefined;
   /** The WAL's descriptor, opened at the first sync (SQLite creates the file) and closed by `close`. */
   private walFd: number | undefined;
   /** Groups committed and waiting for the next sync; the groups the running sync will settle (undefined: none runs). */
@@ -395,7 +403,7 @@ export class GatewayStore {
     return new GatewayStore(path, options);
   }
 
-  private constructor(path: string, { durability = "full", lock = false, check = "none", readonly = false, walSync = fileSync }: OpenStoreOptions) {
+  private constructor(path: string, { durability = "full", lock = false, check = "none", readonly = false, walSync = fileSync, checkpointThread = false }: OpenStoreOptions) {
     this.path = path;
     this.syncsWal = durability === "full" && !readonly;
     this.walSync = walSync;
@@ -421,6 +429,10 @@ export class GatewayStore {
         this.db.pragma("synchronous = NORMAL");
       }
       this.db.pragma("foreign_keys = ON");
+      if (checkpointThread !== false && !readonly) {
+        this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+        this.checkpointer = new Checkpointer(path, checkpointThread === true ? undefined : checkpointThread.log);
+      }
     } catch (error) {
       this.db.close();
       this.lock?.close();
@@ -693,6 +705,12 @@ export class GatewayStore {
 
   private noteSuccess(): void {
     if (!this.state.ok) this.state = { ok: true, lastError: null, failedAt: null };
+    this.checkpointer?.request();
+  }
+
+  /** The checkpoint thread's counts (`checkpointThread`), or undefined when SQLite checkpoints in the commits. */
+  get checkpoints(): CheckpointerStatus | undefined {
+    return this.checkpointer?.status();
   }
 
   private noteFailure(error: unknown): void {
@@ -889,6 +907,8 @@ export class GatewayStore {
     }
     if (this.walFd !== undefined) closeSync(this.walFd);
     this.walFd = undefined;
+    // The thread opens a connection only while it checkpoints, so the gateway's is the last to close.
+    void this.checkpointer?.close();
     if (this.db?.open) this.db.close();
     if (this.lock?.open) this.lock.close();
   }
