@@ -144,7 +144,10 @@ type Gateway = { child: ChildProcess; url: string; adminUrl: string };
 async function startGateway(cli: string, configFile: string, port: number, nodeFlags: string[] = []): Promise<Gateway> {
   const child = spawn(process.execPath, [...nodeFlags, cli, "start", "--config", configFile], { stdio: ["ignore", "ignore", "inherit"] });
   const url = `http://127.0.0.1:${port}`;
-  await eventually("the gateway to be ready", async () => ((await fetch(`${url}/health/ready`).catch(() => undefined))?.ok ? true : undefined), 120_000);
+  // A gateway that exits (a port another process took meanwhile) fails the run at once, not after the wait.
+  const exited = once(child, "exit").then(([code]) => Promise.reject(new Error(`the gateway on port ${port} exited (code ${code}) before it was ready`)));
+  await Promise.race([exited, eventually("the gateway to be ready", async () => ((await fetch(`${url}/health/ready`).catch(() => undefined))?.ok ? true : undefined), 120_000)]);
+  exited.catch(() => undefined); // it may still exit later, when the run stops it
   return { child, url, adminUrl: `http://127.0.0.1:${port + 1}` };
 }
 
