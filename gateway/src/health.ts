@@ -40,7 +40,12 @@ export function createReadiness({ store, health }: HealthParameters): Readiness 
     const { ready, ...body } = health();
     return {
       statusCode: state.ok && ready ? 200 : 503,
-      body: { ...body, status: !state.ok ? "failing" : !ready ? "unready" : body.status, store: { ok: state.ok, lastError: state.lastError, failedAt: state.failedAt } },
+      body: {
+        ...body,
+        status: !state.ok ? "failing" : !ready ? "unready" : body.status,
+        // The checkpoint thread's counts: a failing checkpoint loses nothing (the log keeps every page), so it does not change the status.
+        store: { ok: state.ok, lastError: state.lastError, failedAt: state.failedAt, ...(store.checkpoints === undefined ? {} : { checkpoints: store.checkpoints }) },
+      },
     };
   };
 }

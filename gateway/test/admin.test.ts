@@ -8,6 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gatewayRoutes, type GatewayClient } from "@iomt-auth/sdk";
 import type { RunningGateway } from "../src/index.js";
+import type { CheckpointerStatus } from "../src/checkpointer.js";
 import { GatewayStore } from "../src/store.js";
 import { exited, spawnGateway } from "./support/cli.js";
 import { expectErrorAnswer, get, post } from "./support/expect.js";
@@ -24,7 +25,7 @@ type Details = {
   backlog: { pendingMessages: number; openBatches: number; messagesInOpenBatches: number };
   sessions: number;
   nativeSecp256k1: boolean;
-  store: { ok: boolean; lastError: string | null; failedAt: number | null };
+  store: { ok: boolean; lastError: string | null; failedAt: number | null; checkpoints?: CheckpointerStatus };
 };
 
 const details = async (gateway: RunningGateway) => {
@@ -99,7 +100,9 @@ describe("gateway admin listener", () => {
       expect(body).to.deep.include({ status: "ok", master: harness.master.address, groups: [harness.gid], policy: "anchor", standing: [{ gid: harness.gid, status: "ok" }], sessions: 1 });
       expect(body.chain).to.deep.include({ up: true, lastError: null });
       expect(body.backlog).to.have.keys("pendingMessages", "openBatches", "messagesInOpenBatches");
-      expect(body.store).to.deep.equal({ ok: true, lastError: null, failedAt: null });
+      expect(body.store).to.deep.include({ ok: true, lastError: null, failedAt: null });
+      // The checkpoint thread's counts, beside the store's health.
+      expect(body.store.checkpoints).to.deep.include({ failures: 0, lastError: null, running: true });
     });
 
     it("answers 503 `unready` with the chain's last error while the chain cannot be reached, where devices see the status alone", async () => {

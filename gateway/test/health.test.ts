@@ -142,7 +142,8 @@ describe("gateway health: a running gateway whose store cannot grow", () => {
   it("answers /health/ready 200 with status ok while chain and store work", async () => {
     const answer = await ready();
     expect(answer.status).to.equal(200);
-    expect(answer.body).to.deep.include({ status: "ok", store: { ok: true, lastError: null, failedAt: null } });
+    expect(answer.body.status).to.equal("ok");
+    expect(answer.body.store).to.deep.include({ ok: true, lastError: null, failedAt: null });
   });
 
   it("refuses data with a sealed 503 StoreUnavailable, reports the store failing (store_up 0, /health/live 200), and is ready again once a write fits: here the readiness probe's", async () => {
@@ -163,7 +164,7 @@ describe("gateway health: a running gateway whose store cannot grow", () => {
       // tmpfs filled by another file, leaves that room), so readiness comes back by itself.
       const probed = await ready();
       expect(probed.status).to.equal(200);
-      expect(probed.body.store).to.deep.equal({ ok: true, lastError: null, failedAt: null });
+      expect(probed.body.store).to.deep.include({ ok: true, lastError: null, failedAt: null });
     } finally {
       db.pragma("max_page_count = 1073741823");
     }
