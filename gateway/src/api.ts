@@ -25,7 +25,6 @@ import {
   type AssocRequest,
   type AssocResponse,
   type BatchTree,
-  type ByteHash,
   type DataMessage,
   type DataRequest,
   type DataResponse,
@@ -47,7 +46,6 @@ import type { GatewayConfig } from "./config.js";
 import type { EnrolmentSecrets } from "./enrolment.js";
 import { apiError } from "./errors.js";
 import type { GatewayMetrics } from "./metrics.js";
-import { createKeccak256 } from "./keccak.js";
 import type { AuthTableMirror, MemberView } from "./mirror.js";
 import type { SignerRecovery } from "./signatures.js";
 import type { AssociationRow, GatewayStore, MessageRow } from "./store.js";
@@ -95,13 +93,10 @@ export class GatewayApi {
     inclusion: ValidateFunction<InclusionRequest>;
   };
   private readonly trees = new Map<number, BatchTree>();
-  /** The inclusion proofs' batch trees hashed as the chain worker hashes them: natively where the binding loads (1,023 hashes for a full batch). */
-  private readonly keccak256: ByteHash;
 
   constructor(parameters: GatewayApiParameters) {
     this.p = parameters;
     const { config } = parameters;
-    this.keccak256 = createKeccak256(config.nativeKeccak).keccak256;
     this.domain = registryDomain({ chainId: config.chainId, registry: config.registry });
     const ajv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: false });
     // The wire types are the schemas' static types (one source: the SDK's wire-schemas.ts).
@@ -430,7 +425,7 @@ export class GatewayApi {
   private batchTree(id: number): BatchTree {
     let tree = this.trees.get(id);
     if (tree === undefined) {
-      tree = buildBatchTree(this.p.store.batchLeaves(id), { keccak256: this.keccak256 });
+      tree = buildBatchTree(this.p.store.batchLeaves(id));
       if (this.trees.size >= CACHED_BATCH_TREES) this.trees.delete(this.trees.keys().next().value as number);
       this.trees.set(id, tree);
     }

@@ -22,13 +22,11 @@ import {
   iomtRegistryAbi,
   recordDataBatchBySig,
   type BatchItemResult,
-  type ByteHash,
   type ReadClient,
   type WireAssociation,
   type WriteClient,
 } from "@iomt-auth/sdk";
 import type { GatewayConfig, LoadedConfig } from "./config.js";
-import { createKeccak256 } from "./keccak.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { standingErrors, type AuthTableMirror, type GroupStanding, type StandingError } from "./mirror.js";
 import type { AssociationRow, BatchRow, GatewayStore, MessageRow } from "./store.js";
@@ -83,12 +81,9 @@ export class ChainWorker {
   /** False after a failed chain call, until a tick succeeds. */
   chainUp = true;
   lastError: string | undefined;
-  /** The batch trees' pair hash: native where the binding loads and `nativeKeccak` is on (a batch of 1,024 is 1,023 hashes on the main thread). */
-  private readonly keccak256: ByteHash;
 
   constructor(parameters: ChainWorkerParameters) {
     this.p = parameters;
-    this.keccak256 = createKeccak256(parameters.config.nativeKeccak).keccak256;
   }
 
   /** Starts (or, after `stop`, restarts) the worker's ticks. */
@@ -345,7 +340,8 @@ export class ChainWorker {
         if (count === 0) break;
         if (count < config.batchMaxMessages && Date.now() - (oldest ?? 0) < config.batchMaxAgeMs) break;
         const messages = store.pendingMessages(gid, "anchor", config.batchMaxMessages);
-        const tree = buildBatchTree(messages.map((message) => message.digest), { keccak256: this.keccak256 });
+        // Hashed with the SDK's keccak backend: the native one, which the gateway installs at start with `nativeKeccak` (1,023 hashes for a full batch).
+        const tree = buildBatchTree(messages.map((message) => message.digest));
         store.createBatch(gid, tree.root, messages);
       }
     }

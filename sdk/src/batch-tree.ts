@@ -2,16 +2,16 @@
 // digests (`hashDataMessage`); pairs are hashed in ascending order, OpenZeppelin MerkleProof's
 // commutative rule, so `verifyAnchoredMessage` on chain accepts the same proofs; an unpaired last
 // node is carried up. Building and verifying hash pairs with the same function, on bytes. Pure: no RPC.
-import { keccak_256 } from "@noble/hashes/sha3";
 import { bytesToHex } from "@noble/hashes/utils";
 import type { Hex } from "viem";
 import { fixedHexToBytes } from "./bytes.js";
 import { IomtError } from "./errors.js";
 import type { ByteHash } from "./hash.js";
+import { keccak256Bytes } from "./keccak.js";
 
 /** Options of {@link buildBatchTree} and {@link verifyBatchProof}. */
 export type BuildBatchTreeOptions = {
-  /** The keccak-256 to hash pairs with (default: noble's, pure JS); a gateway may give a native one (the same bytes). */
+  /** The keccak-256 to hash pairs with (default: the SDK's backend — noble's, or the native one once `useNativeKeccak256()` installed it; the same bytes). */
   keccak256?: ByteHash | undefined;
 };
 
@@ -55,7 +55,7 @@ function leafBytes(leaf: Hex, index: number): Uint8Array {
  * Builds the batch tree over message digests (at least one, each 32 bytes). Levels are hashed as
  * bytes (no hex between levels); hex is made only for the root and for the proofs asked for.
  */
-export function buildBatchTree(leaves: readonly Hex[], { keccak256: hash = keccak_256 }: BuildBatchTreeOptions = {}): BatchTree {
+export function buildBatchTree(leaves: readonly Hex[], { keccak256: hash = keccak256Bytes }: BuildBatchTreeOptions = {}): BatchTree {
   if (leaves.length === 0) throw new IomtError("BatchEmpty", "a batch tree needs at least one leaf");
   const hashPair = sortedPairHash(hash);
   const levels: Uint8Array[][] = [leaves.map(leafBytes)];
@@ -90,7 +90,7 @@ export function buildBatchTree(leaves: readonly Hex[], { keccak256: hash = kecca
  */
 export function verifyBatchProof(
   { root, leaf, proof }: { root: Hex; leaf: Hex; proof: readonly Hex[] },
-  { keccak256: hash = keccak_256 }: BuildBatchTreeOptions = {},
+  { keccak256: hash = keccak256Bytes }: BuildBatchTreeOptions = {},
 ): boolean {
   const rootBytes = fixedHexToBytes(root, DIGEST_BYTES);
   let node = fixedHexToBytes(leaf, DIGEST_BYTES);

@@ -5,6 +5,7 @@ import { anchorBatch, getAnchor, verifyAnchoredMessageOnChain } from "../src/act
 import { createGroup } from "../src/actions/groups.js";
 import { buildBatchTree, verifyBatchProof } from "../src/batch-tree.js";
 import { IomtError } from "../src/errors.js";
+import { setKeccak256Backend } from "../src/keccak.js";
 import { toId } from "../src/ids.js";
 import { createDataMessage, hashDataMessage, randomSalt } from "../src/typed-data.js";
 import { deployTestRegistry } from "./support/registry.js";
@@ -135,6 +136,21 @@ describe("batch tree", () => {
       expect(buildBatchTree(leaves, { keccak256: counted.keccak256 }).root).to.equal(buildBatchTree(leaves).root);
       expect(counted.calls).to.equal(6); // 7 leaves: 3 + 2 + 1 pairs
       expect(buildBatchTree(leaves, { keccak256: () => new Uint8Array(32) }).root).to.equal(`0x${"00".repeat(32)}`);
+    });
+
+    it("hashes with the SDK's keccak backend when given none, so a native backend installed once serves every tree and proof", () => {
+      const counted = countedKeccak();
+      const leaves = leavesOf(7, "backend");
+      const expected = buildBatchTree(leaves).root;
+      setKeccak256Backend(counted.keccak256);
+      try {
+        const tree = buildBatchTree(leaves);
+        expect(tree.root).to.equal(expected);
+        expect(verifyBatchProof({ root: tree.root, leaf: leaves[2], proof: tree.proof(2) })).to.equal(true);
+        expect(counted.calls).to.equal(6 + 3); // the tree's 6 pairs, then the proof's 3 levels
+      } finally {
+        setKeccak256Backend(undefined);
+      }
     });
 
     it("accepts upper-case hex leaves and orders them as numbers", () => {
