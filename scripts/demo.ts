@@ -313,7 +313,7 @@ const aggregatePaths: { gid: Hex; digest: Hex; inclusion: InclusionResponse }[] 
 for (const run of runs) {
   for (const receipt of run.receipts) {
     for (;;) {
-      const inclusion = await run.client.getInclusion(receipt.digest);
+      const inclusion = await run.client.getInclusion(receipt);
       if (inclusion.status === "anchored") {
         const txHash = inclusion.aggregate?.txHash ?? inclusion.batch?.txHash;
         if (txHash !== undefined) anchorTxs.add(txHash);

@@ -39,6 +39,7 @@ import {
   verifyBatchProof,
   verifyDataMessage,
   type DataResponse,
+  type InclusionResponse,
   type GatewayClient,
   type WireSignedDataMessage,
 } from "@iomt-auth/sdk";
@@ -77,10 +78,12 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 type Slice = { latencies: number[]; accepted: number; seconds: number; errors: Map<string, number>; cpu?: CpuShare; waits?: Waits };
-type Send = (device: number, batch: WireSignedDataMessage[]) => Promise<{ accepted: Hex[] } | { error: string }>;
+/** A message a server accepted: its digest and nonce, as a receipt names it. */
+type Accepted = { digest: Hex; nonce: string };
+type Send = (device: number, batch: WireSignedDataMessage[]) => Promise<{ accepted: Accepted[] } | { error: string }>;
 
 /** One slice of closed-loop load: `concurrency` connections, each owning a share of the devices (a device's requests are sequential, as on a real device). */
-async function runSlice(send: Send, queues: WireSignedDataMessage[][], cursor: number[], onAccepted: (device: number, digests: Hex[]) => void = () => undefined): Promise<Slice> {
+async function runSlice(send: Send, queues: WireSignedDataMessage[][], cursor: number[], onAccepted: (device: number, accepted: Accepted[]) => void = () => undefined): Promise<Slice> {
   const slice: Slice = { latencies: [], accepted: 0, seconds: 0, errors: new Map() };
   const deadline = performance.now() + sliceSeconds * 1000;
   const started = performance.now();
@@ -214,14 +217,14 @@ async function main(): Promise<void> {
     const referenceSlices: Slice[] = [];
     const referenceLoads: number[] = [];
 
-    const receipts: { digest: Hex; device: number; gateway: number }[] = [];
+    const receipts: { digest: Hex; nonce: string; device: number; gateway: number }[] = [];
     const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
     for (let round = 1; round <= rounds; round++) {
       for (const [g, gateway] of gateways.entries()) {
         const waits = await measureWaits(gateway.adminUrl);
         const cpu = measureCpu(gateway.child.pid);
-        const slice = await runSlice((d, batch) => sendSealed(agent, gateway.url, gateway.clients[d], batch), queues, gateway.cursor, (device, digests) => {
-          for (const digest of digests) receipts.push({ digest, device, gateway: g });
+        const slice = await runSlice((d, batch) => sendSealed(agent, gateway.url, gateway.clients[d], batch), queues, gateway.cursor, (device, accepted) => {
+          for (const { digest, nonce } of accepted) receipts.push({ digest, nonce, device, gateway: g });
         });
         slice.cpu = cpu.end(slice.accepted);
         slice.waits = await waits.end();
@@ -250,9 +253,9 @@ async function main(): Promise<void> {
     const anchoredOnChain = anchors.reduce((sum, entry) => sum + Number(entry.args.messageCount), 0);
     const checked = [];
     for (let i = 0; i < Math.min(500, receipts.length); i++) {
-      const { digest, device, gateway } = receipts[Math.floor((i * receipts.length) / Math.min(500, receipts.length))];
+      const { digest, nonce, device, gateway } = receipts[Math.floor((i * receipts.length) / Math.min(500, receipts.length))];
       // Sealed, and only the sending device's own messages (docs/protocol.md §6).
-      const inclusion = await gateways[gateway].clients[device].getInclusion(digest);
+      const inclusion = await inclusionOf(agent, gateways[gateway].url, gateways[gateway].clients[device], { digest, nonce });
       const onChain = anchors.some((entry) => entry.args.root === inclusion.batch?.root);
       checked.push(inclusion.status === "anchored" && onChain && verifyBatchProof({ root: inclusion.batch!.root, leaf: digest, proof: inclusion.batch!.proof }));
     }
@@ -347,20 +350,38 @@ function presign(harness: Harness, devices: Device[]): WireSignedDataMessage[][]
   return queues;
 }
 
-async function sendSealed(agent: Agent, url: string, client: GatewayClient, messages: WireSignedDataMessage[]): Promise<{ accepted: Hex[] } | { error: string }> {
+/** One sealed request of `client`'s session to `route`: the answer's result, or the code it was refused with. */
+async function callSealed<T>(agent: Agent, url: string, client: GatewayClient, route: string, request: unknown): Promise<{ result: T } | { error: string }> {
   const session = client.session!;
-  const { record, binding } = sealRequest(session, gatewayRoutes.data, { messages }, opensslRecordCipher);
-  const { status, body } = await postJson(agent, url, gatewayRoutes.data, { sessionId: session.id, record });
+  const { record, binding } = sealRequest(session, route, request, opensslRecordCipher);
+  const { status, body } = await postJson(agent, url, route, { sessionId: session.id, record });
   const sealed = (body as { record?: never }).record;
   // Every answer is sealed and bound to this request, refusals included (plain only before the record opened).
-  const answer = sealed === undefined ? undefined : openAnswer<DataResponse>(session, binding, sealed, opensslRecordCipher);
-  if (answer?.ok === true) return { accepted: answer.result.receipts.map((receipt) => receipt.digest) };
+  const answer = sealed === undefined ? undefined : openAnswer<T>(session, binding, sealed, opensslRecordCipher);
+  if (answer?.ok === true) return { result: answer.result };
   return { error: answer?.ok === false ? answer.error.code : ((body as { error?: { code: string } }).error?.code ?? `HTTP ${status}`) };
 }
 
-async function sendPlain(agent: Agent, url: string, messages: WireSignedDataMessage[]): Promise<{ accepted: Hex[] } | { error: string }> {
+async function sendSealed(agent: Agent, url: string, client: GatewayClient, messages: WireSignedDataMessage[]): Promise<{ accepted: Accepted[] } | { error: string }> {
+  const outcome = await callSealed<DataResponse>(agent, url, client, gatewayRoutes.data, { messages });
+  return "error" in outcome ? outcome : { accepted: outcome.result.receipts.map(({ digest, nonce }) => ({ digest, nonce })) };
+}
+
+async function sendPlain(agent: Agent, url: string, messages: WireSignedDataMessage[]): Promise<{ accepted: Accepted[] } | { error: string }> {
   const { status, body } = await postJson(agent, url, "/data", { messages });
-  return status === 200 ? { accepted: (body as { digests: Hex[] }).digests } : { error: `HTTP ${status}` };
+  return status === 200 ? { accepted: (body as { digests: Hex[] }).digests.map((digest, i) => ({ digest, nonce: messages[i].message.nonce })) } : { error: `HTTP ${status}` };
+}
+
+/**
+ * A message's inclusion, asked as this build asks it (digest and nonce); a landed gateway from
+ * before schema version 7 refuses the nonce as an unknown field (`RequestInvalid`) and is asked
+ * with the digest alone, as it was then.
+ */
+async function inclusionOf(agent: Agent, url: string, client: GatewayClient, accepted: Accepted): Promise<InclusionResponse> {
+  let outcome = await callSealed<InclusionResponse>(agent, url, client, gatewayRoutes.inclusion, accepted);
+  if ("error" in outcome && outcome.error === "RequestInvalid") outcome = await callSealed<InclusionResponse>(agent, url, client, gatewayRoutes.inclusion, { digest: accepted.digest });
+  if ("error" in outcome) throw new Error(`the inclusion of ${accepted.digest} was refused: ${outcome.error}`);
+  return outcome.result;
 }
 
 function round(value: number): number {

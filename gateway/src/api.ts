@@ -380,13 +380,16 @@ export class GatewayApi {
   }
 
   /**
-   * One of the session device's own messages. Another device's digest is answered exactly as an
-   * unknown one (`MessageUnknown`), so the route is no oracle for who sent what.
+   * One of the session device's own messages, named by its receipt's digest and nonce: it is looked
+   * up by the session's device and the nonce, and must have that digest. Another device's message,
+   * or a nonce with another digest, is answered exactly as one nobody sent (`MessageUnknown`), so
+   * the route is no oracle for who sent what.
    */
   async inclusion(session: Session, body: unknown): Promise<Unit<InclusionResponse>> {
-    const { digest } = this.check(this.validate.inclusion, body);
-    const row = this.p.store.messageByDigest(digest.toLowerCase() as Hex);
-    if (row === undefined || row.device.toLowerCase() !== session.device.toLowerCase()) throw apiError("MessageUnknown", "this device sent no message with this digest here");
+    const { digest, nonce } = this.check(this.validate.inclusion, body);
+    const stored = BigInt(nonce) <= BigInt(Number.MAX_SAFE_INTEGER) ? this.p.store.messageByDeviceNonce(session.device, Number(nonce)) : undefined;
+    const row = stored?.digest === digest.toLowerCase() ? stored : undefined;
+    if (row === undefined) throw apiError("MessageUnknown", "this device sent no message with this digest and nonce here");
     const answer: InclusionResponse = { digest: row.digest, status: "pending", gid: row.gid, device: row.device, nonce: String(row.nonce), acceptedAt: row.accepted_at };
     if (row.status === "relayed") {
       answer.status = "relayed";

@@ -16,7 +16,7 @@ export {
   type EnrolParameters,
   type SecretClaim,
 } from "./enrolment.js";
-export { GatewayStore, StoreError, type StoreErrorCode, type StoreHealth, type OpenStoreOptions, type EnrolmentRow } from "./store.js";
+export { GatewayStore, StoreError, type StoreErrorCode, type StoreHealth, type OpenStoreOptions, type EnrolmentRow, type MessageRow } from "./store.js";
 export { ApiError, apiError, apiErrors, GatewayConfigError, type ApiErrorCode } from "./errors.js";
 export { createDataMessageHasher, createSignerRecovery, type SignerRecovery } from "./signatures.js";
 export { createHandshakeCrypto, loadNativeSecp256k1, masterKeyOf, type HandshakeCrypto, type MasterKey } from "./crypto.js";

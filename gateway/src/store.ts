@@ -13,21 +13,24 @@
 // refused with `StoreUnavailable` and marks the store failing until a later commit succeeds, so
 // readiness can report it; effects that must follow only committed work (metrics) are queued with
 // `afterCommit`.
-import { chmodSync, closeSync, existsSync, fsync, fsyncSync, openSync, realpathSync, statSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fsync, fsyncSync, openSync, realpathSync, statfsSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Address, Hex } from "viem";
 import { IomtError } from "@iomt-auth/sdk";
 import { BACKSTOP_PAGES, Checkpointer, type CheckpointerStatus } from "./checkpointer.js";
 import { ApiError } from "./errors.js";
 
-// Version 6 (hierarchical anchoring): the batch roots this gateway hands up or anchors in an
+// Version 7 (throughput): no index on a message's digest. Its keys are random, so each message
+// inserted wrote about one more page of the write-ahead log; a message is found by its device and
+// nonce (`UNIQUE (device, nonce)`), and the inclusion route is asked with both. Version 6 (hierarchical anchoring): the batch roots this gateway hands up or anchors in an
 // aggregate (its own batches' and those its children handed it), and its aggregates. Version 5 (contract-wallet Masters): an enrolment may keep a token the group's Master approved
 // offline (a wallet's ERC-1271 token), served as the device's ticket. Version 4 (operators): an enrolment keeps the oid's name as the operator gave it, and the
 // store keeps the labels of the groups configured by label, so that the read-only commands show
 // and take names without the Master key. Version 3 (protocol v2): sessions live in memory only (no sessions table); enrolment secrets
 // are peppered, counted (failures, lock-out) and single use. Version 2 (contracts v2): enrolments
 // are keyed by (gid, oid), and every request relayed in a batch records its item index.
-const SCHEMA_VERSION = 6;
+const SCHEMA_VERSION = 7;
 
 /** Hierarchical anchoring (aggregation.ts): the roots handed up or anchored here, and the aggregates. */
 const aggregationTables = `
@@ -66,6 +69,45 @@ CREATE TABLE aggregates (
 ) STRICT;
 `;
 
+/**
+ * The messages table under `name` (a migration builds it under another name, then renames it). No
+ * index on the digest: its keys are random, so each insert wrote about one more page of log. A
+ * message is found by its device and nonce; its digest hashes its member's nonce with the rest.
+ */
+const messagesTable = (name: string) => `
+CREATE TABLE ${name} (
+  id INTEGER PRIMARY KEY,
+  digest TEXT NOT NULL,
+  gid TEXT NOT NULL,
+  oid TEXT NOT NULL,
+  device TEXT NOT NULL,
+  nonce INTEGER NOT NULL,
+  payload_hash TEXT NOT NULL,
+  timestamp TEXT NOT NULL,
+  deadline TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  payload BLOB,
+  salt BLOB,
+  accepted_at INTEGER NOT NULL,
+  route TEXT NOT NULL,
+  status TEXT NOT NULL,
+  batch_id INTEGER,
+  leaf_index INTEGER,
+  relay_tx TEXT,
+  relay_index INTEGER,
+  relay_block TEXT,
+  relay_error TEXT,
+  UNIQUE (device, nonce)
+) STRICT;
+`;
+
+/** The messages table's other indexes, all partial or in insertion order. */
+const messagesIndexes = `
+CREATE INDEX messages_pending ON messages (gid, route, id) WHERE status = 'pending';
+CREATE INDEX messages_relaying ON messages (id) WHERE status = 'relaying';
+CREATE INDEX messages_batch ON messages (batch_id, leaf_index) WHERE batch_id IS NOT NULL;
+`;
+
 const schema = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 CREATE TABLE enrolments (
@@ -98,34 +140,7 @@ CREATE TABLE associations (
 ) STRICT;
 CREATE INDEX associations_open ON associations (status) WHERE status IN ('queued', 'submitted');
 CREATE TABLE device_nonces (device TEXT PRIMARY KEY, next_nonce INTEGER NOT NULL) STRICT;
-CREATE TABLE messages (
-  id INTEGER PRIMARY KEY,
-  digest TEXT NOT NULL UNIQUE,
-  gid TEXT NOT NULL,
-  oid TEXT NOT NULL,
-  device TEXT NOT NULL,
-  nonce INTEGER NOT NULL,
-  payload_hash TEXT NOT NULL,
-  timestamp TEXT NOT NULL,
-  deadline TEXT NOT NULL,
-  signature TEXT NOT NULL,
-  payload BLOB,
-  salt BLOB,
-  accepted_at INTEGER NOT NULL,
-  route TEXT NOT NULL,
-  status TEXT NOT NULL,
-  batch_id INTEGER,
-  leaf_index INTEGER,
-  relay_tx TEXT,
-  relay_index INTEGER,
-  relay_block TEXT,
-  relay_error TEXT,
-  UNIQUE (device, nonce)
-) STRICT;
-CREATE INDEX messages_pending ON messages (gid, route, id) WHERE status = 'pending';
-CREATE INDEX messages_relaying ON messages (id) WHERE status = 'relaying';
-CREATE INDEX messages_batch ON messages (batch_id, leaf_index) WHERE batch_id IS NOT NULL;
-CREATE TABLE batches (
+${messagesTable("messages")}${messagesIndexes}CREATE TABLE batches (
   id INTEGER PRIMARY KEY,
   gid TEXT NOT NULL,
   root TEXT NOT NULL,
@@ -167,6 +182,25 @@ UPDATE meta SET value = '5' WHERE key = 'schema_version';
 const migrateFrom5 = `
 ${aggregationTables}UPDATE meta SET value = '6' WHERE key = 'schema_version';
 `;
+
+/** The messages' columns, named: a file migrated from version 2 has `salt` last. */
+const messageColumns =
+  "id, digest, gid, oid, device, nonce, payload_hash, timestamp, deadline, signature, payload, salt, accepted_at, route, status, batch_id, leaf_index, relay_tx, relay_index, relay_block, relay_error";
+
+/**
+ * From version 6: the messages table without the digest's index. SQLite cannot drop the index of a
+ * UNIQUE column, so the table is copied into a new one (every row, ids kept) and renamed; a large
+ * file takes a few seconds, once.
+ */
+const migrateFrom6 = `
+${messagesTable("messages_v7")}INSERT INTO messages_v7 (${messageColumns}) SELECT ${messageColumns} FROM messages;
+DROP TABLE messages;
+ALTER TABLE messages_v7 RENAME TO messages;
+${messagesIndexes}UPDATE meta SET value = '7' WHERE key = 'schema_version';
+`;
+
+/** Free space a full disk must have again before the store reports itself able to commit: about a data request's log (64 pages). */
+const FULL_DISK_CLEAR_BYTES = 256 * 1024;
 
 /** Why the store refuses to be created or opened; the CLI prints the code and the message. */
 export type StoreErrorCode = "StoreExists" | "StoreMissing" | "StoreEmpty" | "StoreCorrupt" | "StoreLocked" | "StoreSchemaMismatch" | "StoreUnwritable";
@@ -476,7 +510,6 @@ export class GatewayStore {
       nextNonce: db.prepare("SELECT next_nonce FROM device_nonces WHERE device = ?").pluck(),
       setNextNonce: db.prepare("INSERT INTO device_nonces (device, next_nonce) VALUES (?, ?) ON CONFLICT (device) DO UPDATE SET next_nonce = excluded.next_nonce"),
       messageByDeviceNonce: db.prepare("SELECT * FROM messages WHERE device = ? AND nonce = ?"),
-      messageByDigest: db.prepare("SELECT * FROM messages WHERE digest = ?"),
       insertMessage: db.prepare(
         `INSERT INTO messages (digest, gid, oid, device, nonce, payload_hash, timestamp, deadline, signature, payload, salt, accepted_at, route, status)
          VALUES (@digest, @gid, @oid, @device, @nonce, @payload_hash, @timestamp, @deadline, @signature, @payload, @salt, @accepted_at, @route, 'pending')`,
@@ -510,13 +543,13 @@ export class GatewayStore {
     }
   }
 
-  /** Refuses another schema version; brings a version-2 to -5 file to version 6 (not when `readonly`). */
+  /** Refuses another schema version; brings a version-2 to -6 file to version 7 (not when `readonly`). */
   private checkSchema(readonly: boolean): void {
     const path = this.path;
     const hasMeta = this.db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'").pluck().get() === 1;
     const version = hasMeta ? (this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as string | undefined) : undefined;
     if (version === undefined) throw new StoreError("StoreCorrupt", `${path} is an SQLite file but not a gateway database (no schema version): restore the right file, or init a new one elsewhere`);
-    const older = [2, 3, 4, 5].includes(Number(version));
+    const older = [2, 3, 4, 5, 6].includes(Number(version));
     if (readonly && older) {
       throw new StoreError("StoreSchemaMismatch", `${path} has schema version ${version}; this gateway reads version ${SCHEMA_VERSION} and brings the file to it when it starts (or enrols): run \`iomt-gateway start\` once, then read it`);
     }
@@ -530,7 +563,8 @@ export class GatewayStore {
         }
         if (Number(version) <= 3) this.db.exec(migrateFrom3);
         if (Number(version) <= 4) this.db.exec(migrateFrom4);
-        this.db.exec(migrateFrom5);
+        if (Number(version) <= 5) this.db.exec(migrateFrom5);
+        this.db.exec(migrateFrom6);
       })();
       return;
     }
@@ -704,8 +738,24 @@ export class GatewayStore {
   }
 
   private noteSuccess(): void {
-    if (!this.state.ok) this.state = { ok: true, lastError: null, failedAt: null };
+    if (!this.state.ok && !this.stillFull()) this.state = { ok: true, lastError: null, failedAt: null };
     this.checkpointer?.request();
+  }
+
+  /**
+   * After a full disk (SQLITE_FULL), whether its file system still has less than
+   * `FULL_DISK_CLEAR_BYTES` free: a small commit (a probe, a batch's update) can succeed in the
+   * space the log already holds while a data request's commit would not, so the store stays
+   * failing (readiness 503) until space is back. An unanswerable statfs counts as space.
+   */
+  private stillFull(): boolean {
+    if (!this.state.lastError?.startsWith("SQLITE_FULL")) return false;
+    try {
+      const { bavail, bsize } = statfsSync(dirname(this.path));
+      return bavail * bsize < FULL_DISK_CLEAR_BYTES;
+    } catch {
+      return false;
+    }
   }
 
   /** The checkpoint thread's counts (`checkpointThread`), or undefined when SQLite checkpoints in the commits. */
@@ -818,10 +868,6 @@ export class GatewayStore {
 
   messageByDeviceNonce(device: Address, nonce: number): MessageRow | undefined {
     return this.statements.messageByDeviceNonce.get(device, nonce) as MessageRow | undefined;
-  }
-
-  messageByDigest(digest: Hex): MessageRow | undefined {
-    return this.statements.messageByDigest.get(digest) as MessageRow | undefined;
   }
 
   insertMessage(message: NewMessage): number {

@@ -86,11 +86,12 @@ async function onboardDevice(harness: Harness, gateway: RunningGateway, head: He
   };
 }
 
-const anchoredInclusion = (client: GatewayClient, digest: Hex, timeoutMs = 60_000): Promise<InclusionResponse> =>
+/** Polls the inclusion of a message `send` returned until it is anchored. */
+const anchoredInclusion = (client: GatewayClient, { message, digest }: { message: DataMessage; digest: Hex }, timeoutMs = 60_000): Promise<InclusionResponse> =>
   eventually(
     `message ${digest} anchored`,
     async () => {
-      const inclusion = await client.getInclusion(digest);
+      const inclusion = await client.getInclusion({ digest, nonce: message.nonce });
       return inclusion.status === "anchored" ? inclusion : undefined;
     },
     timeoutMs,
@@ -144,7 +145,7 @@ describe("hierarchical anchoring between gateways", function () {
         const midSent = await midDevice.send(2);
         for (const [client, messages] of [[device.client, sent], [midDevice.client, midSent]] as const) {
           for (const { message, digest } of messages) {
-            const inclusion = await anchoredInclusion(client, digest);
+            const inclusion = await anchoredInclusion(client, { message, digest });
             const path = pathOf(inclusion);
             // Anchored by the root group's gateway, in the root group.
             expect(path.aggregateGid.toLowerCase()).to.equal(harness.gid.toLowerCase());
@@ -230,7 +231,7 @@ describe("hierarchical anchoring between gateways", function () {
       try {
         const device = await onboardDevice(harness, low, leaf, "spo2");
         const [{ message, digest }] = await device.send(1);
-        const inclusion = await anchoredInclusion(device.client, digest);
+        const inclusion = await anchoredInclusion(device.client, { message, digest });
         const path = pathOf(inclusion);
         expect(path.aggregateGid.toLowerCase()).to.equal(leaf.gid.toLowerCase());
         expect(await verifyAggregatedMessageOnChain(harness.publicClient, { verifier, message, path })).to.equal(true);
@@ -255,7 +256,7 @@ describe("hierarchical anchoring between gateways", function () {
         const client = device.clientFor(again.url);
         await client.keySession();
         for (const { message, digest } of sent) {
-          const path = pathOf(await anchoredInclusion(client, digest));
+          const path = pathOf(await anchoredInclusion(client, { message, digest }));
           expect(path.aggregateGid.toLowerCase()).to.equal(harness.gid.toLowerCase());
           expect(await verifyAggregatedMessageOnChain(harness.publicClient, { verifier, message, path })).to.equal(true);
         }
@@ -286,16 +287,16 @@ describe("hierarchical anchoring between gateways", function () {
       try {
         const device = await onboardDevice(outage, mid, head, "bp");
         const [first] = await device.send(1);
-        await anchoredInclusion(device.client, first.digest);
+        await anchoredInclusion(device.client, first);
 
         await outage.anvil.stop();
         const during = await device.send(3);
         // Acknowledged while the chain is away: kept, not anchored.
-        for (const { digest } of during) expect((await device.client.getInclusion(digest)).status).to.equal("pending");
+        for (const { message, digest } of during) expect((await device.client.getInclusion({ digest, nonce: message.nonce })).status).to.equal("pending");
 
         await outage.anvil.restart();
         for (const { message, digest } of during) {
-          const path = pathOf(await anchoredInclusion(device.client, digest));
+          const path = pathOf(await anchoredInclusion(device.client, { message, digest }));
           expect(path.aggregateGid.toLowerCase()).to.equal(outage.gid.toLowerCase());
           expect(await verifyAggregatedMessageOnChain(outage.publicClient, { verifier: outageVerifier, message, path })).to.equal(true);
         }

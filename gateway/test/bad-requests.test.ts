@@ -243,8 +243,10 @@ describe("gateway: bad requests", () => {
     // verify, inclusion, nonce
     { name: "a malformed AuthTable path", status: 400, code: "PathMalformed", send: () => postSealed(url, clients.good, gatewayRoutes.verify, { path: "0x0102" }) },
     { name: "a path that is not hex", status: 400, code: "RequestInvalid", sealed: true, send: () => postSealed(url, clients.good, gatewayRoutes.verify, { path: "path" }) },
-    { name: "an inclusion request by a digest that is not hex", status: 400, code: "RequestInvalid", sealed: true, send: () => postSealed(url, clients.good, gatewayRoutes.inclusion, { digest: "not-a-digest" }) },
-    { name: "an inclusion request by an unknown digest", status: 404, code: "MessageUnknown", send: () => postSealed(url, clients.good, gatewayRoutes.inclusion, { digest: `0x${"aa".repeat(32)}` }) },
+    { name: "an inclusion request by a digest that is not hex", status: 400, code: "RequestInvalid", sealed: true, send: () => postSealed(url, clients.good, gatewayRoutes.inclusion, { digest: "not-a-digest", nonce: "1" }) },
+    { name: "an inclusion request without the message's nonce", status: 400, code: "RequestInvalid", sealed: true, send: () => postSealed(url, clients.good, gatewayRoutes.inclusion, { digest: `0x${"aa".repeat(32)}` }) },
+    { name: "an inclusion request by a nonce that is not a decimal", status: 400, code: "RequestInvalid", sealed: true, send: () => postSealed(url, clients.good, gatewayRoutes.inclusion, { digest: `0x${"aa".repeat(32)}`, nonce: "0x01" }) },
+    { name: "an inclusion request by an unknown digest", status: 404, code: "MessageUnknown", send: () => postSealed(url, clients.good, gatewayRoutes.inclusion, { digest: `0x${"aa".repeat(32)}`, nonce: "1" }) },
     { name: "a nonce request with a field", status: 400, code: "RequestInvalid", sealed: true, send: () => postSealed(url, clients.good, gatewayRoutes.nonce, { from: 1 }) },
     { name: "a nonce request before the device associated", status: 403, code: "DeviceNotMember", send: () => postSealed(url, clients.fresh, gatewayRoutes.nonce, {}) },
     // routes of protocol v1, and others

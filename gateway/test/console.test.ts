@@ -9,7 +9,7 @@
 import { expect } from "chai";
 import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { stringToHex, type Hex } from "viem";
+import { stringToHex } from "viem";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createDataMessage, createGatewayClient, isAuthenticated, randomSalt, signDataMessage, toId, type GatewayClient, type ProvisioningBundle } from "@iomt-auth/sdk";
 import { CONSOLE_CSP, consoleRoutes } from "../src/console/routes.js";
@@ -192,7 +192,6 @@ describe("the operator console: a page on the admin listener, behind the admin t
     let device: Device;
     let bundle: ProvisioningBundle;
     let client: GatewayClient;
-    let digests: Hex[];
 
     before(async () => {
       ({ context, page } = await openConsole());
@@ -246,10 +245,10 @@ describe("the operator console: a page on the admin listener, behind the admin t
         }),
       );
       const receipts = await client.sendData({ messages });
-      digests = receipts.map((receipt) => receipt.digest);
-      for (const digest of digests) {
+      for (const receipt of receipts) {
+        const { digest } = receipt;
         const inclusion = await eventually(`message ${digest} anchored`, async () => {
-          const answer = await client.getInclusion(digest);
+          const answer = await client.getInclusion(receipt);
           return answer.status === "anchored" ? answer : undefined;
         });
         const row = page.locator(`tr[data-digest="${digest}"]`);
@@ -264,7 +263,7 @@ describe("the operator console: a page on the admin listener, behind the admin t
       await deviceRow.getByText("associated", { exact: true }).waitFor();
       await deviceRow.locator("[data-test=member]").getByText(/^member #/).waitFor();
       await deviceRow.getByRole("cell", { name: String(first + 2n), exact: true }).waitFor();
-      await deviceRow.getByText(`#${first + 1n} anchored in block ${(await client.getInclusion(digests[1])).batch!.blockNumber}`).waitFor();
+      await deviceRow.getByText(`#${first + 1n} anchored in block ${(await client.getInclusion(receipts[1])).batch!.blockNumber}`).waitFor();
       await page.getByRole("heading", { name: /^Sessions/ }).getByText("1").waitFor();
       await page.screenshot({ path: join(SCREENSHOTS, "console-anchored.png"), fullPage: true });
     });

@@ -71,7 +71,7 @@ describe("gateway: a group whose Master is a multisig, served on an operator key
       await client.keySession();
       const [receipt] = await client.sendData({ messages: [await device.sign(1n, { gid })] });
       expect(receipt.device).to.equal(device.account.address);
-      const inclusion = await inclusionWith(client, receipt.digest, "anchored");
+      const inclusion = await inclusionWith(client, receipt, "anchored");
       expect((await harness.publicClient.getTransactionReceipt({ hash: inclusion.batch!.txHash! })).from).to.equal(operator.toLowerCase());
     }
   });
@@ -108,7 +108,7 @@ describe("gateway: a group whose Master is a multisig, served on an operator key
         expect(status, JSON.stringify(status)).to.deep.include({ status: "associated" });
         expect((await harness.publicClient.getTransactionReceipt({ hash: status.txHash! })).from).to.equal(operator.toLowerCase());
         const [receipt] = await client.sendData({ messages: [await device.sign(1n, { gid })] });
-        const inclusion = await inclusionWith(client, receipt.digest, "anchored");
+        const inclusion = await inclusionWith(client, receipt, "anchored");
         expect((await harness.publicClient.getTransactionReceipt({ hash: inclusion.batch!.txHash! })).from).to.equal(operator.toLowerCase());
       }
     });

@@ -22,7 +22,7 @@ async function expectAllAnchored(harness: Harness, clients: readonly GatewayClie
   const roots = new Set<Hex>();
   const clientOf = (receipt: Receipt) => clients.find((client) => client.session?.device.toLowerCase() === receipt.device.toLowerCase()) as GatewayClient;
   for (const receipt of receipts) {
-    const inclusion = await inclusionWith(clientOf(receipt), receipt.digest, "anchored");
+    const inclusion = await inclusionWith(clientOf(receipt), receipt, "anchored");
     expect(verifyBatchProof({ root: inclusion.batch!.root, leaf: receipt.digest, proof: inclusion.batch!.proof })).to.equal(true);
     roots.add(inclusion.batch!.root);
   }

@@ -18,7 +18,7 @@ import {
 } from "@iomt-auth/sdk";
 import { enrolDevice, type RunningGateway } from "../src/index.js";
 import { expectGatewayError } from "./support/expect.js";
-import { eventually, inclusionWith, startWithTwoDevices, type Device, type Harness, type TwoDevices } from "./support/harness.js";
+import { eventually, inclusionWith, storedMessage, startWithTwoDevices, type Device, type Harness, type TwoDevices } from "./support/harness.js";
 
 describe("gateway: the device flow over HTTP against anvil", () => {
   let harness: Harness;
@@ -134,7 +134,7 @@ describe("gateway: the device flow over HTTP against anvil", () => {
     it("keeps the raw reading off chain but stored with the salt of its commitment", async () => {
       const message = await bob.sign(1n, { payload: "spo2=97" });
       const [receipt] = await bobClient.sendData({ messages: [message] });
-      const row = gateway.store.messageByDigest(receipt.digest);
+      const row = storedMessage(gateway.store, receipt);
       expect(row?.payload?.toString()).to.equal("spo2=97");
       expect(`0x${row?.salt?.toString("hex")}`).to.equal(message.salt);
       expect(commitPayload("spo2=97", message.salt)).to.equal(message.message.payloadHash);
@@ -150,7 +150,7 @@ describe("gateway: the device flow over HTTP against anvil", () => {
     it("anchors acknowledged messages in a batch whose proofs verify offline and on chain", async () => {
       const message = await bob.sign(3n);
       const [receipt] = await bobClient.sendData({ messages: [message] });
-      const inclusion = await inclusionWith(bobClient, receipt.digest, "anchored");
+      const inclusion = await inclusionWith(bobClient, receipt, "anchored");
       expect(inclusion.batch?.txHash).to.match(/^0x[0-9a-f]{64}$/);
       expect(verifyBatchProof({ root: inclusion.batch!.root, leaf: receipt.digest, proof: inclusion.batch!.proof })).to.equal(true);
       const onChain = await verifyAnchoredMessageOnChain(harness.publicClient, { registry: harness.registry, message: message.message, root: inclusion.batch!.root, proof: inclusion.batch!.proof });

@@ -84,6 +84,6 @@ describe("gateway on a full disk (its database on a real tmpfs, filled up)", () 
     for (const nonce of [next, next + 1n]) receipts.push(...(await client.sendData({ messages: [await alice.sign(nonce, { payload: `${READING}${nonce}` })] })));
     expect((await metric(gateway.adminUrl, "iomt_gateway_messages_accepted_total")) - acceptedBefore).to.equal(receipts.length);
     expect(receipts.map((receipt) => receipt.nonce)).to.deep.equal(Array.from({ length: receipts.length }, (_, i) => String(i + 1)));
-    for (const receipt of receipts) await inclusionWith(client, receipt.digest, "anchored");
+    for (const receipt of receipts) await inclusionWith(client, receipt, "anchored");
   });
 });

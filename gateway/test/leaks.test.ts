@@ -5,10 +5,10 @@
 // its own messages only, and about anyone else's exactly as about a digest that does not exist.
 import { expect } from "chai";
 import { parseAbiItem, stringToBytes, keccak256, type Hex } from "viem";
-import { gatewayRoutes, GatewayError, type GatewayClient, type Receipt } from "@iomt-auth/sdk";
+import { gatewayRoutes, GatewayError, type GatewayClient, type GetInclusionParameters, type Receipt } from "@iomt-auth/sdk";
 import { createDataMessageHasher, type RunningGateway } from "../src/index.js";
 import { expectErrorAnswer, get } from "./support/expect.js";
-import { createHarness, eventually, inclusionWith, type Device, type Harness } from "./support/harness.js";
+import { createHarness, eventually, inclusionWith, storedMessage, type Device, type Harness } from "./support/harness.js";
 
 /** 2,434 candidate readings of the formats a bedside device sends, as the review's dictionary. */
 function candidateReadings(): string[] {
@@ -56,7 +56,7 @@ describe("rule: nothing identifying leaks", () => {
     relaying = await harness.start({ policy: "relay" });
     aliceClient = await harness.onboard(relaying, alice);
     const receipts = await aliceClient.sendData({ messages: await Promise.all(readings.map((payload, i) => alice.sign(BigInt(i + 1), { payload }))) });
-    for (const receipt of receipts) await inclusionWith(aliceClient, receipt.digest, "relayed");
+    for (const receipt of receipts) await inclusionWith(aliceClient, receipt, "relayed");
     const logs = await harness.publicClient.getLogs({
       address: harness.registry,
       event: parseAbiItem("event DataMessageRecorded(bytes32 indexed gid, address indexed device, bytes32 oid, uint256 nonce, bytes32 payloadHash, uint64 timestamp, uint64 deadline)"),
@@ -77,7 +77,7 @@ describe("rule: nothing identifying leaks", () => {
     [aliceAnchoredReceipt] = await aliceClient.sendData({ messages: [aliceAnchored] });
     [malloryReceipt] = await malloryClient.sendData({ messages: [await mallory.sign(1n, { payload: "spo2 99" })] });
     anchoring.worker.start();
-    await inclusionWith(malloryClient, malloryReceipt.digest, "anchored");
+    await inclusionWith(malloryClient, malloryReceipt, "anchored");
   });
 
   after(async () => {
@@ -101,7 +101,7 @@ describe("rule: nothing identifying leaks", () => {
   });
 
   it("recovers no reading from a sibling digest in another device's inclusion proof, even knowing all of the message but its salt", async () => {
-    const inclusion = await malloryClient.getInclusion(malloryReceipt.digest);
+    const inclusion = await malloryClient.getInclusion(malloryReceipt);
     expect(inclusion.batch?.size).to.equal(2);
     // Mallory's proof is Alice's digest: the attacker holds it, and Alice's gid, oid, nonce, timestamp and deadline.
     expect(inclusion.batch?.proof).to.deep.equal([aliceAnchoredReceipt.digest]);
@@ -120,30 +120,33 @@ describe("rule: nothing identifying leaks", () => {
       expect(((await response.json()) as { error: { code: string } }).error.code).to.equal("NotFound");
     }
     // The sealed route without a session is refused before anything is looked up.
-    const response = await fetch(`${anchoring.url}${gatewayRoutes.inclusion}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ digest: aliceAnchoredReceipt.digest }) });
+    const response = await fetch(`${anchoring.url}${gatewayRoutes.inclusion}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ digest: aliceAnchoredReceipt.digest, nonce: aliceAnchoredReceipt.nonce }) });
     expect(response.status).to.equal(400);
   });
 
-  it("answers another device's digest exactly as a digest nobody sent: no oracle", async () => {
-    const asked = async (digest: Hex) => {
-      const error = (await malloryClient.getInclusion(digest).catch((caught: unknown) => caught)) as GatewayError;
+  it("answers another device's message exactly as one nobody sent, also under the asker's own nonce: no oracle", async () => {
+    const asked = async (receipt: GetInclusionParameters) => {
+      const error = (await malloryClient.getInclusion(receipt).catch((caught: unknown) => caught)) as GatewayError;
       expect(error).to.be.instanceOf(GatewayError);
       return { code: error.code, status: error.status, message: error.message, details: error.details, authenticated: error.authenticated };
     };
-    const alices = await asked(aliceAnchoredReceipt.digest);
-    const nobodys = await asked(keccak256(stringToBytes("no such message")));
-    expect(alices).to.deep.equal(nobodys);
+    const alices = await asked(aliceAnchoredReceipt);
+    const nobodys = await asked({ digest: keccak256(stringToBytes("no such message")), nonce: aliceAnchoredReceipt.nonce });
+    // Alice's digest under the nonce of one of Mallory's own stored messages: found by (Mallory, nonce), not that digest.
+    const underOwnNonce = await asked({ digest: aliceAnchoredReceipt.digest, nonce: malloryReceipt.nonce });
+    const beyondAnyNonce = await asked({ digest: aliceAnchoredReceipt.digest, nonce: (2n ** 255n).toString() });
+    for (const answer of [nobodys, underOwnNonce, beyondAnyNonce]) expect(answer).to.deep.equal(alices);
     expect(alices).to.deep.include({ code: "MessageUnknown", status: 404, authenticated: true });
     // Alice herself gets hers.
-    expect((await aliceClient.getInclusion(aliceAnchoredReceipt.digest)).status).to.equal("anchored");
+    expect((await aliceClient.getInclusion(aliceAnchoredReceipt)).status).to.equal("anchored");
   });
 
   it("keeps each reading with its salt, and the salt off chain", async () => {
-    const row = anchoring.store.messageByDigest(aliceAnchoredReceipt.digest)!;
+    const row = storedMessage(anchoring.store, aliceAnchoredReceipt)!;
     expect(row.payload?.toString()).to.equal("heart-rate 143");
     expect(`0x${row.salt!.toString("hex")}`).to.equal(aliceAnchored.salt);
     const chainData = await eventually("the anchoring transaction", async () => {
-      const inclusion = await aliceClient.getInclusion(aliceAnchoredReceipt.digest);
+      const inclusion = await aliceClient.getInclusion(aliceAnchoredReceipt);
       return inclusion.batch?.txHash;
     });
     const tx = await harness.publicClient.getTransaction({ hash: chainData });

@@ -91,7 +91,7 @@ describe("rule: no (key, AES-GCM nonce) pair is ever used twice", () => {
       expect(receipt.nonce).to.equal(String(nonce));
       remember();
     }
-    await client.getInclusion((await client.sendData({ messages: [await device.sign(11n)] }))[0].digest);
+    await client.getInclusion((await client.sendData({ messages: [await device.sign(11n)] }))[0]);
     remember();
 
     // A power loss that rolls the database back to the earlier copy: the device's next requests.

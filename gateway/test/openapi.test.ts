@@ -171,7 +171,7 @@ describe("gateway OpenAPI: a running gateway", () => {
   });
 
   it("answers a sealed refusal sealed, as x-iomt-sealed says, and an unopened one as a plain error", async () => {
-    const { status, text, outer, answer } = await exchange(gatewayRoutes.inclusion, { digest: `0x${"11".repeat(32)}` });
+    const { status, text, outer, answer } = await exchange(gatewayRoutes.inclusion, { digest: `0x${"11".repeat(32)}`, nonce: "1" });
     expect(status).to.equal(404);
     expect(text).to.equal(JSON.stringify(outer));
     expect(answer.ok).to.equal(false);

@@ -40,7 +40,7 @@ import {
 import { enrolDevice, type RunningGateway } from "../src/index.js";
 import { toHighS } from "../../sdk/test/support/signatures.js";
 import { expectErrorAnswer, post, postHello, postSealed, type Answer } from "./support/expect.js";
-import { createHarness, inclusionWith, type Device, type Harness } from "./support/harness.js";
+import { createHarness, inclusionWith, storedMessage, type Device, type Harness } from "./support/harness.js";
 
 const soon = () => BigInt(Math.floor(Date.now() / 1000) + 600);
 
@@ -115,14 +115,14 @@ describe("gateway: P-256 devices on every route (anvil on Osaka, the P256VERIFY 
       expect(batch.map((receipt) => receipt.nonce)).to.deep.equal(["2", "3", "4"]);
       const [theirs] = await samClient.sendData({ messages: [await sam.sign(1n)] });
       expect(theirs.device).to.equal(sam.account.address);
-      const stored = gateway.store.messageByDigest(single.digest);
+      const stored = storedMessage(gateway.store, single);
       expect(stored?.signature).to.have.length(2 + 2 * 128);
     });
 
     it("anchors its messages in a batch whose proof verifies offline and on chain", async () => {
       const message = await pat.sign(5n, { payload: "spo2=98" });
       const [receipt] = await patClient.sendData({ messages: [message] });
-      const inclusion = await inclusionWith(patClient, receipt.digest, "anchored");
+      const inclusion = await inclusionWith(patClient, receipt, "anchored");
       expect(verifyBatchProof({ root: inclusion.batch!.root, leaf: receipt.digest, proof: inclusion.batch!.proof })).to.equal(true);
       expect(await verifyAnchoredMessageOnChain(harness.publicClient, { registry: harness.registry, message: message.message, root: inclusion.batch!.root, proof: inclusion.batch!.proof })).to.equal(true);
     });
@@ -308,7 +308,7 @@ describe("gateway: P-256 devices on a chain without the precompile (anvil on Can
     const first = await getNonce(harness.publicClient, { registry: harness.registry, gid: harness.gid, oid: pia.oid });
     const receipts = await client.sendData({ messages: [await pia.sign(first), await pia.sign(first + 1n)] });
     for (const receipt of receipts) {
-      const inclusion = await inclusionWith(client, receipt.digest, "relayed");
+      const inclusion = await inclusionWith(client, receipt, "relayed");
       const events = parseEventLogs({ abi: iomtRegistryAbi, eventName: "DataMessageRecorded", logs: (await harness.publicClient.getTransactionReceipt({ hash: inclusion.relay!.txHash })).logs });
       expect(events.map((event) => event.args.device)).to.include(pia.account.address);
     }

@@ -15,7 +15,7 @@ import {
   type WriteClient,
 } from "@iomt-auth/sdk";
 import type { RunningGateway } from "../src/index.js";
-import { inclusionWith, startWithTwoDevices, type Device, type Harness, type TwoDevices } from "./support/harness.js";
+import { inclusionWith, storedMessage, startWithTwoDevices, type Device, type Harness, type TwoDevices } from "./support/harness.js";
 
 describe("gateway: policy relay against anvil", () => {
   let harness: Harness;
@@ -46,7 +46,7 @@ describe("gateway: policy relay against anvil", () => {
 
       const txHashes = new Set<Hex>();
       for (const [i, receipt] of receipts.entries()) {
-        const inclusion = await inclusionWith(aliceClient, receipt.digest, "relayed");
+        const inclusion = await inclusionWith(aliceClient, receipt, "relayed");
         expect(inclusion.batch).to.equal(undefined);
         const txReceipt = await harness.publicClient.getTransactionReceipt({ hash: inclusion.relay!.txHash });
         expect(txReceipt.status).to.equal("success");
@@ -82,14 +82,14 @@ describe("gateway: policy relay against anvil", () => {
         await gateway.worker.tick();
         expect(await sentBy(harness.masterWallet)).to.equal(gatewayTxs + 1);
 
-        const inclusions = await Promise.all(receipts.map((receipt) => aliceClient.getInclusion(receipt.digest)));
+        const inclusions = await Promise.all(receipts.map((receipt) => aliceClient.getInclusion(receipt)));
         expect(inclusions.map((inclusion) => inclusion.status)).to.deep.equal(["relayed", "relayed", "relayed"]);
         expect(inclusions[0].relay!.txHash).to.equal(frontRun);
         expect(inclusions[1].relay!.txHash).to.equal(inclusions[2].relay!.txHash).and.not.equal(frontRun);
         const batchReceipt = await harness.publicClient.getTransactionReceipt({ hash: inclusions[1].relay!.txHash });
         const skipped = parseEventLogs({ abi: iomtRegistryAbi, eventName: "BatchItemSkipped", logs: batchReceipt.logs });
         expect(skipped.map((log) => [log.args.index, log.args.status])).to.deep.equal([[0n, 1]]); // item 0 AlreadyApplied
-        expect(gateway.store.messageByDigest(receipts[0].digest)).to.deep.include({ route: "relay", status: "relayed", relay_error: null });
+        expect(storedMessage(gateway.store, receipts[0])).to.deep.include({ route: "relay", status: "relayed", relay_error: null });
         expect(await chainNonce(alice)).to.equal(first + 3n);
         expect(gateway.store.counts().batches).to.deep.equal({});
       } finally {
@@ -108,13 +108,13 @@ describe("gateway: policy relay against anvil", () => {
       const signed = await bob.sign(nonce, { deadline: BigInt(Math.floor(Date.now() / 1000) + 60) });
       const [receipt] = await bobClient.sendData({ messages: [signed] });
 
-      const inclusion = await inclusionWith(bobClient, receipt.digest, "anchored");
+      const inclusion = await inclusionWith(bobClient, receipt, "anchored");
       expect(inclusion.relay).to.equal(undefined);
       const { root, proof, txHash } = inclusion.batch!;
       expect((await harness.publicClient.getTransactionReceipt({ hash: txHash! })).status).to.equal("success");
       expect(verifyBatchProof({ root, leaf: receipt.digest, proof })).to.equal(true);
       expect(await verifyAnchoredMessageOnChain(harness.publicClient, { registry: harness.registry, message: signed.message, root, proof })).to.equal(true);
-      expect(gateway.store.messageByDigest(receipt.digest)).to.deep.include({ route: "anchor", relay_tx: null, relay_error: "RequestExpired" });
+      expect(storedMessage(gateway.store, receipt)).to.deep.include({ route: "anchor", relay_tx: null, relay_error: "RequestExpired" });
       expect(await chainNonce(bob)).to.equal(nonce);
     });
   });

@@ -20,7 +20,7 @@ function routeCalls(client: GatewayClient, device: Device, fixture: { digest: He
     ["data", async () => client.sendData({ messages: [await device.sign(fixture.nonce)] })],
     ["nonce", () => client.getNextNonce()],
     ["proof", () => client.getAuthPath()],
-    ["inclusion", () => client.getInclusion(fixture.digest)],
+    ["inclusion", () => client.getInclusion({ digest: fixture.digest, nonce: fixture.nonce })],
     ["verify", () => client.verifyPath({ path: fixture.path })],
   ];
 }

@@ -21,6 +21,7 @@ import {
   signAssociation,
   toId,
   type GatewayClient,
+  type Receipt,
 } from "@iomt-auth/sdk";
 import { GatewayStore } from "../src/store.js";
 import { exited, expectCliFailure, runCli, runCliJson, spawnGateway, type GatewayProcess } from "./support/cli.js";
@@ -73,7 +74,7 @@ describe("iomt-gateway rotate-key", () => {
   let sender: Device;
   let ticketed: Device;
   let waiting: Device;
-  let digests: Hex[];
+  let receipts: Receipt[];
 
   before(async function () {
     this.timeout(120_000);
@@ -95,7 +96,7 @@ describe("iomt-gateway rotate-key", () => {
     await client.keySession();
     await client.associate({ token: await client.getTicket() });
     expect((await client.waitForAssociation({ pollIntervalMs: 50, timeoutMs: 30_000 })).status).to.equal("associated");
-    digests = (await client.sendData({ messages: [await sender.sign(1n), await sender.sign(2n)] })).map((receipt) => receipt.digest);
+    receipts = await client.sendData({ messages: [await sender.sign(1n), await sender.sign(2n)] });
     const ticketedClient = ticketed.client(url);
     await ticketedClient.keySession();
     await ticketedClient.getTicket();
@@ -213,10 +214,10 @@ describe("iomt-gateway rotate-key", () => {
       this.timeout(60_000);
       const client = newMasterClient(sender);
       await client.keySession();
-      for (const digest of digests) {
-        const inclusion = await inclusionWith(client, digest, "anchored");
-        const receipt = await harness.publicClient.getTransactionReceipt({ hash: inclusion.batch!.txHash! });
-        expect(receipt.from.toLowerCase()).to.equal(newMaster.address.toLowerCase());
+      for (const receipt of receipts) {
+        const inclusion = await inclusionWith(client, receipt, "anchored");
+        const anchoring = await harness.publicClient.getTransactionReceipt({ hash: inclusion.batch!.txHash! });
+        expect(anchoring.from.toLowerCase()).to.equal(newMaster.address.toLowerCase());
       }
     });
 

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { parseAbiItem } from "viem";
 import { getGroup, revoke, type GatewayClient, type Receipt } from "@iomt-auth/sdk";
 import { enrolDevice, type RunningGateway } from "../src/index.js";
-import { createHarness, eventually, inclusionWith, type Device, type Harness } from "./support/harness.js";
+import { createHarness, eventually, inclusionWith, storedMessage, type Device, type Harness } from "./support/harness.js";
 
 type Health = { status: string; standing: { gid: string; status: string }[]; backlog: { pendingMessages: number } };
 
@@ -35,7 +35,7 @@ describe("gateway: a cluster head revoked in the parent group", () => {
 
   it("anchors while the cluster head has its powers", async () => {
     const [receipt] = await client.sendData({ messages: [await device.sign(1n)] });
-    await inclusionWith(client, receipt.digest, "anchored");
+    await inclusionWith(client, receipt, "anchored");
     const answer = await health();
     expect(answer.status).to.equal("ok");
     expect(answer.standing).to.deep.equal([{ gid: harness.gid, status: "ok" }]);
@@ -68,7 +68,7 @@ describe("gateway: a cluster head revoked in the parent group", () => {
       expect(answer.standing).to.deep.equal([{ gid: harness.gid, status: "GroupRegistryMasterRevoked" }]);
       // Well past batchMaxAgeMs (200 ms) and several worker ticks.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
-      for (const receipt of receipts) expect((await client.getInclusion(receipt.digest)).status).to.equal("pending");
+      for (const receipt of receipts) expect((await client.getInclusion(receipt)).status).to.equal("pending");
       expect((await health()).backlog.pendingMessages).to.equal(2);
       expect(gateway.store.counts().batches.failed).to.equal(undefined);
       expect((await anchored()).length).to.equal(anchorsBefore);
@@ -99,8 +99,8 @@ describe("gateway: a cluster head revoked in the parent group", () => {
       const restarted = device.client(gateway.url);
       await restarted.keySession();
       for (const receipt of receipts) {
-        expect(gateway.store.messageByDigest(receipt.digest)).to.deep.include({ status: "pending", route: "anchor" });
-        expect((await restarted.getInclusion(receipt.digest)).status).to.equal("pending");
+        expect(storedMessage(gateway.store, receipt)).to.deep.include({ status: "pending", route: "anchor" });
+        expect((await restarted.getInclusion(receipt)).status).to.equal("pending");
       }
       expect((await anchored()).length).to.equal(anchorsBefore);
     });

@@ -155,6 +155,13 @@ export type AssociateThroughGatewayParameters = {
   deadline?: bigint;
 };
 
+/**
+ * Names one of the device's messages for `getInclusion`, as its receipt does: its EIP-712 digest
+ * and its nonce (a `Receipt` fits). The gateway finds the message by the session's device and the
+ * nonce, and answers `MessageUnknown` unless it has this digest.
+ */
+export type GetInclusionParameters = { digest: Hex; nonce: string | bigint };
+
 export type WaitForAssociationParameters = {
   /** Milliseconds between polls (default 250). */
   pollIntervalMs?: number;
@@ -187,8 +194,8 @@ export type GatewayClient = {
   getAuthPath(): Promise<AuthPath>;
   /** verify: asks the gateway to check a path a peer presented. */
   verifyPath(parameters: { path: AuthPath; trustedRootGid?: Hex }): Promise<VerifyResponse>;
-  /** One of this device's messages: its status and, once anchored, its inclusion proof. */
-  getInclusion(digest: Hex): Promise<InclusionResponse>;
+  /** One of this device's messages, named by its receipt (digest and nonce): its status and, once anchored, its inclusion proof. */
+  getInclusion(receipt: GetInclusionParameters): Promise<InclusionResponse>;
   /** Hierarchical anchoring (a child gateway's Master key as the client): hands batch roots up; one state per entry, in order. */
   handOver(entries: readonly HandoverEntry[]): Promise<HandoverState[]>;
   /** Hierarchical anchoring: the state of roots handed up before, in order. */
@@ -441,8 +448,8 @@ export function createGatewayClient(parameters: CreateGatewayClientParameters): 
     verifyPath({ path, trustedRootGid }) {
       return sealed<VerifyResponse>(gatewayRoutes.verify, { path: encodeAuthPath(path), ...(trustedRootGid === undefined ? {} : { trustedRootGid }) } satisfies VerifyRequest);
     },
-    getInclusion(digest) {
-      return sealed<InclusionResponse>(gatewayRoutes.inclusion, { digest } satisfies InclusionRequest);
+    getInclusion({ digest, nonce }) {
+      return sealed<InclusionResponse>(gatewayRoutes.inclusion, { digest, nonce: nonce.toString() } satisfies InclusionRequest);
     },
     async handOver(entries) {
       const answer = await sealed<HandoverResponse>(gatewayRoutes.handover, { entries: [...entries] } satisfies HandoverRequest);

@@ -176,7 +176,8 @@ export const AuthPathStatusSchema = Type.Union([
 export const VerifyRequestSchema = Type.Object({ path: hexString("^0x([0-9a-fA-F]{2})+$", "encodeAuthPath's form", { maxLength: 200_000 }), trustedRootGid: Type.Optional(Hex32) }, strict);
 export const VerifyResponseSchema = Type.Object({ valid: Type.Boolean(), status: AuthPathStatusSchema, failedStep: Type.Integer({ minimum: 0 }), device: AddressString }, strict);
 
-export const InclusionRequestSchema = Type.Object({ digest: Hex32 }, strict);
+/** One of the device's messages, as its receipt names it: the digest and the nonce. */
+export const InclusionRequestSchema = Type.Object({ digest: Hex32, nonce: decimal(78) }, strict);
 /**
  * With hierarchical anchoring, where a batch root was anchored through an aggregate: the anchoring
  * group (the message's group or an ancestor), the aggregate root, the batch's leaf proof in it, and

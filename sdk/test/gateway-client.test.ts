@@ -170,7 +170,7 @@ describe("the gateway client", () => {
         await expectRejection(client.associationStatus(), GatewayError, "GatewayNoSession");
         await expectRejection(client.sendData({ messages: [] }), GatewayError, "GatewayNoSession");
         await expectRejection(client.getAuthPath(), GatewayError, "GatewayNoSession");
-        await expectRejection(client.getInclusion(digest), GatewayError, "GatewayNoSession");
+        await expectRejection(client.getInclusion({ digest, nonce: 1n }), GatewayError, "GatewayNoSession");
         expect(gateway.requests).to.deep.equal([]);
       } finally {
         await gateway.close();

@@ -24,16 +24,18 @@ import {
   toId,
   type GatewayClient,
   type GatewayClientAccount,
+  type GetInclusionParameters,
   type InclusionResponse,
   type P256Account,
   type P256Signer,
   type MessageStatus,
+  type Receipt,
   type RegistryDomain,
   type SignedDataMessage,
   type WriteClient,
 } from "@iomt-auth/sdk";
 import { deployRegistry } from "@iomt-auth/sdk/deploy";
-import { createPepperFile, enrolDevice, resolveConfig, startGateway, type RawSettings, type RunningGateway } from "../../src/index.js";
+import { createPepperFile, enrolDevice, resolveConfig, startGateway, type GatewayStore, type MessageRow, type RawSettings, type RunningGateway } from "../../src/index.js";
 import { startAnvilNode, type AnvilNode, type StartAnvilNodeParameters } from "../../../sdk/test/support/anvil.js";
 
 /** A device's key as the SDK's clients take it: a viem account (secp256k1) or a `P256Account`. */
@@ -249,10 +251,15 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
   }
 }
 
-/** Polls a message's inclusion until it has `status` (e.g. "anchored" once its batch is on chain). */
-export function inclusionWith(client: GatewayClient, digest: Hex, status: MessageStatus): Promise<InclusionResponse> {
-  return eventually(`message ${digest} ${status}`, async () => {
-    const inclusion = await client.getInclusion(digest);
+/** The row a receipt names in a gateway's store (found as the inclusion route finds it: by device and nonce). */
+export function storedMessage(store: GatewayStore, receipt: Receipt): MessageRow | undefined {
+  return store.messageByDeviceNonce(receipt.device, Number(receipt.nonce));
+}
+
+/** Polls a message's inclusion (named by its receipt) until it has `status` (e.g. "anchored" once its batch is on chain). */
+export function inclusionWith(client: GatewayClient, receipt: GetInclusionParameters, status: MessageStatus): Promise<InclusionResponse> {
+  return eventually(`message ${receipt.digest} ${status}`, async () => {
+    const inclusion = await client.getInclusion(receipt);
     return inclusion.status === status ? inclusion : undefined;
   });
 }
