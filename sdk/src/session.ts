@@ -1021,11 +1021,16 @@ function parseAddress(value: unknown, field: string): Address {
 }
 
 function parseHexBytes(value: unknown, field: string): Uint8Array {
-  if (typeof value !== "string" || !/^0x(?:[0-9a-fA-F]{2})*$/.test(value)) {
-    throw new SessionError("SessionMalformed", `${field} must be 0x-prefixed hex with whole bytes`);
+  if (typeof value === "string" && value.startsWith("0x")) {
+    // noble's decoder, about twice as fast as viem's on a record's kilobytes of hex, checks every
+    // digit and the length itself: no regular expression over the record first.
+    try {
+      return hexDigitsToBytes(value.slice(2));
+    } catch {
+      // not hex, or half a byte: refused below
+    }
   }
-  // noble's decoder: about twice as fast as viem's on a record's kilobytes of hex.
-  return hexDigitsToBytes(value.slice(2));
+  throw new SessionError("SessionMalformed", `${field} must be 0x-prefixed hex with whole bytes`);
 }
 
 function parseFixedBytes(value: unknown, length: number, field: string): Uint8Array {

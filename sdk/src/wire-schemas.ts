@@ -23,7 +23,7 @@ const MasterSignature = hexString("^0x(?:[0-9a-fA-F]{2}){64,1024}$", "a Master's
  * A device's signature: a secp256k1 key's (65 bytes, or 64 compact), or a P-256 key's 128 bytes
  * r ‖ s ‖ x ‖ y, the registry's form (docs/protocol.md §1). The length tells the key type apart.
  */
-const DeviceSignature = hexString("^0x([0-9a-fA-F]{128}|[0-9a-fA-F]{130}|[0-9a-fA-F]{256})$", "a device's signature: secp256k1 (64 or 65 bytes) or P-256 r‖s‖x‖y (128 bytes)");
+const DeviceSignature = hexString("^0x(?:[0-9a-fA-F]{128}|[0-9a-fA-F]{130}|[0-9a-fA-F]{256})$", "a device's signature: secp256k1 (64 or 65 bytes) or P-256 r‖s‖x‖y (128 bytes)");
 /** A non-negative integer of at most `digits` digits as a decimal string (a bigint on the wire). */
 const decimal = (digits: number) => Type.String({ pattern: `^(0|[1-9][0-9]{0,${digits - 1}})$`, description: `a decimal integer, at most ${digits} digits` });
 /** A cookie: uint64be(expiry) ‖ 32-byte HMAC (docs/protocol.md §3.6). */
@@ -64,7 +64,7 @@ export const ClientFinishSchema = Type.Object({ signature: DeviceSignature }, st
 export const SessionRecordSchema = Type.Object(
   {
     seq: Type.Integer({ minimum: 0, maximum: 4294967295 }),
-    ciphertext: hexString("^0x([0-9a-fA-F]{2}){16,}$", "AES-256-GCM ciphertext followed by its 16-byte tag"),
+    ciphertext: hexString("^0x(?:[0-9a-fA-F]{2}){16,}$", "AES-256-GCM ciphertext followed by its 16-byte tag"),
   },
   strict,
 );
@@ -99,7 +99,7 @@ export const sealedAnswerBodySchema = <T extends TSchema>(result: T) =>
 export const EmptyRequestSchema = Type.Object({}, strict);
 
 export const TicketRequestSchema = Type.Object({ secret: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) }, strict);
-export const TicketResponseSchema = Type.Object({ token: hexString("^0x([0-9a-fA-F]{2})+$", "the serialized token") }, strict);
+export const TicketResponseSchema = Type.Object({ token: hexString("^0x(?:[0-9a-fA-F]{2})+$", "the serialized token") }, strict);
 
 export const WireDataMessageSchema = Type.Object(
   { gid: Hex32, oid: Hex32, nonce: decimal(78), payloadHash: Hex32, timestamp: decimal(20), deadline: decimal(20) },
@@ -114,7 +114,7 @@ export const dataRequestSchema = (maxMessages: number, maxPayloadBytes: number) 
           {
             message: WireDataMessageSchema,
             signature: DeviceSignature,
-            payload: Type.Optional(hexString("^0x([0-9a-fA-F]{2})*$", "the raw reading; keccak256(salt ‖ payload) must be payloadHash", { maxLength: 2 + 2 * maxPayloadBytes })),
+            payload: Type.Optional(hexString("^0x(?:[0-9a-fA-F]{2})*$", "the raw reading; keccak256(salt ‖ payload) must be payloadHash", { maxLength: 2 + 2 * maxPayloadBytes })),
             salt: Type.Optional(Hex32),
           },
           // A reading travels with the salt of its commitment, and a salt only with its reading.
@@ -157,7 +157,7 @@ export const AssocResponseSchema = Type.Object(
   strict,
 );
 
-export const ProofResponseSchema = Type.Object({ path: hexString("^0x([0-9a-fA-F]{2})+$", "encodeAuthPath's form, version 2"), size: Type.Integer({ minimum: 0 }) }, strict);
+export const ProofResponseSchema = Type.Object({ path: hexString("^0x(?:[0-9a-fA-F]{2})+$", "encodeAuthPath's form, version 2"), size: Type.Integer({ minimum: 0 }) }, strict);
 
 /** The registry's `AuthPathStatus`, in its enum order (authtable.ts `authPathStatuses`). */
 export const AuthPathStatusSchema = Type.Union([
@@ -173,7 +173,7 @@ export const AuthPathStatusSchema = Type.Union([
   Type.Literal("UntrustedRoot"),
   Type.Literal("Stale"),
 ]);
-export const VerifyRequestSchema = Type.Object({ path: hexString("^0x([0-9a-fA-F]{2})+$", "encodeAuthPath's form", { maxLength: 200_000 }), trustedRootGid: Type.Optional(Hex32) }, strict);
+export const VerifyRequestSchema = Type.Object({ path: hexString("^0x(?:[0-9a-fA-F]{2})+$", "encodeAuthPath's form", { maxLength: 200_000 }), trustedRootGid: Type.Optional(Hex32) }, strict);
 export const VerifyResponseSchema = Type.Object({ valid: Type.Boolean(), status: AuthPathStatusSchema, failedStep: Type.Integer({ minimum: 0 }), device: AddressString }, strict);
 
 /** One of the device's messages, as its receipt names it: the digest and the nonce. */

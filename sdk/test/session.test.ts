@@ -549,6 +549,9 @@ describe("session records", () => {
     ["a seq beyond the record limit", { seq: SESSION_RECORD_LIMIT, ciphertext: `0x${"00".repeat(16)}` }],
     ["a ciphertext shorter than the tag", { seq: 0, ciphertext: `0x${"00".repeat(15)}` }],
     ["a ciphertext that is not hex", { seq: 0, ciphertext: "ciphertext" }],
+    ["a ciphertext with a non-hex digit after 15 good bytes", { seq: 0, ciphertext: `0x${"00".repeat(15)}0g` }],
+    ["a ciphertext of half a byte more than 16", { seq: 0, ciphertext: `0x${"00".repeat(16)}0` }],
+    ["a ciphertext without its 0x", { seq: 0, ciphertext: "00".repeat(16) }],
   ] as const) {
     it(`rejects a record with ${name} as malformed`, async () => {
       const { masterSession } = await establish();
