@@ -147,7 +147,7 @@ export class ChainWorker {
       await this.submitAssociations();
       await this.confirmRelays();
       if (this.p.config.policy === "relay") await this.relayMessages();
-      this.createBatches();
+      await this.createBatches();
       this.p.aggregation?.adoptBatches();
       await this.sendBatches();
       await this.p.aggregation?.tick();
@@ -329,8 +329,12 @@ export class ChainWorker {
 
   // ------------------------------------------------------------------------- anchored batches
 
-  /** Cuts batches of waiting messages: full ones, and a last partial one once its oldest message is old enough. */
-  private createBatches(): void {
+  /**
+   * Cuts batches of waiting messages: full ones, and a last partial one once its oldest message is
+   * old enough. Each batch is written in the store's group commit and awaited until durable (before
+   * it is sent), so the main thread never waits on the disk for it, as it does for a data request.
+   */
+  private async createBatches(): Promise<void> {
     const { store, config } = this.p;
     for (const gid of config.groups) {
       // The registry would refuse to anchor for this group: the messages wait, stored, uncut.
@@ -342,7 +346,7 @@ export class ChainWorker {
         const messages = store.pendingMessages(gid, "anchor", config.batchMaxMessages);
         // Hashed with the SDK's keccak backend: the native one, which the gateway installs at start with `nativeKeccak` (1,023 hashes for a full batch).
         const tree = buildBatchTree(messages.map((message) => message.digest));
-        store.createBatch(gid, tree.root, messages);
+        await store.commit(() => store.createBatch(gid, tree.root, messages));
       }
     }
   }
@@ -354,7 +358,7 @@ export class ChainWorker {
         const receipt = await this.receipt(batch.tx_hash as Hash, false);
         if (receipt === undefined) continue;
         if (receipt !== "unknown" && receipt.status === "success") {
-          this.markAnchored(batch, batch.tx_hash, receipt.blockNumber);
+          await this.markAnchored(batch, batch.tx_hash, receipt.blockNumber);
           continue;
         }
       }
@@ -363,13 +367,13 @@ export class ChainWorker {
       // Created, or sent but dropped or reverted: (re)send. A root already on chain counts as anchored.
       try {
         const hash = await anchorBatch(walletClient, { registry: config.registry, gid: batch.gid, root: batch.root, messageCount: batch.size });
-        store.setBatch({ id: batch.id, status: "sent", tx_hash: hash });
+        await store.commit(() => store.setBatch({ id: batch.id, status: "sent", tx_hash: hash }));
         const receipt = await this.receipt(hash, true);
-        if (receipt !== undefined && receipt !== "unknown" && receipt.status === "success") this.markAnchored(batch, hash, receipt.blockNumber);
+        if (receipt !== undefined && receipt !== "unknown" && receipt.status === "success") await this.markAnchored(batch, hash, receipt.blockNumber);
       } catch (error) {
         if (!(error instanceof ContractRuleError)) throw error;
         if (error.code === "DataLedgerRootAlreadyAnchored") {
-          this.markAnchored(batch, batch.tx_hash, undefined);
+          await this.markAnchored(batch, batch.tx_hash, undefined);
           continue;
         }
         if ((standingErrors as readonly string[]).includes(error.code)) {
@@ -380,14 +384,14 @@ export class ChainWorker {
         }
         // The key may no longer anchor for this group (a hand-over): the messages stay stored and
         // listed as a failed batch for an operator.
-        store.setBatch({ id: batch.id, status: "failed", tx_hash: batch.tx_hash, error_code: error.code });
+        await store.commit(() => store.setBatch({ id: batch.id, status: "failed", tx_hash: batch.tx_hash, error_code: error.code }));
         log.error({ batch: batch.id, gid: batch.gid, code: error.code }, "the registry refuses this batch; its messages stay stored");
       }
     }
   }
 
-  private markAnchored(batch: BatchRow, hash: Hex | null, blockNumber: bigint | undefined): void {
-    this.p.store.setBatch({ id: batch.id, status: "anchored", tx_hash: hash, block_number: blockNumber?.toString() ?? null, anchored_at: Date.now() });
+  private async markAnchored(batch: BatchRow, hash: Hex | null, blockNumber: bigint | undefined): Promise<void> {
+    await this.p.store.commit(() => this.p.store.setBatch({ id: batch.id, status: "anchored", tx_hash: hash, block_number: blockNumber?.toString() ?? null, anchored_at: Date.now() }));
     this.p.metrics.batchesAnchored.inc();
     this.p.metrics.messagesOnChain.inc({ route: "anchor" }, batch.size);
     this.p.log.info({ batch: batch.id, size: batch.size, root: batch.root, tx: hash }, "batch anchored");

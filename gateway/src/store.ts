@@ -698,7 +698,7 @@ export class GatewayStore {
           this.effects = undefined;
         }
       }).immediate();
-      // Synchronous callers (the chain worker, the CLI) wait for their own commit to be durable.
+      // Synchronous callers (the CLI, the chain worker's associations and relays, the aggregation) wait for their own commit to be durable.
       if (this.syncsWal) this.syncWalNow();
     } catch (error) {
       if (!isStoreFault(error)) throw error;
