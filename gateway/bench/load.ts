@@ -177,7 +177,9 @@ async function main(): Promise<void> {
   const profileDir = mkdtempSync(join(tmpdir(), "iomt-gateway-profile-"));
   const running: ChildProcess[] = [];
   try {
-    const port = 30_000 + Math.floor(Math.random() * 20_000);
+    // Below Linux's ephemeral range (32768–60999 by default): the onboarding's outgoing connections
+    // took a gateway's port from that range in two runs out of a few.
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
     const common = { rateLimitPerMinute: "100000000", deviceRateLimitPerMinute: "100000000", batchMaxMessages: "1024", batchMaxAgeMs: "1000", pollIntervalMs: "100", logLevel: "warn", maxMessagesPerRequest: "256" };
     const cli = join(import.meta.dirname, "..", "dist", "cli.js");
     const baseline = buildBaseline(flags.baseline, log);
