@@ -116,6 +116,7 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
       storeUp: store.health.ok,
       indexedBlock: mirror.indexedBlock,
       sessions: sessions?.size ?? 0,
+      checkpoints: store.checkpoints,
     }));
     const log = root.child({ component: "chain", master: account.address });
     const aggregation = config.aggregation === "on" ? new Aggregation({ config, account, publicClient, walletClient, store, mirror, log: log.child({ component: "aggregation" }) }) : undefined;

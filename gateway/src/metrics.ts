@@ -8,7 +8,18 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 
 export type GatewayMetrics = ReturnType<typeof createMetrics>;
 
-export function createMetrics(readGauges: () => { pendingMessages: number; openBatches: number; chainUp: boolean; storeUp: boolean; indexedBlock: bigint; sessions: number }) {
+/** What /metrics reads from committed state at each scrape; `checkpoints`: the checkpoint thread's counts, absent without one. */
+export type GaugeValues = {
+  pendingMessages: number;
+  openBatches: number;
+  chainUp: boolean;
+  storeUp: boolean;
+  indexedBlock: bigint;
+  sessions: number;
+  checkpoints?: { checkpoints: number; failures: number };
+};
+
+export function createMetrics(readGauges: () => GaugeValues) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // `route` is the route's pattern, or `unmatched` for every URL no route serves: a scanner's
@@ -34,6 +45,14 @@ export function createMetrics(readGauges: () => { pendingMessages: number; openB
   const storeUp = new Gauge({ name: "iomt_gateway_store_up", help: "1 unless the store's last commit failed (disk full, I/O error); /health/ready answers 503 while it is 0", registers: [registry] });
   const indexedBlock = new Gauge({ name: "iomt_gateway_indexed_block", help: "Last block the AuthTable mirror indexed", registers: [registry] });
   const sessions = new Gauge({ name: "iomt_gateway_sessions", help: "Established, unexpired sessions", registers: [registry] });
+  // The checkpoint thread's own counts (store.checkpoints), carried into counters at each scrape.
+  const checkpoints = new Counter({ name: "iomt_gateway_store_checkpoints_total", help: "Write-ahead log checkpoints the checkpoint thread completed", registers: [registry] });
+  const checkpointFailures = new Counter({
+    name: "iomt_gateway_store_checkpoint_failures_total",
+    help: "Checkpoints that failed (logged; the log keeps every page, nothing is lost, and the store's status does not change)",
+    registers: [registry],
+  });
+  const carried = { checkpoints: 0, failures: 0 };
   // Where a request's time goes, beside its whole latency above: the two waits a data request has
   // (docs/benchmarks.md, "Where a request's time goes"). Unlabelled: one series each.
   const verifySeconds = new Histogram({
@@ -70,6 +89,12 @@ export function createMetrics(readGauges: () => { pendingMessages: number; openB
       storeUp.set(values.storeUp ? 1 : 0);
       indexedBlock.set(Number(values.indexedBlock));
       sessions.set(values.sessions);
+      if (values.checkpoints !== undefined) {
+        checkpoints.inc(values.checkpoints.checkpoints - carried.checkpoints);
+        checkpointFailures.inc(values.checkpoints.failures - carried.failures);
+        carried.checkpoints = values.checkpoints.checkpoints;
+        carried.failures = values.checkpoints.failures;
+      }
     },
   };
 }

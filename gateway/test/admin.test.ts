@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { gatewayRoutes, type GatewayClient } from "@iomt-auth/sdk";
 import type { RunningGateway } from "../src/index.js";
 import type { CheckpointerStatus } from "../src/checkpointer.js";
+import { createMetrics } from "../src/metrics.js";
 import { GatewayStore } from "../src/store.js";
 import { exited, spawnGateway } from "./support/cli.js";
 import { expectErrorAnswer, get, post } from "./support/expect.js";
@@ -123,6 +124,43 @@ describe("gateway admin listener", () => {
   });
 
   describe("metrics", () => {
+    it("counts the checkpoint thread's checkpoints in iomt_gateway_store_checkpoints_total, as the readiness page does, each once", async () => {
+      const checkpointed = async () => (await details(gateway)).body.store.checkpoints?.checkpoints ?? 0;
+      const before = await checkpointed();
+      // A device of its own: the other tests count on alice's nonces.
+      const carol = harness.device("carol");
+      const carolClient = await harness.onboard(gateway, carol);
+      let nonce = await carolClient.getNextNonce();
+      await eventually("a checkpoint after a commit", async () => {
+        await carolClient.sendData({ messages: [await carol.sign(nonce++)] });
+        return (await checkpointed()) > before ? true : undefined;
+      });
+      for (let scrape = 0; scrape < 2; scrape++) {
+        const low = await checkpointed();
+        const [counted] = samples(await metricsOf(gateway), "iomt_gateway_store_checkpoints_total");
+        const high = await checkpointed();
+        // Carried at each scrape: between the thread's counts before and after it, never added twice.
+        expect(counted.value).to.be.within(low, high);
+      }
+      expect(samples(await metricsOf(gateway), "iomt_gateway_store_checkpoint_failures_total")).to.deep.equal([{ labels: {}, value: 0 }]);
+    });
+
+    it("carries the thread's checkpoints and failures into their counters at each scrape, each counted once", async () => {
+      const counts = { checkpoints: 0, failures: 0 };
+      const metrics = createMetrics(() => ({ pendingMessages: 0, openBatches: 0, chainUp: true, storeUp: true, indexedBlock: 0n, sessions: 0, checkpoints: counts }));
+      const scrape = async () => {
+        metrics.refreshGauges();
+        const text = await metrics.registry.metrics();
+        return ["iomt_gateway_store_checkpoints_total", "iomt_gateway_store_checkpoint_failures_total"].map((name) => samples(text, name)[0]?.value);
+      };
+      expect(await scrape()).to.deep.equal([0, 0]);
+      Object.assign(counts, { checkpoints: 3, failures: 1 });
+      expect(await scrape()).to.deep.equal([3, 1]);
+      expect(await scrape()).to.deep.equal([3, 1]);
+      Object.assign(counts, { checkpoints: 5, failures: 2 });
+      expect(await scrape()).to.deep.equal([5, 2]);
+    });
+
     it("serves Node's default process metrics beside the gateway's own", async () => {
       const text = await metricsOf(gateway);
       for (const name of ["process_cpu_user_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds", "nodejs_eventloop_lag_seconds", "nodejs_heap_size_used_bytes", "nodejs_gc_duration_seconds_count", "iomt_gateway_store_up", "iomt_gateway_sessions"]) {
