@@ -3,7 +3,7 @@
 // at the revision before the first change made for throughput (baseline.ts builds it once; another
 // with --baseline REV); (a′) this gateway with `verifierThreads: 0` and noble's keccak, its data
 // path on the main thread as before the verifier pool; (b) this gateway as configured by default
-// (the pool, native keccak); (c) a bare reference server (reference-server.ts) that only parses,
+// (the pool, WebAssembly keccak); (c) a bare reference server (reference-server.ts) that only parses,
 // hashes and recovers each message, one process per core, nothing stored. The gateways run side by
 // side (each started by its own CLI on its own database; idle while the others are measured) and
 // the load alternates between the servers in short slices, round after round, so that a change in
@@ -189,8 +189,8 @@ async function main(): Promise<void> {
     // Each its own CLI, database and ports: (a) the landed build; (a′) this one, its data path on the main thread; (b) this one's defaults.
     const variants = [
       { name: `(a) landed gateway (${baseline.revision.slice(0, 7)})`, port, cli: baseline.cli, overrides: {}, enrol: (path: string) => baseline.enrol(path, enrolments), profiled: false },
-      { name: "(a′) this gateway, verification on the main thread (verifierThreads 0, noble keccak)", port: port + 2, cli, overrides: { verifierThreads: "0", nativeKeccak: "false" }, enrol: enrolHere, profiled: false },
-      { name: `(b) this gateway, verifier pool (verifierThreads ${Math.max(1, availableParallelism() - 1)}, native keccak)`, port: port + 4, cli, overrides: {}, enrol: enrolHere, profiled: flags.profile },
+      { name: "(a′) this gateway, verification on the main thread (verifierThreads 0, noble keccak)", port: port + 2, cli, overrides: { verifierThreads: "0", keccak: "noble" }, enrol: enrolHere, profiled: false },
+      { name: `(b) this gateway, verifier pool (verifierThreads ${Math.max(1, availableParallelism() - 1)}, WebAssembly keccak)`, port: port + 4, cli, overrides: {}, enrol: enrolHere, profiled: flags.profile },
     ];
     const gateways: (Gateway & { name: string; clients: GatewayClient[]; cursor: number[]; slices: Slice[]; loads: number[] })[] = [];
     for (const { name, port: own, cli: variantCli, overrides, enrol, profiled } of variants) {

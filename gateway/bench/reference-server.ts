@@ -2,8 +2,8 @@
 // process per core Node reports (node:cluster: the primary accepts and hands connections to the
 // processes round-robin), each parsing a plain JSON `{ messages }` body and, for every message,
 // checking keccak256(salt ‖ payload), hashing its EIP-712 digest and recovering its signer, with the
-// gateway's own code on the native bindings (verifier.ts). No session, no sealing, no admission,
-// no nonces, no storage. Answers `{ digests }`, or 400 when a message does not verify.
+// gateway's own code on libsecp256k1 and the WebAssembly keccak, the gateway's defaults (verifier.ts).
+// No session, no sealing, no admission, no nonces, no storage. Answers `{ digests }`, or 400 when a message does not verify.
 //
 //   node --import tsx/esm gateway/bench/reference-server.ts PORT CHAIN_ID REGISTRY
 import cluster from "node:cluster";
@@ -27,7 +27,7 @@ if (cluster.isPrimary) {
     process.exit(0);
   });
 } else {
-  const { verdicts } = createVerdicts({ domain: registryDomain({ chainId: Number(chainId), registry: registry as `0x${string}` }), nativeSecp256k1: true, nativeKeccak: true });
+  const { verdicts } = await createVerdicts({ domain: registryDomain({ chainId: Number(chainId), registry: registry as `0x${string}` }), nativeSecp256k1: true, keccak: "wasm" });
   createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));

@@ -344,7 +344,7 @@ export class ChainWorker {
         if (count === 0) break;
         if (count < config.batchMaxMessages && Date.now() - (oldest ?? 0) < config.batchMaxAgeMs) break;
         const messages = store.pendingMessages(gid, "anchor", config.batchMaxMessages);
-        // Hashed with the SDK's keccak backend: the native one, which the gateway installs at start with `nativeKeccak` (1,023 hashes for a full batch).
+        // Hashed with the SDK's keccak backend, which the gateway installs at start from its `keccak` setting (1,023 hashes for a full batch).
         const tree = buildBatchTree(messages.map((message) => message.digest));
         await store.commit(() => store.createBatch(gid, tree.root, messages));
       }

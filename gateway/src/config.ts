@@ -8,6 +8,7 @@ import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { groupId, toId } from "@iomt-auth/sdk";
 import { GatewayConfigError } from "./errors.js";
+import { keccakBackends, type KeccakBackend } from "./keccak.js";
 import { masterKeyOf, type MasterKey } from "./crypto.js";
 
 /** What the gateway does with a verified data message. */
@@ -86,8 +87,8 @@ export interface GatewayConfig {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Use the native libsecp256k1 binding when it loads (default), or force the pure-JS path. */
   nativeSecp256k1: boolean;
-  /** Use the `keccak` package's native keccak-256 on the data path when it loads (default), or noble's pure JS. */
-  nativeKeccak: boolean;
+  /** The keccak-256 backend (keccak.ts): `wasm` (default), `native` or `noble`; each falls back to the next that loads. */
+  keccak: KeccakBackend;
   /** Worker threads that hash and recover data messages (verifier-pool.ts); 0 = on the main thread. */
   verifierThreads: number;
   /**
@@ -149,7 +150,7 @@ export const defaultConfig = {
   integrityCheck: "quick",
   logLevel: "info",
   nativeSecp256k1: true,
-  nativeKeccak: true,
+  keccak: "wasm",
   // One core is the main thread's (HTTP, sessions, storage): on 2 cores one worker gave ~10% more than two (docs/benchmarks.md).
   verifierThreads: Math.max(1, availableParallelism() - 1),
   aggregation: "off",
@@ -197,7 +198,7 @@ const settings = {
   adminTokenFile: ["IOMT_GATEWAY_ADMIN_TOKEN_FILE", "the operator console's admin token (one line, chmod 600; admin-token creates it); unset: no console"],
   logLevel: ["IOMT_GATEWAY_LOG_LEVEL", "pino level: fatal, error, warn, info, debug, trace, silent"],
   nativeSecp256k1: ["IOMT_GATEWAY_NATIVE_SECP256K1", "use libsecp256k1 when its binding loads"],
-  nativeKeccak: ["IOMT_GATEWAY_NATIVE_KECCAK", "use the native keccak-256 on the data path and for batch trees when its binding loads"],
+  keccak: ["IOMT_GATEWAY_KECCAK", "keccak-256 backend: wasm (WebAssembly), native (the keccak addon) or noble (pure JS); each falls back to the next that loads"],
   verifierThreads: ["IOMT_GATEWAY_VERIFIER_THREADS", "worker threads hashing and recovering data messages (0: the main thread)"],
   aggregation: ["IOMT_GATEWAY_AGGREGATION", "hierarchical anchoring: on (hand batch roots to parentUrl, or anchor aggregates) or off"],
   parentUrl: ["IOMT_GATEWAY_PARENT_URL", "the parent group's gateway (aggregation on); unset: anchor the aggregates here"],
@@ -296,7 +297,7 @@ export function resolveConfig(raw: RawSettings): LoadedConfig {
     adminTokenFile: merged.adminTokenFile === undefined ? undefined : text(merged.adminTokenFile, "adminTokenFile"),
     logLevel: oneOf(merged.logLevel, "logLevel", ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const),
     nativeSecp256k1: boolean(merged.nativeSecp256k1, "nativeSecp256k1"),
-    nativeKeccak: boolean(merged.nativeKeccak, "nativeKeccak"),
+    keccak: oneOf(merged.keccak, "keccak", keccakBackends),
     verifierThreads: integer(merged.verifierThreads, "verifierThreads", 0, 256),
     aggregation: oneOf(merged.aggregation, "aggregation", ["off", "on"] as const),
     parentUrl: merged.parentUrl === undefined ? undefined : url(merged.parentUrl, "parentUrl"),

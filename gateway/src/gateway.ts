@@ -8,7 +8,6 @@ import { existsSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import type { Address, Hex, Transport } from "viem";
 import { registryDomain } from "@iomt-auth/sdk";
-import { useNativeKeccak256 } from "@iomt-auth/sdk/native-keccak";
 import { createAdminServer, isLoopback } from "./admin.js";
 import { readAdminTokenFile } from "./console/token.js";
 import { GatewayApi } from "./api.js";
@@ -27,6 +26,7 @@ import { createHandshakeCrypto } from "./crypto.js";
 import type { MemberView } from "./mirror.js";
 import { SessionManager } from "./sessions.js";
 import { createSignerRecovery } from "./signatures.js";
+import { installKeccak256 } from "./keccak.js";
 import { createInThreadVerifier, type DataVerifier } from "./verifier.js";
 import { VerifierPool } from "./verifier-pool.js";
 import { GatewayStore, type EnrolmentRow } from "./store.js";
@@ -85,8 +85,8 @@ export type StartGatewayOptions = {
 
 export async function startGateway(loaded: LoadedConfig, { checkRoles = true, transport: customTransport, createDatabase = false }: StartGatewayOptions = {}): Promise<RunningGateway> {
   const { config, account, masterKey, groupLabels } = loaded;
-  // The SDK's own hashing (the mirror's AuthTable, the typed-data digests) on the native keccak in this thread; the verifier's threads install it for themselves.
-  if (config.nativeKeccak) useNativeKeccak256();
+  // The SDK's own hashing (the mirror's AuthTable, the typed-data digests, the batch trees) on the configured keccak in this thread; the verifier's threads install it for themselves.
+  const keccak = await installKeccak256(config.keccak);
   const { publicClient, walletClient } = chainClients({ config, account }, customTransport);
 
   if (createDatabase && !existsSync(config.databasePath)) GatewayStore.create(config.databasePath);
@@ -125,8 +125,8 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
     if (checkRoles) await checkChain(publicClient, { chainId: config.chainId, registry: config.registry, groups: config.groups, key: account.address, log });
 
     // Started before anything listens; `close` (or a failed start, below) terminates the threads.
-    const verifierOptions = { domain: registryDomain({ chainId: config.chainId, registry: config.registry }), nativeSecp256k1: config.nativeSecp256k1, nativeKeccak: config.nativeKeccak };
-    const verifiers = config.verifierThreads === 0 ? createInThreadVerifier(verifierOptions) : await VerifierPool.start({ ...verifierOptions, threads: config.verifierThreads, log: root.child({ component: "verifier" }) });
+    const verifierOptions = { domain: registryDomain({ chainId: config.chainId, registry: config.registry }), nativeSecp256k1: config.nativeSecp256k1, keccak: config.keccak };
+    const verifiers = config.verifierThreads === 0 ? await createInThreadVerifier(verifierOptions) : await VerifierPool.start({ ...verifierOptions, threads: config.verifierThreads, log: root.child({ component: "verifier" }) });
     verifier = verifiers;
     const api = new GatewayApi({ config, account, publicClient, store, mirror, worker, recovery, verifier: verifiers, metrics, log, secrets, aggregation });
     onRevoked = (member) => api.dropRevoked(member);
@@ -194,7 +194,7 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
       root.warn({ adminHost: config.adminHost, adminUrl: adminAddress }, "the admin listener is reachable from other hosts and has no authentication: keep it on a management network behind a firewall");
     }
     worker.start();
-    root.info({ master: account.address, groups: config.groups, policy: config.policy, nativeSecp256k1: recovery.native && crypto.native, url: address, adminUrl: adminAddress }, "gateway listening");
+    root.info({ master: account.address, groups: config.groups, policy: config.policy, nativeSecp256k1: recovery.native && crypto.native, keccak: keccak.backend, url: address, adminUrl: adminAddress }, "gateway listening");
 
     const running = worker;
     const server = app;

@@ -51,7 +51,7 @@ export class VerifierPool extends EventEmitter implements DataVerifier {
   private dispatchScheduled = false;
   private crashes = 0;
   private closing = false;
-  private native = { nativeSecp256k1: false, nativeKeccak: false };
+  private native: Pick<VerifierStatus, "nativeSecp256k1" | "keccak"> = { nativeSecp256k1: false, keccak: "noble" };
 
   private constructor(options: VerifierPoolOptions) {
     super();
@@ -138,8 +138,8 @@ export class VerifierPool extends EventEmitter implements DataVerifier {
 
   /** One worker; resolves when it answered that it is ready, rejects when it dies before. */
   private spawn(): Promise<void> {
-    const { domain, nativeSecp256k1, nativeKeccak } = this.options;
-    const worker = new Worker(workerFile, { workerData: { domain, nativeSecp256k1, nativeKeccak } satisfies VerifierOptions, execArgv: workerExecArgv });
+    const { domain, nativeSecp256k1, keccak } = this.options;
+    const worker = new Worker(workerFile, { workerData: { domain, nativeSecp256k1, keccak } satisfies VerifierOptions, execArgv: workerExecArgv });
     const slot: Slot = { worker, ready: false, pending: new Map() };
     const { threadId } = worker; // -1 once the thread exited
     this.slots.add(slot);

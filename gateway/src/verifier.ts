@@ -8,8 +8,7 @@
 import { concatBytes } from "@noble/hashes/utils";
 import { bytesToHex, hexToBytes, type Address, type Hex } from "viem";
 import { fromWireDataMessage, InvalidSignatureError, type RegistryDomain, type WireSignedDataMessage } from "@iomt-auth/sdk";
-import { useNativeKeccak256 } from "@iomt-auth/sdk/native-keccak";
-import { createKeccak256 } from "./keccak.js";
+import { installKeccak256, type KeccakBackend } from "./keccak.js";
 import { createDataMessageHasher, createSignerRecovery } from "./signatures.js";
 
 /**
@@ -29,7 +28,8 @@ export type VerifierStatus = {
   /** Workers that died since start (each one replaced). */
   crashes: number;
   nativeSecp256k1: boolean;
-  nativeKeccak: boolean;
+  /** The keccak-256 backend the verification hashes with (the `keccak` setting's, or the one it fell back to). */
+  keccak: KeccakBackend;
 };
 
 export interface DataVerifier {
@@ -40,16 +40,15 @@ export interface DataVerifier {
   close(): Promise<void>;
 }
 
-export type VerifierOptions = { domain: RegistryDomain; nativeSecp256k1: boolean; nativeKeccak: boolean };
+export type VerifierOptions = { domain: RegistryDomain; nativeSecp256k1: boolean; keccak: KeccakBackend };
 
 /**
- * The verdict function of one domain, with the native code where it loads (the same on a worker and
- * here). With `nativeKeccak` it also makes the native keccak the SDK's hash in this thread: the
- * SDK's backend is module state, which a worker thread has its own copy of.
+ * The verdict function of one domain, with the native secp256k1 where it loads and the `keccak`
+ * backend (the same on a worker and here), which it also installs as the SDK's hash in this thread:
+ * the SDK's backend is module state, which a worker thread has its own copy of.
  */
-export function createVerdicts({ domain, nativeSecp256k1, nativeKeccak }: VerifierOptions) {
-  if (nativeKeccak) useNativeKeccak256();
-  const keccak = createKeccak256(nativeKeccak);
+export async function createVerdicts({ domain, nativeSecp256k1, keccak: preferredKeccak }: VerifierOptions) {
+  const keccak = await installKeccak256(preferredKeccak);
   const recovery = createSignerRecovery(nativeSecp256k1, keccak.keccak256);
   const hashMessage = createDataMessageHasher(domain, keccak.keccak256);
   const verdictOf = ({ message: wire, signature, payload, salt }: WireSignedDataMessage): Verdict => {
@@ -65,15 +64,15 @@ export function createVerdicts({ domain, nativeSecp256k1, nativeKeccak }: Verifi
       return { failed: error instanceof Error ? error.message : String(error) };
     }
   };
-  return { nativeSecp256k1: recovery.native, nativeKeccak: keccak.native, verdicts: (messages: readonly WireSignedDataMessage[]) => messages.map(verdictOf) };
+  return { nativeSecp256k1: recovery.native, keccak: keccak.backend, verdicts: (messages: readonly WireSignedDataMessage[]) => messages.map(verdictOf) };
 }
 
 /** `verifierThreads: 0`: the verdicts computed on the main thread, as the gateway did before the pool. */
-export function createInThreadVerifier(options: VerifierOptions): DataVerifier {
-  const { verdicts, nativeSecp256k1, nativeKeccak } = createVerdicts(options);
+export async function createInThreadVerifier(options: VerifierOptions): Promise<DataVerifier> {
+  const { verdicts, nativeSecp256k1, keccak } = await createVerdicts(options);
   return {
     verify: async (messages) => verdicts(messages),
-    status: () => ({ threads: 0, alive: 0, crashes: 0, nativeSecp256k1, nativeKeccak }),
+    status: () => ({ threads: 0, alive: 0, crashes: 0, nativeSecp256k1, keccak }),
     close: async () => undefined,
   };
 }

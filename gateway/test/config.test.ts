@@ -104,7 +104,7 @@ describe("gateway config", () => {
         pepperFile: undefined,
         adminTokenFile: undefined,
         logLevel: "info",
-        nativeKeccak: true,
+        keccak: "wasm",
         verifierThreads: Math.max(1, availableParallelism() - 1),
         aggregation: "off",
         parentUrl: undefined,
@@ -136,6 +136,11 @@ describe("gateway config", () => {
       expect(resolveConfig({ ...base, verifierThreads: "0" }).config.verifierThreads).to.equal(0);
       expect(resolveConfig({ ...base, verifierThreads: 3 }).config.verifierThreads).to.equal(3);
       expect(resolveConfig(base).config.verifierThreads).to.equal(Math.max(1, availableParallelism() - 1));
+    });
+
+    it("takes the keccak backend by name, wasm by default", () => {
+      expect(resolveConfig(base).config.keccak).to.equal("wasm");
+      for (const backend of ["wasm", "native", "noble"]) expect(resolveConfig({ ...base, keccak: backend }).config.keccak).to.equal(backend);
     });
 
     it("accepts a boolean as 1/0 and true/false", () => {
@@ -219,7 +224,8 @@ describe("gateway config", () => {
       ["groups", "ward-1,,ward-2"],
       ["groups", [42]],
       ["nativeSecp256k1", "yes"],
-      ["nativeKeccak", "yes"],
+      ["keccak", "native-please"],
+      ["keccak", true],
       ["verifierThreads", "-1"],
       ["verifierThreads", "257"],
       ["verifierThreads", "two"],
@@ -330,6 +336,10 @@ describe("gateway config", () => {
       expectRefused(() => readConfigFile(path), /unknown setting\(s\) rpcURL, batchSize/);
     });
 
+    it("refuses nativeKeccak, the boolean that the keccak setting replaced, as unknown (a file that turned the addon off must say keccak: noble now)", () => {
+      expectRefused(() => readConfigFile(file(JSON.stringify({ ...base, nativeKeccak: false }))), /unknown setting\(s\) nativeKeccak/);
+    });
+
     it("refuses a file that is not JSON, is not an object, or is missing", () => {
       expectRefused(() => readConfigFile(file("rpcUrl = http://127.0.0.1:8545")), /cannot read the config file/);
       expectRefused(() => readConfigFile(file(JSON.stringify([base]))), /must hold a JSON object/);
@@ -376,7 +386,7 @@ describe("gateway config", () => {
       adminTokenFile: "IOMT_GATEWAY_ADMIN_TOKEN_FILE",
       logLevel: "IOMT_GATEWAY_LOG_LEVEL",
       nativeSecp256k1: "IOMT_GATEWAY_NATIVE_SECP256K1",
-      nativeKeccak: "IOMT_GATEWAY_NATIVE_KECCAK",
+      keccak: "IOMT_GATEWAY_KECCAK",
       verifierThreads: "IOMT_GATEWAY_VERIFIER_THREADS",
       aggregation: "IOMT_GATEWAY_AGGREGATION",
       parentUrl: "IOMT_GATEWAY_PARENT_URL",

@@ -22,8 +22,9 @@
 // libsecp256k1 where the optional `secp256k1` binding loads (the bench says whether it did).
 // Everything above runs on the SDK's default keccak-256, noble's pure JS (what a browser or a
 // device gets); the hot paths that hash most (rebuild, verify, append) are then timed again on
-// both keccak backends interleaved, noble's and the `keccak` package's native addon as
-// `useNativeKeccak256()` (@iomt-auth/sdk/native-keccak) installs it where it loads.
+// every keccak backend that loads, interleaved: noble's, hash-wasm's WebAssembly as
+// `useWasmKeccak256()` (@iomt-auth/sdk/wasm-keccak) installs it, and the `keccak` package's native
+// addon as `useNativeKeccak256()` (@iomt-auth/sdk/native-keccak) installs it.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus } from "node:os";
@@ -74,8 +75,10 @@ import {
   type SignedDataMessage,
   type TrustedState,
 } from "../src/index.js";
-import { setKeccak256Backend } from "../src/keccak.js";
+import type { ByteHash } from "../src/hash.js";
+import { keccak256Bytes, setKeccak256Backend } from "../src/keccak.js";
 import { loadNativeKeccak256 } from "../src/native-keccak.js";
+import { loadWasmKeccak256 } from "../src/wasm-keccak.js";
 import { loadNativeSecp256k1 } from "../src/native-secp256k1.js";
 import { seededRandom } from "../test/support/random.js";
 import { buildGroup } from "../test/support/synthetic-group.js";
@@ -295,6 +298,7 @@ const baselineLoad = baselineRef === "none" ? { reason: "IOMT_BENCH_BASELINE=non
 const baseline = "sdk" in baselineLoad ? baselineLoad : undefined;
 const native = loadNativeSecp256k1();
 const nativeKeccak = loadNativeKeccak256();
+const wasmKeccak = await loadWasmKeccak256();
 
 console.log("iomt-auth SDK benchmark (tinybench " + versionOf("tinybench") + ", timer: process.hrtime)");
 console.log(`machine: ${cpus()[0]?.model ?? "unknown CPU"} × ${cpus().length}, Node ${process.versions.node}, viem ${versionOf("viem")}`);
@@ -310,9 +314,15 @@ console.log(
 );
 console.log(
   nativeKeccak !== undefined
-    ? `native keccak: the keccak addon loaded (keccak ${versionOf("keccak")}, checked against noble); the hot paths are also timed on it, the rest on noble's (the default)`
-    : "native keccak: the keccak addon does not load here; every row hashes with noble's pure JS (the default)",
+    ? `native keccak: the keccak addon loaded (keccak ${versionOf("keccak")}, checked against noble); the hot paths are also timed on it`
+    : "native keccak: the keccak addon does not load here",
 );
+console.log(
+  wasmKeccak !== undefined
+    ? `WebAssembly keccak: hash-wasm ${versionOf("hash-wasm")} compiled (checked against noble); the hot paths are also timed on it`
+    : "WebAssembly keccak: hash-wasm's module does not compile here",
+);
+console.log("every row before the keccak backends' table hashes with noble's pure JS (the SDK's default)");
 console.log("setting up inputs (AuthTable groups of 1k and 100k leaves, 10k synthetic logs, clustering fields)…");
 const setupStart = performance.now();
 
@@ -614,13 +624,19 @@ if (baseline !== undefined && baselineAppend !== undefined) {
 // ------------------------------------------------------------------ the keccak backends, in this run
 
 const ISSUE_GOALS = { rebuildLogsPerSecond: 20_000, verifyUs: 100 };
-if (nativeKeccak !== undefined) {
-  console.log("\nKeccak backends, interleaved in this run (noble's pure JS, the default, and the native addon; slices of each in turn, median of the slices' medians)…");
+/** The faster keccak backends that load here, each timed against noble's (the default) on the hot paths. */
+const fasterKeccaks = [
+  { name: "WebAssembly", hash: wasmKeccak },
+  { name: "native", hash: nativeKeccak },
+].filter((backend): backend is { name: string; hash: ByteHash } => backend.hash !== undefined);
+if (fasterKeccaks.length > 0) {
+  console.log(`\nKeccak backends, interleaved in this run (noble's pure JS, the default, and ${fasterKeccaks.map(({ name }) => name).join(" and ")}; slices of each in turn, median of the slices' medians)…`);
   /** `fn` on one keccak backend: set before every call, since the tasks take turns (undefined = noble's). */
-  const on = (hash: typeof nativeKeccak | undefined, fn: () => unknown) => () => {
+  const on = (hash: ByteHash | undefined, fn: () => unknown) => () => {
     setKeccak256Backend(hash);
     return fn();
   };
+  const pairInput = Uint8Array.from({ length: 64 }, (_, i) => (i * 37) & 0xff);
   const append = () => {
     const device = next(appendDevices);
     appendHead = authEntryHash(appendHead, appendIndex, device, appendGroup.master, toId(appendIndex + 1));
@@ -631,22 +647,27 @@ if (nativeKeccak !== undefined) {
     { name: "verify path, 1k-leaf group (2 steps)", fn: () => verifyAuthPath(next(samplePaths["1k"]), hierarchies["1k"].trusted), inner: 20 },
     { name: "verify path, 100k-leaf group (2 steps)", fn: () => verifyAuthPath(next(samplePaths["100k"]), hierarchies["100k"].trusted), inner: 20 },
     { name: "append one AuthTable block (chain hash + leaf + tree)", fn: append, inner: 20 },
+    { name: "one keccak-256 of 64 bytes (a tree node's pair)", fn: () => keccak256Bytes(pairInput), inner: 200 },
   ];
+  const backends = [{ name: "noble", hash: undefined }, ...fasterKeccaks];
   const body: string[][] = [];
   const goals: string[] = [];
   for (const { name, fn, inner, rounds } of hotPaths) {
-    const timed = await interleaved([{ name: "noble", fn: on(undefined, fn), inner }, { name: "native", fn: on(nativeKeccak, fn), inner }], rounds ?? 9, 150);
-    const [nobleUs, nativeUs] = [timed.get("noble")!, timed.get("native")!];
+    const timed = await interleaved(backends.map((backend) => ({ name: backend.name, fn: on(backend.hash, fn), inner })), rounds ?? 9, 150);
+    const usOf = backends.map((backend) => timed.get(backend.name)!);
     const rebuild = name.startsWith("rebuild");
     const logsPerSecond = (us: number) => (LOG_COUNT / us) * 1e6;
-    body.push([name, fmt(nobleUs, nobleUs < 10 ? 2 : 1), fmt(nativeUs, nativeUs < 10 ? 2 : 1), `${fmt(nobleUs / nativeUs, 2)}×${rebuild ? ` (${fmtInt(logsPerSecond(nobleUs))} → ${fmtInt(logsPerSecond(nativeUs))} logs/s)` : ""}`]);
+    const cell = (us: number) => `${fmt(us, us < 10 ? 2 : 1)}${rebuild ? ` (${fmtInt(logsPerSecond(us))} logs/s)` : ""}`;
+    body.push([name, ...usOf.map(cell), ...usOf.slice(1).map((us) => `${fmt(usOf[0] / us, 2)}×`)]);
     const met = (us: number) => (rebuild ? logsPerSecond(us) >= ISSUE_GOALS.rebuildLogsPerSecond : us < ISSUE_GOALS.verifyUs);
-    if (rebuild) goals.push(`rebuild ≥ ${fmtInt(ISSUE_GOALS.rebuildLogsPerSecond)} logs/s: noble ${met(nobleUs) ? "met" : "missed"}, native ${met(nativeUs) ? "met" : "missed"}`);
-    else if (name.startsWith("verify")) goals.push(`${name.slice("verify path, ".length, name.indexOf(" group"))} path verification < ${ISSUE_GOALS.verifyUs} µs: noble ${met(nobleUs) ? "met" : "missed"}, native ${met(nativeUs) ? "met" : "missed"}`);
+    const verdicts = backends.map((backend, i) => `${backend.name} ${met(usOf[i]) ? "met" : "missed"}`).join(", ");
+    if (rebuild) goals.push(`rebuild ≥ ${fmtInt(ISSUE_GOALS.rebuildLogsPerSecond)} logs/s: ${verdicts}`);
+    else if (name.startsWith("verify")) goals.push(`${name.slice("verify path, ".length, name.indexOf(" group"))} path verification < ${ISSUE_GOALS.verifyUs} µs: ${verdicts}`);
   }
   setKeccak256Backend(undefined);
-  console.log("\nKeccak backends, interleaved in this run; ratio = noble / native (higher: the native addon is faster)\n");
-  console.log(table(["operation", "noble µs/op", "native keccak µs/op", "ratio"], body, [false, true, true, false]));
+  console.log("\nKeccak backends, interleaved in this run; ratio = noble / backend (higher: the backend is faster)\n");
+  const headers = ["operation", ...backends.map(({ name }) => `${name} µs/op`), ...fasterKeccaks.map(({ name }) => `ratio, ${name}`)];
+  console.log(table(headers, body, headers.map((_, i) => i > 0 && i <= backends.length)));
   console.log(`\nIssue goals here: ${goals.join("; ")}.`);
 }
 

@@ -12,11 +12,10 @@
 // point, which falls back to pure JS without saying so; and its `KeccakState` is used directly:
 // the package's `Keccak` class wraps every hash in a stream, which costs several times the hash
 // itself. A binding that loads but hashes wrongly counts as not loading.
-import { keccak_256 } from "@noble/hashes/sha3";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import type { ByteHash } from "./hash.js";
-import { setKeccak256Backend } from "./keccak.js";
+import { agreesWithNoble, setKeccak256Backend } from "./keccak.js";
 
 /** The addon's sponge: keccak-256 is rate 1088, capacity 512, 32 bytes squeezed (the package's own parameters, no suffix). */
 type KeccakState = { initialize(rate: number, capacity: number): void; absorb(data: Buffer): void; squeeze(length: number): Buffer };
@@ -48,8 +47,7 @@ export function loadNativeKeccak256(): ByteHash | undefined {
         // A plain Uint8Array over the addon's 32 bytes, as noble gives: a Buffer's slice() is a view, a Uint8Array's a copy.
         return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
       };
-      const probes = [0, 1, 135, 136, 137, 300].map((length) => Uint8Array.from({ length }, (_, i) => (i * 31 + length) & 0xff));
-      loaded = probes.every((probe) => Buffer.compare(native(probe), keccak_256(probe)) === 0) ? native : null;
+      loaded = agreesWithNoble(native) ? native : null;
     } catch {
       loaded = null;
     }

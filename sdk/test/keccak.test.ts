@@ -1,22 +1,29 @@
 // The SDK's keccak256 (src/keccak.ts, the hot paths' hash) gives @noble/hashes' keccak_256, which
 // viem uses, over random inputs of every length around the block size (136 bytes) and a few blocks
-// beyond: on its default backend (noble itself, pure JS) and on the `keccak` package's native addon
-// once `useNativeKeccak256()` (src/native-keccak.ts) installs it; the package's main entry never
-// reaches that loader. And the EIP-55 checksum built on it (src/bytes.ts) against viem's.
-import { keccak_256 } from "@noble/hashes/sha3";
+// beyond: on its default backend (noble itself, pure JS), on the `keccak` package's native addon
+// once `useNativeKeccak256()` (src/native-keccak.ts) installs it, and on hash-wasm's WebAssembly
+// once `useWasmKeccak256()` (src/wasm-keccak.ts) does; a backend that disagrees with noble is never
+// installed, and the package's main entry reaches neither loader. And the EIP-55 checksum built on it (src/bytes.ts) against viem's.
+import { keccak_256, sha3_256 } from "@noble/hashes/sha3";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { expect } from "chai";
 import { bytesToHex, checksumAddress, type Hex } from "viem";
 import { checksumLowerAddress, decodeHexInto, fixedHexToBytes, toHex } from "../src/bytes.js";
-import { keccak256Bytes, keccak256Into, setKeccak256Backend } from "../src/keccak.js";
+import type { ByteHash } from "../src/hash.js";
+import { agreesWithNoble, keccak256Bytes, keccak256Into, setKeccak256Backend } from "../src/keccak.js";
 import { loadNativeKeccak256, useNativeKeccak256 } from "../src/native-keccak.js";
+import { loadWasmKeccak256, useWasmKeccak256 } from "../src/wasm-keccak.js";
 import { modulesReachedFrom } from "./support/import-graph.js";
 import { seededRandom } from "./support/random.js";
 import { skipBecause } from "./support/skips.js";
 
 const SEED = 1600;
+const sdkSrc = fileURLToPath(new URL("../src/", import.meta.url));
 const EMPTY_DIGEST = "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470";
 
-describe("keccak256 (src/keccak.ts, src/native-keccak.ts)", () => {
+describe("keccak256 (src/keccak.ts, src/native-keccak.ts, src/wasm-keccak.ts)", () => {
   const random = seededRandom(SEED);
   const randomBytes = (length: number): Uint8Array => Uint8Array.from({ length }, () => Math.floor(random() * 256));
 
@@ -54,60 +61,97 @@ describe("keccak256 (src/keccak.ts, src/native-keccak.ts)", () => {
     it("writes into a caller's buffer at an offset without touching the rest, and reads a subarray as its own bytes", expectIntoLeavesTheRest);
   });
 
-  describe("on the native addon, once useNativeKeccak256() installs it", function () {
-    before(function () {
-      if (loadNativeKeccak256() === undefined) skipBecause(this, "no-native-keccak", "the keccak addon does not load on this machine; the SDK hashes with noble's pure JS");
-      expect(useNativeKeccak256(), "installed").to.equal(true);
+  // The two faster backends, each installed as an application installs it, and held to the same bytes.
+  const fasterBackends = [
+    { name: "the native addon", use: "useNativeKeccak256()", load: async () => loadNativeKeccak256(), install: async () => useNativeKeccak256(), skip: "no-native-keccak" as const },
+    { name: "WebAssembly (hash-wasm)", use: "useWasmKeccak256()", load: loadWasmKeccak256, install: useWasmKeccak256, skip: undefined },
+  ];
+  for (const backend of fasterBackends) {
+    describe(`on ${backend.name}, once ${backend.use} installs it`, function () {
+      let loaded: ByteHash;
+      before(async function () {
+        const hash = await backend.load();
+        // The native addon may not build on some machine; WebAssembly is in every Node this package supports, so it must load.
+        if (hash === undefined && backend.skip !== undefined) skipBecause(this, backend.skip, "the keccak addon does not load on this machine; the SDK hashes with noble's pure JS");
+        expect(hash, "loaded").to.be.a("function");
+        loaded = hash!;
+        expect(await backend.install(), "installed").to.equal(true);
+      });
+      // Every other test file gets the default backend, as a browser would.
+      after(() => setKeccak256Backend(undefined));
+
+      it("loads here, and the loader's own function equals noble's on random inputs of 0 … 700 bytes and on views into a larger buffer", () => {
+        expect(loaded(new Uint8Array(0))).to.be.an.instanceOf(Uint8Array);
+        for (let length = 0; length <= 700; length++) {
+          const input = randomBytes(length);
+          expect(bytesToHex(loaded(input)), `length ${length}`).to.equal(bytesToHex(keccak_256(input)));
+          const view = randomBytes(length + 9).subarray(5, 5 + length);
+          expect(bytesToHex(loaded(view)), `view of length ${length}`).to.equal(bytesToHex(keccak_256(view)));
+        }
+      });
+
+      it(`equals noble's keccak_256 for every length 0 … 700 bytes, 3 random inputs each, through keccak256Bytes and keccak256Into`, expectNobleBytesUpTo700);
+
+      it("gives a plain Uint8Array of 32 bytes that owns its copy, as noble does, and the known empty digest", () => {
+        const digest = keccak256Bytes(new Uint8Array(0));
+        expect(Object.getPrototypeOf(digest)).to.equal(Uint8Array.prototype);
+        expect(bytesToHex(digest)).to.equal(EMPTY_DIGEST);
+        const copy = digest.slice();
+        copy.fill(0);
+        expect(bytesToHex(digest), "slice() copied").to.equal(EMPTY_DIGEST);
+        expect(bytesToHex(keccak256Bytes(randomBytes(64))), "another hash").not.to.equal(EMPTY_DIGEST);
+        expect(bytesToHex(digest), "a later hash leaves an earlier digest alone").to.equal(EMPTY_DIGEST);
+      });
+
+      it("writes into a caller's buffer at an offset without touching the rest, and reads a subarray as its own bytes", expectIntoLeavesTheRest);
+
+      it("gives the same bytes again after noble's backend is put back", async () => {
+        const inputs = [0, 1, 135, 136, 137, 300].map((length) => randomBytes(length));
+        const onBackend = inputs.map((input) => bytesToHex(keccak256Bytes(input)));
+        setKeccak256Backend(undefined);
+        try {
+          expect(inputs.map((input) => bytesToHex(keccak256Bytes(input)))).to.deep.equal(onBackend);
+          expect(onBackend).to.deep.equal(inputs.map((input) => bytesToHex(keccak_256(input))));
+        } finally {
+          await backend.install();
+        }
+      });
     });
-    // Every other test file gets the default backend, as a browser would.
-    after(() => setKeccak256Backend(undefined));
+  }
 
-    it("loads here, and the loader's own function equals noble's on random inputs of 0 … 700 bytes and on views into a larger buffer", () => {
-      const native = loadNativeKeccak256()!;
-      expect(native(new Uint8Array(0))).to.be.an.instanceOf(Uint8Array);
-      for (let length = 0; length <= 700; length++) {
-        const input = randomBytes(length);
-        expect(bytesToHex(native(input)), `length ${length}`).to.equal(bytesToHex(keccak_256(input)));
-        const view = randomBytes(length + 9).subarray(5, 5 + length);
-        expect(bytesToHex(native(view)), `view of length ${length}`).to.equal(bytesToHex(keccak_256(view)));
-      }
+  describe("a backend is trusted only when it agrees with noble (agreesWithNoble, which both loaders apply)", () => {
+    it("trusts noble's own keccak_256 and the WebAssembly one", async () => {
+      expect(agreesWithNoble(keccak_256)).to.equal(true);
+      expect(agreesWithNoble((await loadWasmKeccak256())!)).to.equal(true);
     });
 
-    it(`equals noble's keccak_256 for every length 0 … 700 bytes, 3 random inputs each, through keccak256Bytes and keccak256Into`, expectNobleBytesUpTo700);
-
-    it("gives a plain Uint8Array of 32 bytes that owns its copy, as noble does, and the known empty digest", () => {
-      const digest = keccak256Bytes(new Uint8Array(0));
-      expect(Object.getPrototypeOf(digest)).to.equal(Uint8Array.prototype);
-      expect(bytesToHex(digest)).to.equal(EMPTY_DIGEST);
-      const copy = digest.slice();
-      copy.fill(0);
-      expect(bytesToHex(digest), "slice() copied").to.equal(EMPTY_DIGEST);
-      expect(bytesToHex(keccak256Bytes(new Uint8Array(0))), "a later hash leaves an earlier digest alone").to.equal(bytesToHex(digest));
+    it("refuses SHA3-256 (the same sponge with NIST's padding), a hash wrong past one block, a short digest, a non-Uint8Array and one that throws", () => {
+      const pastOneBlock: ByteHash = (data) => (data.length > 136 ? keccak_256(data.subarray(1)) : keccak_256(data));
+      const short: ByteHash = (data) => keccak_256(data).subarray(0, 31);
+      const array = ((data: Uint8Array) => Array.from(keccak_256(data))) as unknown as ByteHash;
+      const throwing: ByteHash = () => {
+        throw new Error("out of memory");
+      };
+      for (const [name, wrong] of Object.entries({ sha3_256, pastOneBlock, short, array, throwing })) expect(agreesWithNoble(wrong), name).to.equal(false);
     });
 
-    it("writes into a caller's buffer at an offset without touching the rest, and reads a subarray as its own bytes", expectIntoLeavesTheRest);
-
-    it("gives the same bytes again after noble's backend is put back", () => {
-      const inputs = [0, 1, 135, 136, 137, 300].map((length) => randomBytes(length));
-      const onNative = inputs.map((input) => bytesToHex(keccak256Bytes(input)));
-      setKeccak256Backend(undefined);
-      try {
-        expect(inputs.map((input) => bytesToHex(keccak256Bytes(input)))).to.deep.equal(onNative);
-        expect(onNative).to.deep.equal(inputs.map((input) => bytesToHex(keccak_256(input))));
-      } finally {
-        useNativeKeccak256();
-      }
+    it("leaves noble's backend installed where WebAssembly is off (node --jitless): useWasmKeccak256() gives false and the SDK still hashes", () => {
+      const script = `import { useWasmKeccak256 } from ${JSON.stringify(pathToFileURL(join(sdkSrc, "wasm-keccak.ts")).href)};
+import { keccak256Bytes } from ${JSON.stringify(pathToFileURL(join(sdkSrc, "keccak.ts")).href)};
+console.log(JSON.stringify({ webAssembly: typeof WebAssembly, installed: await useWasmKeccak256(), empty: Buffer.from(keccak256Bytes(new Uint8Array(0))).toString("hex") }));`;
+      const out = execFileSync(process.execPath, ["--jitless", "--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+      expect(JSON.parse(out.trim().split("\n").at(-1)!)).to.deep.equal({ webAssembly: "undefined", installed: false, empty: EMPTY_DIGEST.slice(2) });
     });
   });
 
   describe("the package's main entry", () => {
-    it("never imports the native keccak loader, so a browser or device bundle carries it only when it imports @iomt-auth/sdk/native-keccak", () => {
+    it("never imports the native or WebAssembly keccak loaders, so a browser or device bundle carries them only when it imports @iomt-auth/sdk/native-keccak or /wasm-keccak", () => {
       const reached = modulesReachedFrom("index.ts");
       expect(reached.size, "modules reached from index.ts").to.be.greaterThan(10);
-      for (const [file, code] of reached) expect(code, file).not.to.match(/node-gyp-build|createRequire|(from|import|require)\s*\(?\s*["']keccak["']/);
-      expect([...reached.keys()].filter((file) => file.endsWith("native-keccak.ts"))).to.deep.equal([]);
+      for (const [file, code] of reached) expect(code, file).not.to.match(/node-gyp-build|createRequire|hash-wasm|(from|import|require)\s*\(?\s*["']keccak["']/);
+      expect([...reached.keys()].filter((file) => /(native|wasm)-keccak\.ts$/.test(file))).to.deep.equal([]);
       expect([...reached.keys()].some((file) => file.endsWith("/keccak.ts")), "the hot paths reach the backend module").to.equal(true);
-      expect([...modulesReachedFrom("native-keccak.ts").keys()].some((file) => file.endsWith("/keccak.ts")), "the loader installs into that same module").to.equal(true);
+      for (const loader of ["native-keccak.ts", "wasm-keccak.ts"]) expect([...modulesReachedFrom(loader).keys()].some((file) => file.endsWith("/keccak.ts")), `${loader} installs into that same module`).to.equal(true);
     });
   });
 });

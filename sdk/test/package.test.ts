@@ -212,11 +212,11 @@ describe("SDK package (npm pack → fresh project as the README says → README 
   });
 
   describe("installed as the README says: `npm install @iomt-auth/sdk viem`", function () {
-    it("has viem as a peer dependency, only @noble/* and typebox (the wire schemas, whose types the wire types name) as dependencies, and the native signing and keccak bindings as its two optional dependencies", async function () {
+    it("has viem as a peer dependency, only @noble/*, typebox (the wire schemas, whose types the wire types name) and hash-wasm (the WebAssembly keccak) as dependencies, and the native signing and keccak bindings as its two optional dependencies", async function () {
       const dir = usable(this, readmeProject);
       const installed = JSON.parse(await readFile(join(dir, "node_modules", "@iomt-auth", "sdk", "package.json"), "utf8")) as Record<string, Record<string, string> | undefined>;
       expect(installed.peerDependencies).to.deep.equal({ viem: `^${lowestViem}` });
-      for (const name of Object.keys(installed.dependencies ?? {})) expect(name, `runtime dependency ${name}`).to.match(/^(@noble\/|typebox$)/);
+      for (const name of Object.keys(installed.dependencies ?? {})) expect(name, `runtime dependency ${name}`).to.match(/^(@noble\/|typebox$|hash-wasm$)/);
       // libsecp256k1 for device signing (@iomt-auth/sdk/native-secp256k1) and the native keccak-256
       // (@iomt-auth/sdk/native-keccak); the SDK works without either.
       expect(installed.optionalDependencies, "optionalDependencies").to.deep.equal({ keccak: "3.0.4", secp256k1: "5.0.2" });
