@@ -71,6 +71,18 @@ type HandoverRow = {
   block_number: string | null;
 };
 
+/** What readiness (`aggregation`) and /metrics show of hierarchical anchoring. */
+export type AggregationHealth = {
+  /** The parent gateway's URL, or null for a gateway that anchors the aggregates itself. */
+  parent: string | null;
+  /** Whether the last exchange with the parent succeeded; null without a parent. */
+  parentUp: boolean | null;
+  /** Roots held here and not anchored yet, by state (their sum is what `maxHandoverBacklog` bounds). */
+  roots: { waiting: number; handed: number; aggregated: number };
+  /** How long the oldest of them has been held (ms), or null when none is. Past `handoverDeadlineMs`, a child anchors it itself. */
+  oldestOpenMs: number | null;
+};
+
 type AggregateRow = { id: number; gid: Hex; root: Hex; batch_count: number; message_count: number; status: "created" | "sent" | "anchored"; tx_hash: Hex | null };
 
 export type AggregationParameters = {
@@ -110,6 +122,8 @@ export class Aggregation {
         "INSERT INTO handovers (gid, batch_root, message_count, batch_id, from_device, status, created_at) VALUES (@gid, @batch_root, @message_count, @batch_id, @from_device, 'waiting', @created_at)",
       ),
       open: db.prepare("SELECT count(*) FROM handovers WHERE status IN ('waiting', 'handed', 'aggregated')").pluck(),
+      // On the partial index handovers_open: the anchored history is never read.
+      openByStatus: db.prepare("SELECT status, count(*) AS roots, min(created_at) AS oldest FROM handovers WHERE status IN ('waiting', 'handed', 'aggregated') GROUP BY status"),
       withStatus: db.prepare("SELECT * FROM handovers WHERE status = ? AND created_at > ? ORDER BY created_at, gid, batch_root LIMIT ?"),
       eligible: db.prepare("SELECT * FROM handovers WHERE status IN ('waiting', 'handed') AND created_at <= ? ORDER BY created_at, gid, batch_root LIMIT ?"),
       setHanded: db.prepare("UPDATE handovers SET status = 'handed', handed_at = ? WHERE gid = ? AND batch_root = ? AND status = 'waiting'"),
@@ -130,6 +144,18 @@ export class Aggregation {
   /** Roots held and not anchored yet (the backlog `maxHandoverBacklog` bounds). */
   backlog(): number {
     return this.sql.open.get() as number;
+  }
+
+  /** The roots held by state, the oldest one's age and the parent's reachability, for readiness and /metrics. */
+  health(now = Date.now()): AggregationHealth {
+    const roots = { waiting: 0, handed: 0, aggregated: 0 };
+    let oldest: number | undefined;
+    for (const row of this.sql.openByStatus.all() as { status: keyof AggregationHealth["roots"]; roots: number; oldest: number }[]) {
+      roots[row.status] = row.roots;
+      oldest = Math.min(oldest ?? row.oldest, row.oldest);
+    }
+    const parent = this.p.config.parentUrl ?? null;
+    return { parent, parentUp: parent === null ? null : this.parentUp, roots, oldestOpenMs: oldest === undefined ? null : Math.max(0, now - oldest) };
   }
 
   // ----------------------------------------------------------------------------- the parent's routes

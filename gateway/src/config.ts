@@ -370,9 +370,10 @@ function url(value: unknown, name: string): string {
   } catch {
     throw new GatewayConfigError(`${name} must be an http(s) URL`);
   }
-  // A publicUrl is handed to every device: no credentials in it, and no query or fragment for the client's routes to mangle.
-  if (name === "publicUrl" && (parsed.username !== "" || parsed.password !== "" || parsed.search !== "" || parsed.hash !== "")) {
-    throw new GatewayConfigError("publicUrl must not carry credentials, a query or a fragment");
+  // A publicUrl is handed to every device, a parentUrl shown in readiness and logs: no credentials in either (the
+  // child proves itself to its parent with its Master key), and no query or fragment for the client's routes to mangle.
+  if ((name === "publicUrl" || name === "parentUrl") && (parsed.username !== "" || parsed.password !== "" || parsed.search !== "" || parsed.hash !== "")) {
+    throw new GatewayConfigError(`${name} must not carry credentials, a query or a fragment`);
   }
   return raw;
 }

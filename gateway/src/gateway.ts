@@ -109,17 +109,22 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
     const crypto = createHandshakeCrypto(masterKey, config.nativeSecp256k1);
     let worker: ChainWorker | undefined;
     let sessions: SessionManager | undefined;
-    const metrics = createMetrics(() => ({
-      pendingMessages: store.pendingCount(),
-      openBatches: store.openBatchStats().batches,
-      chainUp: worker?.chainUp ?? false,
-      storeUp: store.health.ok,
-      indexedBlock: mirror.indexedBlock,
-      sessions: sessions?.size ?? 0,
-      checkpoints: store.checkpoints,
-    }));
+    let aggregation: Aggregation | undefined;
+    const metrics = createMetrics(
+      () => ({
+        pendingMessages: store.pendingCount(),
+        openBatches: store.openBatchStats().batches,
+        chainUp: worker?.chainUp ?? false,
+        storeUp: store.health.ok,
+        indexedBlock: mirror.indexedBlock,
+        sessions: sessions?.size ?? 0,
+        checkpoints: store.checkpoints,
+        aggregation: aggregation?.health(),
+      }),
+      config.aggregation === "on" ? { aggregation: { parent: config.parentUrl !== undefined } } : {},
+    );
     const log = root.child({ component: "chain", master: account.address });
-    const aggregation = config.aggregation === "on" ? new Aggregation({ config, account, publicClient, walletClient, store, mirror, log: log.child({ component: "aggregation" }) }) : undefined;
+    aggregation = config.aggregation === "on" ? new Aggregation({ config, account, publicClient, walletClient, store, mirror, log: log.child({ component: "aggregation" }) }) : undefined;
     worker = new ChainWorker({ config, publicClient, walletClient, store, mirror, metrics, log, aggregation });
 
     if (checkRoles) await checkChain(publicClient, { chainId: config.chainId, registry: config.registry, groups: config.groups, key: account.address, log });
@@ -150,7 +155,9 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
       // A group whose Master lost its powers (revoked in the parent group, or a group on its way
       // deactivated): the registry refuses to anchor for it, so its messages wait here.
       const standing = worker.standings();
-      const held = standing.some((group) => group.status !== "ok");
+      // A parent gateway that does not answer: roots wait for it until handoverDeadlineMs, then this gateway anchors them itself.
+      const handing = aggregation?.health();
+      const held = standing.some((group) => group.status !== "ok") || handing?.parentUp === false;
       // A verifier thread that died is being replaced: data requests would be refused meanwhile.
       const verification = verifiers.status();
       const ready = worker.chainUp && verification.alive === verification.threads;
@@ -167,6 +174,7 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
         sessions: sessions!.size,
         nativeSecp256k1: recovery.native && crypto.native,
         verifier: verification,
+        ...(handing === undefined ? {} : { aggregation: handing }),
       };
     };
     const readiness = createReadiness({ store, health });

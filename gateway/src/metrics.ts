@@ -5,6 +5,7 @@
 // them: Node's process metrics (CPU, memory, event loop lag, GC, handles) and the HTTP latency
 // histogram under the names dashboards and alerts already expect.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { AggregationHealth } from "./aggregation.js";
 
 export type GatewayMetrics = ReturnType<typeof createMetrics>;
 
@@ -17,9 +18,12 @@ export type GaugeValues = {
   indexedBlock: bigint;
   sessions: number;
   checkpoints?: { checkpoints: number; failures: number };
+  /** With `aggregation: on`. */
+  aggregation?: AggregationHealth;
 };
 
-export function createMetrics(readGauges: () => GaugeValues) {
+/** `aggregation`: the gateway runs with `aggregation: on` (`parent`: with a parentUrl), so its series are exported. */
+export function createMetrics(readGauges: () => GaugeValues, { aggregation }: { aggregation?: { parent: boolean } } = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // `route` is the route's pattern, or `unmatched` for every URL no route serves: a scanner's
@@ -53,6 +57,11 @@ export function createMetrics(readGauges: () => GaugeValues) {
     registers: [registry],
   });
   const carried = { checkpoints: 0, failures: 0 };
+  // Hierarchical anchoring (aggregation.ts), with `aggregation: on` only: a gateway without it exports none of these.
+  const aggregating = aggregation === undefined ? [] : [registry];
+  const handoverRoots = new Gauge({ name: "iomt_gateway_handover_roots", help: "Batch roots held for hierarchical anchoring and not anchored yet, by state (waiting, handed, aggregated)", labelNames: ["status"] as const, registers: aggregating });
+  const handoverOldest = new Gauge({ name: "iomt_gateway_handover_oldest_seconds", help: "Age of the oldest batch root held and not anchored yet (0 when none is)", registers: aggregating });
+  const parentUp = new Gauge({ name: "iomt_gateway_parent_up", help: "1 when the last exchange with the parent gateway succeeded", registers: aggregation?.parent === true ? [registry] : [] });
   // Where a request's time goes, beside its whole latency above: the two waits a data request has
   // (docs/benchmarks.md, "Where a request's time goes"). Unlabelled: one series each.
   const verifySeconds = new Histogram({
@@ -94,6 +103,12 @@ export function createMetrics(readGauges: () => GaugeValues) {
         checkpointFailures.inc(values.checkpoints.failures - carried.failures);
         carried.checkpoints = values.checkpoints.checkpoints;
         carried.failures = values.checkpoints.failures;
+      }
+      if (values.aggregation !== undefined) {
+        const { roots, oldestOpenMs, parentUp: up } = values.aggregation;
+        for (const [status, count] of Object.entries(roots)) handoverRoots.set({ status }, count);
+        handoverOldest.set((oldestOpenMs ?? 0) / 1_000);
+        if (up !== null) parentUp.set(up ? 1 : 0);
       }
     },
   };

@@ -114,6 +114,17 @@ export const AdminReadinessSchema = Type.Object(
     sessions: Type.Integer(),
     nativeSecp256k1: Type.Boolean(),
     store: Type.Object({ ok: Type.Boolean(), lastError: Type.Union([Type.String(), Type.Null()]), failedAt: Type.Union([Type.Integer(), Type.Null()]) }, { additionalProperties: true }),
+    aggregation: Type.Optional(
+      Type.Object(
+        {
+          parent: Type.Union([Type.String(), Type.Null()], { description: "the parent gateway's URL; null for a gateway that anchors the aggregates itself" }),
+          parentUp: Type.Union([Type.Boolean(), Type.Null()], { description: "whether the last exchange with the parent succeeded; null without a parent" }),
+          roots: Type.Object({ waiting: Type.Integer(), handed: Type.Integer(), aggregated: Type.Integer() }, { description: "roots held and not anchored yet, by state" }),
+          oldestOpenMs: Type.Union([Type.Integer(), Type.Null()], { description: "how long the oldest of them has been held; null when none is" }),
+        },
+        { description: "hierarchical anchoring, with aggregation: on only" },
+      ),
+    ),
   },
   { additionalProperties: true },
 );

@@ -14,6 +14,7 @@ import { GatewayStore } from "../src/store.js";
 import { exited, spawnGateway } from "./support/cli.js";
 import { expectErrorAnswer, get, post } from "./support/expect.js";
 import { createHarness, eventually, type Device, type Harness } from "./support/harness.js";
+import { metricsOf, readinessOf, samples } from "./support/admin.js";
 import { randomPort } from "./support/process.js";
 
 type Details = {
@@ -29,24 +30,8 @@ type Details = {
   store: { ok: boolean; lastError: string | null; failedAt: number | null; checkpoints?: CheckpointerStatus };
 };
 
-const details = async (gateway: RunningGateway) => {
-  const response = await fetch(`${gateway.adminUrl}/health/ready`);
-  return { status: response.status, body: (await response.json()) as Details };
-};
+const details = (gateway: RunningGateway) => readinessOf<Details>(gateway);
 
-/** The samples of a metric: each with its labels and value. */
-function samples(text: string, name: string): { labels: Record<string, string>; value: number }[] {
-  return text
-    .split("\n")
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .map((line) => {
-      const [, labelText = "", value] = line.match(/^[^{ ]+(?:\{(.*)\})? (\S+)$/) as RegExpMatchArray;
-      const labels = Object.fromEntries([...labelText.matchAll(/(\w+)="([^"]*)"/g)].map(([, key, label]) => [key, label]));
-      return { labels, value: Number(value) };
-    });
-}
-
-const metricsOf = async (gateway: RunningGateway) => (await fetch(`${gateway.adminUrl}/metrics`)).text();
 
 describe("gateway admin listener", () => {
   let harness: Harness;
@@ -104,6 +89,7 @@ describe("gateway admin listener", () => {
       expect(body.store).to.deep.include({ ok: true, lastError: null, failedAt: null });
       // The checkpoint thread's counts, beside the store's health.
       expect(body.store.checkpoints).to.deep.include({ failures: 0, lastError: null, running: true });
+      expect(body, "no hierarchical anchoring without aggregation: on").not.to.have.property("aggregation");
     });
 
     it("answers 503 `unready` with the chain's last error while the chain cannot be reached, where devices see the status alone", async () => {
@@ -166,6 +152,8 @@ describe("gateway admin listener", () => {
       for (const name of ["process_cpu_user_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds", "nodejs_eventloop_lag_seconds", "nodejs_heap_size_used_bytes", "nodejs_gc_duration_seconds_count", "iomt_gateway_store_up", "iomt_gateway_sessions"]) {
         expect(samples(text, name), name).to.not.be.empty;
       }
+      // Hierarchical anchoring's series exist only with aggregation: on (aggregation.test.ts).
+      for (const name of ["iomt_gateway_handover_roots", "iomt_gateway_handover_oldest_seconds", "iomt_gateway_parent_up"]) expect(text, name).not.to.include(name);
     });
 
     it("observes device-facing requests as http_request_duration_seconds by method, route pattern and status code, every unserved URL as `unmatched`", async () => {

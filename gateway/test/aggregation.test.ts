@@ -29,7 +29,9 @@ import {
   type WriteClient,
 } from "@iomt-auth/sdk";
 import { deployAggregateVerifier } from "@iomt-auth/sdk/deploy";
+import type { AggregationHealth } from "../src/aggregation.js";
 import { enrolDevice, type RawSettings, type RunningGateway } from "../src/index.js";
+import { metricsOf, readinessOf, samples } from "./support/admin.js";
 import { expectGatewayError } from "./support/expect.js";
 import { createHarness, eventually, type Harness } from "./support/harness.js";
 
@@ -240,12 +242,25 @@ describe("hierarchical anchoring between gateways", function () {
       }
     });
 
-    it("keeps every root across a restart of the child from its database, and learns of the anchor once the parent is back", async () => {
+    it("keeps every root across a restart of the child from its database, and learns of the anchor once the parent is back; readiness and /metrics show the root held and the parent down (degraded), then nothing held", async () => {
       const low = await startFor(harness, leaf, { parentUrl: "http://127.0.0.1:9", handoverDeadlineMs: "600000" });
       const databasePath = low.store.path;
       const device = await onboardDevice(harness, low, leaf, "temp");
       const sent = await device.send(2);
       await eventually("the batch cut and held", () => ((low.store.db.prepare("SELECT count(*) FROM handovers WHERE status = 'waiting'").pluck().get() as number) > 0 ? true : undefined));
+      // What the operator sees meanwhile: the root held, its age, the parent down.
+      const held = await eventually("the parent found down", async () => {
+        const answer = await readinessOf<{ status: string; aggregation: AggregationHealth }>(low);
+        return answer.body.aggregation.parentUp === false ? answer : undefined;
+      });
+      expect(held.status, "still serving").to.equal(200);
+      expect(held.body.status).to.equal("degraded");
+      expect(held.body.aggregation).to.deep.include({ parent: "http://127.0.0.1:9", roots: { waiting: 1, handed: 0, aggregated: 0 } });
+      expect(held.body.aggregation.oldestOpenMs).to.be.a("number").and.at.least(0);
+      const heldMetrics = await metricsOf(low);
+      expect(samples(heldMetrics, "iomt_gateway_handover_roots")).to.have.deep.members(["waiting", "handed", "aggregated"].map((status) => ({ labels: { status }, value: status === "waiting" ? 1 : 0 })));
+      expect(samples(heldMetrics, "iomt_gateway_parent_up")).to.deep.equal([{ labels: {}, value: 0 }]);
+      expect(samples(heldMetrics, "iomt_gateway_handover_oldest_seconds")[0].value).to.be.at.least(0);
       await low.close();
 
       // The middle gateway comes up, with the root's gateway above it; the leaf restarts from its file.
@@ -260,6 +275,16 @@ describe("hierarchical anchoring between gateways", function () {
           expect(path.aggregateGid.toLowerCase()).to.equal(harness.gid.toLowerCase());
           expect(await verifyAggregatedMessageOnChain(harness.publicClient, { verifier, message, path })).to.equal(true);
         }
+        // Once anchored: nothing held, the parent up; the root group's gateway has no parent to report.
+        const { body: clear } = await readinessOf<{ status: string; aggregation: AggregationHealth }>(again);
+        expect(clear).to.deep.include({ status: "ok", aggregation: { parent: mid.url, parentUp: true, roots: { waiting: 0, handed: 0, aggregated: 0 }, oldestOpenMs: null } });
+        const clearMetrics = await metricsOf(again);
+        expect(samples(clearMetrics, "iomt_gateway_handover_roots").map(({ value }) => value)).to.deep.equal([0, 0, 0]);
+        expect(samples(clearMetrics, "iomt_gateway_parent_up")).to.deep.equal([{ labels: {}, value: 1 }]);
+        expect(samples(clearMetrics, "iomt_gateway_handover_oldest_seconds")).to.deep.equal([{ labels: {}, value: 0 }]);
+        const { body: top } = await readinessOf<{ aggregation: AggregationHealth }>(root);
+        expect(top.aggregation).to.deep.include({ parent: null, parentUp: null });
+        expect(await metricsOf(root)).not.to.include("iomt_gateway_parent_up");
       } finally {
         await again.close();
         await mid.close();

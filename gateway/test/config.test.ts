@@ -238,6 +238,8 @@ describe("gateway config", () => {
       ["publicUrl", "ws://ward-3.hospital.example:8080"],
       ["publicUrl", "https://operator:secret@ward-3.hospital.example"],
       ["publicUrl", "https://ward-3.hospital.example/?device=1"],
+      ["parentUrl", "https://operator:secret@hospital.gateway.example"],
+      ["parentUrl", "https://hospital.gateway.example/#v2"],
       ["batchMaxMessages", "0"],
       ["maxPendingHandshakes", "0"],
       ["pollIntervalMs", "5"],
