@@ -127,6 +127,7 @@ export class Aggregation {
       withStatus: db.prepare("SELECT * FROM handovers WHERE status = ? AND created_at > ? ORDER BY created_at, gid, batch_root LIMIT ?"),
       eligible: db.prepare("SELECT * FROM handovers WHERE status IN ('waiting', 'handed') AND created_at <= ? ORDER BY created_at, gid, batch_root LIMIT ?"),
       setHanded: db.prepare("UPDATE handovers SET status = 'handed', handed_at = ? WHERE gid = ? AND batch_root = ? AND status = 'waiting'"),
+      setWaiting: db.prepare("UPDATE handovers SET status = 'waiting', handed_at = NULL WHERE gid = ? AND batch_root = ?"),
       assign: db.prepare("UPDATE handovers SET status = 'aggregated', aggregate_id = ?, leaf_index = ? WHERE gid = ? AND batch_root = ?"),
       setAnchored: db.prepare(
         "UPDATE handovers SET status = 'anchored', aggregate_gid = @aggregate_gid, aggregate_root = @aggregate_root, aggregate_proof = @aggregate_proof, tx_hash = @tx_hash, block_number = @block_number WHERE gid = @gid AND batch_root = @batch_root",
@@ -284,27 +285,34 @@ export class Aggregation {
     }
   }
 
-  /** Records the parent's answer: handed, or anchored once the aggregate proof and the anchor on chain check out. */
+  /**
+   * Records the parent's answer: handed, or anchored once the aggregate proof and the anchor on
+   * chain check out. The checks come first; then one transaction records every root of the answer
+   * (one WAL sync for up to `maxRootsPerHandover` roots, not one each on the event loop). A crash
+   * before it loses nothing: the roots keep their state and are asked about again.
+   */
   private async accept(rows: readonly HandoverRow[], states: readonly HandoverState[]): Promise<void> {
     const now = Date.now();
+    const updates: (() => void)[] = [];
+    const markHanded = (row: HandoverRow): void => {
+      if (row.status === "waiting") updates.push(() => this.sql.setHanded.run(now, row.gid, row.batch_root));
+    };
     for (const [i, row] of rows.entries()) {
       const state = states[i];
       if (state.status === "unknown") {
         // The parent lost it (a restored backup): hand it again.
-        this.p.store.transaction(() => this.p.store.db.prepare("UPDATE handovers SET status = 'waiting', handed_at = NULL WHERE gid = ? AND batch_root = ?").run(row.gid, row.batch_root));
-        continue;
-      }
-      if (state.status === "waiting" || state.aggregate === undefined) {
-        if (row.status === "waiting") this.p.store.transaction(() => this.sql.setHanded.run(now, row.gid, row.batch_root));
-        continue;
-      }
-      if (await this.checkAnchor(row, state.aggregate)) {
-        this.p.store.transaction(() => this.markAnchored(row, state.aggregate as AggregateAnchor));
+        updates.push(() => this.sql.setWaiting.run(row.gid, row.batch_root));
+      } else if (state.status === "waiting" || state.aggregate === undefined) {
+        markHanded(row);
+      } else if (await this.checkAnchor(row, state.aggregate)) {
+        const anchor = state.aggregate;
+        updates.push(() => this.markAnchored(row, anchor));
       } else {
         this.p.log.error({ gid: row.gid, root: row.batch_root, aggregate: state.aggregate }, "the parent gateway reports an anchor that does not check out; the root stays held and is anchored here after handoverDeadlineMs");
-        if (row.status === "waiting") this.p.store.transaction(() => this.sql.setHanded.run(now, row.gid, row.batch_root));
+        markHanded(row);
       }
     }
+    if (updates.length > 0) this.p.store.transaction(() => updates.forEach((update) => update()));
   }
 
   /** The parent's word is not enough: the leaf's proof must lead to the aggregate root, anchored on chain by the root's group or an ancestor. */

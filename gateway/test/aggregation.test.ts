@@ -4,7 +4,8 @@
 // the root gateway alone, through one aggregate, and proves on chain through the AggregateVerifier;
 // the parent refuses strangers, conflicts, oversized and excess hand-overs; a child whose parent is
 // down anchors for itself after the deadline; a child restarted from its database loses nothing;
-// nothing acknowledged while the chain is away is lost.
+// a parent restored from an old backup is handed the roots again; nothing acknowledged while the
+// chain is away is lost.
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -289,6 +290,35 @@ describe("hierarchical anchoring between gateways", function () {
         await again.close();
         await mid.close();
         await root.close();
+      }
+    });
+  });
+
+  describe("a parent restored from an old backup", () => {
+    it("hands its roots again when the parent no longer knows them (unknown), and they are anchored all the same", async () => {
+      // A parent that takes the roots but never anchors (its interval is an hour): the child sees them handed.
+      const before = await harness.start({ aggregation: "on", aggregateIntervalMs: "3600000" });
+      const parentUrl = before.url;
+      const mid = await startFor(harness, middle, { parentUrl, handoverDeadlineMs: "600000" });
+      try {
+        const device = await onboardDevice(harness, mid, middle, "infusion");
+        const [sent] = await device.send(1);
+        const statusOf = () => mid.store.db.prepare("SELECT status FROM handovers WHERE batch_id IS NOT NULL").pluck().all() as string[];
+        await eventually("the root handed to the parent", () => (statusOf().includes("handed") ? true : undefined));
+        // The parent comes back on the same address from a database that never saw the root.
+        await before.close();
+        const restored = await harness.start({ aggregation: "on", aggregateIntervalMs: "300", port: new URL(parentUrl).port });
+        try {
+          const path = pathOf(await anchoredInclusion(device.client, sent));
+          expect(path.aggregateGid.toLowerCase()).to.equal(harness.gid.toLowerCase());
+          expect(await verifyAggregatedMessageOnChain(harness.publicClient, { verifier, message: sent.message, path })).to.equal(true);
+          expect(statusOf()).to.deep.equal(["anchored"]);
+          expect(restored.store.db.prepare("SELECT count(*) FROM handovers WHERE status = 'anchored'").pluck().get(), "handed again to the restored parent, which anchored it").to.equal(1);
+        } finally {
+          await restored.close();
+        }
+      } finally {
+        await mid.close();
       }
     });
   });
