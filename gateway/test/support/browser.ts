@@ -1,22 +1,14 @@
-// Headless Chromium for the console's end-to-end test: Debian's `chromium` package (`.ci/run`
-// installs it), driven by playwright-core through its executablePath; playwright's own browser
-// download does not work here. The flags keep Chromium off the network it would otherwise call
-// (updates, sync, QUIC probes) and run it as root in CI (no sandbox). Screenshots go to a
-// git-ignored folder for a person to look at.
-import { existsSync, mkdirSync } from "node:fs";
+// Headless Chromium for the console's end-to-end test (the SDK's tests' launcher,
+// sdk/test/support/browser.ts), with a git-ignored folder for screenshots a person looks at.
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchChromium as launch } from "../../../sdk/test/support/browser.js";
 
-export const CHROMIUM = process.env.IOMT_CHROMIUM ?? "/usr/bin/chromium";
 /** Where the tests write screenshots (git-ignored). */
 export const SCREENSHOTS = join(import.meta.dirname, "..", "screenshots");
 
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set IOMT_CHROMIUM)`);
   mkdirSync(SCREENSHOTS, { recursive: true });
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
-  });
+  return launch();
 }
