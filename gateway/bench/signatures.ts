@@ -2,7 +2,7 @@
 // the gateway's own recovery (`createSignerRecovery`): a secp256k1 device's signature recovered on
 // libsecp256k1 (the default where the binding loads) and on noble (the fallback), against a P-256
 // device's 128-byte signature verified on Node's OpenSSL (the native path) and on the SDK's noble
-// (the fallback). Rounds of each run back to back, interleaved, so machine load hits them alike;
+// (the fallback). Rounds of each run back to back, interleaved (interleaved.ts), so machine load hits them alike;
 // prints the median microseconds per signature over the rounds and the ratios.
 //
 //   npx tsx gateway/bench/signatures.ts [--rounds 15] [--per-round 400]
@@ -11,6 +11,7 @@ import { keccak256, toHex, type Hex } from "viem";
 import { sign } from "viem/accounts";
 import { p256Account, privateKeyToP256Signer } from "@iomt-auth/sdk";
 import { createSignerRecovery } from "../src/signatures.js";
+import { printInterleaved, runInterleaved } from "./interleaved.js";
 
 const { values: flags } = parseArgs({ options: { rounds: { type: "string", default: "15" }, "per-round": { type: "string", default: "400" } } });
 const rounds = Number(flags.rounds);
@@ -27,33 +28,27 @@ const native = createSignerRecovery(true);
 const pure = createSignerRecovery(false);
 if (!native.native) console.warn("the libsecp256k1 binding did not load: the 'native' row runs on noble");
 
-const cases = [
+const checks = [
   { name: "secp256k1 recovery, libsecp256k1 (native: the gateway's default)", recovery: native, signatures: secp256k1 },
   { name: "P-256 verification, OpenSSL via node:crypto (native: the gateway's default)", recovery: native, signatures: p256 },
   { name: "secp256k1 recovery, noble (pure JS: nativeSecp256k1 false)", recovery: pure, signatures: secp256k1 },
   { name: "P-256 verification, noble via the SDK (pure JS: nativeSecp256k1 false)", recovery: pure, signatures: p256 },
 ];
 
-/** Microseconds per signature over one round of `perRound` checks. */
-function round({ recovery, signatures }: (typeof cases)[number]): number {
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < perRound; i++) recovery.recover(digests[i % samples], signatures[i % samples]);
-  return Number(process.hrtime.bigint() - started) / 1_000 / perRound;
-}
-
-// Every signature checks out before anything is timed; then a warm-up round each (JIT).
-for (const { name, recovery, signatures } of cases) signatures.forEach((signature, i) => recovery.recover(digests[i], signature) || console.error(`${name}: no signer`));
-for (const entry of cases) round(entry);
-const times = cases.map(() => [] as number[]);
-for (let r = 0; r < rounds; r++) cases.forEach((entry, i) => times[i].push(round(entry)));
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const medians = times.map(median);
-console.log(`${rounds} rounds × ${perRound} signatures each, interleaved; median µs per signature (min–max over rounds)`);
-for (const [i, { name }] of cases.entries()) {
-  const sorted = [...times[i]].sort((a, b) => a - b);
-  console.log(`  ${medians[i].toFixed(1).padStart(8)} µs  (${sorted[0].toFixed(1)}–${sorted.at(-1)!.toFixed(1)})  ${name}`);
-}
+// Every signature checks out before anything is timed.
+for (const { name, recovery, signatures } of checks) signatures.forEach((signature, i) => recovery.recover(digests[i], signature) || console.error(`${name}: no signer`));
+const results = runInterleaved(
+  checks.map(({ name, recovery, signatures }) => ({
+    name,
+    items: perRound,
+    run: () => {
+      for (let i = 0; i < perRound; i++) recovery.recover(digests[i % samples], signatures[i % samples]);
+    },
+  })),
+  rounds,
+);
+printInterleaved(`${rounds} rounds × ${perRound} signatures each, interleaved; median µs per signature (min–max over rounds)`, results);
+const medians = results.map(({ median }) => median);
 console.log(`P-256 / secp256k1: native ${(medians[1] / medians[0]).toFixed(2)}×, pure JS ${(medians[3] / medians[2]).toFixed(2)}×`);
 console.log(`one core's ceiling on signature checks alone (native): secp256k1 ${Math.round(1e6 / medians[0])}/s, P-256 ${Math.round(1e6 / medians[1])}/s`);
 

@@ -1,7 +1,7 @@
 // CPU cost of one data message's verdict on each keccak backend (figures, not a test): the
 // verifier's own work (`createVerdicts`: the payload commitment, the EIP-712 digest, the signer's
 // recovery on libsecp256k1 and its address) over 500 device-signed messages, with the `keccak`
-// setting at wasm, native and noble. Rounds of each run back to back, interleaved, so machine load
+// setting at wasm, native and noble. Rounds of each run back to back, interleaved (interleaved.ts), so machine load
 // hits them alike; prints the median microseconds per message over the rounds and the ratios.
 //
 //   npx tsx gateway/bench/verdicts.ts [--rounds 15] [--messages 500]
@@ -11,6 +11,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { createDataMessage, randomSalt, registryDomain, signDataMessage, toWireDataMessage, type WireSignedDataMessage } from "@iomt-auth/sdk";
 import { keccakBackends } from "../src/keccak.js";
 import { createVerdicts } from "../src/verifier.js";
+import { printInterleaved, runInterleaved } from "./interleaved.js";
 
 const { values: flags } = parseArgs({ options: { rounds: { type: "string", default: "15" }, messages: { type: "string", default: "500" } } });
 const rounds = Number(flags.rounds);
@@ -43,23 +44,10 @@ for (const { keccak, loaded, verdicts } of cases) {
   if (loaded !== keccak) console.warn(`${keccak} did not load here: its row runs on ${loaded}`);
 }
 
-/** Microseconds per message over one round. */
-function round({ verdicts }: (typeof cases)[number]): number {
-  const started = process.hrtime.bigint();
-  verdicts(messages);
-  return Number(process.hrtime.bigint() - started) / 1_000 / count;
-}
-
-for (const entry of cases) round(entry);
-const times = cases.map(() => [] as number[]);
-for (let r = 0; r < rounds; r++) cases.forEach((entry, i) => times[i].push(round(entry)));
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const medians = times.map(median);
-console.log(`${rounds} rounds × ${count} messages each, interleaved; median µs per message's verdict (min–max over rounds), libsecp256k1 recovery`);
-for (const [i, { keccak }] of cases.entries()) {
-  const sorted = [...times[i]].sort((a, b) => a - b);
-  console.log(`  ${medians[i].toFixed(1).padStart(8)} µs  (${sorted[0].toFixed(1)}–${sorted.at(-1)!.toFixed(1)})  keccak: ${keccak}`);
-}
-const [wasm, native, noble] = medians;
+const results = runInterleaved(
+  cases.map(({ keccak, verdicts }) => ({ name: `keccak: ${keccak}`, items: count, run: () => void verdicts(messages) })),
+  rounds,
+);
+printInterleaved(`${rounds} rounds × ${count} messages each, interleaved; median µs per message's verdict (min–max over rounds), libsecp256k1 recovery`, results);
+const [wasm, native, noble] = results.map(({ median }) => median);
 console.log(`native / wasm ${(native / wasm).toFixed(2)}×, noble / wasm ${(noble / wasm).toFixed(2)}×`);

@@ -14,7 +14,7 @@ import { GatewayStore } from "../src/store.js";
 import { exited, spawnGateway } from "./support/cli.js";
 import { expectErrorAnswer, get, post } from "./support/expect.js";
 import { createHarness, eventually, type Device, type Harness } from "./support/harness.js";
-import { metricsOf, readinessOf, samples } from "./support/admin.js";
+import { metricsOf, metricValue, readinessOf, samples } from "./support/admin.js";
 import { randomPort } from "./support/process.js";
 
 type Details = {
@@ -157,8 +157,7 @@ describe("gateway admin listener", () => {
     });
 
     it("observes device-facing requests as http_request_duration_seconds by method, route pattern and status code, every unserved URL as `unmatched`", async () => {
-      const count = async (labels: Record<string, string>) =>
-        samples(await metricsOf(gateway), "http_request_duration_seconds_count").find((sample) => Object.entries(labels).every(([key, value]) => sample.labels[key] === value))?.value ?? 0;
+      const count = async (labels: Record<string, string>) => metricValue(gateway, "http_request_duration_seconds_count", labels, 0);
       const data = { method: "POST", route: gatewayRoutes.data, status_code: "200" };
       const invalid = { method: "POST", route: gatewayRoutes.data, status_code: "400" };
       const unmatched = { method: "GET", route: "unmatched", status_code: "404" };
@@ -178,7 +177,7 @@ describe("gateway admin listener", () => {
     });
 
     it("counts refusals by code", async () => {
-      const refused = async () => samples(await metricsOf(gateway), "iomt_gateway_rejections_total").find((sample) => sample.labels.code === "NotFound")?.value ?? 0;
+      const refused = async () => metricValue(gateway, "iomt_gateway_rejections_total", { code: "NotFound" }, 0);
       const before = await refused();
       expectErrorAnswer(await get(gateway.url, "/metrics"), 404, "NotFound");
       expect(await refused()).to.equal(before + 1);

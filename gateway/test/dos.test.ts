@@ -22,12 +22,12 @@ import {
   type GatewayClient,
 } from "@iomt-auth/sdk";
 import { COOKIE_LIFETIME_SECONDS, createHandshakeCrypto, helloDigest, loadNativeSecp256k1, masterKeyOf, SessionManager, type RunningGateway } from "../src/index.js";
+import { metricValue } from "./support/admin.js";
 import { expectErrorAnswer, type Answer } from "./support/expect.js";
 import { createHarness, type Device, type Harness } from "./support/harness.js";
 import { rawExchange, jsonBody, statusOf } from "./support/raw-http.js";
 
-const metric = async (gateway: RunningGateway, name: string) => Number((await (await fetch(`${gateway.adminUrl}/metrics`)).text()).match(new RegExp(`^${name} (\\d+)`, "m"))?.[1] ?? 0);
-const keyExchanges = (gateway: RunningGateway) => metric(gateway, "iomt_gateway_key_exchanges_total");
+const keyExchanges = (gateway: RunningGateway) => metricValue(gateway, "iomt_gateway_key_exchanges_total");
 
 async function postHello(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await fetch(`${url}${gatewayRoutes.hello}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { GatewayError, type GatewayClient, type Receipt } from "@iomt-auth/sdk";
 import type { RunningGateway } from "../src/index.js";
 import { skipBecause } from "../../sdk/test/support/skips.js";
+import { metricValue } from "./support/admin.js";
 import { expectError } from "./support/expect.js";
 import { mountTmpfs, type Tmpfs } from "./support/faults.js";
 import { createHarness, eventually, inclusionWith, type Device, type Harness } from "./support/harness.js";
@@ -17,11 +18,6 @@ import { createHarness, eventually, inclusionWith, type Device, type Harness } f
 /** A reading big enough to fill the disk in a few dozen messages. */
 const READING = "spo2 97 % ".repeat(400);
 
-const metric = async (url: string, name: string): Promise<number> => {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const match = text.match(new RegExp(`^${name} (\\d+(?:\\.\\d+)?)$`, "m"));
-  return match === null ? Number.NaN : Number(match[1]);
-};
 
 describe("gateway on a full disk (its database on a real tmpfs, filled up)", () => {
   let disk: Tmpfs | undefined;
@@ -47,7 +43,7 @@ describe("gateway on a full disk (its database on a real tmpfs, filled up)", () 
 
   it("refuses with 503 StoreUnavailable what it cannot commit, acknowledges and counts only what it stored, is not ready while live, and keeps and anchors all of it once space is back", async () => {
     const fs = disk as Tmpfs;
-    const acceptedBefore = await metric(gateway.adminUrl, "iomt_gateway_messages_accepted_total");
+    const acceptedBefore = await metricValue(gateway, "iomt_gateway_messages_accepted_total");
     fs.fill(0);
 
     const receipts: Receipt[] = [];
@@ -70,9 +66,9 @@ describe("gateway on a full disk (its database on a real tmpfs, filled up)", () 
     }
 
     // Counted = acknowledged = stored.
-    expect((await metric(gateway.adminUrl, "iomt_gateway_messages_accepted_total")) - acceptedBefore).to.equal(receipts.length);
+    expect((await metricValue(gateway, "iomt_gateway_messages_accepted_total")) - acceptedBefore).to.equal(receipts.length);
     expect(gateway.store.db.prepare("SELECT count(*) FROM messages WHERE device = ?").pluck().get(alice.account.address)).to.equal(receipts.length);
-    expect(await metric(gateway.adminUrl, "iomt_gateway_store_up")).to.equal(0);
+    expect(await metricValue(gateway, "iomt_gateway_store_up")).to.equal(0);
 
     const ready = await fetch(`${gateway.url}/health/ready`);
     expect(ready.status).to.equal(503);
@@ -82,7 +78,7 @@ describe("gateway on a full disk (its database on a real tmpfs, filled up)", () 
     fs.free();
     await eventually("readiness to come back", async () => ((await fetch(`${gateway.url}/health/ready`)).status === 200 ? true : undefined));
     for (const nonce of [next, next + 1n]) receipts.push(...(await client.sendData({ messages: [await alice.sign(nonce, { payload: `${READING}${nonce}` })] })));
-    expect((await metric(gateway.adminUrl, "iomt_gateway_messages_accepted_total")) - acceptedBefore).to.equal(receipts.length);
+    expect((await metricValue(gateway, "iomt_gateway_messages_accepted_total")) - acceptedBefore).to.equal(receipts.length);
     expect(receipts.map((receipt) => receipt.nonce)).to.deep.equal(Array.from({ length: receipts.length }, (_, i) => String(i + 1)));
     for (const receipt of receipts) await inclusionWith(client, receipt, "anchored");
   });

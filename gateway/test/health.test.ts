@@ -17,6 +17,7 @@ import { GatewayStore } from "../src/store.js";
 import type { RunningGateway } from "../src/index.js";
 import { skipBecause } from "../../sdk/test/support/skips.js";
 import { mountTmpfs, type Tmpfs } from "./support/faults.js";
+import { metricValue } from "./support/admin.js";
 import { expectGatewayError } from "./support/expect.js";
 import { createHarness, type Device, type Harness } from "./support/harness.js";
 
@@ -156,7 +157,7 @@ describe("gateway health: a running gateway whose store cannot grow", () => {
       await expectGatewayError(client.sendData({ messages: [await device.sign(1n, { payload: big }), await device.sign(2n, { payload: big })] }), 503, "StoreUnavailable", { authenticated: true });
       expect(gateway.store.health).to.deep.include({ ok: false });
       expect(gateway.store.health.lastError).to.match(/^SQLITE_FULL/);
-      expect(await (await fetch(`${gateway.adminUrl}/metrics`)).text()).to.match(/^iomt_gateway_store_up 0$/m);
+      expect(await metricValue(gateway, "iomt_gateway_store_up")).to.equal(0);
       const live = await fetch(`${gateway.url}/health/live`);
       expect(live.status).to.equal(200);
       expect(await live.json()).to.deep.equal({ status: "live" });

@@ -11,6 +11,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { associateBySig, createGatewayClient, GatewayError, issueToken, signAssociation, type GatewayClient } from "@iomt-auth/sdk";
 import { enrolDevice, GatewayStore, type RunningGateway } from "../src/index.js";
+import { metricValue } from "./support/admin.js";
 import { expectGatewayError } from "./support/expect.js";
 import { createHarness, type Device, type Harness } from "./support/harness.js";
 import { killHard, randomPort, spawnGateway, startDelayingProxy } from "./support/process.js";
@@ -22,7 +23,7 @@ async function associateDirectly(harness: Harness, device: Device): Promise<void
   await harness.publicClient.waitForTransactionReceipt({ hash: await associateBySig(harness.masterWallet, { registry: harness.registry, association }) });
 }
 
-const rejections = async (url: string, code: string) => Number((await (await fetch(`${url}/metrics`)).text()).match(new RegExp(`^iomt_gateway_rejections_total\\{code="${code}"\\} (\\d+)`, "m"))?.[1] ?? 0);
+const rejections = (gateway: RunningGateway, code: string) => metricValue(gateway, "iomt_gateway_rejections_total", { code }, 0);
 
 describe("rule: a member known on chain is never refused because the mirror is catching up", () => {
   let harness: Harness;
@@ -152,13 +153,13 @@ describe("rule: a member known on chain is never refused because the mirror is c
       await associateDirectly(harness, impatient);
       await expectGatewayError(impatientClient.getNextNonce(), 503, "MirrorSyncing", { authenticated: true });
       await associateDirectly(harness, device);
-      const before = await rejections(gateway.adminUrl, "MirrorSyncing");
+      const before = await rejections(gateway, "MirrorSyncing");
       try {
         expect(await client.getNextNonce()).to.equal(1n);
       } finally {
         gateway.worker.start();
       }
-      expect(await rejections(gateway.adminUrl, "MirrorSyncing")).to.be.greaterThan(before);
+      expect(await rejections(gateway, "MirrorSyncing")).to.be.greaterThan(before);
       expect(answers[0]).to.deep.equal({ status: 503, sealed: true });
       expect(answers.at(-1)).to.deep.equal({ status: 200, sealed: true });
     });

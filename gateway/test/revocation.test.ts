@@ -7,10 +7,11 @@ import { expect } from "chai";
 import type { Hex } from "viem";
 import { deactivateGroup, revoke, type AuthPath, type GatewayClient } from "@iomt-auth/sdk";
 import type { RunningGateway } from "../src/index.js";
+import { metricValue } from "./support/admin.js";
 import { expectGatewayError } from "./support/expect.js";
 import { createHarness, eventually, type Device, type Harness } from "./support/harness.js";
 
-const keyExchanges = async (gateway: RunningGateway) => Number((await (await fetch(`${gateway.adminUrl}/metrics`)).text()).match(/^iomt_gateway_key_exchanges_total (\d+)/m)?.[1] ?? 0);
+const keyExchanges = (gateway: RunningGateway) => metricValue(gateway, "iomt_gateway_key_exchanges_total");
 
 /** Each route's call by the device's client, with what it needs. */
 function routeCalls(client: GatewayClient, device: Device, fixture: { digest: Hex; path: AuthPath; nonce: bigint }): [string, () => Promise<unknown>][] {
