@@ -237,11 +237,12 @@ export class Aggregation {
   // ----------------------------------------------------------------------------- the chain worker's steps
 
   /** Takes over the batches the chain worker just cut (before it would anchor them): each becomes a root to hand up. */
-  adoptBatches(): void {
+  async adoptBatches(): Promise<void> {
     const { store } = this.p;
+    // Only the chain worker, which awaits this, cuts and sends batches: none changes before the commit.
     const batches = this.sql.createdBatches.all(this.gid) as { id: number; gid: Hex; root: Hex; size: number; created_at: number }[];
     if (batches.length === 0) return;
-    store.transaction(() => {
+    await store.commit(() => {
       for (const batch of batches) {
         this.sql.insert.run({ gid: batch.gid, batch_root: batch.root, message_count: batch.size, batch_id: batch.id, from_device: null, created_at: batch.created_at });
         this.sql.setBatchHanded.run(batch.id);
@@ -287,8 +288,8 @@ export class Aggregation {
 
   /**
    * Records the parent's answer: handed, or anchored once the aggregate proof and the anchor on
-   * chain check out. The checks come first; then one transaction records every root of the answer
-   * (one WAL sync for up to `maxRootsPerHandover` roots, not one each on the event loop). A crash
+   * chain check out. The checks come first; then one unit of the group commit records every root of
+   * the answer (one WAL sync, off the event loop, for up to `maxRootsPerHandover` roots). A crash
    * before it loses nothing: the roots keep their state and are asked about again.
    */
   private async accept(rows: readonly HandoverRow[], states: readonly HandoverState[]): Promise<void> {
@@ -312,7 +313,7 @@ export class Aggregation {
         markHanded(row);
       }
     }
-    if (updates.length > 0) this.p.store.transaction(() => updates.forEach((update) => update()));
+    if (updates.length > 0) await this.p.store.commit(() => updates.forEach((update) => update()));
   }
 
   /** The parent's word is not enough: the leaf's proof must lead to the aggregate root, anchored on chain by the root's group or an ancestor. */
@@ -362,7 +363,7 @@ export class Aggregation {
     this.lastAggregateAt = Date.now();
     if (config.parentUrl !== undefined) this.p.log.warn({ roots: chosen.length }, "the parent gateway did not anchor these roots within handoverDeadlineMs: anchoring them here");
     const tree = buildAggregateTree(chosen.map(entryOf));
-    const id = this.p.store.transaction(() => {
+    const id = await this.p.store.commit(() => {
       const inserted = Number(this.sql.insertAggregate.run(this.gid, tree.root, chosen.length, tree.messageCount, Date.now()).lastInsertRowid);
       chosen.forEach((row, index) => this.sql.assign.run(inserted, index, row.gid, row.batch_root));
       return inserted;
@@ -390,16 +391,16 @@ export class Aggregation {
       log.error({ aggregate: aggregate.id, code: error.code }, "the registry refuses the aggregate's anchor; its roots stay held");
       return;
     }
-    this.p.store.transaction(() => this.sql.setAggregate.run("sent", hash, null, null, aggregate.id));
+    await this.p.store.commit(() => this.sql.setAggregate.run("sent", hash, null, null, aggregate.id));
     const receipt = await this.receipt(hash, true);
-    if (receipt !== undefined && receipt !== "unknown" && receipt.status === "success") this.finish(aggregate, hash, receipt.blockNumber);
+    if (receipt !== undefined && receipt !== "unknown" && receipt.status === "success") await this.finish(aggregate, hash, receipt.blockNumber);
   }
 
-  private finish(aggregate: AggregateRow, hash: Hex | null, blockNumber: bigint | undefined, anchored = true): void {
+  private async finish(aggregate: AggregateRow, hash: Hex | null, blockNumber: bigint | undefined, anchored = true): Promise<void> {
     if (!anchored) return;
     const rows = this.sql.members.all(aggregate.id) as HandoverRow[];
     const tree = buildAggregateTree(rows.map(entryOf));
-    this.p.store.transaction(() => {
+    await this.p.store.commit(() => {
       this.sql.setAggregate.run("anchored", hash, blockNumber?.toString() ?? null, Date.now(), aggregate.id);
       rows.forEach((row, index) => {
         this.markAnchored(row, { gid: aggregate.gid, root: aggregate.root, proof: tree.proof(index), ...(hash === null ? {} : { txHash: hash }), ...(blockNumber === undefined ? {} : { blockNumber: blockNumber.toString() }) });

@@ -66,7 +66,7 @@ export type ChainWorkerParameters = {
   metrics: GatewayMetrics;
   log: Logger;
   /** Hierarchical anchoring (aggregation.ts): takes the batches as they are cut, and runs its step after the batches' own. */
-  aggregation?: { adoptBatches(): void; tick(): Promise<void> };
+  aggregation?: { adoptBatches(): Promise<void>; tick(): Promise<void> };
 };
 
 export class ChainWorker {
@@ -148,7 +148,7 @@ export class ChainWorker {
       await this.confirmRelays();
       if (this.p.config.policy === "relay") await this.relayMessages();
       await this.createBatches();
-      this.p.aggregation?.adoptBatches();
+      await this.p.aggregation?.adoptBatches();
       await this.sendBatches();
       await this.p.aggregation?.tick();
       if (!this.chainUp) this.p.log.info({ after: this.failures }, "chain reachable again");
@@ -195,7 +195,7 @@ export class ChainWorker {
       const associations = queued.map((row) => fromWireAssociation(JSON.parse(row.request) as WireAssociation));
       // One transaction, whatever its items: the batch applies the valid ones and reports the others.
       const hash = await associateBatchBySig(walletClient, { registry: config.registry, associations });
-      store.transaction(() => queued.forEach((row, index) => store.setAssociation({ device: row.device, status: "submitted", tx_hash: hash, tx_index: index })));
+      await store.commit(() => queued.forEach((row, index) => store.setAssociation({ device: row.device, status: "submitted", tx_hash: hash, tx_index: index })));
       this.p.log.info({ count: queued.length, tx: hash }, "associations relayed");
       await this.confirmAssociationTx(hash, queued.map((row, index) => ({ ...row, tx_index: index })));
     }
@@ -215,13 +215,13 @@ export class ChainWorker {
     if (receipt === "unknown" || receipt.status !== "success") {
       // Dropped (e.g. a chain reset) or reverted as a whole (never for one bad item): relay
       // again, and let the registry's rules decide.
-      store.transaction(() => rows.forEach((row) => store.setAssociation({ device: row.device, status: "queued" })));
+      await store.commit(() => rows.forEach((row) => store.setAssociation({ device: row.device, status: "queued" })));
       return;
     }
     await this.p.mirror.sync();
     const results = getBatchItemResults({ logs: receipt.logs, registry: config.registry, itemCount: batchSize(rows.map((row) => row.tx_index)) });
     let applied = 0;
-    store.transaction(() => {
+    await store.commit(() => {
       for (const row of rows) {
         const result = results[row.tx_index as number];
         if (result.status === "Rejected") {
@@ -253,7 +253,7 @@ export class ChainWorker {
         if (messages.length === 0) break;
         const signed = messages.map((message) => ({ message: messageOf(message), signature: message.signature }));
         const hash = await recordDataBatchBySig(walletClient, { registry: config.registry, messages: signed });
-        store.transaction(() => messages.forEach((message, index) => store.setRelay({ id: message.id, status: "relaying", route: "relay", relay_tx: hash, relay_index: index })));
+        await store.commit(() => messages.forEach((message, index) => store.setRelay({ id: message.id, status: "relaying", route: "relay", relay_tx: hash, relay_index: index })));
         await this.confirmRelayTx(hash, messages.map((message, index) => ({ ...message, relay_tx: hash, relay_index: index })));
       }
     }
@@ -270,11 +270,11 @@ export class ChainWorker {
     const receipt = await this.receipt(hash, wait);
     if (receipt === undefined) return;
     if (receipt === "unknown") {
-      store.transaction(() => messages.forEach((message) => store.setRelay({ id: message.id, status: "pending", route: "relay" })));
+      await store.commit(() => messages.forEach((message) => store.setRelay({ id: message.id, status: "pending", route: "relay" })));
       return;
     }
     if (receipt.status !== "success") {
-      store.transaction(() => messages.forEach((message) => store.setRelay({ id: message.id, status: "pending", route: "anchor", relay_error: "TransactionReverted" })));
+      await store.commit(() => messages.forEach((message) => store.setRelay({ id: message.id, status: "pending", route: "anchor", relay_error: "TransactionReverted" })));
       return;
     }
     const results = getBatchItemResults({ logs: receipt.logs, registry: config.registry, itemCount: batchSize(messages.map((message) => message.relay_index)) });
@@ -285,7 +285,7 @@ export class ChainWorker {
       if (results[message.relay_index as number].status === "AlreadyApplied") recordedElsewhere.set(message.id, await this.findRecorded(message, receipt.blockNumber));
     }
     let onChain = 0;
-    store.transaction(() => {
+    await store.commit(() => {
       for (const message of messages) {
         const result = results[message.relay_index as number];
         const elsewhere = recordedElsewhere.get(message.id);

@@ -29,7 +29,7 @@ import { createSignerRecovery } from "./signatures.js";
 import { installKeccak256 } from "./keccak.js";
 import { createInThreadVerifier, type DataVerifier } from "./verifier.js";
 import { VerifierPool } from "./verifier-pool.js";
-import { GatewayStore, type EnrolmentRow } from "./store.js";
+import { GatewayStore, type EnrolmentRow, type WalSyncObserver } from "./store.js";
 
 /** Expired sessions, half-open handshakes and answered hellos are swept this often. */
 const SESSION_SWEEP_MS = 5_000;
@@ -91,7 +91,15 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
 
   if (createDatabase && !existsSync(config.databasePath)) GatewayStore.create(config.databasePath);
   const root = createRootLogger(config);
-  const store = GatewayStore.open(config.databasePath, { durability: config.durability, lock: true, check: config.integrityCheck, checkpointThread: { log: root.child({ component: "store" }) } });
+  // The metrics, made below, are told of each WAL sync from then on (the opening's are before them).
+  let observeWalSync: WalSyncObserver = () => undefined;
+  const store = GatewayStore.open(config.databasePath, {
+    durability: config.durability,
+    lock: true,
+    check: config.integrityCheck,
+    checkpointThread: { log: root.child({ component: "store" }) },
+    observeWalSync: (thread, seconds) => observeWalSync(thread, seconds),
+  });
   let closed = false;
   let app: FastifyInstance | undefined;
   let verifier: DataVerifier | undefined;
@@ -123,6 +131,7 @@ export async function startGateway(loaded: LoadedConfig, { checkRoles = true, tr
       }),
       config.aggregation === "on" ? { aggregation: { parent: config.parentUrl !== undefined } } : {},
     );
+    observeWalSync = (thread, seconds) => metrics.walFsyncSeconds.observe({ thread }, seconds);
     const log = root.child({ component: "chain", master: account.address });
     aggregation = config.aggregation === "on" ? new Aggregation({ config, account, publicClient, walletClient, store, mirror, log: log.child({ component: "aggregation" }) }) : undefined;
     worker = new ChainWorker({ config, publicClient, walletClient, store, mirror, metrics, log, aggregation });

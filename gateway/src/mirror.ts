@@ -157,12 +157,18 @@ export class AuthTableMirror {
     return this.indexer.trustedState(trustedRoots);
   }
 
-  /** Writes the checkpoint now if anything changed. */
-  saveCheckpoint(): void {
+  /** Writes the checkpoint if anything changed, in the store's group commit (its WAL sync off the event loop). */
+  async saveCheckpoint(): Promise<void> {
     if (!this.dirty) return;
-    this.store.setMeta(CHECKPOINT_KEY, JSON.stringify(this.indexer.checkpoint()));
+    const checkpoint = JSON.stringify(this.indexer.checkpoint());
     this.dirty = false;
     this.checkpointedAt = Date.now();
+    try {
+      await this.store.commit(() => this.store.setMeta(CHECKPOINT_KEY, checkpoint));
+    } catch (error) {
+      this.dirty = true;
+      throw error;
+    }
   }
 
   private async runSync(): Promise<void> {
@@ -171,7 +177,7 @@ export class AuthTableMirror {
       this.dirty = true;
       this.refreshOidIndex();
     }
-    if (this.dirty && Date.now() - this.checkpointedAt >= CHECKPOINT_INTERVAL_MS) this.saveCheckpoint();
+    if (this.dirty && Date.now() - this.checkpointedAt >= CHECKPOINT_INTERVAL_MS) await this.saveCheckpoint();
   }
 
   private refreshOidIndex(): void {

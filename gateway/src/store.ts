@@ -244,6 +244,13 @@ export type WalSync = {
 
 const fileSync: WalSync = { later: fsync, now: fsyncSync };
 
+/**
+ * Told of each WAL sync (failed ones too) and the seconds it took, with the thread that waited for
+ * it: `pool` for libuv's thread pool (the group commit's), `main` for the calling thread, blocked
+ * meanwhile (`transaction`, for the CLI and a gateway's start; `close`).
+ */
+export type WalSyncObserver = (thread: "pool" | "main", seconds: number) => void;
+
 /** A failed fsync of the WAL, as SQLite itself reports one with `synchronous = FULL`: a store fault (I/O error). */
 function walSyncFault(cause: unknown): Error {
   return Object.assign(new Error(`fsync of the write-ahead log failed: ${(cause as Error).message}`, { cause }), { code: "SQLITE_IOERR_FSYNC" });
@@ -260,6 +267,8 @@ export type OpenStoreOptions = {
   durability?: "full" | "normal";
   /** How the WAL is synced (default `fs.fsync` / `fs.fsyncSync`); tests pass one that fails or waits. */
   walSync?: WalSync;
+  /** Told of each WAL sync (the gateway's metrics). */
+  observeWalSync?: WalSyncObserver;
   /**
    * Take the database's lock (the gateway process does; the CLI's other commands do not): a
    * second process asking for it is refused with `StoreLocked` until the first one exits,
@@ -384,6 +393,7 @@ export class GatewayStore {
   /** Groups committed and waiting for the next sync; the groups the running sync will settle (undefined: none runs). */
   private awaitingSync: ((failure: Error | undefined) => void)[] = [];
   private syncing: ((failure: Error | undefined) => void)[] | undefined;
+  private readonly observeWalSync: WalSyncObserver | undefined;
 
   /**
    * Creates a new database file (the CLI's `init`): refuses a path where any file exists, even an
@@ -437,10 +447,11 @@ export class GatewayStore {
     return new GatewayStore(path, options);
   }
 
-  private constructor(path: string, { durability = "full", lock = false, check = "none", readonly = false, walSync = fileSync, checkpointThread = false }: OpenStoreOptions) {
+  private constructor(path: string, { durability = "full", lock = false, check = "none", readonly = false, walSync = fileSync, observeWalSync, checkpointThread = false }: OpenStoreOptions) {
     this.path = path;
     this.syncsWal = durability === "full" && !readonly;
     this.walSync = walSync;
+    this.observeWalSync = observeWalSync;
     // The lock first, so that a second gateway is refused before it reads anything.
     this.lock = lock ? takeLock(path) : undefined;
     try {
@@ -659,7 +670,9 @@ export class GatewayStore {
     const group = this.awaitingSync;
     this.awaitingSync = [];
     this.syncing = group;
+    const started = performance.now();
     const finished = (error: unknown) => {
+      this.noteSync("pool", started);
       if (this.syncing !== group) return; // close() settled the group already
       this.syncing = undefined;
       const failure = error ? walSyncFault(error) : undefined;
@@ -682,7 +695,7 @@ export class GatewayStore {
   }
 
   /**
-   * Runs `work` in one immediate transaction (for the chain worker and the CLI). A store fault
+   * Runs `work` in one immediate transaction, for the CLI (a running gateway writes through `commit`). A store fault
    * (disk full, I/O error) is thrown as `StoreUnavailable` and marks the store failing.
    */
   transaction<T>(work: () => T): T {
@@ -698,7 +711,7 @@ export class GatewayStore {
           this.effects = undefined;
         }
       }).immediate();
-      // Synchronous callers (the CLI, the chain worker's associations and relays, the aggregation) wait for their own commit to be durable.
+      // Synchronous callers (the CLI) wait for their own commit to be durable, on this thread.
       if (this.syncsWal) this.syncWalNow();
     } catch (error) {
       if (!isStoreFault(error)) throw error;
@@ -712,11 +725,18 @@ export class GatewayStore {
 
   /** Syncs the WAL on this thread; a failure is thrown as a store fault. */
   private syncWalNow(): void {
+    const started = performance.now();
     try {
       this.walSync.now(this.walDescriptor());
     } catch (error) {
       throw walSyncFault(error);
+    } finally {
+      this.noteSync("main", started);
     }
+  }
+
+  private noteSync(thread: "pool" | "main", started: number): void {
+    this.observeWalSync?.(thread, (performance.now() - started) / 1_000);
   }
 
   /** A single write outside any transaction is its own commit: tracked like one. */

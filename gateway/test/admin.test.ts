@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { gatewayRoutes, type GatewayClient } from "@iomt-auth/sdk";
 import type { RunningGateway } from "../src/index.js";
 import type { CheckpointerStatus } from "../src/checkpointer.js";
-import { createMetrics } from "../src/metrics.js";
+import { createMetrics, type GaugeValues } from "../src/metrics.js";
 import { GatewayStore } from "../src/store.js";
 import { exited, spawnGateway } from "./support/cli.js";
 import { expectErrorAnswer, get, post } from "./support/expect.js";
@@ -31,6 +31,9 @@ type Details = {
 };
 
 const details = (gateway: RunningGateway) => readinessOf<Details>(gateway);
+
+/** What /metrics reads from an idle gateway, for metrics made without one. */
+const idleGauges = (): GaugeValues => ({ pendingMessages: 0, openBatches: 0, chainUp: true, storeUp: true, indexedBlock: 0n, sessions: 0 });
 
 
 describe("gateway admin listener", () => {
@@ -133,7 +136,7 @@ describe("gateway admin listener", () => {
 
     it("carries the thread's checkpoints and failures into their counters at each scrape, each counted once", async () => {
       const counts = { checkpoints: 0, failures: 0 };
-      const metrics = createMetrics(() => ({ pendingMessages: 0, openBatches: 0, chainUp: true, storeUp: true, indexedBlock: 0n, sessions: 0, checkpoints: counts }));
+      const metrics = createMetrics(() => ({ ...idleGauges(), checkpoints: counts }));
       const scrape = async () => {
         metrics.refreshGauges();
         const text = await metrics.registry.metrics();
@@ -145,6 +148,16 @@ describe("gateway admin listener", () => {
       expect(await scrape()).to.deep.equal([3, 1]);
       Object.assign(counts, { checkpoints: 5, failures: 2 });
       expect(await scrape()).to.deep.equal([5, 2]);
+    });
+
+    it("exports a histogram of the WAL's fsyncs by the thread that waited, both threads from the start", async () => {
+      const fresh = await createMetrics(idleGauges).registry.metrics();
+      const counts = (text: string) => Object.fromEntries(samples(text, "iomt_gateway_store_wal_fsync_seconds_count").map((sample) => [sample.labels.thread, sample.value]));
+      expect(counts(fresh)).to.deep.equal({ pool: 0, main: 0 });
+      expect(samples(fresh, "iomt_gateway_store_wal_fsync_seconds_bucket").filter((sample) => sample.labels.thread === "main").map((sample) => sample.labels.le)).to.include.members(["0.001", "8.192", "+Inf"]);
+      // A running gateway's commits so far (durability full) were synced on the thread pool; that
+      // serving adds none on `main` is event-loop-syncs.test.ts's to show.
+      expect(counts(await metricsOf(gateway)).pool).to.be.greaterThan(0);
     });
 
     it("serves Node's default process metrics beside the gateway's own", async () => {

@@ -32,7 +32,7 @@ import {
 import { deployAggregateVerifier } from "@iomt-auth/sdk/deploy";
 import type { AggregationHealth } from "../src/aggregation.js";
 import { enrolDevice, type RawSettings, type RunningGateway } from "../src/index.js";
-import { metricsOf, readinessOf, samples } from "./support/admin.js";
+import { metricsOf, metricValue, readinessOf, samples } from "./support/admin.js";
 import { expectGatewayError } from "./support/expect.js";
 import { createHarness, eventually, type Harness } from "./support/harness.js";
 
@@ -144,6 +144,9 @@ describe("hierarchical anchoring between gateways", function () {
       try {
         const device = await onboardDevice(harness, low, leaf, "ecg");
         const midDevice = await onboardDevice(harness, mid, middle, "pump");
+        // From here no test step writes to a gateway's store (enrolDevice, the CLI's, did above).
+        const mainSyncs = () => Promise.all([root, mid, low].map((gateway) => metricValue(gateway, "iomt_gateway_store_wal_fsync_seconds_count", { thread: "main" })));
+        const mainSyncsBefore = await mainSyncs();
         const sent = [...(await device.send(3))];
         const midSent = await midDevice.send(2);
         for (const [client, messages] of [[device.client, sent], [midDevice.client, midSent]] as const) {
@@ -160,6 +163,9 @@ describe("hierarchical anchoring between gateways", function () {
         // Chain load: only the root group anchored; the middle and leaf gateways sent no anchor.
         const groups = await anchoringGroups(harness);
         expect([...groups]).to.deep.equal([harness.gid.toLowerCase()]);
+        // Hand-overs, their answers, the aggregate and its anchor were all written in the group
+        // commit: no gateway's event loop waited for a WAL sync (event-loop-syncs.test.ts).
+        expect(await mainSyncs()).to.deep.equal(mainSyncsBefore);
       } finally {
         await low.close();
         await mid.close();
