@@ -77,14 +77,15 @@ const native = createRequire(import.meta.url)("secp256k1/bindings") as NativeSig
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-type Slice = { latencies: number[]; accepted: number; seconds: number; errors: Map<string, number>; cpu?: CpuShare; waits?: Waits };
+/** `slowest`: the slice's slowest request, and when it started (seconds into the slice), to tell a cold start from a stall. */
+type Slice = { latencies: number[]; slowest: { ms: number; atSecond: number }; accepted: number; seconds: number; errors: Map<string, number>; cpu?: CpuShare; waits?: Waits };
 /** A message a server accepted: its digest and nonce, as a receipt names it. */
 type Accepted = { digest: Hex; nonce: string };
 type Send = (device: number, batch: WireSignedDataMessage[]) => Promise<{ accepted: Accepted[] } | { error: string }>;
 
 /** One slice of closed-loop load: `concurrency` connections, each owning a share of the devices (a device's requests are sequential, as on a real device). */
 async function runSlice(send: Send, queues: WireSignedDataMessage[][], cursor: number[], onAccepted: (device: number, accepted: Accepted[]) => void = () => undefined): Promise<Slice> {
-  const slice: Slice = { latencies: [], accepted: 0, seconds: 0, errors: new Map() };
+  const slice: Slice = { latencies: [], slowest: { ms: 0, atSecond: 0 }, accepted: 0, seconds: 0, errors: new Map() };
   const deadline = performance.now() + sliceSeconds * 1000;
   const started = performance.now();
   async function connection(slot: number): Promise<void> {
@@ -95,7 +96,9 @@ async function runSlice(send: Send, queues: WireSignedDataMessage[][], cursor: n
       if (batch.length === 0) break;
       const requestStarted = performance.now();
       const outcome = await send(d, batch);
-      slice.latencies.push(performance.now() - requestStarted);
+      const latency = performance.now() - requestStarted;
+      slice.latencies.push(latency);
+      if (latency > slice.slowest.ms) slice.slowest = { ms: latency, atSecond: (requestStarted - started) / 1000 };
       if ("accepted" in outcome) {
         slice.accepted += outcome.accepted.length;
         onAccepted(d, outcome.accepted);
@@ -122,6 +125,7 @@ function summarise(server: string, slices: Slice[], loadAverages: number[]) {
     requestsPerSecond: Math.round(sorted.length / seconds),
     perRound: slices.map((slice) => Math.round(slice.accepted / slice.seconds)),
     latencyMs: { p50: round(percentile(sorted, 50)), p90: round(percentile(sorted, 90)), p99: round(percentile(sorted, 99)), max: round(sorted[sorted.length - 1]) },
+    slowestAtEachSlice: slices.map(({ slowest }) => ({ ms: round(slowest.ms), atSecond: round(slowest.atSecond) })),
     errors,
     loadAverageAtEachSlice: loadAverages,
     cpuAtEachSlice: slices.map((slice) => slice.cpu),
@@ -293,6 +297,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(summary, null, 2));
     for (const [result, slices] of [[a, gateways[0].slices], [aPrime, gateways[1].slices], [b, gateways[2].slices], [ref, referenceSlices]] as const) {
       console.log(`${result.server}: ${result.acceptedPerSecond} messages/s (${result.requestsPerSecond} requests/s of ${perRequest}; rounds ${result.perRound.join(", ")}), p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms`);
+      console.log(`  slowest request of each round: ${result.slowestAtEachSlice.map(({ ms, atSecond }) => `${ms} ms, sent ${atSecond} s into the slice`).join("; ")}`);
       console.log(cpuLine(slices));
       const waits = waitsLine(slices.flatMap((slice) => (slice.waits === undefined ? [] : [slice.waits])));
       if (waits !== "") console.log(waits);

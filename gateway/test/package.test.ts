@@ -252,7 +252,7 @@ describe("gateway package (npm pack of the SDK and the gateway → fresh install
   });
 
   describe("the sample configuration (examples/gateway.json)", function () {
-    it("loads through the config loader with only keyFile replaced: devices behind a local TLS proxy, the admin listener on localhost", async function () {
+    it("loads through the config loader with only keyFile replaced: devices behind a local TLS proxy, the admin listener on localhost with the console", async function () {
       const dir = await mkdtemp(join(tmpdir(), "iomt-sample-config-"));
       tempDirs.push(dir);
       const keyFile = join(dir, "master.key");
@@ -263,6 +263,8 @@ describe("gateway package (npm pack of the SDK and the gateway → fresh install
       expect(config).to.deep.include({ host: "127.0.0.1", adminHost: "127.0.0.1", trustProxy: true, durability: "full", databasePath: "/var/lib/iomt-gateway/gateway.db" });
       expect(new URL(config.publicUrl!).protocol, "publicUrl is the proxy's https URL").to.equal("https:");
       expect(raw.keyFile).to.equal("/etc/iomt-gateway/secrets/master.key");
+      // The console is on, its token with the other secrets (admin-token creates it, as the README's steps do).
+      expect(config.adminTokenFile).to.equal("/etc/iomt-gateway/secrets/admin.token");
     });
 
     it("is explained setting by setting in the README's service section", async function () {
