@@ -43,7 +43,7 @@ import {
   type GatewayClient,
   type WireSignedDataMessage,
 } from "@iomt-auth/sdk";
-import { opensslRecordCipher } from "../src/crypto.js";
+import { opensslRecordCipher, opensslSha256 } from "../src/crypto.js";
 import { createDataMessageHasher, enrolDevice, GatewayStore } from "../src/index.js";
 import { buildBaseline, enrolAll, LANDED_GATEWAY } from "./baseline.js";
 import { measureCpu, type CpuShare } from "./cpu.js";
@@ -360,7 +360,7 @@ function presign(harness: Harness, devices: Device[]): WireSignedDataMessage[][]
 /** One sealed request of `client`'s session to `route`: the answer's result, or the code it was refused with. */
 async function callSealed<T>(agent: Agent, url: string, client: GatewayClient, route: string, request: unknown): Promise<{ result: T } | { error: string }> {
   const session = client.session!;
-  const { record, binding } = sealRequest(session, route, request, opensslRecordCipher);
+  const { record, binding } = sealRequest(session, route, request, opensslRecordCipher, opensslSha256);
   const { status, body } = await postJson(agent, url, route, { sessionId: session.id, record });
   const sealed = (body as { record?: never }).record;
   // Every answer is sealed and bound to this request, refusals included (plain only before the record opened).
@@ -395,10 +395,21 @@ function round(value: number): number {
   return Number(value.toFixed(1));
 }
 
+/** Each server's host and port, parsed once: the load generator shares the servers' cores, so it does not parse a URL for every request. */
+const targets = new Map<string, { hostname: string; port: string }>();
+function targetOf(base: string): { hostname: string; port: string } {
+  let target = targets.get(base);
+  if (target === undefined) {
+    const { hostname, port } = new URL(base);
+    targets.set(base, (target = { hostname, port }));
+  }
+  return target;
+}
+
 function postJson(agent: Agent, base: string, path: string, body: unknown): Promise<{ status: number; body: unknown }> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const outgoing = httpRequest(`${base}${path}`, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } }, (response) => {
+    const outgoing = httpRequest({ ...targetOf(base), path, method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } }, (response) => {
       const chunks: Buffer[] = [];
       response.on("data", (chunk: Buffer) => chunks.push(chunk));
       response.on("end", () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) }));

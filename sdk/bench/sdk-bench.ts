@@ -42,6 +42,7 @@ import {
   keccak256,
   numberToHex,
   stringToHex,
+  toHex,
   zeroHash,
   type Address,
   type Hex,
@@ -70,7 +71,14 @@ import {
   verifyDataMessage,
   verifyToken,
   privateKeyToSecp256k1Signer,
+  acceptClientHello,
+  completeHandshake,
+  createClientHello,
+  gatewayRoutes,
+  sealRequest,
+  toWireDataMessage,
   type AuthPath,
+  type Session,
   type SignedAssociation,
   type SignedDataMessage,
   type TrustedState,
@@ -558,8 +566,24 @@ const signingPaths = [
   ...(nativeDevice === undefined ? [] : [{ name: "sign data message: secp256k1 signer, native (libsecp256k1)", signer: nativeDevice }]),
 ];
 const newMessage = () => createDataMessage({ gid, oid, nonce: BigInt(rotate++), payload: '{"hr":72}', salt: randomSalt() });
+
+/** The device's side of a session established by a real handshake with the Master, for sealing requests. */
+async function deviceSession(): Promise<Session> {
+  const context = { chainId, registry, gid };
+  const { clientHello, state } = createClientHello({ account: device, master: master.address, context });
+  const { serverHello } = await acceptClientHello({ account: master, clientHello, context });
+  return (await completeHandshake({ account: device, state, serverHello })).session;
+}
+
 if (baseline !== undefined && baselineAppend !== undefined) {
   const b = baseline.sdk;
+  // What a device seals for each data request: ten signed messages with their readings and salts
+  // (noble's AES-GCM and SHA-256, the SDK's defaults). One session each, so each counter is its own.
+  const readingSalt = randomSalt();
+  const reading = createDataMessage({ gid, oid, nonce: 1n, payload: '{"hr":72}', salt: readingSalt, timestamp: 1_700_000_000n, deadline });
+  const wireMessage = { message: toWireDataMessage(reading), signature: (await signDataMessage(device, { domain, message: reading })).signature, payload: toHex('{"hr":72}'), salt: readingSalt };
+  const dataRequest = { messages: Array.from({ length: 10 }, () => wireMessage) };
+  const [sealingBefore, sealingAfter] = [await deviceSession(), await deviceSession()];
   console.log(`\nBefore and after, interleaved in this run (the SDK at ${baseline.commit}, then this tree; slices of each in turn, median of the slices' medians)…`);
   const comparisons: { after: string; before: string; afterFn: () => unknown; beforeFn: () => unknown; inner?: number; rounds?: number }[] = [
     {
@@ -587,6 +611,13 @@ if (baseline !== undefined && baselineAppend !== undefined) {
         baselineAppend.tree.append(b.authLeaf({ device, master: appendGroup.master, index: baselineAppend.index++, entryHash: baselineAppend.head }));
       },
       inner: 20,
+    },
+    {
+      after: "seal a data request of 10 messages (sealRequest: record and binding)",
+      before: "seal (before)",
+      afterFn: () => sealRequest(sealingAfter, gatewayRoutes.data, dataRequest),
+      beforeFn: () => b.sealRequest(sealingBefore, gatewayRoutes.data, dataRequest),
+      inner: 10,
     },
   ];
   const body: string[][] = [];

@@ -7,9 +7,9 @@
  */
 import { sha256 } from "@noble/hashes/sha2";
 import { concatBytes, hexToBytes as hexDigitsToBytes, utf8ToBytes } from "@noble/hashes/utils";
-import { hexToBytes, type Hex } from "viem";
+import { bytesToHex, hexToBytes, type Hex } from "viem";
 import type { ByteHash } from "./hash.js";
-import { openParsedRecord, openRecord, parseRecord, sealRecord, SessionError, type RecordCipher, type Session, type SessionRecord } from "./session.js";
+import { openParsedRecord, openRecord, parseRecord, sealRecord, sealRecordBytes, SessionError, type RecordCipher, type Session, type SessionRecord } from "./session.js";
 
 /** Label of a request's additional data. */
 export const REQUEST_AAD_LABEL = "iomt-auth/gateway/v2 request ";
@@ -71,10 +71,15 @@ function decodeJson(bytes: Uint8Array, what: string): unknown {
   }
 }
 
-/** Device: seals a request for `route`; keep the binding to open its answer. `cipher`: see {@link RecordCipher}. */
-export function sealRequest(session: Session, route: string, request: unknown, cipher?: RecordCipher): { record: SessionRecord; binding: RequestBinding } {
-  const record = sealRecord(session, { plaintext: encodeJson(request), aad: requestAad(route), cipher });
-  return { record, binding: bindingOf(route, record) };
+/**
+ * Device: seals a request for `route`; keep the binding to open its answer. `cipher`: see
+ * {@link RecordCipher}; `hash`: the binding's SHA-256, as for {@link bindingOf}. The binding is
+ * {@link bindingOf}'s, hashed from the ciphertext's bytes as sealed rather than decoded again from
+ * the record's hex.
+ */
+export function sealRequest(session: Session, route: string, request: unknown, cipher?: RecordCipher, hash: ByteHash = sha256): { record: SessionRecord; binding: RequestBinding } {
+  const { seq, ciphertext } = sealRecordBytes(session, { plaintext: encodeJson(request), aad: requestAad(route), cipher });
+  return { record: { seq, ciphertext: bytesToHex(ciphertext) }, binding: { route, seq: BigInt(seq), hash: hash(ciphertext) } };
 }
 
 /** Gateway: opens a request sealed for `route`; answer it with the binding. `cipher`: see {@link RecordCipher}. */

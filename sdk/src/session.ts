@@ -652,6 +652,12 @@ export type SealRecordReturnType = SessionRecord;
  * @throws {SessionError} `SessionExhausted` when {@link SESSION_RECORD_LIMIT} records were sealed.
  */
 export function sealRecord(session: Session, parameters: SealRecordParameters): SealRecordReturnType {
+  const { seq, ciphertext } = sealRecordBytes(session, parameters);
+  return { seq, ciphertext: bytesToHex(ciphertext) };
+}
+
+/** {@link sealRecord} with the ciphertext as bytes (for the request's binding, hashed from them; not public). */
+export function sealRecordBytes(session: Session, parameters: SealRecordParameters): { seq: number; ciphertext: Uint8Array } {
   const seq = session.send.nextSeq;
   if (seq >= SESSION_RECORD_LIMIT) {
     throw new SessionError(
@@ -668,7 +674,7 @@ export function sealRecord(session: Session, parameters: SealRecordParameters): 
     recordAdditionalData(session.id, direction, seq, parameters.aad),
     parameters.plaintext,
   );
-  return { seq, ciphertext: bytesToHex(ciphertext) };
+  return { seq, ciphertext };
 }
 
 /** Parameters of {@link openRecord}. */

@@ -575,6 +575,20 @@ describe("request records opened with their binding (gateway protocol, openReque
     expect(hashed).to.deep.equal([record.ciphertext]);
   });
 
+  it("seals with the binding bindingOf gives the record, hashing the ciphertext's bytes once with the hash it is given, for requests of every size", async () => {
+    const { deviceSession, masterSession } = await establish();
+    for (const readings of [0, 1, 7, 64]) {
+      const request = { messages: Array.from({ length: readings }, (_, i) => ({ reading: `hr=${60 + i}`, pad: "x".repeat(i * 13) })) };
+      const hashed: Hex[] = [];
+      const counting = (data: Uint8Array) => (hashed.push(bytesToHex(data)), sha256(data));
+      const { record, binding } = sealRequest(deviceSession, route, request, undefined, counting);
+      expect(binding).to.deep.equal(bindingOf(route, record));
+      expect(hashed).to.deep.equal([record.ciphertext]);
+      // The gateway opens it and answers to the same binding.
+      expect(openRequestRecord(masterSession, route, record).binding).to.deep.equal(binding);
+    }
+  });
+
   it("refuses a record sealed for another route, a replay and a malformed record as openRecord does, without moving the counter", async () => {
     const { deviceSession, masterSession } = await establish();
     const { record } = sealRequest(deviceSession, route, { messages: [] });
@@ -585,10 +599,10 @@ describe("request records opened with their binding (gateway protocol, openReque
     await expectSessionError(() => openRequestRecord(masterSession, route, record), "SessionReplay");
   });
 
-  it("is public, and the record parser it shares with openRecord is not", async () => {
+  it("is public, and the record parser it shares with openRecord is not, nor sealRecord's bytes", async () => {
     const sdk = await import("../src/index.js");
     expect(sdk.openRequestRecord).to.equal(openRequestRecord);
-    expect(Object.keys(sdk)).to.not.include.members(["parseRecord"]).and.not.include.members(["openParsedRecord"]);
+    expect(Object.keys(sdk)).to.not.include.members(["parseRecord"]).and.not.include.members(["openParsedRecord"]).and.not.include.members(["sealRecordBytes"]);
   });
 
   it("opens a plaintext that is not JSON, which openRequest refuses as malformed", async () => {
