@@ -25,6 +25,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
 import { createRequire } from "node:module";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { PerformanceObserver } from "node:perf_hooks";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { bytesToHex, hexToBytes, parseAbiItem, type Hex } from "viem";
@@ -77,17 +78,34 @@ const native = createRequire(import.meta.url)("secp256k1/bindings") as NativeSig
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-/** `slowest`: the slice's slowest request, and when it started (seconds into the slice), to tell a cold start from a stall. */
-type Slice = { latencies: number[]; slowest: { ms: number; atSecond: number }; accepted: number; seconds: number; errors: Map<string, number>; cpu?: CpuShare; waits?: Waits };
+/**
+ * `slowest`: the slice's slowest request, and when it started (seconds into the slice), to tell a
+ * cold start from a stall; `pauses`: the load generator's own garbage-collection pauses in the
+ * slice (its longest, in ms, and when it began), which delay every request in flight alike.
+ */
+type Slice = {
+  latencies: number[];
+  slowest: { ms: number; atSecond: number };
+  pauses: { longestMs: number; atSecond: number };
+  accepted: number;
+  seconds: number;
+  errors: Map<string, number>;
+  cpu?: CpuShare;
+  waits?: Waits;
+};
 /** A message a server accepted: its digest and nonce, as a receipt names it. */
 type Accepted = { digest: Hex; nonce: string };
 type Send = (device: number, batch: WireSignedDataMessage[]) => Promise<{ accepted: Accepted[] } | { error: string }>;
 
 /** One slice of closed-loop load: `concurrency` connections, each owning a share of the devices (a device's requests are sequential, as on a real device). */
 async function runSlice(send: Send, queues: WireSignedDataMessage[][], cursor: number[], onAccepted: (device: number, accepted: Accepted[]) => void = () => undefined): Promise<Slice> {
-  const slice: Slice = { latencies: [], slowest: { ms: 0, atSecond: 0 }, accepted: 0, seconds: 0, errors: new Map() };
+  const slice: Slice = { latencies: [], slowest: { ms: 0, atSecond: 0 }, pauses: { longestMs: 0, atSecond: 0 }, accepted: 0, seconds: 0, errors: new Map() };
   const deadline = performance.now() + sliceSeconds * 1000;
   const started = performance.now();
+  const collections = new PerformanceObserver((list) => {
+    for (const { duration, startTime } of list.getEntries()) if (duration > slice.pauses.longestMs) slice.pauses = { longestMs: duration, atSecond: (startTime - started) / 1000 };
+  });
+  collections.observe({ entryTypes: ["gc"] });
   async function connection(slot: number): Promise<void> {
     const mine = queues.map((_, i) => i).filter((i) => i % concurrency === slot);
     for (let turn = 0; mine.length > 0 && performance.now() < deadline; turn++) {
@@ -108,6 +126,7 @@ async function runSlice(send: Send, queues: WireSignedDataMessage[][], cursor: n
   }
   await Promise.all(Array.from({ length: concurrency }, (_, slot) => connection(slot)));
   slice.seconds = (performance.now() - started) / 1000;
+  collections.disconnect();
   return slice;
 }
 
@@ -126,6 +145,7 @@ function summarise(server: string, slices: Slice[], loadAverages: number[]) {
     perRound: slices.map((slice) => Math.round(slice.accepted / slice.seconds)),
     latencyMs: { p50: round(percentile(sorted, 50)), p90: round(percentile(sorted, 90)), p99: round(percentile(sorted, 99)), max: round(sorted[sorted.length - 1]) },
     slowestAtEachSlice: slices.map(({ slowest }) => ({ ms: round(slowest.ms), atSecond: round(slowest.atSecond) })),
+    loadGeneratorPauseAtEachSlice: slices.map(({ pauses }) => ({ ms: round(pauses.longestMs), atSecond: round(pauses.atSecond) })),
     errors,
     loadAverageAtEachSlice: loadAverages,
     cpuAtEachSlice: slices.map((slice) => slice.cpu),
@@ -298,6 +318,7 @@ async function main(): Promise<void> {
     for (const [result, slices] of [[a, gateways[0].slices], [aPrime, gateways[1].slices], [b, gateways[2].slices], [ref, referenceSlices]] as const) {
       console.log(`${result.server}: ${result.acceptedPerSecond} messages/s (${result.requestsPerSecond} requests/s of ${perRequest}; rounds ${result.perRound.join(", ")}), p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms`);
       console.log(`  slowest request of each round: ${result.slowestAtEachSlice.map(({ ms, atSecond }) => `${ms} ms, sent ${atSecond} s into the slice`).join("; ")}`);
+      console.log(`  the load generator's longest GC pause of each round: ${result.loadGeneratorPauseAtEachSlice.map(({ ms, atSecond }) => `${ms} ms at ${atSecond} s`).join("; ")}`);
       console.log(cpuLine(slices));
       const waits = waitsLine(slices.flatMap((slice) => (slice.waits === undefined ? [] : [slice.waits])));
       if (waits !== "") console.log(waits);
