@@ -6,14 +6,14 @@
 //
 //   ./iomt bench:sdk        (= npx hardhat run sdk/bench/sdk-bench.ts)
 //
-// Inputs are deterministic (seeded); only the timings vary between runs. No chain is involved:
+// Inputs are deterministic (seeded, inputs.ts); only the timings vary between runs. No chain is involved:
 // the AuthTable rebuild reads 10,000 synthetic DeviceAssociated logs through a custom viem
 // transport, so it times the indexer (JSON decoding, log decoding, auth-chain checks, tree) and
 // not a node.
 //
 // Before and after in one run: the hot paths (AuthTable rebuild, path verification and building,
 // appending a block, signing a data message) are also timed on the SDK as it was at a baseline
-// commit — its sdk/src extracted with `git archive` into sdk/bench/.baseline/ (git-ignored) and
+// commit — its sdk/src extracted with `git archive` into sdk/bench/.baseline/ (git-ignored; baseline.ts) and
 // imported beside the current one — and the table of ratios compares the two, measured back to
 // back. IOMT_BENCH_BASELINE=<commit> picks the baseline (default 668f328, the SDK before the
 // byte-level hashing and the native signer); IOMT_BENCH_BASELINE=none skips it.
@@ -25,30 +25,12 @@
 // every keccak backend that loads, interleaved: noble's, hash-wasm's WebAssembly as
 // `useWasmKeccak256()` (@iomt-auth/sdk/wasm-keccak) installs it, and the `keccak` package's native
 // addon as `useNativeKeccak256()` (@iomt-auth/sdk/native-keccak) installs it.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { Bench, type Task } from "tinybench";
-import {
-  createPublicClient,
-  custom,
-  encodeAbiParameters,
-  encodeEventTopics,
-  encodeFunctionData,
-  getAddress,
-  hexToBytes,
-  keccak256,
-  numberToHex,
-  stringToHex,
-  toHex,
-  zeroHash,
-  type Address,
-  type Hex,
-} from "viem";
-import { privateKeyToAccount } from "viem/accounts";
-import { formClusters, type ClusterNode } from "../src/clustering.js";
+import { fileURLToPath } from "node:url";
+import { encodeFunctionData, hexToBytes, toHex, zeroHash, type Hex } from "viem";
+import { formClusters } from "../src/clustering.js";
 import {
   authEntryHash,
   authLeaf,
@@ -57,7 +39,6 @@ import {
   createDataMessage,
   randomSalt,
   encodeAuthPath,
-  genesisAnchor,
   groupId,
   iomtRegistryAbi,
   issueToken,
@@ -81,184 +62,18 @@ import {
   type Session,
   type SignedAssociation,
   type SignedDataMessage,
-  type TrustedState,
 } from "../src/index.js";
 import type { ByteHash } from "../src/hash.js";
 import { keccak256Bytes, setKeccak256Backend } from "../src/keccak.js";
 import { loadNativeKeccak256 } from "../src/native-keccak.js";
 import { loadWasmKeccak256 } from "../src/wasm-keccak.js";
 import { loadNativeSecp256k1 } from "../src/native-secp256k1.js";
-import { seededRandom } from "../test/support/random.js";
 import { buildGroup } from "../test/support/synthetic-group.js";
+import { loadBaseline } from "./baseline.js";
+import { account, address, buildHierarchy, label, LOGS_PER_BLOCK, nthAddress, randomField, randomIndex, REGISTRY, syntheticRegistryLogs } from "./inputs.js";
+import { batched, fmt, fmtInt, interleaved, medianMs, runBench, table, type Row } from "./timing.js";
 
 const DEVICE_BUDGET_MS = 0.5;
-
-// ------------------------------------------------------------------ deterministic inputs
-
-const random = seededRandom(2024);
-const randomIndex = (size: number): number => Math.floor(random() * size);
-const label = (text: string): Hex => keccak256(stringToHex(`iomt-bench:${text}`));
-const account = (text: string) => privateKeyToAccount(label(`key:${text}`));
-/** A distinct, checksummed address without deriving a key. */
-const address = (text: string): Address => getAddress(`0x${label(`address:${text}`).slice(26)}`);
-/** The `n`-th of a family of distinct addresses, made without hashing (cheap for 100k leaves; lowercase). */
-const nthAddress = (family: number, n: number): Address => `0x${family.toString(16).padStart(8, "0")}${n.toString(16).padStart(32, "0")}`;
-
-// ------------------------------------------------------------------ AuthTable groups
-
-/**
- * Al Ahmed et al.'s hierarchy as a verifier sees it: a root group of `heads` cluster heads (Master: the
- * hospital), and one cluster head's group of `leaves` devices. A device's path has two steps.
- */
-function buildHierarchy(leaves: number, heads = 10) {
-  const hospital = address("hospital");
-  const headAddresses = Array.from({ length: heads }, (_, i) => address(`head-${leaves}-${i}`));
-  const root = buildGroup("root", zeroHash, zeroHash, hospital, headAddresses);
-  const clusterHead = headAddresses[3];
-  const cluster = buildGroup(`cluster-${leaves}`, root.head, root.gid, clusterHead, Array.from({ length: leaves }, (_, i) => nthAddress(leaves, i)));
-  const headIndex = root.entries.findIndex((entry) => entry.device === clusterHead);
-  const trusted: TrustedState = {
-    trustedRoots: [root.gid],
-    groups: [
-      { gid: root.gid, master: hospital, parentGid: zeroHash, active: true, root: root.tree.root, leafCount: root.tree.size, revocationWords: revocationWords(root.tree.size) },
-      { gid: cluster.gid, master: clusterHead, parentGid: root.gid, active: true, root: cluster.tree.root, leafCount: cluster.tree.size, revocationWords: revocationWords(cluster.tree.size) },
-    ],
-  };
-  /** What `getAuthPath` returns for leaf `index`: the device's step, then its cluster head's step in the root group. */
-  const path = (index: number): AuthPath => [
-    { gid: cluster.gid, entry: { ...cluster.entries[index] }, leafCount: cluster.tree.size, proof: cluster.tree.proof(index), consistency: [] },
-    { gid: root.gid, entry: { ...root.entries[headIndex] }, leafCount: root.tree.size, proof: root.tree.proof(headIndex), consistency: [] },
-  ];
-  return { root, cluster, trusted, path, headIndex };
-}
-
-/** The registry's revocation words for `size` leaves, none revoked (bit 255 marks an allocated word). */
-const revocationWords = (size: number): bigint[] => Array.from({ length: Math.ceil(size / 255) }, () => 1n << 255n);
-
-// ------------------------------------------------------------------ synthetic registry logs
-
-const REGISTRY = address("registry");
-const LOGS_PER_BLOCK = 100;
-
-/**
- * `count` DeviceAssociated logs (after one GroupCreated) as a node returns them from eth_getLogs,
- * `LOGS_PER_BLOCK` per block as `associateBatchBySig` of that size would emit them, with a correct
- * auth chain. Served by a custom transport that JSON-decodes the response as an HTTP one would.
- */
-function syntheticRegistryLogs(count: number) {
-  const master = address("log-master");
-  const gid = groupId({ chainId: 31337, registry: REGISTRY, creator: master, label: "logged-group" });
-  const genesis = genesisAnchor(zeroHash, zeroHash, gid, master);
-  const logs: Record<string, unknown>[] = [];
-  const rpcLog = (blockNumber: number, logIndex: number, topics: readonly (Hex | Hex[] | null)[], data: Hex) => ({
-    address: REGISTRY.toLowerCase(),
-    topics,
-    data,
-    blockNumber: numberToHex(blockNumber),
-    blockHash: label(`block-${blockNumber}`),
-    transactionHash: label(`tx-${blockNumber}`),
-    transactionIndex: "0x0",
-    logIndex: numberToHex(logIndex),
-    removed: false,
-  });
-  logs.push(
-    rpcLog(
-      1,
-      0,
-      encodeEventTopics({ abi: iomtRegistryAbi, eventName: "GroupCreated", args: { gid, master, parentGid: zeroHash } }),
-      // label, masterOid, level, genesis
-      encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }, { type: "uint8" }, { type: "bytes32" }], [toId("logged-group"), toId("logged-group/master"), 0, genesis]),
-    ),
-  );
-  let head = genesis;
-  for (let index = 0; index < count; index++) {
-    const device = nthAddress(7, index);
-    const oid = toId(index + 1);
-    head = authEntryHash(head, index, device, master, oid);
-    const block = 2 + Math.floor(index / LOGS_PER_BLOCK);
-    logs.push(
-      rpcLog(
-        block,
-        index % LOGS_PER_BLOCK,
-        encodeEventTopics({ abi: iomtRegistryAbi, eventName: "DeviceAssociated", args: { gid, device, oid } }),
-        encodeAbiParameters([{ type: "address" }, { type: "uint32" }, { type: "bytes32" }], [master, index, head]),
-      ),
-    );
-  }
-  const headBlock = 2 + Math.ceil(count / LOGS_PER_BLOCK) - 1;
-  const json = JSON.stringify(logs);
-  const transport = custom({
-    async request({ method, params }: { method: string; params?: unknown }) {
-      if (method === "eth_blockNumber") return numberToHex(headBlock);
-      if (method === "eth_chainId") return numberToHex(31337);
-      if (method === "eth_getLogs") {
-        const [filter] = params as [{ fromBlock: Hex; toBlock: Hex; address: Address }];
-        const [from, to] = [Number(filter.fromBlock), Number(filter.toBlock)];
-        const all = JSON.parse(json) as { blockNumber: Hex }[];
-        return all.filter((log) => Number(log.blockNumber) >= from && Number(log.blockNumber) <= to);
-      }
-      throw new Error(`synthetic transport: ${method} is not served`);
-    },
-  });
-  return { client: createPublicClient({ transport }), gid, count, headBlock, finalHead: head };
-}
-
-// ------------------------------------------------------------------ the fields to cluster
-
-/** Nodes uniform over side × side, energy uniform in [0, 100); ≈2% processing index 3, 38% index 2, the rest 1. */
-function randomField(count: number, side: number, seed: number): ClusterNode[] {
-  const draw = seededRandom(seed);
-  return Array.from({ length: count }, (_, i) => {
-    const kind = draw();
-    const processingIndex = kind < 0.02 ? 3 : kind < 0.4 ? 2 : 1;
-    return { id: `n${i}`, x: draw() * side, y: draw() * side, processingIndex, energy: draw() * 100 };
-  });
-}
-
-// ------------------------------------------------------------------ timing helpers
-
-/**
- * For operations of a few µs, a sample is the mean of `inner` back-to-back calls, so the timer's
- * own cost does not dominate; the median is then taken over those samples.
- */
-function batched(inner: number, fn: () => unknown): () => { overriddenDuration: number; overriddenIterationCost: number } {
-  return () => {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < inner; i++) fn();
-    const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-    return { overriddenDuration: elapsed / inner, overriddenIterationCost: elapsed };
-  };
-}
-
-interface Row {
-  task: Task;
-  deviceSide: boolean;
-  who: string;
-}
-
-const rows: Row[] = [];
-
-async function runBench(options: { time: number; iterations: number; warmupTime: number; warmupIterations: number }, tasks: { name: string; who: string; deviceSide: boolean; fn: () => unknown }[]) {
-  const bench = new Bench({ ...options, timestampProvider: "hrtimeNow", throws: true });
-  for (const { name, fn } of tasks) bench.add(name, fn as () => void);
-  await bench.run();
-  for (const { name, who, deviceSide } of tasks) rows.push({ task: bench.getTask(name)!, who, deviceSide });
-}
-
-const medianMs = (task: Task): number => {
-  const result = task.result;
-  if (result.state !== "completed") throw new Error(`${task.name}: ${result.state === "errored" ? result.error.message : result.state}`);
-  return result.latency.p50;
-};
-
-const fmt = (value: number, digits = 1): string => value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const fmtInt = (value: number): string => Math.round(value).toLocaleString("en-US");
-
-function table(headers: string[], body: string[][], alignRight: boolean[]): string {
-  const widths = headers.map((header, c) => Math.max(header.length, ...body.map((row) => row[c].length)));
-  const line = (cells: string[]) => "| " + cells.map((cell, c) => (alignRight[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join(" | ") + " |";
-  return [line(headers), "| " + widths.map((w, c) => (alignRight[c] ? "-".repeat(w - 1) + ":" : "-".repeat(w))).join(" | ") + " |", ...body.map(line)].join("\n");
-}
 
 // ------------------------------------------------------------------ setup (not timed)
 
@@ -278,28 +93,6 @@ const versionOf = (name: string): string => {
   }
   return "?";
 };
-
-// ------------------------------------------------------------------ the baseline SDK (before)
-
-type Sdk = typeof import("../src/index.js");
-
-/** The SDK's sources at `ref`, extracted into sdk/bench/.baseline/<ref>/ and imported; undefined (with the reason) when git or the commit is missing. */
-async function loadBaseline(ref: string): Promise<{ sdk: Sdk; commit: string } | { reason: string }> {
-  const benchDir = dirname(fileURLToPath(import.meta.url));
-  try {
-    const git = (args: string[]) => execFileSync("git", args, { cwd: benchDir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
-    const commit = git(["rev-parse", "--verify", `${ref}^{commit}`]);
-    const root = join(benchDir, ".baseline", commit.slice(0, 12));
-    if (!existsSync(join(root, "sdk", "src", "index.ts"))) {
-      rmSync(root, { recursive: true, force: true });
-      mkdirSync(root, { recursive: true });
-      execFileSync("sh", ["-c", `git archive ${commit} sdk/src | tar -x -C "${root}"`], { cwd: git(["rev-parse", "--show-toplevel"]), stdio: ["ignore", "ignore", "pipe"] });
-    }
-    return { sdk: (await import(pathToFileURL(join(root, "sdk", "src", "index.ts")).href)) as Sdk, commit: commit.slice(0, 7) };
-  } catch (error) {
-    return { reason: (error as Error).message.split("\n")[0] };
-  }
-}
 
 const baselineRef = process.env.IOMT_BENCH_BASELINE ?? "668f328";
 const baselineLoad = baselineRef === "none" ? { reason: "IOMT_BENCH_BASELINE=none" } : await loadBaseline(baselineRef);
@@ -446,7 +239,9 @@ console.log(`setup done in ${fmt((performance.now() - setupStart) / 1000)} s; ti
 let rotate = 0;
 const next = <T>(list: readonly T[]): T => list[rotate++ % list.length];
 
-await runBench({ time: 1_000, iterations: 200, warmupTime: 250, warmupIterations: 20 }, [
+/** Every operation of the main table, in the order timed. */
+const rows: Row[] = [];
+rows.push(...await runBench({ time: 1_000, iterations: 200, warmupTime: 250, warmupIterations: 20 }, [
   { name: "issue token (Master signs EIP-191)", who: "Master", deviceSide: false, fn: () => issueToken(master, { gid, oid, device: next(tokenDevices) }) },
   { name: "verify token (recover Master)", who: "Master / verifier", deviceSide: false, fn: () => verifyToken({ token, master: master.address }) },
   { name: "sign association (EIP-712)", who: "device", deviceSide: true, fn: () => signAssociation(device, { domain, token, deadline }) },
@@ -473,9 +268,9 @@ await runBench({ time: 1_000, iterations: 200, warmupTime: 250, warmupIterations
         },
       ]),
   { name: "verify data message (recover device)", who: "Master / relayer", deviceSide: false, fn: () => verifyDataMessage({ domain, signed: signedMessage, device: device.address }) },
-]);
+]));
 
-await runBench({ time: 1_000, iterations: 200, warmupTime: 250, warmupIterations: 20 }, [
+rows.push(...await runBench({ time: 1_000, iterations: 200, warmupTime: 250, warmupIterations: 20 }, [
   { name: "build path, 1k-leaf group (2 steps)", who: "indexer / gateway", deviceSide: false, fn: batched(100, () => hierarchies["1k"].path(randomIndex(1_000))) },
   { name: "build path, 100k-leaf group (2 steps)", who: "indexer / gateway", deviceSide: false, fn: batched(100, () => hierarchies["100k"].path(randomIndex(100_000))) },
   { name: "verify path, 1k-leaf group (2 steps)", who: "peer device / verifier", deviceSide: true, fn: () => verifyAuthPath(next(samplePaths["1k"]), hierarchies["1k"].trusted) },
@@ -490,21 +285,21 @@ await runBench({ time: 1_000, iterations: 200, warmupTime: 250, warmupIterations
       appendGroup.tree.append(authLeaf({ device, master: appendGroup.master, index: appendIndex++, entryHash: appendHead }));
     },
   },
-]);
+]));
 
-await runBench({ time: 2_000, iterations: 30, warmupTime: 500, warmupIterations: 5 }, [
+rows.push(...await runBench({ time: 2_000, iterations: 30, warmupTime: 500, warmupIterations: 5 }, [
   { name: `formClusters, 135 nodes (${FIELD} m × ${FIELD} m, range ${RANGE} m)`, who: "planner / hospital", deviceSide: false, fn: () => formClusters({ nodes: field135, range: RANGE }) },
   { name: `formClusters, 10,000 nodes (${fmtInt(side10k)} m × ${fmtInt(side10k)} m, range ${RANGE} m)`, who: "planner / hospital", deviceSide: false, fn: () => formClusters({ nodes: field10k, range: RANGE }) },
-]);
+]));
 
-await runBench({ time: 1, iterations: 7, warmupTime: 1, warmupIterations: 1 }, [
+rows.push(...await runBench({ time: 1, iterations: 7, warmupTime: 1, warmupIterations: 1 }, [
   {
     name: `rebuild AuthTable from ${fmtInt(LOG_COUNT)} association logs (indexer.sync)`,
     who: "verifier / gateway",
     deviceSide: false,
     fn: () => createAuthTableIndexer(logs.client, { registry: REGISTRY }).sync(),
   },
-]);
+]));
 
 // ------------------------------------------------------------------ results
 
@@ -533,32 +328,6 @@ console.log(
 
 // ------------------------------------------------------------------ before and after, in this run
 
-/**
- * Median µs/op of each task, timed in `rounds` slices of about `sliceMs`, the tasks interleaved
- * (A B C, A B C, …) so that a shared machine's drift hits each alike; the median of the slices'
- * medians. A slice runs at least one call; `inner` calls are timed together for sub-µs work.
- */
-async function interleaved(tasks: { name: string; fn: () => unknown; inner?: number }[], rounds: number, sliceMs: number): Promise<Map<string, number>> {
-  const perRound = new Map<string, number[]>(tasks.map((task) => [task.name, []]));
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-  for (const task of tasks) for (let i = 0; i < 3; i++) await task.fn(); // warm-up
-  for (let round = 0; round < rounds; round++) {
-    for (const { name, fn, inner = 1 } of tasks) {
-      const samples: number[] = [];
-      const end = performance.now() + sliceMs;
-      do {
-        const start = process.hrtime.bigint();
-        for (let i = 0; i < inner; i++) {
-          const result = fn();
-          if (result instanceof Promise) await result;
-        }
-        samples.push(Number(process.hrtime.bigint() - start) / 1e3 / inner);
-      } while (performance.now() < end);
-      perRound.get(name)!.push(median(samples));
-    }
-  }
-  return new Map([...perRound].map(([name, values]) => [name, median(values)]));
-}
 
 const signingPaths = [
   { name: "sign data message: viem account (pure JS, viem's typed-data encoder)", signer: device },
