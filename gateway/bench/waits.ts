@@ -5,6 +5,7 @@
 // synced); and the write-ahead log's fsyncs on the thread pool in that time
 // (iomt_gateway_store_wal_fsync_seconds{thread="pool"}): their mean, and how many took over 256 ms.
 // A gateway that does not export them (the landed one, and older builds) gives null.
+import { samples } from "../test/support/admin.js";
 
 /** Milliseconds per request over a slice; null where the gateway does not export the histogram. */
 export type Waits = { verifyMs: number | null; commitMs: number | null; fsyncMs: number | null; slowFsyncs: number | null };
@@ -13,19 +14,17 @@ type Totals = Record<"verify" | "commit" | "fsync", { sum: number; count: number
 
 async function readTotals(adminUrl: string): Promise<Totals> {
   const text = await (await fetch(`${adminUrl}/metrics`)).text();
-  const value = (series: string) => {
-    const found = text.split("\n").find((line) => line.startsWith(`${series} `));
-    return found === undefined ? undefined : Number(found.slice(series.length + 1));
-  };
-  const histogram = (name: string, labels = "") => {
-    const [sum, count] = [value(`${name}_sum${labels}`), value(`${name}_count${labels}`)];
+  const value = (name: string, labels: Record<string, string> = {}) =>
+    samples(text, name).find((sample) => Object.entries(labels).every(([key, label]) => sample.labels[key] === label))?.value;
+  const histogram = (name: string, labels: Record<string, string> = {}) => {
+    const [sum, count] = [value(`${name}_sum`, labels), value(`${name}_count`, labels)];
     return sum === undefined || count === undefined ? undefined : { sum, count };
   };
   return {
     verify: histogram("iomt_gateway_verify_seconds"),
     commit: histogram("iomt_gateway_commit_seconds"),
-    fsync: histogram("iomt_gateway_store_wal_fsync_seconds", '{thread="pool"}'),
-    fastFsyncs: value('iomt_gateway_store_wal_fsync_seconds_bucket{le="0.256",thread="pool"}'),
+    fsync: histogram("iomt_gateway_store_wal_fsync_seconds", { thread: "pool" }),
+    fastFsyncs: value("iomt_gateway_store_wal_fsync_seconds_bucket", { le: "0.256", thread: "pool" }),
   };
 }
 
