@@ -314,7 +314,7 @@ async function authenticationTimes(chain: Chain, label: string): Promise<AuthTim
   try {
     for (let i = 0; i < runs; i++) {
       const device = keyOf(`t5 ${label} gateway device ${i}`);
-      enrolDevice(gateway.store, { gid, oid: oidOf(device.address), address: device.address });
+      await enrolDevice(gateway.store, { gid, oid: oidOf(device.address), address: device.address });
       const client = createGatewayClient({ url: gateway.url, account: device, master: master.address, context: { chainId: chain.chainId, registry, gid } });
       const started = performance.now();
       await client.keySession();

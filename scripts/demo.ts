@@ -269,7 +269,7 @@ const runs: DeviceRun[] = [];
 async function runDevice(id: string, head: string): Promise<DeviceRun> {
   const gateway = gateways.get(head)!;
   const account = deviceAccountOf(id);
-  enrolDevice(gateway.store, { gid: gidOf(head), oid: oidOf(id), address: account.address });
+  await enrolDevice(gateway.store, { gid: gidOf(head), oid: oidOf(id), address: account.address });
   progress.enrolled++;
   const client = createGatewayClient({ url: gateway.url, account, master: accountOf(head).address, context: { chainId, registry, gid: gidOf(head) } });
   const authStarted = performance.now();

@@ -25,11 +25,14 @@ export type EnrolmentModule<Store extends { close(): void }> = {
   enrolDevice(store: Store, parameters: Enrolment): unknown;
 };
 
-/** Enrols `devices` in the database at `databasePath` through `module`'s own store, closed even when an enrolment throws. */
-export function enrolAll<Store extends { close(): void }>({ GatewayStore, enrolDevice }: EnrolmentModule<Store>, databasePath: string, devices: readonly Enrolment[]): void {
+/**
+ * Enrols `devices` in the database at `databasePath` through `module`'s own store, closed even when
+ * an enrolment throws (a landed gateway's `enrolDevice` returns the row, this one's a promise of it).
+ */
+export async function enrolAll<Store extends { close(): void }>({ GatewayStore, enrolDevice }: EnrolmentModule<Store>, databasePath: string, devices: readonly Enrolment[]): Promise<void> {
   const store = GatewayStore.open(databasePath);
   try {
-    for (const device of devices) enrolDevice(store, device);
+    await Promise.all(devices.map((device) => enrolDevice(store, device)));
   } finally {
     store.close();
   }
@@ -66,7 +69,7 @@ export function buildBaseline(revision: string, log: (line: string) => void): Ba
     revision: full,
     cli,
     async enrol(databasePath, devices) {
-      enrolAll((await import(pathToFileURL(join(dir, "gateway", "dist", "index.js")).href)) as EnrolmentModule<{ close(): void }>, databasePath, devices);
+      await enrolAll((await import(pathToFileURL(join(dir, "gateway", "dist", "index.js")).href)) as EnrolmentModule<{ close(): void }>, databasePath, devices);
     },
   };
 }

@@ -47,7 +47,7 @@ try {
   const devices = Array.from({ length: deviceCount }, (_, i) => harness.device(`handshake-${i}`));
   GatewayStore.create(settings.databasePath as string); // as `init` does
   const store = GatewayStore.open(settings.databasePath as string);
-  for (const device of devices) enrolDevice(store, { gid: harness.gid, oid: device.oid, address: device.account.address });
+  await Promise.all(devices.map((device) => enrolDevice(store, { gid: harness.gid, oid: device.oid, address: device.account.address })));
   store.close();
   child = spawn(process.execPath, [join(import.meta.dirname, "..", "dist", "cli.js"), "start", "--config", configFile], { stdio: ["ignore", "ignore", "inherit"] });
   const pid = child.pid!;

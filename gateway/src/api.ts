@@ -74,7 +74,7 @@ export type GatewayApiParameters = {
   /** The data route's hashing and signer recovery: a pool of worker threads, or the main thread (verifier.ts). */
   verifier: DataVerifier;
   metrics: GatewayMetrics;
-  log?: { info(object: object, message: string): void };
+  log?: { info(object: object, message: string): void; warn(object: object, message: string): void };
   /** Checks enrolment secrets (counted attempts, back-off, single use). */
   secrets: EnrolmentSecrets;
   /** Hierarchical anchoring, when on: where a batch anchored through an aggregate is. */
@@ -153,9 +153,17 @@ export class GatewayApi {
     if (member.revoked) throw apiError("DeviceRevoked", "this device was revoked by its Master");
   }
 
-  /** Drops the enrolment of a member whose revocation the mirror saw. */
+  /**
+   * Drops the enrolment of a member whose revocation the mirror saw, in the group commit. Should
+   * that commit fail (a full disk), the enrolment stays until the next start reports the revocation
+   * again; the device is refused meanwhile all the same (`authorise`: DeviceRevoked).
+   */
   dropRevoked(member: MemberView): void {
-    if (this.p.store.dropEnrolment(member.device)) this.p.log?.info({ device: member.device, gid: member.gid }, "device revoked on chain: enrolment dropped");
+    const where = { device: member.device, gid: member.gid };
+    this.p.store.commit(() => this.p.store.dropEnrolment(member.device)).then(
+      (dropped) => dropped && this.p.log?.info(where, "device revoked on chain: enrolment dropped"),
+      (error: unknown) => this.p.log?.warn({ ...where, err: error }, "device revoked on chain: its enrolment could not be dropped now (dropped at the next start; the device is refused meanwhile)"),
+    );
   }
 
   // ----------------------------------------------------------------------------- getTicket

@@ -215,12 +215,12 @@ async function rotateKey(options: Options): Promise<void> {
   }
 }
 
-function unenrol(options: Options): void {
+async function unenrol(options: Options): Promise<void> {
   const { databasePath } = rawSettings(options, storeSettings);
   const store = GatewayStore.open(databasePath as string);
   try {
     const gid = options.group === undefined ? undefined : labelledGroup(store, options.group as string);
-    console.log(JSON.stringify(unenrolDevice(store, { gid, oid: options.oid as string })));
+    console.log(JSON.stringify(await unenrolDevice(store, { gid, oid: options.oid as string })));
   } finally {
     store.close();
   }
@@ -322,8 +322,8 @@ async function enrolOrRenew(command: "enrol" | "renew-secret", options: Options)
     const oid = options.oid as string;
     const row =
       command === "enrol"
-        ? enrolDevice(store, { gid, oid, address: options.address as string, secretHash, token })
-        : renewEnrolmentSecret(store, { gid, oid, secretHash: secretHash ?? null });
+        ? await enrolDevice(store, { gid, oid, address: options.address as string, secretHash, token })
+        : await renewEnrolmentSecret(store, { gid, oid, secretHash: secretHash ?? null });
     const key = command === "enrol" ? "enrolled" : "renewed";
     const done = { [key]: { oid: row.oid, gid: row.gid, address: row.address, secret: secret.source } };
     if (bundleFile !== undefined) {

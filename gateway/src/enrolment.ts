@@ -301,8 +301,11 @@ export type EnrolParameters = {
   token?: Hex | undefined;
 };
 
-/** Adds a device to the enrolment list; refuses an oid taken in the group, or a taken address, with `EnrolmentConflict`. */
-export function enrolDevice(store: GatewayStore, { gid, oid, address, secretHash, token }: EnrolParameters): EnrolmentRow {
+/**
+ * Adds a device to the enrolment list, in the store's group commit (resolves once durable; its WAL
+ * sync off the event loop); refuses an oid taken in the group, or a taken address, with `EnrolmentConflict`.
+ */
+export async function enrolDevice(store: GatewayStore, { gid, oid, address, secretHash, token }: EnrolParameters): Promise<EnrolmentRow> {
   if (!isAddress(address, { strict: false })) throw new ApiError(400, "EnrolmentInvalid", `${address} is not an address`);
   let id: Hex;
   try {
@@ -313,7 +316,7 @@ export function enrolDevice(store: GatewayStore, { gid, oid, address, secretHash
   const device: Address = getAddress(address);
   // The name as given is kept for `devices` (the chain and the rest of the store know only its hash).
   const row = { oid: id, gid, address: device, secret_hash: secretHash ?? null, enrolled_at: Date.now(), oid_name: oid.toLowerCase() === id ? null : oid, token: token ?? null };
-  return store.transaction(() => {
+  return store.commit(() => {
     const taken = store.enrolment(gid, id) ?? store.enrolmentByAddress(device);
     if (taken !== undefined) throw new ApiError(409, "EnrolmentConflict", `oid ${taken.oid} / address ${taken.address} is already enrolled`);
     store.enrol(row);
@@ -321,15 +324,15 @@ export function enrolDevice(store: GatewayStore, { gid, oid, address, secretHash
   });
 }
 
-/** Sets a new secret (or none) for an enrolled device: counters and lock-out start afresh. */
-export function renewEnrolmentSecret(store: GatewayStore, { gid, oid, secretHash }: { gid: Hex; oid: string; secretHash: string | null }): EnrolmentRow {
+/** Sets a new secret (or none) for an enrolled device, in the group commit: counters and lock-out start afresh. */
+export async function renewEnrolmentSecret(store: GatewayStore, { gid, oid, secretHash }: { gid: Hex; oid: string; secretHash: string | null }): Promise<EnrolmentRow> {
   let id: Hex;
   try {
     id = toId(oid);
   } catch (error) {
     throw new ApiError(400, "EnrolmentInvalid", (error as Error).message);
   }
-  return store.transaction(() => {
+  return store.commit(() => {
     if (!store.setSecret(gid, id, secretHash)) throw new IomtError("EnrolmentUnknown", `no device is enrolled as oid ${id} in group ${gid}`);
     return store.enrolment(gid, id) as EnrolmentRow;
   });

@@ -43,7 +43,7 @@ export async function revokeDevice(loaded: LoadedConfig, store: GatewayStore, { 
   const receipt = await waitForTransactionReceipt(publicClient as PublicClient, { hash, pollingInterval: 1_000 });
   // Only when the chain changed between the gas estimate (which checks the rules) and the block.
   if (receipt.status !== "success") throw new Error(`the revocation ${hash} reverted in block ${receipt.blockNumber}`);
-  if (enrolled !== undefined) store.dropEnrolment(enrolled.address as Address);
+  if (enrolled !== undefined) await store.commit(() => store.dropEnrolment(enrolled.address as Address));
   return { oid, gid, txHash: hash, block: receipt.blockNumber.toString(), enrolment: enrolled === undefined ? "none" : "dropped" };
 }
 
@@ -60,17 +60,17 @@ export type UnenrolResult = {
 /**
  * Removes the enrolment of `oid` (in `gid`, or in the one group it is enrolled in), refusing an
  * unknown one with `EnrolmentUnknown`, or an oid enrolled in several groups without `gid` with
- * `CliUsage`. Returns what was removed, and a warning when the device got a ticket or associated:
- * unenrol does not revoke.
+ * `CliUsage`, in the store's group commit. Returns what was removed, and a warning when the device
+ * got a ticket or associated: unenrol does not revoke.
  */
-export function unenrolDevice(store: GatewayStore, { gid, oid }: { gid: Hex | undefined; oid: string }): { unenrolled: UnenrolResult; warning?: string } {
+export async function unenrolDevice(store: GatewayStore, { gid, oid }: { gid: Hex | undefined; oid: string }): Promise<{ unenrolled: UnenrolResult; warning?: string }> {
   let id: Hex;
   try {
     id = toId(oid);
   } catch (error) {
     throw apiError("EnrolmentInvalid", (error as Error).message);
   }
-  const row = store.transaction(() => {
+  const row = await store.commit(() => {
     const found: EnrolmentRow[] = gid === undefined ? store.enrolments().filter((enrolment) => enrolment.oid === id) : [store.enrolment(gid, id)].filter((enrolment) => enrolment !== undefined);
     if (found.length === 0) throw new IomtError("EnrolmentUnknown", `no device is enrolled as oid ${id}${gid === undefined ? "" : ` in group ${gid}`}`);
     if (found.length > 1) throw new IomtError("CliUsage", `oid ${id} is enrolled in ${found.length} groups (${found.map((enrolment) => enrolment.gid).join(", ")}): name one with --group`);

@@ -247,8 +247,7 @@ const fileSync: WalSync = { later: fsync, now: fsyncSync };
 /**
  * Told of each WAL sync (failed ones too) and the seconds it took, with the thread that waited for
  * it: `pool` for libuv's thread pool (the group commit's), `main` for the calling thread, blocked
- * meanwhile (`transaction`: the CLI, a gateway's start, the console's revoke and unenrol, a revoked
- * device's enrolment dropped; `close`).
+ * meanwhile (`transaction`: the CLI's own writes, a gateway's start; `close`).
  */
 export type WalSyncObserver = (thread: "pool" | "main", seconds: number) => void;
 
@@ -696,7 +695,7 @@ export class GatewayStore {
   }
 
   /**
-   * Runs `work` in one immediate transaction, syncing on this thread: for the CLI and rare operator writes (a serving gateway writes through `commit`). A store fault
+   * Runs `work` in one immediate transaction, syncing on this thread: for the CLI's commands and a gateway's start (a serving gateway writes through `commit`). A store fault
    * (disk full, I/O error) is thrown as `StoreUnavailable` and marks the store failing.
    */
   transaction<T>(work: () => T): T {

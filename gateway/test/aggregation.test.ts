@@ -65,7 +65,7 @@ const startFor = (harness: Harness, head: Head, overrides: RawSettings = {}) =>
 async function onboardDevice(harness: Harness, gateway: RunningGateway, head: Head, name: string) {
   const account = privateKeyToAccount(generatePrivateKey());
   const oid = toId(`device:${name}`);
-  enrolDevice(gateway.store, { gid: head.gid, oid, address: account.address });
+  await enrolDevice(gateway.store, { gid: head.gid, oid, address: account.address });
   const clientFor = (url: string) => createGatewayClient({ url, account, master: head.account.address, context: { chainId: harness.anvil.chainId, registry: harness.registry, gid: head.gid } });
   const client = clientFor(gateway.url);
   await client.keySession();

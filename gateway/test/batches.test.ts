@@ -30,7 +30,7 @@ describe("gateway: association batches against anvil", () => {
     const devices = names.map((name) => harness.device(name));
     const clients: GatewayClient[] = [];
     for (const device of devices) {
-      enrolDevice(gateway.store, { gid: harness.gid, oid: device.oid, address: device.account.address });
+      await enrolDevice(gateway.store, { gid: harness.gid, oid: device.oid, address: device.account.address });
       const client = device.client(gateway.url);
       await client.keySession();
       clients.push(client);

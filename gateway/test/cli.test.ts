@@ -279,7 +279,7 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
       expect((await run(["init", "--config", configFile])).code).to.equal(0);
       // Enough rows for several pages (written in this process: the CLI would take a second each).
       const store = GatewayStore.open(database);
-      for (let i = 0; i < 200; i++) enrolDevice(store, { gid: toId("ward-1"), oid: `bed-${i}`, address: `0x${(i + 1).toString(16).padStart(40, "0")}` });
+      await Promise.all(Array.from({ length: 200 }, (_, i) => enrolDevice(store, { gid: toId("ward-1"), oid: `bed-${i}`, address: `0x${(i + 1).toString(16).padStart(40, "0")}` })));
       store.close();
       corruptPages(database);
       expect(expectCliFailure(await run(["start", "--config", configFile]), 3, "StoreCorrupt")).to.match(/gateway\.db (is corrupt|failed SQLite's quick_check)/);

@@ -130,7 +130,7 @@ describe("gateway: a group whose Master is a multisig, served on an operator key
 
     it("refuses a ticket, with TicketUnavailable, to a device enrolled without a token: the operator key is not the wallet, so a token it signed would be refused on chain", async () => {
       const device = harness.p256Device("new");
-      enrolDevice(gateway.store, { gid, oid: device.oid, address: device.account.address });
+      await enrolDevice(gateway.store, { gid, oid: device.oid, address: device.account.address });
       const client = clientOf(device, operator);
       await client.keySession();
       await expectGatewayError(client.getTicket(), 409, "TicketUnavailable", { authenticated: true });

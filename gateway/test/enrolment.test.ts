@@ -62,7 +62,7 @@ describe("gateway enrolment secrets", () => {
     pepper = randomBytes(32);
     clock = 1_700_000_000_000;
     secrets = new EnrolmentSecrets({ store, pepper, now: () => clock });
-    enrolDevice(store, { gid: GID, oid: "bed-12/spo2", address: DEVICE, secretHash: await hashEnrolmentSecret(SECRET, pepper) });
+    await enrolDevice(store, { gid: GID, oid: "bed-12/spo2", address: DEVICE, secretHash: await hashEnrolmentSecret(SECRET, pepper) });
   });
 
   afterEach(() => {
@@ -116,7 +116,7 @@ describe("gateway enrolment secrets", () => {
       const locked = await refusal(() => secrets.check(enrolment, SECRET), 429, "EnrolmentLocked");
       expect(locked.details).to.deep.equal({ retryAfter: null, failures: MAX_FAILURES });
 
-      renewEnrolmentSecret(store, { gid: GID, oid: "bed-12/spo2", secretHash: await hashEnrolmentSecret("a brand new secret!", pepper) });
+      await renewEnrolmentSecret(store, { gid: GID, oid: "bed-12/spo2", secretHash: await hashEnrolmentSecret("a brand new secret!", pepper) });
       expect(row()).to.deep.include({ secret_failures: 0, secret_locked_until: null, secret_used_at: null });
       (await secrets.check(enrolment, "a brand new secret!")).consume();
     });
@@ -170,7 +170,7 @@ describe("gateway enrolment secrets", () => {
 
     it("needs nothing from a device enrolled without a secret, and leaves it so", async () => {
       const plain = toId("bed-13").toLowerCase() as Hex;
-      enrolDevice(store, { gid: GID, oid: "bed-13", address: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC" });
+      await enrolDevice(store, { gid: GID, oid: "bed-13", address: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC" });
       for (let i = 0; i < 2; i++) (await secrets.check({ gid: GID, oid: plain }, undefined)).consume();
       expect(store.enrolment(GID, plain)).to.deep.include({ secret_hash: null, secret_used_at: null });
     });
@@ -215,7 +215,7 @@ describe("gateway enrolment secrets", () => {
     it("still checks a secret stored by schema version 2 (unpeppered scrypt), counted and single use like the others", async () => {
       const salt = randomBytes(16);
       const legacy = `scrypt$16384$${salt.toString("hex")}$${scryptSync("old-style secret", salt, 32, { N: 16_384, r: 8, p: 1 }).toString("hex")}`;
-      renewEnrolmentSecret(store, { gid: GID, oid: "bed-12/spo2", secretHash: legacy });
+      await renewEnrolmentSecret(store, { gid: GID, oid: "bed-12/spo2", secretHash: legacy });
       await refusal(() => secrets.check(enrolment, "not the old secret"), 401, "EnrolmentSecretWrong");
       expect(row().secret_failures).to.equal(1);
       const claim = await secrets.check(enrolment, "old-style secret");

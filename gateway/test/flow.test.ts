@@ -43,7 +43,7 @@ describe("gateway: the device flow over HTTP against anvil", () => {
   describe("keySession and getTicket", () => {
     it("proves the Master's key to the device and opens a session with an expiry", async () => {
       const carol = harness.device("carol");
-      enrolDevice(gateway.store, { gid: harness.gid, oid: carol.oid, address: carol.account.address });
+      await enrolDevice(gateway.store, { gid: harness.gid, oid: carol.oid, address: carol.account.address });
       const client = carol.client(gateway.url);
       const { sessionId, expiresAt } = await client.keySession();
       expect(sessionId).to.equal(client.session?.id);
@@ -91,7 +91,7 @@ describe("gateway: the device flow over HTTP against anvil", () => {
 
     it("reports the registry rule a relayed association broke, and relays a request sent again", async () => {
       const frank = harness.device("frank");
-      enrolDevice(gateway.store, { gid: harness.gid, oid: frank.oid, address: frank.account.address });
+      await enrolDevice(gateway.store, { gid: harness.gid, oid: frank.oid, address: frank.account.address });
       // Another key takes frank's oid on chain first.
       const squatter = harness.device("squatter");
       const squatterToken = await issueToken(harness.master, { gid: harness.gid, oid: frank.oid, device: squatter.account.address });

@@ -57,7 +57,7 @@ describe("rule: a member known on chain is never refused because the mirror is c
       child = await spawnGateway(configFile, url);
       const known = harness.device("known");
       const store = GatewayStore.open(settings.databasePath as string);
-      enrolDevice(store, { gid: harness.gid, oid: known.oid, address: known.account.address });
+      await enrolDevice(store, { gid: harness.gid, oid: known.oid, address: known.account.address });
       store.close();
       const knownClient = known.client(url);
       await knownClient.keySession();
@@ -122,7 +122,7 @@ describe("rule: a member known on chain is never refused because the mirror is c
 
     it("answers a sealed, retryable 503 MirrorSyncing, which the client retries with back-off until the mirror caught up", async () => {
       const device = harness.device("enrolled-first");
-      enrolDevice(gateway.store, { gid: harness.gid, oid: device.oid, address: device.account.address });
+      await enrolDevice(gateway.store, { gid: harness.gid, oid: device.oid, address: device.account.address });
       const answers: { status: number; sealed: boolean }[] = [];
       const client = createGatewayClient({
         url: gateway.url,
@@ -139,7 +139,7 @@ describe("rule: a member known on chain is never refused because the mirror is c
       await client.keySession();
       // A second device that gives up at the first refusal, to see it as the device's client does.
       const impatient = harness.device("impatient");
-      enrolDevice(gateway.store, { gid: harness.gid, oid: impatient.oid, address: impatient.account.address });
+      await enrolDevice(gateway.store, { gid: harness.gid, oid: impatient.oid, address: impatient.account.address });
       const impatientClient = createGatewayClient({
         url: gateway.url,
         account: impatient.account,

@@ -47,7 +47,7 @@ describe("rule: no (key, AES-GCM nonce) pair is ever used twice", () => {
     writeFileSync(configFile, JSON.stringify(settings));
     GatewayStore.create(databasePath); // as `init` does
     const store = GatewayStore.open(databasePath);
-    enrolDevice(store, { gid: harness.gid, oid: device.oid, address: device.account.address });
+    await enrolDevice(store, { gid: harness.gid, oid: device.oid, address: device.account.address });
     store.close();
     child = await spawnGateway(configFile, url);
 

@@ -148,7 +148,7 @@ describe("gateway: P-256 devices on every route (anvil on Osaka, the P256VERIFY 
     before(async () => {
       // fay: enrolled, keyed and holding her ticket, not associated.
       fay = harness.p256Device("fay");
-      enrolDevice(gateway.store, { gid: harness.gid, oid: fay.oid, address: fay.account.address });
+      await enrolDevice(gateway.store, { gid: harness.gid, oid: fay.oid, address: fay.account.address });
       fayClient = fay.client(gateway.url);
       await fayClient.keySession();
       fayToken = await fayClient.getTicket();

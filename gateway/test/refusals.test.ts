@@ -27,7 +27,7 @@ import {
 import { ApiError, enrolDevice, GatewayStore, hashEnrolmentSecret, resolveConfig, startGateway, type RunningGateway } from "../src/index.js";
 import { freePort } from "../../sdk/test/support/ports.js";
 import { exited, expectCliFailure, runCli, runCliJson, spawnGateway, type GatewayProcess } from "./support/cli.js";
-import { expectCode, expectErrorAnswer, expectGatewayError, expectRejection, post, postHello } from "./support/expect.js";
+import { expectErrorAnswer, expectGatewayError, expectRejection, post, postHello } from "./support/expect.js";
 import { configFile, createHarness, eventually, type Device, type Harness } from "./support/harness.js";
 
 const hello = (harness: Harness, device: Device) =>
@@ -176,7 +176,7 @@ describe("gateway: too many half-open handshakes", function () {
 
   it("answers a hello beyond maxPendingHandshakes with 503 HandshakesBusy, and takes hellos again once one finishes", async () => {
     const device = harness.device("busy");
-    enrolDevice(gateway.store, { gid: harness.gid, oid: device.oid, address: device.account.address });
+    await enrolDevice(gateway.store, { gid: harness.gid, oid: device.oid, address: device.account.address });
     const first = hello(harness, device);
     const answers = [await postHello(gateway.url, first.clientHello), await postHello(gateway.url, hello(harness, device).clientHello)];
     expect(answers.map((answer) => answer.status)).to.deep.equal([200, 200]);
@@ -198,7 +198,7 @@ describe("gateway: enrolment", () => {
     harness = await createHarness();
     GatewayStore.create(join(harness.dir, "enrolment.db"));
     store = GatewayStore.open(join(harness.dir, "enrolment.db"));
-    enrolDevice(store, { gid: harness.gid, oid: "bed-1/spo2", address });
+    await enrolDevice(store, { gid: harness.gid, oid: "bed-1/spo2", address });
   });
 
   after(async () => {
@@ -208,17 +208,17 @@ describe("gateway: enrolment", () => {
 
   const enrolled = () => store.db.prepare("SELECT count(*) FROM enrolments").pluck().get();
 
-  it("refuses an address that is not one, and an oid that is not an id, with 400 EnrolmentInvalid, enrolling nothing", () => {
+  it("refuses an address that is not one, and an oid that is not an id, with 400 EnrolmentInvalid, enrolling nothing", async () => {
     for (const bad of [{ oid: "bed-2/spo2", address: "0x1234" }, { oid: "0x1234", address: privateKeyToAccount(generatePrivateKey()).address }]) {
-      expect(expectCode(() => enrolDevice(store, { gid: harness.gid, ...bad }), ApiError, "EnrolmentInvalid").status).to.equal(400);
+      expect((await expectRejection(enrolDevice(store, { gid: harness.gid, ...bad }), ApiError, "EnrolmentInvalid")).status).to.equal(400);
     }
     expect(enrolled()).to.equal(1);
   });
 
-  it("refuses a taken oid and a taken address with 409 EnrolmentConflict, enrolling nothing", () => {
+  it("refuses a taken oid and a taken address with 409 EnrolmentConflict, enrolling nothing", async () => {
     const other = privateKeyToAccount(generatePrivateKey()).address;
     for (const taken of [{ oid: "bed-1/spo2", address: other }, { oid: "bed-3/ecg", address: address.toLowerCase() }]) {
-      expect(expectCode(() => enrolDevice(store, { gid: harness.gid, ...taken }), ApiError, "EnrolmentConflict").status).to.equal(409);
+      expect((await expectRejection(enrolDevice(store, { gid: harness.gid, ...taken }), ApiError, "EnrolmentConflict")).status).to.equal(409);
     }
     expect(enrolled()).to.equal(1);
   });
@@ -241,7 +241,7 @@ describe("gateway: sessions refused over HTTP", function () {
   it("a device's client refuses a gateway that does not prove the expected Master key (SessionWrongPeer), and no session is stored", async () => {
     gateway = await harness.start();
     const device = harness.device("wary");
-    enrolDevice(gateway.store, { gid: harness.gid, oid: device.oid, address: device.account.address });
+    await enrolDevice(gateway.store, { gid: harness.gid, oid: device.oid, address: device.account.address });
     const expected = privateKeyToAccount(generatePrivateKey()).address;
     const client = createGatewayClient({ url: gateway.url, account: device.account, master: expected, context: { chainId: harness.anvil.chainId, registry: harness.registry, gid: harness.gid } });
     const error = await expectRejection(client.keySession(), SessionError, "SessionWrongPeer");
@@ -319,7 +319,7 @@ describe("gateway: the database locked by another process, and an unexpected fau
     const device = harness.device("mis-enrolled");
     // As `enrol --config other.json` with another pepperFile would store it, next to the running gateway.
     const otherPepper = new Uint8Array(32).fill(7);
-    enrolDevice(gateway.store, { gid: harness.gid, oid: device.oid, address: device.account.address, secretHash: await hashEnrolmentSecret("the right secret, 16+", otherPepper) });
+    await enrolDevice(gateway.store, { gid: harness.gid, oid: device.oid, address: device.account.address, secretHash: await hashEnrolmentSecret("the right secret, 16+", otherPepper) });
     const client = device.client(gateway.url);
     await client.keySession();
     const error = await expectGatewayError(client.getTicket({ secret: "the right secret, 16+" }), 500, "InternalError");

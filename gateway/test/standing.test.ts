@@ -77,7 +77,7 @@ describe("gateway: a cluster head revoked in the parent group", () => {
 
     it("reports a new association rejected with the registry's rule", async () => {
       const late = harness.device("late");
-      enrolDevice(gateway.store, { gid: harness.gid, oid: late.oid, address: late.account.address });
+      await enrolDevice(gateway.store, { gid: harness.gid, oid: late.oid, address: late.account.address });
       const lateClient = late.client(gateway.url);
       await lateClient.keySession();
       await lateClient.associate({ token: await lateClient.getTicket() });

@@ -176,7 +176,7 @@ export async function consolePlugin(app: FastifyInstance, parameters: ConsolePar
       requirePublicUrl(config); // before anything is stored
       if (!isAddress(request.body.address, { strict: false })) throw apiError("EnrolmentInvalid", `${request.body.address} is not an address`);
       const secretHash = secret === undefined ? undefined : await hashEnrolmentSecret(secret, pepper as Uint8Array);
-      const row = enrolDevice(store, { gid, oid: request.body.oid, address: request.body.address, secretHash });
+      const row = await enrolDevice(store, { gid, oid: request.body.oid, address: request.body.address, secretHash });
       request.log.info({ audit: "console-action", action: "enrol", gid, oid: row.oid, device: row.address, secret: secret === undefined ? "none" : "generated", ip: request.ip }, "console: device enrolled");
       // The secret is shown once, in the bundle: the store keeps only its peppered hash.
       return { enrolled: { oid: row.oid, gid: row.gid, address: row.address, secret: secret === undefined ? "none" : "generated" }, provisioning: provisioningBundle(loaded, row, secret) };
@@ -192,7 +192,7 @@ export async function consolePlugin(app: FastifyInstance, parameters: ConsolePar
 
     api.post<{ Body: { oid: string; gid?: string } }>(consoleRoutes.unenrol, { schema: { body: deviceBody, response: answers(unenrolAnswer) } }, async (request) => {
       const gid = request.body.gid === undefined ? undefined : servedGroup(loaded, request.body.gid);
-      const result = unenrolDevice(store, { gid, oid: request.body.oid });
+      const result = await unenrolDevice(store, { gid, oid: request.body.oid });
       request.log.info({ audit: "console-action", action: "unenrol", gid: result.unenrolled.gid, oid: result.unenrolled.oid, device: result.unenrolled.address, ip: request.ip }, "console: device unenrolled");
       return result;
     });

@@ -211,7 +211,7 @@ export async function createHarness(anvilOptions: StartAnvilNodeParameters & { g
         return makeDevice(name, p256Account(privateKeyToP256Signer(privateKey)), privateKey);
       },
       async onboard(gateway, device) {
-        enrolDevice(gateway.store, { gid, oid: device.oid, address: device.account.address });
+        await enrolDevice(gateway.store, { gid, oid: device.oid, address: device.account.address });
         const client = device.client(gateway.url);
         await client.keySession();
         const token = await client.getTicket();
