@@ -124,8 +124,11 @@ export class Aggregation {
       open: db.prepare("SELECT count(*) FROM handovers WHERE status IN ('waiting', 'handed', 'aggregated')").pluck(),
       // On the partial index handovers_open: the anchored history is never read.
       openByStatus: db.prepare("SELECT status, count(*) AS roots, min(created_at) AS oldest FROM handovers WHERE status IN ('waiting', 'handed', 'aggregated') GROUP BY status"),
-      withStatus: db.prepare("SELECT * FROM handovers WHERE status = ? AND created_at > ? ORDER BY created_at, gid, batch_root LIMIT ?"),
-      eligible: db.prepare("SELECT * FROM handovers WHERE status IN ('waiting', 'handed') AND created_at <= ? ORDER BY created_at, gid, batch_root LIMIT ?"),
+      // The first IN term is handovers_open's own condition: SQLite uses a partial index only for a query that states it.
+      withStatus: db.prepare("SELECT * FROM handovers WHERE status IN ('waiting', 'handed', 'aggregated') AND status = ? AND created_at > ? ORDER BY created_at, gid, batch_root LIMIT ?"),
+      eligible: db.prepare(
+        "SELECT * FROM handovers WHERE status IN ('waiting', 'handed', 'aggregated') AND status IN ('waiting', 'handed') AND created_at <= ? ORDER BY created_at, gid, batch_root LIMIT ?",
+      ),
       setHanded: db.prepare("UPDATE handovers SET status = 'handed', handed_at = ? WHERE gid = ? AND batch_root = ? AND status = 'waiting'"),
       setWaiting: db.prepare("UPDATE handovers SET status = 'waiting', handed_at = NULL WHERE gid = ? AND batch_root = ?"),
       assign: db.prepare("UPDATE handovers SET status = 'aggregated', aggregate_id = ?, leaf_index = ? WHERE gid = ? AND batch_root = ?"),

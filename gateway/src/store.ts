@@ -30,7 +30,7 @@ import { ApiError } from "./errors.js";
 // and take names without the Master key. Version 3 (protocol v2): sessions live in memory only (no sessions table); enrolment secrets
 // are peppered, counted (failures, lock-out) and single use. Version 2 (contracts v2): enrolments
 // are keyed by (gid, oid), and every request relayed in a batch records its item index.
-const SCHEMA_VERSION = 7;
+const SCHEMA_VERSION = 8;
 
 /** Hierarchical anchoring (aggregation.ts): the roots handed up or anchored here, and the aggregates. */
 const aggregationTables = `
@@ -67,6 +67,16 @@ CREATE TABLE aggregates (
   anchored_at INTEGER,
   UNIQUE (gid, root)
 ) STRICT;
+`;
+
+/**
+ * Indexes of hierarchical anchoring's tables (version 8): the open aggregates, which a parent's
+ * every tick reads, and an aggregate's members, read when it is anchored. Both tables keep their
+ * history, so without them these reads scanned every aggregate and every root ever handed over.
+ */
+const aggregationIndexes = `
+CREATE INDEX aggregates_open ON aggregates (id) WHERE status IN ('created', 'sent');
+CREATE INDEX handovers_aggregate ON handovers (aggregate_id, leaf_index) WHERE aggregate_id IS NOT NULL;
 `;
 
 /**
@@ -154,7 +164,7 @@ ${messagesTable("messages")}${messagesIndexes}CREATE TABLE batches (
   UNIQUE (gid, root)
 ) STRICT;
 CREATE INDEX batches_open ON batches (id) WHERE status IN ('created', 'sent');
-${aggregationTables}`;
+${aggregationTables}${aggregationIndexes}`;
 
 /** From version 2: sessions are no longer stored; enrolment secrets gain their counters. */
 const migrateFrom2 = `
@@ -197,6 +207,11 @@ ${messagesTable("messages_v7")}INSERT INTO messages_v7 (${messageColumns}) SELEC
 DROP TABLE messages;
 ALTER TABLE messages_v7 RENAME TO messages;
 ${messagesIndexes}UPDATE meta SET value = '7' WHERE key = 'schema_version';
+`;
+
+/** From version 7: the indexes of hierarchical anchoring's history (`aggregationIndexes`). */
+const migrateFrom7 = `
+${aggregationIndexes}UPDATE meta SET value = '8' WHERE key = 'schema_version';
 `;
 
 /** Free space a full disk must have again before the store reports itself able to commit: about a data request's log (64 pages). */
@@ -512,7 +527,8 @@ export class GatewayStore {
       requeueAssociation: db.prepare(
         "UPDATE associations SET gid = @gid, oid = @oid, request = @request, status = 'queued', tx_hash = NULL, tx_index = NULL, error_code = NULL, error_message = NULL, updated_at = @now WHERE device = @device",
       ),
-      associationsWithStatus: db.prepare("SELECT * FROM associations WHERE status = ? ORDER BY created_at, device LIMIT ?"),
+      // The IN term, the partial index's own condition, lets SQLite use that index (it cannot tell that `status = ?` implies it).
+      associationsWithStatus: db.prepare("SELECT * FROM associations WHERE status IN ('queued', 'submitted') AND status = ? ORDER BY created_at, device LIMIT ?"),
       openAssociationsOf: db.prepare("SELECT count(*) AS count FROM associations WHERE status IN ('queued', 'submitted') AND gid = ?"),
       dropTokens: db.prepare("UPDATE enrolments SET token = NULL WHERE gid = ? AND token IS NOT NULL"),
       setAssociation: db.prepare(
@@ -554,13 +570,13 @@ export class GatewayStore {
     }
   }
 
-  /** Refuses another schema version; brings a version-2 to -6 file to version 7 (not when `readonly`). */
+  /** Refuses another schema version; brings a version-2 to -7 file to version 8 (not when `readonly`). */
   private checkSchema(readonly: boolean): void {
     const path = this.path;
     const hasMeta = this.db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'").pluck().get() === 1;
     const version = hasMeta ? (this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as string | undefined) : undefined;
     if (version === undefined) throw new StoreError("StoreCorrupt", `${path} is an SQLite file but not a gateway database (no schema version): restore the right file, or init a new one elsewhere`);
-    const older = [2, 3, 4, 5, 6].includes(Number(version));
+    const older = [2, 3, 4, 5, 6, 7].includes(Number(version));
     if (readonly && older) {
       throw new StoreError("StoreSchemaMismatch", `${path} has schema version ${version}; this gateway reads version ${SCHEMA_VERSION} and brings the file to it when it starts (or enrols): run \`iomt-gateway start\` once, then read it`);
     }
@@ -575,7 +591,8 @@ export class GatewayStore {
         if (Number(version) <= 3) this.db.exec(migrateFrom3);
         if (Number(version) <= 4) this.db.exec(migrateFrom4);
         if (Number(version) <= 5) this.db.exec(migrateFrom5);
-        this.db.exec(migrateFrom6);
+        if (Number(version) <= 6) this.db.exec(migrateFrom6);
+        this.db.exec(migrateFrom7);
       })();
       return;
     }
@@ -870,7 +887,8 @@ export class GatewayStore {
     return this.write(() => this.statements.dropTokens.run(gid).changes);
   }
 
-  associationsWithStatus(status: AssociationRowStatus, limit: number): AssociationRow[] {
+  /** The oldest open associations (`queued` or `submitted`) with `status`, read through the index of open ones: the chain worker asks every poll. */
+  associationsWithStatus(status: Extract<AssociationRowStatus, "queued" | "submitted">, limit: number): AssociationRow[] {
     return this.statements.associationsWithStatus.all(status, limit) as AssociationRow[];
   }
 

@@ -236,7 +236,7 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
       const pepper = readFileSync(pepperFile, "utf8");
       expect(pepper).to.match(/^[0-9a-f]{64}\n$/);
       const db = new Database(database, { readonly: true });
-      expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).to.equal("7");
+      expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).to.equal("8");
       db.close();
 
       expect(expectCliFailure(await run(["init", "--config", configFile]), 3, "StoreExists")).to.match(/gateway\.db already exists .*never overwrites/);
@@ -356,7 +356,7 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
       const before = digest();
       const status = await read("status");
       expect(status).to.deep.include({ enrolments: 1, messages: {}, associations: {} });
-      expect(status.database).to.deep.include({ path: database, schemaVersion: 7, lastOpenedAt: null });
+      expect(status.database).to.deep.include({ path: database, schemaVersion: 8, lastOpenedAt: null });
       expect(status.database.createdAt).to.match(ISO);
       await read("devices");
       await read("pending");
@@ -400,7 +400,7 @@ describe("gateway CLI: init, start refusals, one process per database, secrets n
       const backupFile = join(dir, "backups", "gateway.db");
       const made = await run(["backup", "--config", configFile, "--to", backupFile]);
       expect(made.code, made.stderr).to.equal(0);
-      expect(JSON.parse(made.stdout).backup).to.deep.include({ database, to: backupFile, schemaVersion: 7, enrolments: 3, messages: 0, batches: 0 });
+      expect(JSON.parse(made.stdout).backup).to.deep.include({ database, to: backupFile, schemaVersion: 8, enrolments: 3, messages: 0, batches: 0 });
       expect(statSync(backupFile).mode & 0o777).to.equal(0o600);
       expect(expectCliFailure(await run(["backup", "--config", configFile, "--to", backupFile]), 3, "StoreExists")).to.match(/backups\/gateway\.db already exists: backup writes a new file and never overwrites one/);
 

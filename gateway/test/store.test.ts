@@ -226,7 +226,7 @@ describe("gateway store", () => {
       expectStoreError(() => GatewayStore.open(other), "StoreCorrupt", /not a gateway database/);
     });
 
-    it("brings a version-2 file to version 7: sessions dropped, the salt column added, enrolments (and a secret stored by version 2) and messages kept, secrets with fresh counters", () => {
+    it("brings a version-2 file to version 8: sessions dropped, the salt column added, enrolments (and a secret stored by version 2) and messages kept, secrets with fresh counters", () => {
       const legacy = "scrypt$16384$00$00";
       store.enrol({ gid: GID, oid: toId("bed-2").toLowerCase() as Hex, address: DEVICE, secret_hash: legacy, enrolled_at: 7, oid_name: null });
       store.close();
@@ -243,7 +243,7 @@ describe("gateway store", () => {
       db.close();
       store = GatewayStore.open(path, { lock: true, check: "quick" });
       reader = new Database(path, { readonly: true });
-      expect(store.getMeta("schema_version")).to.equal("7");
+      expect(store.getMeta("schema_version")).to.equal("8");
       expect(reader.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'sessions'").pluck().get()).to.equal(0);
       expect(store.enrolmentByAddress(DEVICE)).to.deep.include({ secret_hash: legacy, secret_failures: 0, secret_locked_until: null, secret_used_at: null, enrolled_at: 7, oid_name: null });
       // A reading stored by version 2 keeps its row (no salt); new ones keep theirs.
@@ -252,40 +252,40 @@ describe("gateway store", () => {
       expect(store.messageByDeviceNonce(DEVICE, 2)?.salt).to.deep.equal(Buffer.alloc(32, 2));
     });
 
-    it("brings a version-3 file to version 7: enrolments kept (their oid's name unknown), group labels recorded from then on; read-only, it refuses the file until then", () => {
+    it("brings a version-3 file to version 8: enrolments kept (their oid's name unknown), group labels recorded from then on; read-only, it refuses the file until then", () => {
       store.enrol({ gid: GID, oid: toId("bed-3").toLowerCase() as Hex, address: DEVICE, secret_hash: null, enrolled_at: 9, oid_name: "bed-3" });
       store.close();
       reader.close();
       const db = new Database(path);
       db.exec("DROP TABLE handovers; DROP TABLE aggregates; ALTER TABLE enrolments DROP COLUMN token; ALTER TABLE enrolments DROP COLUMN oid_name; DROP TABLE group_labels; UPDATE meta SET value = '3' WHERE key = 'schema_version';");
       db.close();
-      expectStoreError(() => GatewayStore.open(path, { readonly: true }), "StoreSchemaMismatch", /schema version 3; this gateway reads version 7 and brings the file to it when it starts .*run `iomt-gateway start` once/);
+      expectStoreError(() => GatewayStore.open(path, { readonly: true }), "StoreSchemaMismatch", /schema version 3; this gateway reads version 8 and brings the file to it when it starts .*run `iomt-gateway start` once/);
       store = GatewayStore.open(path);
       reader = new Database(path, { readonly: true });
-      expect(store.getMeta("schema_version")).to.equal("7");
+      expect(store.getMeta("schema_version")).to.equal("8");
       expect(store.enrolmentByAddress(DEVICE)).to.deep.include({ enrolled_at: 9, oid_name: null, token: null });
       store.setGroupLabel(GID, "ward-1");
       expect(store.groupsLabelled("ward-1")).to.deep.equal([GID]);
     });
 
-    it("brings a version-4 file to version 7: enrolments kept without a stored token, a token stored from then on; read-only, it refuses the file until then", () => {
+    it("brings a version-4 file to version 8: enrolments kept without a stored token, a token stored from then on; read-only, it refuses the file until then", () => {
       store.enrol({ gid: GID, oid: toId("bed-5").toLowerCase() as Hex, address: DEVICE, secret_hash: null, enrolled_at: 5, oid_name: "bed-5" });
       store.close();
       reader.close();
       const db = new Database(path);
       db.exec("DROP TABLE handovers; DROP TABLE aggregates; ALTER TABLE enrolments DROP COLUMN token; UPDATE meta SET value = '4' WHERE key = 'schema_version';");
       db.close();
-      expectStoreError(() => GatewayStore.open(path, { readonly: true }), "StoreSchemaMismatch", /schema version 4; this gateway reads version 7 and brings the file to it when it starts/);
+      expectStoreError(() => GatewayStore.open(path, { readonly: true }), "StoreSchemaMismatch", /schema version 4; this gateway reads version 8 and brings the file to it when it starts/);
       store = GatewayStore.open(path);
       reader = new Database(path, { readonly: true });
-      expect(store.getMeta("schema_version")).to.equal("7");
+      expect(store.getMeta("schema_version")).to.equal("8");
       expect(store.enrolmentByAddress(DEVICE)).to.deep.include({ enrolled_at: 5, oid_name: "bed-5", token: null });
       const other = "0x00000000000000000000000000000000000000a5" as const;
       store.enrol({ gid: GID, oid: toId("bed-6").toLowerCase() as Hex, address: other, secret_hash: null, enrolled_at: 6, oid_name: "bed-6", token: "0xabcd" });
       expect(store.enrolmentByAddress(other)).to.deep.include({ token: "0xabcd" });
     });
 
-    it("brings a version-5 file to version 7: everything kept, the tables of hierarchical anchoring added (empty); read-only, it refuses the file until then", () => {
+    it("brings a version-5 file to version 8: everything kept, the tables of hierarchical anchoring added (empty); read-only, it refuses the file until then", () => {
       store.enrol({ gid: GID, oid: toId("bed-8").toLowerCase() as Hex, address: DEVICE, secret_hash: null, enrolled_at: 8, oid_name: "bed-8" });
       store.insertMessage(message(1));
       store.close();
@@ -293,17 +293,17 @@ describe("gateway store", () => {
       const db = new Database(path);
       db.exec("DROP TABLE handovers; DROP TABLE aggregates; UPDATE meta SET value = '5' WHERE key = 'schema_version';");
       db.close();
-      expectStoreError(() => GatewayStore.open(path, { readonly: true }), "StoreSchemaMismatch", /schema version 5; this gateway reads version 7 and brings the file to it when it starts/);
+      expectStoreError(() => GatewayStore.open(path, { readonly: true }), "StoreSchemaMismatch", /schema version 5; this gateway reads version 8 and brings the file to it when it starts/);
       store = GatewayStore.open(path);
       reader = new Database(path, { readonly: true });
-      expect(store.getMeta("schema_version")).to.equal("7");
+      expect(store.getMeta("schema_version")).to.equal("8");
       expect(store.enrolmentByAddress(DEVICE)).to.deep.include({ enrolled_at: 8, oid_name: "bed-8" });
       expect(store.messageByDeviceNonce(DEVICE, 1)).to.deep.include(message(1));
       expect(reader.prepare("SELECT count(*) FROM handovers").pluck().get()).to.equal(0);
       expect(reader.prepare("SELECT count(*) FROM aggregates").pluck().get()).to.equal(0);
     });
 
-    it("brings a version-6 file to version 7: every message kept with its id, the digest's unique index gone, (device, nonce) still unique; read-only, it refuses the file until then", () => {
+    it("brings a version-6 file to version 8: every message kept with its id, the digest's unique index gone, (device, nonce) still unique; read-only, it refuses the file until then", () => {
       for (let nonce = 1; nonce <= 3; nonce++) store.insertMessage(message(nonce));
       store.insertMessage(message(1, OTHER_DEVICE));
       const batch = store.createBatch(GID, keccak256(stringToHex("root")), store.pendingMessages(GID, "anchor", 2));
@@ -315,20 +315,20 @@ describe("gateway store", () => {
           return columns.length === 1 && columns[0] === "digest";
         });
       const db = new Database(path);
-      expect(digestIndexed(db), "a file created by version 7").to.equal(false);
+      expect(digestIndexed(db), "a file created by this version").to.equal(false);
       // Version 6's messages table: the same columns, the digest UNIQUE (an index SQLite cannot drop).
       const before = db.prepare("SELECT * FROM messages ORDER BY id").all();
       const v6Table = (db.prepare("SELECT sql FROM sqlite_schema WHERE name = 'messages'").pluck().get() as string).replace("digest TEXT NOT NULL,", "digest TEXT NOT NULL UNIQUE,");
       const indexes = db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'messages' AND sql IS NOT NULL").pluck().all() as string[];
       db.exec(`${v6Table.replace("CREATE TABLE messages", "CREATE TABLE messages_v6")}; INSERT INTO messages_v6 SELECT * FROM messages; DROP TABLE messages; ALTER TABLE messages_v6 RENAME TO messages;
-               ${indexes.join(";\n")}; UPDATE meta SET value = '6' WHERE key = 'schema_version';`);
+               ${indexes.join(";\n")}; DROP INDEX aggregates_open; DROP INDEX handovers_aggregate; UPDATE meta SET value = '6' WHERE key = 'schema_version';`);
       expect(digestIndexed(db)).to.equal(true);
       db.close();
-      expectStoreError(() => GatewayStore.open(path, { readonly: true }), "StoreSchemaMismatch", /schema version 6; this gateway reads version 7 and brings the file to it when it starts/);
+      expectStoreError(() => GatewayStore.open(path, { readonly: true }), "StoreSchemaMismatch", /schema version 6; this gateway reads version 8 and brings the file to it when it starts/);
 
       store = GatewayStore.open(path, { lock: true, check: "full" });
       reader = new Database(path, { readonly: true });
-      expect(store.getMeta("schema_version")).to.equal("7");
+      expect(store.getMeta("schema_version")).to.equal("8");
       expect(reader.prepare("SELECT * FROM messages ORDER BY id").all()).to.deep.equal(before);
       expect(digestIndexed(reader)).to.equal(false);
       expect(store.batchLeaves(batch)).to.deep.equal([message(1).digest, message(2).digest]);
@@ -391,7 +391,7 @@ describe("gateway store", () => {
       }
       expect(child.signalCode).to.equal("SIGKILL");
       const next = GatewayStore.open(path, { lock: true, check: "quick" });
-      expect(next.getMeta("schema_version")).to.equal("7");
+      expect(next.getMeta("schema_version")).to.equal("8");
       next.close();
     });
   });
@@ -540,19 +540,19 @@ describe("gateway store", () => {
     });
 
     it("refuses a file of another schema version, and keeps reading its own", () => {
-      expect(store.getMeta("schema_version")).to.equal("7");
+      expect(store.getMeta("schema_version")).to.equal("8");
       store.close();
       store = GatewayStore.open(path);
-      expect(store.getMeta("schema_version")).to.equal("7");
-      store.setMeta("schema_version", "8");
+      expect(store.getMeta("schema_version")).to.equal("8");
+      store.setMeta("schema_version", "9");
       store.close();
-      expectStoreError(() => GatewayStore.open(path), "StoreSchemaMismatch", /schema version 8; this gateway reads version 7/);
+      expectStoreError(() => GatewayStore.open(path), "StoreSchemaMismatch", /schema version 9; this gateway reads version 8/);
     });
 
     it("refuses a file of the v1 registry's gateway (version 1) instead of converting it: its messages belong to that registry", () => {
       store.setMeta("schema_version", "1");
       store.close();
-      expectStoreError(() => GatewayStore.open(path), "StoreSchemaMismatch", /schema version 1; this gateway reads version 7 \(a database of the v1 registry: drain it with the v1 gateway/);
+      expectStoreError(() => GatewayStore.open(path), "StoreSchemaMismatch", /schema version 1; this gateway reads version 8 \(a database of the v1 registry: drain it with the v1 gateway/);
     });
   });
 
