@@ -20,31 +20,17 @@ import { keccak256, stringToHex, type Address, type Hex } from "viem";
 import { toId } from "@iomt-auth/sdk";
 import { ApiError } from "../src/errors.js";
 import { GatewayStore, StoreError, type NewMessage, type StoreErrorCode } from "../src/store.js";
+import { STORED_GID, storedMessageRow } from "./support/database.js";
 import { expectCode, expectError } from "./support/expect.js";
 import { corruptPages, flipBytes, mountTmpfs, type Tmpfs } from "./support/faults.js";
 import { skipBecause } from "../../sdk/test/support/skips.js";
 
-const GID = toId("ward-1").toLowerCase() as Hex;
+const GID = STORED_GID;
 const DEVICE: Address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const OTHER_DEVICE: Address = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
 
-function message(nonce: number, device: Address = DEVICE): NewMessage {
-  return {
-    digest: keccak256(stringToHex(`message ${device} ${nonce}`)),
-    gid: GID,
-    oid: toId(`device:${device}`).toLowerCase() as Hex,
-    device,
-    nonce,
-    payload_hash: keccak256(stringToHex(`reading ${nonce}`)),
-    timestamp: "1700000000",
-    deadline: "18446744073709551615",
-    signature: `0x${"11".repeat(65)}`,
-    payload: Buffer.from(`reading ${nonce}`),
-    salt: Buffer.alloc(32, nonce),
-    accepted_at: 1_700_000_000_000 + nonce,
-    route: "anchor",
-  };
-}
+/** A message row of `device` (by default DEVICE). */
+const message = (nonce: number, device: Address = DEVICE): NewMessage => storedMessageRow(nonce, device);
 
 /** Asserts that `fn` throws a StoreError with `code` (recorded in the assertion ledger) and a message matching `message`. */
 function expectStoreError(fn: () => unknown, code: StoreErrorCode, message: RegExp): StoreError {

@@ -21,7 +21,7 @@ export type ConsoleSources = {
   member(device: Address): MemberView | undefined;
 };
 
-type LastMessage = { device: string; nonce: number; digest: Hex; status: string; acceptedAt: number; txHash: Hex | null; block: string | null };
+type LastMessage = { nonce: number; digest: Hex; status: string; acceptedAt: number; txHash: Hex | null; block: string | null };
 
 export function devicesView({ store, member }: ConsoleSources): unknown[] {
   const db = store.db;
@@ -39,20 +39,17 @@ export function devicesView({ store, member }: ConsoleSources): unknown[] {
        FROM associations a LEFT JOIN group_labels g ON g.gid = a.gid ORDER BY a.created_at LIMIT ${CONSOLE_LIST_LIMIT}`,
     )
     .all() as { address: string; gid: Hex; oid: Hex; group: string | null; status: string; txHash: Hex | null; createdAt: number }[];
-  const nonces = new Map((db.prepare("SELECT device, next_nonce AS next FROM device_nonces").all() as { device: string; next: number }[]).map((row) => [row.device.toLowerCase(), row.next]));
-  const last = new Map(
-    (
-      db
-        .prepare(
-          `SELECT m.device, m.nonce, m.digest, CASE WHEN b.status = 'anchored' THEN 'anchored' ELSE m.status END AS status, m.accepted_at AS acceptedAt,
-                  coalesce(b.tx_hash, m.relay_tx) AS txHash, coalesce(b.block_number, m.relay_block) AS block
-           FROM messages m LEFT JOIN batches b ON b.id = m.batch_id AND b.status = 'anchored'
-           WHERE m.id IN (SELECT max(id) FROM messages GROUP BY device)`,
-        )
-        .all() as LastMessage[]
-    ).map((row) => [row.device.toLowerCase(), row]),
+  // Per listed device, through the keys (device_nonces' and messages' (device, nonce)): the console
+  // asks every 2 s while open, and a scan of the messages would hold the event loop for time that
+  // grows with every message stored.
+  const nextNonce = db.prepare("SELECT next_nonce FROM device_nonces WHERE device = ?").pluck();
+  const lastMessage = db.prepare(
+    `SELECT m.nonce, m.digest, CASE WHEN b.status = 'anchored' THEN 'anchored' ELSE m.status END AS status, m.accepted_at AS acceptedAt,
+            coalesce(b.tx_hash, m.relay_tx) AS txHash, coalesce(b.block_number, m.relay_block) AS block
+     FROM messages m LEFT JOIN batches b ON b.id = m.batch_id AND b.status = 'anchored'
+     WHERE m.device = ? ORDER BY m.nonce DESC LIMIT 1`,
   );
-  const counts = new Map((db.prepare("SELECT device, count(*) AS count FROM messages GROUP BY device").all() as { device: string; count: number }[]).map((row) => [row.device.toLowerCase(), row.count]));
+  const firstNonce = db.prepare("SELECT nonce FROM messages WHERE device = ? ORDER BY nonce LIMIT 1").pluck();
   const associations = new Map(associated.map((row) => [row.address.toLowerCase(), row]));
   const rows = new Map<string, Record<string, unknown>>();
   for (const row of enrolled) rows.set(row.address.toLowerCase(), { ...row, enrolled: true, enrolledAt: iso(row.enrolledAt), ticketIssuedAt: iso(row.ticketIssuedAt) });
@@ -63,13 +60,15 @@ export function devicesView({ store, member }: ConsoleSources): unknown[] {
   return [...rows.entries()].map(([key, row]) => {
     const association = associations.get(key);
     const onChain = member(row.address as Address);
-    const message = last.get(key);
+    const message = lastMessage.get(row.address) as LastMessage | undefined;
+    // A device's messages are stored with consecutive nonces (each as its next one: api.ts), none deleted.
+    const count = message === undefined ? 0 : message.nonce - (firstNonce.get(row.address) as number) + 1;
     return {
       ...row,
       association: association === undefined ? null : { status: association.status, txHash: association.txHash, at: iso(association.createdAt) },
       member: onChain === undefined ? null : { index: onChain.index, revoked: onChain.revoked },
-      nextNonce: nonces.get(key) ?? null,
-      messages: counts.get(key) ?? 0,
+      nextNonce: (nextNonce.get(row.address) as number | undefined) ?? null,
+      messages: count,
       lastMessage: message === undefined ? null : { nonce: message.nonce, digest: message.digest, status: message.status, acceptedAt: iso(message.acceptedAt), txHash: message.txHash, block: message.block },
     };
   });
