@@ -70,13 +70,15 @@ CREATE TABLE aggregates (
 `;
 
 /**
- * Indexes of hierarchical anchoring's tables (version 8): the open aggregates, which a parent's
- * every tick reads, and an aggregate's members, read when it is anchored. Both tables keep their
- * history, so without them these reads scanned every aggregate and every root ever handed over.
+ * Indexes over tables that keep their history (version 8): the open aggregates, which a parent's
+ * every tick reads; an aggregate's members, read when it is anchored; the failed batches, which
+ * the backlog (`pending`, the console every 2 s) lists. Without them these reads scanned every
+ * aggregate, every root ever handed over and every batch.
  */
-const aggregationIndexes = `
+const historyIndexes = `
 CREATE INDEX aggregates_open ON aggregates (id) WHERE status IN ('created', 'sent');
 CREATE INDEX handovers_aggregate ON handovers (aggregate_id, leaf_index) WHERE aggregate_id IS NOT NULL;
+CREATE INDEX batches_failed ON batches (id) WHERE status = 'failed';
 `;
 
 /**
@@ -164,7 +166,7 @@ ${messagesTable("messages")}${messagesIndexes}CREATE TABLE batches (
   UNIQUE (gid, root)
 ) STRICT;
 CREATE INDEX batches_open ON batches (id) WHERE status IN ('created', 'sent');
-${aggregationTables}${aggregationIndexes}`;
+${aggregationTables}${historyIndexes}`;
 
 /** From version 2: sessions are no longer stored; enrolment secrets gain their counters. */
 const migrateFrom2 = `
@@ -209,9 +211,9 @@ ALTER TABLE messages_v7 RENAME TO messages;
 ${messagesIndexes}UPDATE meta SET value = '7' WHERE key = 'schema_version';
 `;
 
-/** From version 7: the indexes of hierarchical anchoring's history (`aggregationIndexes`). */
+/** From version 7: the indexes over the history (`historyIndexes`). */
 const migrateFrom7 = `
-${aggregationIndexes}UPDATE meta SET value = '8' WHERE key = 'schema_version';
+${historyIndexes}UPDATE meta SET value = '8' WHERE key = 'schema_version';
 `;
 
 /** Free space a full disk must have again before the store reports itself able to commit: about a data request's log (64 pages). */

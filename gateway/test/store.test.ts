@@ -218,7 +218,7 @@ describe("gateway store", () => {
       store.close();
       reader.close();
       const db = new Database(path);
-      db.exec(`DROP TABLE handovers; DROP TABLE aggregates; ALTER TABLE enrolments DROP COLUMN token; ALTER TABLE enrolments DROP COLUMN oid_name; DROP TABLE group_labels;
+      db.exec(`DROP TABLE handovers; DROP TABLE aggregates; DROP INDEX batches_failed; ALTER TABLE enrolments DROP COLUMN token; ALTER TABLE enrolments DROP COLUMN oid_name; DROP TABLE group_labels;
                ALTER TABLE enrolments DROP COLUMN secret_failures; ALTER TABLE enrolments DROP COLUMN secret_locked_until; ALTER TABLE enrolments DROP COLUMN secret_used_at;
                ALTER TABLE messages DROP COLUMN salt;
                CREATE TABLE sessions (id TEXT PRIMARY KEY, sealed_keys TEXT NOT NULL) STRICT; UPDATE meta SET value = '2' WHERE key = 'schema_version';`);
@@ -243,7 +243,7 @@ describe("gateway store", () => {
       store.close();
       reader.close();
       const db = new Database(path);
-      db.exec("DROP TABLE handovers; DROP TABLE aggregates; ALTER TABLE enrolments DROP COLUMN token; ALTER TABLE enrolments DROP COLUMN oid_name; DROP TABLE group_labels; UPDATE meta SET value = '3' WHERE key = 'schema_version';");
+      db.exec("DROP TABLE handovers; DROP TABLE aggregates; DROP INDEX batches_failed; ALTER TABLE enrolments DROP COLUMN token; ALTER TABLE enrolments DROP COLUMN oid_name; DROP TABLE group_labels; UPDATE meta SET value = '3' WHERE key = 'schema_version';");
       db.close();
       expectStoreError(() => GatewayStore.open(path, { readonly: true }), "StoreSchemaMismatch", /schema version 3; this gateway reads version 8 and brings the file to it when it starts .*run `iomt-gateway start` once/);
       store = GatewayStore.open(path);
@@ -259,7 +259,7 @@ describe("gateway store", () => {
       store.close();
       reader.close();
       const db = new Database(path);
-      db.exec("DROP TABLE handovers; DROP TABLE aggregates; ALTER TABLE enrolments DROP COLUMN token; UPDATE meta SET value = '4' WHERE key = 'schema_version';");
+      db.exec("DROP TABLE handovers; DROP TABLE aggregates; DROP INDEX batches_failed; ALTER TABLE enrolments DROP COLUMN token; UPDATE meta SET value = '4' WHERE key = 'schema_version';");
       db.close();
       expectStoreError(() => GatewayStore.open(path, { readonly: true }), "StoreSchemaMismatch", /schema version 4; this gateway reads version 8 and brings the file to it when it starts/);
       store = GatewayStore.open(path);
@@ -277,7 +277,7 @@ describe("gateway store", () => {
       store.close();
       reader.close();
       const db = new Database(path);
-      db.exec("DROP TABLE handovers; DROP TABLE aggregates; UPDATE meta SET value = '5' WHERE key = 'schema_version';");
+      db.exec("DROP TABLE handovers; DROP TABLE aggregates; DROP INDEX batches_failed; UPDATE meta SET value = '5' WHERE key = 'schema_version';");
       db.close();
       expectStoreError(() => GatewayStore.open(path, { readonly: true }), "StoreSchemaMismatch", /schema version 5; this gateway reads version 8 and brings the file to it when it starts/);
       store = GatewayStore.open(path);
@@ -307,7 +307,7 @@ describe("gateway store", () => {
       const v6Table = (db.prepare("SELECT sql FROM sqlite_schema WHERE name = 'messages'").pluck().get() as string).replace("digest TEXT NOT NULL,", "digest TEXT NOT NULL UNIQUE,");
       const indexes = db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'messages' AND sql IS NOT NULL").pluck().all() as string[];
       db.exec(`${v6Table.replace("CREATE TABLE messages", "CREATE TABLE messages_v6")}; INSERT INTO messages_v6 SELECT * FROM messages; DROP TABLE messages; ALTER TABLE messages_v6 RENAME TO messages;
-               ${indexes.join(";\n")}; DROP INDEX aggregates_open; DROP INDEX handovers_aggregate; UPDATE meta SET value = '6' WHERE key = 'schema_version';`);
+               ${indexes.join(";\n")}; DROP INDEX aggregates_open; DROP INDEX handovers_aggregate; DROP INDEX batches_failed; UPDATE meta SET value = '6' WHERE key = 'schema_version';`);
       expect(digestIndexed(db)).to.equal(true);
       db.close();
       expectStoreError(() => GatewayStore.open(path, { readonly: true }), "StoreSchemaMismatch", /schema version 6; this gateway reads version 8 and brings the file to it when it starts/);
