@@ -139,7 +139,7 @@ describe("gateway package (npm pack of the SDK and the gateway → fresh install
       for (const file of [database, join(dir, "secrets", "pepper")]) expect(statSync(file).mode & 0o777, file).to.equal(0o600);
       const status = JSON.parse((await npx(dir, "status", "--databasePath", "data/gateway.db")).stdout) as Record<string, unknown> & { database: { schemaVersion: number } };
       expect(status).to.deep.include({ messages: {}, batches: {}, associations: {}, enrolments: 0 });
-      expect(status.database.schemaVersion).to.equal(7);
+      expect(status.database.schemaVersion).to.equal(8);
     });
 
     it("runs init and status with the shipped sample configuration, its paths moved to the project", async function () {
